@@ -1,0 +1,47 @@
+/** Constants of the FunLess function binary interface (DESIGN.md section 3). */
+
+/** The import module the FunLess ABI functions come from. */
+export const FL_IMPORT_MODULE = 'fl_imps';
+/** The WASI preview1 import module. */
+export const WASI_IMPORT_MODULE = 'wasi_snapshot_preview1';
+/** Import modules a function may use; anything else is refused at upload. */
+export const ALLOWED_IMPORT_MODULES: readonly string[] = [FL_IMPORT_MODULE, WASI_IMPORT_MODULE];
+
+/** The `fl_imps` functions the host provides, with their parameter counts (all i32, no results). */
+export const FL_IMPORTS = {
+  __get_input_data: 1,
+  __insert_response: 2,
+  __insert_error: 2,
+  __console_log: 2,
+  __http_request: 10,
+} as const satisfies Record<string, number>;
+export type FlImportName = keyof typeof FL_IMPORTS;
+
+/** Export that marks the FunLess-ABI shape: `__invoke(input_len: i32) -> i32`. */
+export const INVOKE_EXPORT = '__invoke';
+/** Export that marks the WASI-command shape. */
+export const START_EXPORT = '_start';
+
+/** `__invoke` return codes. */
+export const InvokeReturn = { Ok: 0, Error: 1 } as const;
+
+/** `__http_request` method numbers. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
+
+/** Bytes in one Wasm page. */
+export const WASM_PAGE_BYTES = 65_536;
+/** Bytes in one MiB: capacities are in MiB. */
+export const MIB = 1024 * 1024;
+
+/** The two function shapes. */
+export const FunctionShape = { FunLess: 'funless', WasiCommand: 'wasi-command' } as const;
+export type FunctionShape = (typeof FunctionShape)[keyof typeof FunctionShape];
+
+/** Names of modules and functions: DESIGN.md section 2. */
+export const NAME_PATTERN = /^[_a-zA-Z0-9]+$/;
+export const NAME_MAX_LENGTH = 160;
+export const NAME_RULE = `names are 1-${NAME_MAX_LENGTH} characters of letters, digits and _`;
+
+/** Function metadata defaults (DESIGN.md section 2). */
+export const DEFAULT_TAG = 'default';
+export const DEFAULT_CAPACITY_MIB = 64;
