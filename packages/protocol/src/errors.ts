@@ -36,6 +36,8 @@ export const ErrorCode = {
   WorkerLost: 'worker_lost',
   /** The Worker's queue is full (HTTP 503). */
   Overloaded: 'overloaded',
+  /** The Worker does not hold the function's code for that hash: send it and retry. */
+  CodeMissing: 'code_missing',
   /** Anything the platform did not expect: a bug (HTTP 500). */
   Internal: 'internal',
 } as const;

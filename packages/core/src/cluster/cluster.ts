@@ -1,0 +1,66 @@
+/**
+ * What the HTTP layer needs from the cluster: tell Workers about code changes, run invocations,
+ * describe the Workers. The implementation that talks to real Workers lives in this folder;
+ * `NoWorkersCluster` is the stand-in for a Core with no Worker link.
+ */
+import type { ErrorPayload } from '@funless/protocol';
+
+/** A function as the cluster needs it to place and run invocations. */
+export interface ClusterFunction {
+  module: string;
+  name: string;
+  /** Hex SHA-256 of the code. */
+  hash: string;
+  tag: string;
+  capacityMiB: number;
+}
+
+/** A function with its code, as pushed to Workers. */
+export interface ClusterFunctionCode extends ClusterFunction {
+  code: Uint8Array;
+}
+
+/** The scheduling part of an invocation request: `{"language":"app","script":"name"}`. */
+export interface SchedulingRequest {
+  language: string;
+  script?: string;
+}
+
+/** Which Workers took a push, and which did not answer in time. */
+export interface PushReport {
+  acknowledged: string[];
+  missing: { worker: string; reason: string }[];
+}
+
+/** One Worker as `GET /v1/workers` shows it. */
+export interface WorkerInfo {
+  name: string;
+  tag: string;
+  memoryTotalMiB: number;
+  memoryFreeMiB: number;
+  inFlight: number;
+  runningTags: string[];
+  secondsSinceReport: number;
+}
+
+export interface InvokeOptions {
+  scheduling?: SchedulingRequest;
+  timeoutMs?: number;
+}
+
+export interface Cluster {
+  /** The code of `fn` is new or changed: push it. With `wait`, resolve once Workers acknowledged or the limit passed. */
+  functionStored(fn: ClusterFunctionCode, options: { wait: boolean }): Promise<PushReport>;
+  /** Workers drop this version of the function. */
+  functionDeleted(fn: ClusterFunction): Promise<void>;
+  /**
+   * Runs one invocation and resolves to the guest's JSON result; rejects with an `FlError`
+   * (codes: no_worker, guest_error, trap, timeout, worker_lost, …).
+   */
+  invoke(fn: ClusterFunction, args: unknown, options?: InvokeOptions): Promise<unknown>;
+  workers(): WorkerInfo[];
+  close(): Promise<void>;
+}
+
+/** The wire form of a failed invocation, as it travels from Worker to Core. */
+export type InvokeFailure = ErrorPayload;
