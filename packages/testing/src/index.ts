@@ -1,0 +1,1 @@
+export { wat, watFixture } from './wat.js';
