@@ -1,0 +1,211 @@
+/**
+ * The Core↔Worker link protocol: every message either side may send, as discriminated unions on
+ * `type`. Requests carry an `id` (unique per connection and direction) that the answer repeats.
+ * How messages become bytes is in `frame.ts`; the handshake proofs are in `link-auth.ts`.
+ *
+ * Handshake: the Worker opens the connection; the Core sends `challenge`; the Worker answers
+ * `join` with an HMAC proof of the cluster secret over both nonces; the Core answers
+ * `join_accepted` with its own proof (so the Worker knows the Core has the secret too) or
+ * `join_refused` and closes. Nothing else may be sent before the join is accepted.
+ */
+import type { ErrorPayload } from './errors.js';
+
+/** Version of this protocol; both sides refuse a peer speaking another. */
+export const LINK_PROTOCOL_VERSION = 1;
+
+/** Path of the link's WebSocket endpoint on the Core's HTTP server. */
+export const LINK_PATH = '/v1/link';
+
+/** Size bounds of one frame, in bytes. */
+export const LINK_LIMITS = {
+  /** The JSON header (everything but the code): bounds invocation input and results. @default 8 MiB */
+  maxHeaderBytes: 8 * 1024 * 1024,
+  /** The binary payload (a function's code). @default 64 MiB */
+  maxPayloadBytes: 64 * 1024 * 1024,
+} as const;
+
+/** Largest whole frame: a prefix, a header and a payload. */
+export const LINK_MAX_FRAME_BYTES = 5 + LINK_LIMITS.maxHeaderBytes + LINK_LIMITS.maxPayloadBytes;
+
+/** WebSocket close codes the link uses (4000-4999 are the application's). */
+export const LinkCloseCode = {
+  /** The peer sent something that is not a valid frame or message. */
+  ProtocolError: 4000,
+  /** The cluster secret did not match. */
+  Unauthorized: 4001,
+  /** The peer speaks another protocol version. */
+  VersionMismatch: 4002,
+  /** A newer connection of a Worker with the same name replaced this one. */
+  Replaced: 4003,
+  /** No message within the liveness limit. */
+  LivenessTimeout: 4004,
+  /** The side is shutting down. */
+  Shutdown: 4005,
+} as const;
+
+/** One version of a function's code, as both sides name it. */
+export interface LinkFunctionRef {
+  module: string;
+  name: string;
+  /** Hex SHA-256 of the code. */
+  hash: string;
+}
+
+// ---- Core → Worker ----
+
+/** First message of every connection: the Core's nonce for the Worker to prove the secret over. */
+export interface ChallengeMessage {
+  type: 'challenge';
+  protocol: number;
+  /** Random hex the Worker's proof covers, so a recorded proof cannot be replayed. */
+  nonce: string;
+  /** The Core's id (stable across restarts of one Core). */
+  core: string;
+}
+
+export interface JoinAcceptedMessage {
+  type: 'join_accepted';
+  core: string;
+  /** HMAC of the secret over both nonces, proving the Core holds the secret too. */
+  proof: string;
+  /** How often the Worker must send `report`, in ms. */
+  reportIntervalMs: number;
+  /** With no message for this long, either side treats the link as dead, in ms. */
+  livenessTimeoutMs: number;
+}
+
+export interface JoinRefusedMessage {
+  type: 'join_refused';
+  error: ErrorPayload;
+}
+
+/** Store a function's code (create or update: the Worker drops other versions of module/name). */
+export interface StoreMessage extends LinkFunctionRef {
+  type: 'store';
+  id: number;
+  /** Travels as the frame's binary payload. */
+  code: Uint8Array;
+}
+
+/** Drop a function: one version (`hash`) or every version of module/name. */
+export interface DropMessage {
+  type: 'drop';
+  id: number;
+  module: string;
+  name: string;
+  hash?: string;
+}
+
+export interface InvokeMessage extends LinkFunctionRef {
+  type: 'invoke';
+  id: number;
+  /** Linear memory cap of the instance, in MiB. */
+  capacityMiB: number;
+  /** The JSON input (the invocation's `args`). */
+  input: unknown;
+  /** Time limit of the run on the Worker, in ms. */
+  timeoutMs: number;
+}
+
+/** The answer to a `code_request`: the code (as the frame's payload) or why there is none. */
+export type CodeReplyMessage =
+  | { type: 'code_reply'; id: number; ok: true; code: Uint8Array }
+  | { type: 'code_reply'; id: number; ok: false; error: ErrorPayload };
+
+export interface PingMessage {
+  type: 'ping';
+  /** Sender's clock in ms, echoed by `pong`. */
+  at: number;
+}
+
+export interface PongMessage {
+  type: 'pong';
+  at: number;
+}
+
+// ---- Worker → Core ----
+
+export interface JoinMessage {
+  type: 'join';
+  protocol: number;
+  /** The Worker's name: what APP scripts refer to. */
+  name: string;
+  tag: string;
+  /** Memory the Worker offers to functions, in MiB. */
+  memoryTotalMiB: number;
+  memoryFreeMiB: number;
+  /** Invocations it runs at once. */
+  threads: number;
+  /** The Worker's software version. */
+  version: string;
+  /** The Worker's nonce, covered by both proofs. */
+  nonce: string;
+  /** HMAC of the cluster secret over the Core's and the Worker's nonces and the name. */
+  proof: string;
+}
+
+/** The Worker's resources, sent every `reportIntervalMs`. */
+export interface ReportMessage {
+  type: 'report';
+  memoryTotalMiB: number;
+  /** Free for new invocations now, in MiB (after every invocation running, from any Core). */
+  memoryFreeMiB: number;
+  /**
+   * Capacity held at report time by invocations this Core placed, in MiB. The Core adds it back
+   * and subtracts what it has in flight now, so its own placements are never counted twice.
+   */
+  reservedMiB: number;
+  /** Invocations running on the Worker. */
+  running: number;
+}
+
+/** The answer to `store` or `drop`. */
+export interface AckMessage {
+  type: 'ack';
+  id: number;
+  error?: ErrorPayload;
+}
+
+export interface ResultMessage {
+  type: 'result';
+  id: number;
+  result: unknown;
+  /** Time spent running, in ms. */
+  durationMs: number;
+}
+
+export interface InvokeErrorMessage {
+  type: 'invoke_error';
+  id: number;
+  error: ErrorPayload;
+}
+
+/** The Worker lacks this version's code: the Core answers `code_reply`. */
+export interface CodeRequestMessage extends LinkFunctionRef {
+  type: 'code_request';
+  id: number;
+}
+
+export type CoreMessage =
+  | ChallengeMessage
+  | JoinAcceptedMessage
+  | JoinRefusedMessage
+  | StoreMessage
+  | DropMessage
+  | InvokeMessage
+  | CodeReplyMessage
+  | PingMessage
+  | PongMessage;
+
+export type WorkerMessage =
+  | JoinMessage
+  | ReportMessage
+  | AckMessage
+  | ResultMessage
+  | InvokeErrorMessage
+  | CodeRequestMessage
+  | PingMessage
+  | PongMessage;
+
+export type LinkMessage = CoreMessage | WorkerMessage;
+export type LinkMessageType = LinkMessage['type'];

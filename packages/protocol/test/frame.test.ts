@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import {
+  CLUSTER_SECRET_FILE,
+  coreProof,
+  decodeCoreFrame,
+  decodeWorkerFrame,
+  encodeFrame,
+  LINK_LIMITS,
+  LinkProtocolError,
+  linkNonce,
+  loadClusterSecret,
+  proofsMatch,
+  workerProof,
+} from '../src/index.js';
+import type { InvokeMessage, StoreMessage } from '../src/index.js';
+
+function rawFrame(header: string, payload: Uint8Array = new Uint8Array()): Buffer {
+  const h = Buffer.from(header);
+  const out = Buffer.alloc(5 + h.length + payload.length);
+  out[0] = 1;
+  out.writeUInt32BE(h.length, 1);
+  h.copy(out, 5);
+  out.set(payload, 5 + h.length);
+  return out;
+}
+
+test('a store message keeps every byte of its code, including bytes that are not UTF-8', () => {
+  const code = new Uint8Array(256).map((_, i) => i);
+  const message: StoreMessage = { type: 'store', id: 7, module: '_', name: 'f', hash: 'ab', code };
+  const decoded = decodeCoreFrame(encodeFrame(message));
+  assert.equal(decoded.type, 'store');
+  assert.deepEqual(Buffer.from(decoded.code), Buffer.from(code));
+  assert.equal(decoded.hash, 'ab');
+});
+
+test('an invoke message carries its JSON input unchanged', () => {
+  const input = { name: 'Bob', nested: [1, 'two', { three: null }] };
+  const message: InvokeMessage = {
+    type: 'invoke',
+    id: 1,
+    module: 'm',
+    name: 'f',
+    hash: 'h',
+    capacityMiB: 64,
+    input,
+    timeoutMs: 1000,
+  };
+  assert.deepEqual(decodeCoreFrame(encodeFrame(message)), message);
+});
+
+test('a failed code_reply travels without a payload and keeps its error', () => {
+  const frame = encodeFrame({
+    type: 'code_reply',
+    id: 3,
+    ok: false,
+    error: { code: 'not_found', message: 'gone' },
+  });
+  assert.deepEqual(decodeCoreFrame(frame), {
+    type: 'code_reply',
+    id: 3,
+    ok: false,
+    error: { code: 'not_found', message: 'gone' },
+  });
+});
+
+test('each side refuses the message types only the other side sends', () => {
+  const invoke = encodeFrame({ type: 'ping', at: 1 });
+  assert.equal(decodeWorkerFrame(invoke).type, 'ping');
+  const result = encodeFrame({ type: 'result', id: 1, result: 1, durationMs: 1 });
+  assert.throws(() => decodeCoreFrame(result), /a Core does not send messages of type "result"/);
+  const store = encodeFrame({
+    type: 'store',
+    id: 1,
+    module: 'm',
+    name: 'f',
+    hash: 'h',
+    code: new Uint8Array(1),
+  });
+  assert.throws(() => decodeWorkerFrame(store), /a Worker does not send messages of type "store"/);
+});
+
+test('bad frames are refused with a message naming the fault', () => {
+  const cases: [Uint8Array, RegExp][] = [
+    [new Uint8Array([1, 0]), /shorter than its 5-byte prefix/],
+    [rawFrame('{"type":"ping","at":1}').fill(9, 0, 1), /unknown frame format 9/],
+    [
+      (() => {
+        const f = rawFrame('{"type":"ping","at":1}');
+        f.writeUInt32BE(1000, 1);
+        return f;
+      })(),
+      /runs past the end/,
+    ],
+    [
+      (() => {
+        const f = rawFrame('{}');
+        f.writeUInt32BE(LINK_LIMITS.maxHeaderBytes + 1, 1);
+        return f;
+      })(),
+      /exceeds/,
+    ],
+    [rawFrame('{"type":"ping",'), /not valid JSON/],
+    [rawFrame('[1,2]'), /not a JSON object/],
+    [rawFrame('{"type":"nope"}'), /type "nope"/],
+    [rawFrame('{"type":"ping"}'), /ping\.at must be a finite number, got nothing/],
+    [rawFrame('{"type":"ack","id":-1}'), /ack\.id must be a non-negative integer/],
+    [rawFrame('{"type":"ack","id":1,"error":"x"}'), /ack\.error must be an error/],
+    [rawFrame('{"type":"result","id":1,"durationMs":1}'), /result\.result must be present/],
+    [rawFrame('{"type":"ping","at":1}', new Uint8Array(3)), /carries no payload, got 3 bytes/],
+  ];
+  for (const [frame, pattern] of cases) {
+    assert.throws(
+      () => decodeWorkerFrame(frame),
+      (error: unknown) => error instanceof LinkProtocolError && pattern.test(error.message),
+      `expected ${String(pattern)}`,
+    );
+  }
+});
+
+test('encoding refuses a message over the header limit', () => {
+  const input = 'x'.repeat(LINK_LIMITS.maxHeaderBytes);
+  assert.throws(
+    () =>
+      encodeFrame({
+        type: 'invoke',
+        id: 1,
+        module: 'm',
+        name: 'f',
+        hash: 'h',
+        capacityMiB: 1,
+        input,
+        timeoutMs: 1,
+      }),
+    /header limit/,
+  );
+});
+
+test('proofs match only with the same secret, nonces and name, and differ by role', () => {
+  const [c, w] = [linkNonce(), linkNonce()];
+  const secret = 'a-cluster-secret-of-enough-length';
+  const p = workerProof(secret, c, w, 'w1');
+  assert.ok(proofsMatch(p, workerProof(secret, c, w, 'w1')));
+  assert.ok(!proofsMatch(p, workerProof('another-secret-of-enough-length', c, w, 'w1')));
+  assert.ok(!proofsMatch(p, workerProof(secret, linkNonce(), w, 'w1')));
+  assert.ok(!proofsMatch(p, workerProof(secret, c, w, 'w2')));
+  assert.ok(!proofsMatch(p, coreProof(secret, c, w, 'w1')));
+  assert.ok(!proofsMatch(p, 'short'));
+});
+
+test('the cluster secret is generated once into the data dir with mode 0600 and then reused', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'fl-secret-'));
+  try {
+    await assert.rejects(
+      loadClusterSecret({ dataDir: dir, create: false }),
+      /no cluster secret: set FL_CLUSTER_SECRET/,
+    );
+    const secret = await loadClusterSecret({ dataDir: dir, create: true });
+    assert.equal((await stat(join(dir, CLUSTER_SECRET_FILE))).mode & 0o777, 0o600);
+    assert.equal(await loadClusterSecret({ dataDir: dir, create: false }), secret);
+    assert.equal(await loadClusterSecret({ dataDir: dir, create: true }), secret);
+    assert.equal(
+      await loadClusterSecret({ secret: 'configured-secret-123', dataDir: dir, create: true }),
+      'configured-secret-123',
+    );
+    await assert.rejects(
+      loadClusterSecret({ secret: 'short', dataDir: dir, create: true }),
+      /FL_CLUSTER_SECRET is 5 characters/,
+    );
+    await writeFile(join(dir, CLUSTER_SECRET_FILE), 'tiny\n');
+    await assert.rejects(loadClusterSecret({ dataDir: dir, create: false }), /needs at least 16/);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
