@@ -38,3 +38,13 @@ export interface InvokeResult {
   /** Wall time spent running on the thread, in ms. */
   durationMs: number;
 }
+
+/** Load of a runtime, for the Worker's resource reports. */
+export interface RuntimeStats {
+  /** Invocation threads. */
+  threads: number;
+  /** Threads running an invocation now. */
+  busy: number;
+  /** Invocations waiting for a thread. */
+  queued: number;
+}

@@ -1,0 +1,10 @@
+export { Runtime, InvocationError, codeHash } from './runtime.js';
+export {
+  DEFAULT_RUNTIME_OPTIONS,
+  resolveRuntimeOptions,
+  runtimeOptionsFromEnv,
+  type HttpOptions,
+  type ResolvedRuntimeOptions,
+  type RuntimeOptions,
+} from './runtime-options.js';
+export type { FunctionCode, FunctionRef, InvokeRequest, InvokeResult, RuntimeStats } from './types.js';

@@ -1,0 +1,144 @@
+import { availableParallelism } from 'node:os';
+
+import { ErrorCode, FlError } from '@funless/protocol';
+
+/** Outbound HTTP from guests (`__http_request`). */
+export interface HttpOptions {
+  /** Turn outbound HTTP on or off; off answers every request with status 0. @default true */
+  enabled: boolean;
+  /**
+   * Hosts a guest may call: exact host names (`api.example.com`), `host:port`, or `*.example.com`
+   * for subdomains. Empty = any host. @default []
+   */
+  allowList: string[];
+  /** Time limit of one request, in ms (also bounded by the invocation's own limit). @default 10_000 */
+  timeoutMs: number;
+  /** Largest response body handed to a guest, in bytes; larger ones fail with status 0. @default 1 MiB */
+  maxResponseBytes: number;
+}
+
+/** Settings of a {@link Runtime}. Every field but `dataDir` is optional and merged over the defaults. */
+export interface RuntimeOptions {
+  /** Directory of the Worker's data; binaries are cached under `<dataDir>/code/`. */
+  dataDir: string;
+  /** Invocation threads. @default CPU count (`os.availableParallelism()`) */
+  threads?: number;
+  /** Invocations waiting for a thread beyond which `invoke` fails with `overloaded`. @default 1_000 */
+  queueLimit?: number;
+  /** Time limit of an invocation that names none, in ms. @default 60_000 (`FL_INVOKE_TIMEOUT_MS`) */
+  defaultTimeoutMs?: number;
+  /** Largest JSON input, in bytes (UTF-8). @default 6 MiB */
+  maxInputBytes?: number;
+  /** Largest result (or stdout of a WASI command), in bytes. @default 6 MiB */
+  maxOutputBytes?: number;
+  /** Log bytes kept per invocation; beyond them logs are cut with a marker line. @default 64 KiB */
+  maxLogBytes?: number;
+  /** Outbound HTTP; see {@link HttpOptions}. */
+  http?: Partial<HttpOptions>;
+  /** Compiled modules kept in memory, per (hash, capacity). @default 64 */
+  compiledCacheSize?: number;
+}
+
+/** Options after validation and merging. */
+export interface ResolvedRuntimeOptions extends Required<Omit<RuntimeOptions, 'http'>> {
+  http: HttpOptions;
+}
+
+const MIB = 1024 * 1024;
+
+export const DEFAULT_RUNTIME_OPTIONS: Omit<ResolvedRuntimeOptions, 'dataDir' | 'threads'> = {
+  queueLimit: 1_000,
+  defaultTimeoutMs: 60_000,
+  maxInputBytes: 6 * MIB,
+  maxOutputBytes: 6 * MIB,
+  maxLogBytes: 64 * 1024,
+  compiledCacheSize: 64,
+  http: { enabled: true, allowList: [], timeoutMs: 10_000, maxResponseBytes: MIB },
+};
+
+function bad(message: string): FlError {
+  return new FlError(ErrorCode.BadRequest, `runtime options: ${message}`);
+}
+
+function positiveInt(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
+    throw bad(`${name} must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Validates options and merges them over {@link DEFAULT_RUNTIME_OPTIONS}. Throws `FlError(bad_request)`. */
+export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeOptions {
+  if (typeof options !== 'object' || options === null) throw bad('options must be an object');
+  if (typeof options.dataDir !== 'string' || options.dataDir === '') {
+    throw bad('dataDir must be a non-empty path');
+  }
+  const d = DEFAULT_RUNTIME_OPTIONS;
+  const http = { ...d.http, ...options.http };
+  if (typeof http.enabled !== 'boolean') throw bad(`http.enabled must be a boolean`);
+  if (
+    !Array.isArray(http.allowList) ||
+    http.allowList.some((h) => typeof h !== 'string' || h.trim() === '')
+  ) {
+    throw bad('http.allowList must be a list of host names');
+  }
+  return {
+    dataDir: options.dataDir,
+    threads: positiveInt('threads', options.threads ?? availableParallelism(), 256),
+    queueLimit: positiveInt('queueLimit', options.queueLimit ?? d.queueLimit),
+    defaultTimeoutMs: positiveInt(
+      'defaultTimeoutMs',
+      options.defaultTimeoutMs ?? d.defaultTimeoutMs,
+      2 ** 31 - 1,
+    ),
+    maxInputBytes: positiveInt('maxInputBytes', options.maxInputBytes ?? d.maxInputBytes),
+    maxOutputBytes: positiveInt('maxOutputBytes', options.maxOutputBytes ?? d.maxOutputBytes),
+    maxLogBytes: positiveInt('maxLogBytes', options.maxLogBytes ?? d.maxLogBytes),
+    compiledCacheSize: positiveInt('compiledCacheSize', options.compiledCacheSize ?? d.compiledCacheSize),
+    http: {
+      enabled: http.enabled,
+      allowList: http.allowList.map((h) => h.trim().toLowerCase()),
+      timeoutMs: positiveInt('http.timeoutMs', http.timeoutMs, 2 ** 31 - 1),
+      maxResponseBytes: positiveInt('http.maxResponseBytes', http.maxResponseBytes, 1024 * MIB),
+    },
+  };
+}
+
+/**
+ * Reads the runtime's environment variables (all optional):
+ * - `FL_INVOKE_TIMEOUT_MS`: default time limit of an invocation, ms (60000);
+ * - `FL_WORKER_THREADS`: invocation threads (CPU count);
+ * - `FL_HTTP`: `on` or `off`, outbound HTTP from guests (on);
+ * - `FL_HTTP_ALLOW`: comma-separated hosts guests may call (empty: any).
+ * Throws `FlError(bad_request)` naming the variable when a value is malformed.
+ */
+export function runtimeOptionsFromEnv(env: Record<string, string | undefined>): Partial<RuntimeOptions> {
+  const out: Partial<RuntimeOptions> = {};
+  const int = (name: string): number | undefined => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return undefined;
+    if (!/^\d+$/.test(raw) || Number(raw) < 1)
+      throw bad(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+    return Number(raw);
+  };
+  const timeout = int('FL_INVOKE_TIMEOUT_MS');
+  if (timeout !== undefined) out.defaultTimeoutMs = timeout;
+  const threads = int('FL_WORKER_THREADS');
+  if (threads !== undefined) out.threads = threads;
+  const http: Partial<HttpOptions> = {};
+  const flag = env.FL_HTTP?.trim().toLowerCase();
+  if (flag !== undefined && flag !== '') {
+    if (['on', 'true', '1'].includes(flag)) http.enabled = true;
+    else if (['off', 'false', '0'].includes(flag)) http.enabled = false;
+    else throw bad(`FL_HTTP must be "on" or "off", got ${JSON.stringify(env.FL_HTTP)}`);
+  }
+  const allow = env.FL_HTTP_ALLOW?.trim();
+  if (allow) {
+    http.allowList = allow
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== '');
+  }
+  if (Object.keys(http).length > 0) out.http = http;
+  return out;
+}

@@ -1,0 +1,261 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+import {
+  ErrorCode,
+  FlError,
+  NAME_MAX_LENGTH,
+  NAME_PATTERN,
+  NAME_RULE,
+  type ErrorPayload,
+} from '@funless/protocol';
+
+import { CodeCache } from './cache/code-cache.js';
+import { LruCache } from './cache/lru-cache.js';
+import {
+  analyseModule,
+  capacityPages,
+  MAX_WASM32_PAGES,
+  prepareModule,
+  type ModuleMeta,
+} from './module/analyse-module.js';
+import { ThreadPool } from './pool/thread-pool.js';
+import {
+  resolveRuntimeOptions,
+  type ResolvedRuntimeOptions,
+  type RuntimeOptions,
+} from './runtime-options.js';
+import type { FunctionCode, FunctionRef, InvokeRequest, InvokeResult, RuntimeStats } from './types.js';
+
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+const WASM_PAGE_BYTES = 65_536;
+
+/** An invocation that failed; `logs` holds what the guest logged before it failed. */
+export class InvocationError extends FlError {
+  override readonly name = 'InvocationError';
+  constructor(
+    payload: ErrorPayload,
+    readonly logs: string[],
+  ) {
+    super(payload.code, payload.message);
+  }
+}
+
+interface Compiled {
+  module: WebAssembly.Module;
+  meta: ModuleMeta;
+}
+
+function badRequest(message: string): FlError {
+  return new FlError(ErrorCode.BadRequest, message);
+}
+
+function checkRef(ref: FunctionRef): void {
+  if (typeof ref !== 'object' || ref === null) throw badRequest('a function reference must be an object');
+  for (const field of ['module', 'name'] as const) {
+    const value = ref[field];
+    if (typeof value !== 'string' || !NAME_PATTERN.test(value) || value.length > NAME_MAX_LENGTH) {
+      throw badRequest(`${field} ${JSON.stringify(value)} is not a valid name: ${NAME_RULE}`);
+    }
+  }
+  if (typeof ref.hash !== 'string' || !HASH_PATTERN.test(ref.hash)) {
+    throw badRequest(`hash ${JSON.stringify(ref.hash)} is not a lowercase hex SHA-256`);
+  }
+}
+
+/** Hex SHA-256 of a binary: the hash a {@link FunctionRef} names. */
+export function codeHash(code: Uint8Array): string {
+  return createHash('sha256').update(code).digest('hex');
+}
+
+/**
+ * The Worker's execution engine: caches function binaries (disk) and compiled modules (memory),
+ * and runs invocations in a pool of threads with time and memory limits, in isolation.
+ */
+export class Runtime {
+  private readonly compiled: LruCache<string, Compiled>;
+  private readonly compiling = new Map<string, Promise<Compiled>>();
+  private closed = false;
+
+  private constructor(
+    readonly options: ResolvedRuntimeOptions,
+    private readonly code: CodeCache,
+    private readonly pool: ThreadPool,
+  ) {
+    this.compiled = new LruCache(options.compiledCacheSize);
+  }
+
+  /** Validates the options, opens the code cache under `<dataDir>/code/` and starts the threads. */
+  static async create(options: RuntimeOptions): Promise<Runtime> {
+    const resolved = resolveRuntimeOptions(options);
+    const code = await CodeCache.open(join(resolved.dataDir, 'code'));
+    return new Runtime(resolved, code, new ThreadPool(resolved));
+  }
+
+  /**
+   * Validates a function's code, compiles it (for the default capacity) and writes it to the disk
+   * cache, replacing the function's previous version. Rejects with `bad_request` (names, hash that
+   * does not match the code) or `invalid_module`.
+   */
+  async store(fn: FunctionCode): Promise<void> {
+    this.checkOpen();
+    checkRef(fn);
+    if (!(fn.code instanceof Uint8Array)) throw badRequest('code must be a Uint8Array');
+    const actual = codeHash(fn.code);
+    if (actual !== fn.hash)
+      throw badRequest(`the code's SHA-256 is ${actual}, not the hash ${fn.hash} it came with`);
+    const analysed = analyseModule(fn.code);
+    // Compile now: a broken module is refused here, not at its first invocation.
+    const capacity = Math.max(64, Math.ceil((analysed.meta.initialPages * WASM_PAGE_BYTES) / 1024 / 1024));
+    await this.compile(fn.hash, capacity, fn.code);
+    await this.code.write(fn, fn.code);
+  }
+
+  /** True when the runtime holds this exact version of the function. */
+  has(ref: FunctionRef): boolean {
+    return this.code.has(ref);
+  }
+
+  /** Every function the disk cache holds (what a Worker reports to the Core after a restart). */
+  list(): FunctionRef[] {
+    return this.code.list();
+  }
+
+  /** Forgets the function if, and only if, it is held at version `ref.hash`. */
+  async drop(ref: FunctionRef): Promise<boolean> {
+    checkRef(ref);
+    const dropped = await this.code.drop(ref);
+    if (dropped && !this.code.usesHash(ref.hash)) {
+      const keys = [...this.compiled.keys()].filter((k) => k.startsWith(`${ref.hash}/`));
+      for (const k of keys) this.compiled.delete(k);
+      this.pool.evict(keys);
+    }
+    return dropped;
+  }
+
+  /**
+   * Runs one invocation. Resolves with the guest's JSON result; rejects with an
+   * {@link InvocationError} (or `FlError` for bad requests) whose `code` says what went wrong.
+   */
+  async invoke(req: InvokeRequest): Promise<InvokeResult> {
+    this.checkOpen();
+    checkRef(req);
+    const capacity = req.capacityMiB;
+    if (
+      typeof capacity !== 'number' ||
+      !Number.isInteger(capacity) ||
+      capacity < 1 ||
+      capacity > (MAX_WASM32_PAGES * WASM_PAGE_BYTES) / 1024 / 1024
+    ) {
+      throw badRequest(`capacityMiB must be an integer from 1 to 4096, got ${JSON.stringify(capacity)}`);
+    }
+    const timeoutMs = req.timeoutMs ?? this.options.defaultTimeoutMs;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2 ** 31 - 1) {
+      throw badRequest(
+        `timeoutMs must be a positive integer of milliseconds, got ${JSON.stringify(req.timeoutMs)}`,
+      );
+    }
+    const input = JSON.stringify(req.input === undefined ? {} : req.input);
+    // Worst case UTF-8 is 3 bytes per UTF-16 unit: measure exactly only when it could matter.
+    if (
+      input.length * 3 > this.options.maxInputBytes &&
+      Buffer.byteLength(input) > this.options.maxInputBytes
+    ) {
+      throw new FlError(ErrorCode.TooLarge, `the input is larger than ${this.options.maxInputBytes} bytes`);
+    }
+    const compiled = await this.compiledFor(req, capacity);
+    const pages = capacityPages(capacity);
+    const reply = await this.pool.run({
+      key: `${req.hash}/${pages}`,
+      module: compiled.module,
+      meta: compiled.meta,
+      capBytes: pages * WASM_PAGE_BYTES,
+      input,
+      timeoutMs,
+    });
+    if (reply.error) throw new InvocationError(reply.error, reply.logs);
+    let result: unknown;
+    try {
+      result = JSON.parse(reply.result!);
+    } catch (err) {
+      const preview = reply.result!.length > 80 ? `${reply.result!.slice(0, 80)}…` : reply.result!;
+      throw new InvocationError(
+        {
+          code: ErrorCode.ResultNotJson,
+          message: `the function's result is not JSON (${(err as Error).message}): ${preview}`,
+        },
+        reply.logs,
+      );
+    }
+    return { result, logs: reply.logs, durationMs: reply.durationMs };
+  }
+
+  /** Threads, busy threads and queued invocations, for resource reports. */
+  stats(): RuntimeStats {
+    return this.pool.stats();
+  }
+
+  /** Stops the threads; pending invocations fail. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close();
+    this.compiled.clear();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new FlError(ErrorCode.Internal, 'the runtime is closed');
+  }
+
+  private async compiledFor(req: InvokeRequest, capacity: number): Promise<Compiled> {
+    const key = `${req.hash}/${capacityPages(capacity)}`;
+    const hit = this.compiled.get(key);
+    if (hit) return hit;
+    if (!this.code.has(req)) {
+      if (!req.code) {
+        throw new FlError(
+          ErrorCode.CodeMissing,
+          `this Worker does not hold ${req.module}/${req.name} at hash ${req.hash}`,
+        );
+      }
+      await this.store({ module: req.module, name: req.name, hash: req.hash, code: req.code });
+      const stored = this.compiled.get(key);
+      if (stored) return stored;
+    }
+    const inFlight = this.compiling.get(key);
+    if (inFlight) return inFlight;
+    const bytes = await this.code.read(req);
+    if (!bytes)
+      throw new FlError(
+        ErrorCode.CodeMissing,
+        `this Worker does not hold ${req.module}/${req.name} at hash ${req.hash}`,
+      );
+    return this.compile(req.hash, capacity, bytes);
+  }
+
+  /** Compiles once per (hash, capacity), sharing the promise with concurrent callers. */
+  private compile(hash: string, capacity: number, bytes: Uint8Array): Promise<Compiled> {
+    const key = `${hash}/${capacityPages(capacity)}`;
+    const hit = this.compiled.get(key);
+    if (hit) return Promise.resolve(hit);
+    let promise = this.compiling.get(key);
+    if (promise) return promise;
+    promise = (async () => {
+      const analysed = analyseModule(bytes);
+      const prepared = prepareModule(bytes, analysed, capacity);
+      let module: WebAssembly.Module;
+      try {
+        module = await WebAssembly.compile(prepared);
+      } catch (err) {
+        throw new FlError(ErrorCode.InvalidModule, `invalid module: ${(err as Error).message}`, {
+          cause: err,
+        });
+      }
+      const compiled = { module, meta: analysed.meta };
+      this.compiled.set(key, compiled);
+      return compiled;
+    })().finally(() => this.compiling.delete(key));
+    this.compiling.set(key, promise);
+    return promise;
+  }
+}

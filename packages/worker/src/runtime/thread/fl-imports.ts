@@ -1,0 +1,111 @@
+import { ErrorCode, HTTP_METHODS } from '@funless/protocol';
+
+import type { HttpBridgeClient } from '../http/http-bridge.js';
+import type { HttpCall } from './messages.js';
+import { GuestFault, type InvocationState } from './invocation-state.js';
+
+const decoder = new TextDecoder();
+
+/** Bytes of guest memory, or a trap-like fault when the guest passed a range outside it. */
+function guestBytes(s: InvocationState, ptr: number, len: number, what: string): Uint8Array {
+  const buffer = s.memory.buffer;
+  const start = ptr >>> 0;
+  const length = len >>> 0;
+  if (start + length > buffer.byteLength) {
+    throw new GuestFault(ErrorCode.Trap, `memory access out of bounds: ${what} (${start}+${length})`);
+  }
+  return new Uint8Array(buffer, start, length);
+}
+
+/**
+ * The `fl_imps` host functions of the FunLess ABI (DESIGN.md section 3). `post` sends an HTTP call
+ * to the main thread; the bridge blocks this thread until the answer or the deadline.
+ */
+export function flImports(
+  state: () => InvocationState,
+  bridge: HttpBridgeClient,
+  post: (call: HttpCall) => void,
+): Record<string, (...args: number[]) => void> {
+  return {
+    __get_input_data(ptr: number) {
+      const s = state();
+      guestBytes(s, ptr, s.input.length, '__get_input_data').set(s.input);
+    },
+    __insert_response(ptr: number, len: number) {
+      const s = state();
+      if (len >>> 0 > s.maxOutputBytes) {
+        throw new GuestFault(
+          ErrorCode.TooLarge,
+          `the function's result is larger than ${s.maxOutputBytes} bytes`,
+        );
+      }
+      s.response = guestBytes(s, ptr, len, '__insert_response').slice();
+    },
+    __insert_error(ptr: number, len: number) {
+      const s = state();
+      if (len >>> 0 > s.maxOutputBytes) {
+        throw new GuestFault(
+          ErrorCode.TooLarge,
+          `the function's error message is larger than ${s.maxOutputBytes} bytes`,
+        );
+      }
+      s.error = guestBytes(s, ptr, len, '__insert_error').slice();
+    },
+    __console_log(ptr: number, len: number) {
+      const s = state();
+      s.logs.add(decoder.decode(guestBytes(s, ptr, len, '__console_log')));
+    },
+    __http_request(
+      respPtr: number,
+      respLenPtr: number,
+      statusPtr: number,
+      method: number,
+      uriPtr: number,
+      uriLen: number,
+      hdrPtr: number,
+      hdrLen: number,
+      bodyPtr: number,
+      bodyLen: number,
+    ) {
+      const s = state();
+      // Where the status and length go must be valid before anything else happens.
+      guestBytes(s, statusPtr, 2, '__http_request status');
+      const lenView = guestBytes(s, respLenPtr, 4, '__http_request length');
+      const fail = (reason: string) => {
+        s.logs.add(`http: ${reason}`);
+        const dv = new DataView(s.memory.buffer);
+        dv.setUint16(statusPtr >>> 0, 0, true);
+        dv.setUint32(respLenPtr >>> 0, 0, true);
+      };
+      const name = HTTP_METHODS[method];
+      if (name === undefined) return fail(`unknown method number ${method} (0 GET, 1 POST, 2 PUT, 3 DELETE)`);
+      const url = decoder.decode(guestBytes(s, uriPtr, uriLen, '__http_request uri'));
+      const headers: [string, string][] = [];
+      for (const line of decoder
+        .decode(guestBytes(s, hdrPtr, hdrLen, '__http_request headers'))
+        .split('\n')) {
+        const colon = line.indexOf(':');
+        if (colon <= 0) continue;
+        headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+      }
+      const body = bodyLen > 0 ? guestBytes(s, bodyPtr, bodyLen, '__http_request body').slice() : undefined;
+      // A non-zero length on entry is the size of the guest's buffer; zero (what FunLess's SDKs
+      // pass) means "up to the end of memory": either way no byte lands outside the guest.
+      const declared = new DataView(lenView.buffer, lenView.byteOffset, 4).getUint32(0, true);
+      const toEnd = s.memory.buffer.byteLength - (respPtr >>> 0);
+      if (toEnd < 0) return fail('response pointer outside memory');
+      const room = declared > 0 ? Math.min(declared, toEnd) : toEnd;
+      const seq = bridge.begin();
+      post({ type: 'http', seq, method: name, url, headers, body, room, deadline: s.deadline });
+      const answer = bridge.wait(s.deadline);
+      if (!answer) return fail(`no answer from ${url} before the invocation's time limit`);
+      if (answer.status === 0) return fail(decoder.decode(answer.bytes));
+      if (answer.bytes.length > room)
+        return fail(`response of ${answer.bytes.length} bytes does not fit in ${room} bytes`);
+      new Uint8Array(s.memory.buffer, respPtr >>> 0, answer.bytes.length).set(answer.bytes);
+      const dv = new DataView(s.memory.buffer);
+      dv.setUint16(statusPtr >>> 0, answer.status, true);
+      dv.setUint32(respLenPtr >>> 0, answer.bytes.length, true);
+    },
+  };
+}

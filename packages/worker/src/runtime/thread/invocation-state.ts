@@ -1,0 +1,110 @@
+import type { ErrorCode } from '@funless/protocol';
+
+/** Raised by host functions to end the invocation with a given error code. */
+export class GuestFault extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Raised by `proc_exit`: unwinds the guest's stack; the invocation, not the thread, ends. */
+export class ProcExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+const decoder = new TextDecoder();
+
+/** Log lines of one invocation, bounded in bytes; the cut is marked by a last line. */
+export class LogSink {
+  readonly lines: string[] = [];
+  private bytes = 0;
+  private cut = false;
+  constructor(private readonly maxBytes: number) {}
+
+  add(line: string): void {
+    if (this.cut) return;
+    this.bytes += line.length + 1;
+    if (this.bytes > this.maxBytes) {
+      this.cut = true;
+      this.lines.push(`[logs cut at ${this.maxBytes} bytes]`);
+      return;
+    }
+    this.lines.push(line);
+  }
+}
+
+/** Turns an output stream (stdout, stderr) into log lines, keeping a partial line until its end. */
+export class LineStream {
+  private partial = '';
+  constructor(
+    private readonly sink: LogSink,
+    private readonly prefix: string,
+  ) {}
+
+  write(bytes: Uint8Array): void {
+    const text = this.partial + decoder.decode(bytes);
+    const lines = text.split('\n');
+    this.partial = lines.pop() ?? '';
+    for (const line of lines) this.sink.add(this.prefix + line);
+    if (this.partial.length > 8192) {
+      this.sink.add(this.prefix + this.partial);
+      this.partial = '';
+    }
+  }
+
+  flush(): void {
+    if (this.partial !== '') this.sink.add(this.prefix + this.partial);
+    this.partial = '';
+  }
+}
+
+/** A byte buffer that refuses to grow past `max`. */
+export class BoundedBytes {
+  private chunks: Uint8Array[] = [];
+  length = 0;
+  constructor(readonly max: number) {}
+
+  /** Appends a copy; false (and nothing appended) when it would pass the bound. */
+  push(bytes: Uint8Array): boolean {
+    if (this.length + bytes.length > this.max) return false;
+    this.chunks.push(bytes.slice());
+    this.length += bytes.length;
+    return true;
+  }
+
+  text(): string {
+    if (this.chunks.length === 1) return decoder.decode(this.chunks[0]);
+    const all = new Uint8Array(this.length);
+    let offset = 0;
+    for (const c of this.chunks) {
+      all.set(c, offset);
+      offset += c.length;
+    }
+    return decoder.decode(all);
+  }
+}
+
+/** Everything one invocation's host functions read and write; replaced for every invocation. */
+export interface InvocationState {
+  memory: WebAssembly.Memory;
+  input: Uint8Array;
+  /** Bytes of stdin already read (WASI commands). */
+  stdinOffset: number;
+  response: Uint8Array | undefined;
+  error: Uint8Array | undefined;
+  logs: LogSink;
+  /** stdout of a WASI command: its result. */
+  stdout: BoundedBytes | undefined;
+  /** stdout of a FunLess-ABI function: log lines. */
+  stdoutLines: LineStream | undefined;
+  stderr: LineStream;
+  /** Last bytes of stderr, for the error message of a failed WASI command. */
+  stderrTail: string;
+  deadline: number;
+  maxOutputBytes: number;
+}

@@ -1,0 +1,291 @@
+/**
+ * Entry point of an invocation thread. Runs one invocation at a time; the main thread keeps the
+ * queue and the time limit (it terminates this thread when a guest runs too long).
+ *
+ * Instances are reused for speed, and isolation is kept by restoring, after every successful
+ * invocation, the whole state a Wasm instance has — linear memory, mutable globals, tables — to
+ * the snapshot taken right after instantiation. Modules whose state cannot be read back (passive
+ * segments, v128 globals), and any instance that trapped, exited or failed, get a fresh instance.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+
+import {
+  ErrorCode,
+  FunctionShape,
+  INVOKE_EXPORT,
+  START_EXPORT,
+  WASI_IMPORT_MODULE,
+  WASM_PAGE_BYTES,
+} from '@funless/protocol';
+import type { ErrorPayload } from '@funless/protocol';
+
+import { HttpBridgeClient } from '../http/http-bridge.js';
+import type { ModuleMeta } from '../module/analyse-module.js';
+import { snapshotGlobalExport, snapshotMemoryExport, snapshotTableExport } from '../module/wasm-binary.js';
+import { flImports } from './fl-imports.js';
+import {
+  BoundedBytes,
+  GuestFault,
+  LineStream,
+  LogSink,
+  ProcExit,
+  type InvocationState,
+} from './invocation-state.js';
+import type { FromThread, InvokeReply, InvokeTask, ThreadConfig, ToThread } from './messages.js';
+import { wasiImports } from './wasi-preview1.js';
+
+if (!parentPort) throw new Error('invocation-thread.js must run in a worker thread');
+const port = parentPort;
+const config = workerData as ThreadConfig;
+const bridge = new HttpBridgeClient(config.httpBuffer);
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+let current: InvocationState | undefined;
+const state = (): InvocationState => {
+  if (!current) throw new Error('host function called outside an invocation');
+  return current;
+};
+const post = (msg: FromThread) => port.postMessage(msg);
+
+interface Snapshot {
+  memory: Uint8Array;
+  globals: [WebAssembly.Global, unknown][];
+  tables: [WebAssembly.Table, unknown[]][];
+}
+
+interface Live {
+  instance: WebAssembly.Instance;
+  memory: WebAssembly.Memory;
+  snapshot: Snapshot | undefined;
+}
+
+interface Loaded {
+  module: WebAssembly.Module;
+  meta: ModuleMeta;
+  live: Live | undefined;
+}
+
+const modules = new Map<string, Loaded>();
+
+function instantiate(loaded: Loaded): Live {
+  const wasiNames = WebAssembly.Module.imports(loaded.module)
+    .filter((i) => i.module === WASI_IMPORT_MODULE)
+    .map((i) => i.name);
+  const imports = {
+    wasi_snapshot_preview1: wasiImports(wasiNames, state),
+    fl_imps: flImports(state, bridge, post),
+  };
+  const instance = new WebAssembly.Instance(loaded.module, imports);
+  const memory = instance.exports[snapshotMemoryExport] as WebAssembly.Memory;
+  state().memory = memory;
+  if (loaded.meta.initialize) (instance.exports._initialize as () => void)();
+  return {
+    instance,
+    memory,
+    snapshot: loaded.meta.snapshotable ? takeSnapshot(instance, memory, loaded.meta) : undefined,
+  };
+}
+
+function takeSnapshot(
+  instance: WebAssembly.Instance,
+  memory: WebAssembly.Memory,
+  meta: ModuleMeta,
+): Snapshot {
+  return {
+    memory: new Uint8Array(memory.buffer).slice(),
+    globals: meta.globals.map((i) => {
+      const g = instance.exports[snapshotGlobalExport(i)] as WebAssembly.Global;
+      return [g, g.value];
+    }),
+    tables: meta.tables.map((i) => {
+      const t = instance.exports[snapshotTableExport(i)] as WebAssembly.Table;
+      return [t, Array.from({ length: t.length }, (_, j) => t.get(j))];
+    }),
+  };
+}
+
+/** Puts the instance back in its post-instantiation state; false when that is not possible. */
+function restore(live: Live): boolean {
+  const snap = live.snapshot;
+  if (!snap) return false;
+  const buffer = live.memory.buffer;
+  // Memory cannot shrink: a grown instance is replaced instead.
+  if (buffer.byteLength !== snap.memory.byteLength) return false;
+  new Uint8Array(buffer).set(snap.memory);
+  for (const [g, v] of snap.globals) g.value = v;
+  for (const [t, values] of snap.tables) {
+    if (t.length !== values.length) return false;
+    for (let j = 0; j < values.length; j++) if (t.get(j) !== values[j]) t.set(j, values[j]);
+  }
+  return true;
+}
+
+function fault(code: ErrorCode, message: string): ErrorPayload {
+  return { code, message };
+}
+
+/** Maps what the guest threw to an error payload. */
+function classify(err: unknown, capBytes: number, s: InvocationState, initialBytes: number): ErrorPayload {
+  let payload: ErrorPayload;
+  if (err instanceof GuestFault) payload = fault(err.code, err.message);
+  else if (err instanceof WebAssembly.RuntimeError)
+    payload = fault(ErrorCode.Trap, `the function trapped: ${err.message}`);
+  else if (err instanceof RangeError && /call stack/i.test(err.message)) {
+    payload = fault(ErrorCode.Trap, 'the function trapped: call stack exhausted');
+  } else if (err instanceof RangeError && /memory/i.test(err.message)) {
+    payload = fault(ErrorCode.MemoryLimit, `could not allocate the function's memory: ${err.message}`);
+  } else if (err instanceof WebAssembly.LinkError || err instanceof WebAssembly.CompileError) {
+    payload = fault(ErrorCode.InvalidModule, `invalid module: ${err.message}`);
+  } else payload = fault(ErrorCode.Internal, `runtime error: ${(err as Error)?.message ?? String(err)}`);
+  return memoryLimitOr(payload, capBytes, s, initialBytes);
+}
+
+/**
+ * A guest that fails after growing its memory to the cap failed because of the cap (its
+ * `memory.grow` returned -1 and its allocator gave up): say so rather than "unreachable".
+ */
+function memoryLimitOr(
+  payload: ErrorPayload,
+  capBytes: number,
+  s: InvocationState,
+  initialBytes: number,
+): ErrorPayload {
+  if (
+    payload.code !== ErrorCode.Trap &&
+    payload.code !== ErrorCode.GuestError &&
+    payload.code !== ErrorCode.NoResult
+  ) {
+    return payload;
+  }
+  const size = s.memory?.buffer.byteLength ?? 0;
+  if (size > initialBytes && size + WASM_PAGE_BYTES > capBytes) {
+    return fault(
+      ErrorCode.MemoryLimit,
+      `the function ran out of memory at its capacity of ${Math.round(capBytes / 1024 / 1024)} MiB (${payload.message})`,
+    );
+  }
+  return payload;
+}
+
+function runGuest(loaded: Loaded, s: RunState): { result?: string; error?: ErrorPayload; clean: boolean } {
+  const exports = loaded.live!.instance.exports;
+  const initialBytes = loaded.meta.initialPages * WASM_PAGE_BYTES;
+  const capBytes = s.capBytes;
+  let exitCode: number | undefined;
+  let rc = 0;
+  try {
+    if (loaded.meta.shape === FunctionShape.FunLess) {
+      rc = (exports[INVOKE_EXPORT] as (len: number) => number)(s.input.length);
+    } else {
+      (exports[START_EXPORT] as () => void)();
+      exitCode = 0;
+    }
+  } catch (err) {
+    if (!(err instanceof ProcExit)) return { error: classify(err, capBytes, s, initialBytes), clean: false };
+    exitCode = err.exitCode;
+  }
+  s.stdoutLines?.flush();
+  s.stderr.flush();
+  const clean = exitCode === undefined;
+  const check = (error: ErrorPayload) => ({ error: memoryLimitOr(error, capBytes, s, initialBytes), clean });
+  if (loaded.meta.shape === FunctionShape.WasiCommand) {
+    if (exitCode !== 0) {
+      const message = s.stderrTail.trim() || `the function exited with code ${exitCode}`;
+      return check(fault(ErrorCode.GuestError, message));
+    }
+    const text = s.stdout!.text();
+    if (text.trim() === '') return check(fault(ErrorCode.NoResult, 'the function wrote no result on stdout'));
+    return { result: text, clean };
+  }
+  if (exitCode !== undefined && exitCode !== 0) {
+    const message = s.error
+      ? decoder.decode(s.error)
+      : s.stderrTail.trim() || `the function exited with code ${exitCode}`;
+    return check(fault(ErrorCode.GuestError, message));
+  }
+  if (rc === 0) {
+    if (!s.response)
+      return check(fault(ErrorCode.NoResult, 'the function returned 0 without a result (__insert_response)'));
+    return { result: decoder.decode(s.response), clean };
+  }
+  if (rc === 1) {
+    const message = s.error
+      ? decoder.decode(s.error)
+      : 'the function returned 1 (error) without a message (__insert_error)';
+    return check(fault(ErrorCode.GuestError, message));
+  }
+  return check(
+    fault(ErrorCode.BadReturnCode, `__invoke returned ${rc}; a function returns 0 (result) or 1 (error)`),
+  );
+}
+
+interface RunState extends InvocationState {
+  capBytes: number;
+}
+
+function invoke(task: InvokeTask): void {
+  if (task.evict) for (const key of task.evict) modules.delete(key);
+  let loaded = modules.get(task.key);
+  if (!loaded) {
+    if (!task.module || !task.meta) {
+      post({
+        type: 'result',
+        id: task.id,
+        error: fault(ErrorCode.Internal, `thread lacks module ${task.key}`),
+        logs: [],
+        durationMs: 0,
+      });
+      return;
+    }
+    loaded = { module: task.module, meta: task.meta, live: undefined };
+    modules.set(task.key, loaded);
+  }
+  const logs = new LogSink(config.maxLogBytes);
+  const command = loaded.meta.shape === FunctionShape.WasiCommand;
+  const s: RunState = {
+    memory: loaded.live?.memory as WebAssembly.Memory,
+    input: encoder.encode(task.input),
+    stdinOffset: 0,
+    response: undefined,
+    error: undefined,
+    logs,
+    stdout: command ? new BoundedBytes(config.maxOutputBytes) : undefined,
+    stdoutLines: command ? undefined : new LineStream(logs, ''),
+    stderr: new LineStream(logs, command ? '' : 'stderr: '),
+    stderrTail: '',
+    deadline: task.deadline,
+    maxOutputBytes: config.maxOutputBytes,
+    capBytes: task.capBytes,
+  };
+  current = s;
+  const started = performance.now();
+  let outcome: { result?: string; error?: ErrorPayload; clean: boolean };
+  try {
+    loaded.live ??= instantiate(loaded);
+    s.memory = loaded.live.memory;
+    outcome = runGuest(loaded, s);
+  } catch (err) {
+    outcome = {
+      error: classify(err, task.capBytes, s, loaded.meta.initialPages * WASM_PAGE_BYTES),
+      clean: false,
+    };
+  }
+  const reply: InvokeReply = {
+    type: 'result',
+    id: task.id,
+    logs: logs.lines,
+    durationMs: performance.now() - started,
+  };
+  if (outcome.error) reply.error = outcome.error;
+  else reply.result = outcome.result!;
+  post(reply);
+  // Reset after replying, so that the caller does not wait for it; the next task runs only after.
+  current = undefined;
+  if (loaded.live && !(outcome.clean && restore(loaded.live))) loaded.live = undefined;
+}
+
+port.on('message', (msg: ToThread) => {
+  if (msg.type === 'invoke') invoke(msg);
+  else for (const key of msg.keys) modules.delete(key);
+});
