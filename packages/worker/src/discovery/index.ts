@@ -1,0 +1,11 @@
+export { DiscoveryKind, SILENT_LOGGER } from './discovery.js';
+export type { Discovery, DiscoveryEvents, DiscoveryLogger } from './discovery.js';
+export { StaticDiscovery, normalizeCoreUrl } from './static-discovery.js';
+export { DEFAULT_DNS_DISCOVERY_OPTIONS, DnsDiscovery } from './dns-discovery.js';
+export type { AddressResolver, DnsDiscoveryOptions } from './dns-discovery.js';
+export { MulticastDiscovery, localIPv4Addresses } from './multicast-discovery.js';
+export type { MulticastDiscoveryOptions } from './multicast-discovery.js';
+export { discoveryFromEnv, parseCoreDns } from './discovery-from-env.js';
+export type { DiscoveryFromEnvOptions } from './discovery-from-env.js';
+export { followDiscovery } from './follow-discovery.js';
+export type { CoreConnector } from './follow-discovery.js';

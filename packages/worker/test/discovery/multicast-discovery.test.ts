@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { DiscoveryConfigError, encodeAnnouncement } from '@funless/protocol';
+import type { Announcement } from '@funless/protocol';
+
+import { MulticastDiscovery } from '../../src/discovery/index.js';
+import type { DiscoveryLogger } from '../../src/discovery/index.js';
+import { freeUdpPort, loopbackSender, nextEvent } from './multicast-support.js';
+
+const SECRET = 'a-cluster-secret-of-enough-length';
+const GROUP = '239.255.70.77';
+
+function announcement(overrides: Partial<Announcement> = {}): Announcement {
+  return {
+    coreId: 'core-a',
+    scheme: 'ws',
+    port: 4000,
+    timestampMs: Date.now(),
+    nonce: randomBytes(16).toString('hex'),
+    intervalMs: 2000,
+    ...overrides,
+  };
+}
+
+describe('MulticastDiscovery over loopback', () => {
+  let port: number;
+  let discovery: MulticastDiscovery;
+  let sender: Awaited<ReturnType<typeof loopbackSender>>;
+  let debug: { message: string; fields: Record<string, unknown> }[];
+  let found: string[];
+
+  beforeEach(async () => {
+    port = await freeUdpPort();
+    debug = [];
+    found = [];
+    const logger: DiscoveryLogger = {
+      debug: (fields, message) => debug.push({ message, fields: fields as Record<string, unknown> }),
+      info: () => {},
+      warn: () => {},
+    };
+    discovery = new MulticastDiscovery({
+      secret: SECRET,
+      group: GROUP,
+      port,
+      interfaces: ['127.0.0.1'],
+      logger,
+    });
+    discovery.on('found', (url) => found.push(url));
+    await discovery.start();
+    sender = await loopbackSender();
+  });
+
+  afterEach(async () => {
+    await discovery.close();
+    await sender.close();
+  });
+
+  const send = (packet: Uint8Array) => sender.send(packet, GROUP, port);
+
+  test('a signed, fresh announcement without a URL is joined at its source address and port', async () => {
+    const next = nextEvent(discovery, 'found');
+    await send(encodeAnnouncement(announcement({ port: 4123 }), SECRET));
+    assert.equal(await next, 'ws://127.0.0.1:4123');
+    assert.deepEqual(discovery.urls(), ['ws://127.0.0.1:4123']);
+  });
+
+  test('unsigned, wrongly signed, tampered and stale announcements are ignored and logged at debug', async () => {
+    const next = nextEvent(discovery, 'found');
+    const unsigned = Buffer.from(`funless-core/1\n\n{"url":"ws://evil:1"}`);
+    const wrongSecret = encodeAnnouncement(announcement({ url: 'ws://evil:2' }), 'not-the-cluster-secret!');
+    const tampered = Buffer.from(
+      encodeAnnouncement(announcement({ url: 'ws://good:3' }), SECRET)
+        .toString()
+        .replace('good', 'evil'),
+    );
+    const stale = encodeAnnouncement(
+      announcement({ url: 'ws://evil:4', timestampMs: Date.now() - 60_000 }),
+      SECRET,
+    );
+    for (const packet of [unsigned, wrongSecret, tampered, stale]) await send(packet);
+    await send(encodeAnnouncement(announcement({ url: 'ws://good:5' }), SECRET));
+    assert.equal(await next, 'ws://good:5', 'the first Core followed is the correctly signed one');
+    assert.deepEqual(found, ['ws://good:5']);
+    assert.deepEqual(
+      debug
+        .filter((d) => d.message === 'multicast discovery: announcement ignored')
+        .map((d) => d.fields.reason),
+      ['unsigned', 'bad_signature', 'bad_signature', 'stale'],
+    );
+  });
+
+  test('a replayed announcement (same nonce) is ignored and does not keep the Core alive', async () => {
+    const first = encodeAnnouncement(
+      announcement({ coreId: 'x', url: 'ws://one:1', intervalMs: 100 }),
+      SECRET,
+    );
+    const next = nextEvent(discovery, 'found');
+    await send(first);
+    assert.equal(await next, 'ws://one:1');
+    await send(first);
+    await sleep(50);
+    assert.ok(debug.some((d) => d.fields.reason === 'replayed'));
+    // The replay did not refresh the Core: with no fresh announcement it is lost after 3 x 100 ms.
+    const lostAt = Date.now();
+    assert.equal(await nextEvent(discovery, 'lost'), 'ws://one:1');
+    assert.ok(Date.now() - lostAt < 1000);
+  });
+
+  test('a Core is lost after 3 silent intervals and kept while it keeps announcing', async () => {
+    const core = { coreId: 'steady', url: 'ws://steady:1', intervalMs: 60 };
+    let lost = false;
+    discovery.on('lost', () => (lost = true));
+    for (let i = 0; i < 8; i++) {
+      await send(encodeAnnouncement(announcement(core), SECRET));
+      await sleep(60);
+    }
+    assert.equal(lost, false, 'announcing every interval keeps the Core');
+    assert.deepEqual(found, ['ws://steady:1'], 'found once, not once per announcement');
+    assert.equal(await nextEvent(discovery, 'lost'), 'ws://steady:1');
+    assert.deepEqual(discovery.urls(), []);
+  });
+
+  test('one Core heard under two addresses is followed once; a restart on the same URL is not a new Core', async () => {
+    const next = nextEvent(discovery, 'found');
+    await send(encodeAnnouncement(announcement({ coreId: 'multi', url: 'ws://first:1' }), SECRET));
+    await send(encodeAnnouncement(announcement({ coreId: 'multi', url: 'ws://second:1' }), SECRET));
+    await send(encodeAnnouncement(announcement({ coreId: 'restarted', url: 'ws://first:1' }), SECRET));
+    assert.equal(await next, 'ws://first:1');
+    await sleep(50);
+    assert.deepEqual(found, ['ws://first:1']);
+  });
+
+  test('two Cores are two found events', async () => {
+    await send(encodeAnnouncement(announcement({ coreId: 'a', url: 'ws://a:1' }), SECRET));
+    await send(encodeAnnouncement(announcement({ coreId: 'b', url: 'ws://b:1' }), SECRET));
+    const deadline = Date.now() + 2000;
+    while (found.length < 2 && Date.now() < deadline) await sleep(10);
+    assert.deepEqual(found.sort(), ['ws://a:1', 'ws://b:1']);
+  });
+
+  test('close stops listening: no event afterwards, and the port can be reused', async () => {
+    await discovery.close();
+    await send(encodeAnnouncement(announcement({ url: 'ws://late:1' }), SECRET));
+    await sleep(50);
+    assert.deepEqual(found, []);
+    const again = new MulticastDiscovery({ secret: SECRET, group: GROUP, port, interfaces: ['127.0.0.1'] });
+    await again.start();
+    await again.close();
+  });
+});
+
+describe('MulticastDiscovery options', () => {
+  test('a missing secret or a bad group is refused naming what is wrong', () => {
+    assert.throws(() => new MulticastDiscovery({ secret: '' }), /needs the cluster secret/);
+    assert.throws(
+      () => new MulticastDiscovery({ secret: SECRET, group: '10.0.0.1' }),
+      (error: unknown) =>
+        error instanceof DiscoveryConfigError && /group must be an IPv4 multicast/.test(error.message),
+    );
+    assert.throws(
+      () => new MulticastDiscovery({ secret: SECRET, lostAfterIntervals: 0 }),
+      /lostAfterIntervals/,
+    );
+  });
+});

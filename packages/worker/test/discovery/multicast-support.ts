@@ -1,0 +1,45 @@
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { once } from 'node:events';
+
+import type { Discovery } from '../../src/discovery/index.js';
+
+/** A UDP port free right now on loopback (tests use their own port, so parallel runs never cross). */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(resolve));
+  return port;
+}
+
+/** Sends datagrams to a multicast group over loopback only: nothing leaves the machine. */
+export async function loopbackSender(): Promise<{
+  send(packet: Uint8Array, group: string, port: number): Promise<void>;
+  close(): Promise<void>;
+}> {
+  const socket: Socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  socket.setMulticastInterface('127.0.0.1');
+  socket.setMulticastLoopback(true);
+  socket.setMulticastTTL(1);
+  return {
+    send: (packet, group, port) =>
+      new Promise((resolve, reject) =>
+        socket.send(packet, port, group, (error) => (error ? reject(error) : resolve())),
+      ),
+    close: () => new Promise((resolve) => socket.close(resolve)),
+  };
+}
+
+/** The next `event` of `discovery`, or a rejection after `timeoutMs`. */
+export async function nextEvent(
+  discovery: Discovery,
+  event: 'found' | 'lost',
+  timeoutMs = 3000,
+): Promise<string> {
+  const [url] = (await once(discovery as unknown as NodeJS.EventEmitter, event, {
+    signal: AbortSignal.timeout(timeoutMs),
+  })) as [string];
+  return url;
+}
