@@ -1,1 +1,9 @@
-export {};
+/** @funless/core: the REST API, storage, authentication and the cluster seam of the Core. */
+export * from './auth/index.js';
+export * from './cluster/index.js';
+export * from './config/index.js';
+export * from './http/index.js';
+export * from './server/index.js';
+export * from './store/index.js';
+export * from './wasm/index.js';
+export type * from './scheduling/types.js';

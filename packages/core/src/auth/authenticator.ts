@@ -1,0 +1,65 @@
+import { ErrorCode, FlError } from '@funless/protocol';
+
+import type { Store, SubjectRecord } from '../store/index.js';
+import { hashToken, hashesEqual } from './tokens.js';
+
+/** Who made a request. */
+export interface Principal {
+  name: string;
+  role: SubjectRecord['role'];
+}
+
+/** A request without valid credentials. */
+export class UnauthorizedError extends FlError {
+  override readonly name = 'UnauthorizedError';
+  constructor(message: string) {
+    super(ErrorCode.Unauthorized, message);
+  }
+}
+
+/**
+ * Resolves bearer tokens to subjects. Keeps the (few) subjects' hashes in memory so that a request
+ * costs no query, and compares the presented hash against every stored one in constant time.
+ * Call `invalidate()` after any change to subjects.
+ */
+export class Authenticator {
+  private subjects: Promise<SubjectRecord[]> | undefined;
+
+  constructor(private readonly store: Store) {}
+
+  invalidate(): void {
+    this.subjects = undefined;
+  }
+
+  /** The principal behind an `Authorization` header value; throws `UnauthorizedError`. */
+  async authenticate(header: string | undefined): Promise<Principal> {
+    if (header === undefined || header === '') {
+      throw new UnauthorizedError('missing bearer token: send the header Authorization: Bearer <token>');
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match?.[1]) {
+      throw new UnauthorizedError('malformed Authorization header: expected Bearer <token>');
+    }
+    const hash = hashToken(match[1]);
+    const subjects = await this.load();
+    let found: SubjectRecord | undefined;
+    // No early exit: the time taken does not depend on which subject matched.
+    for (const subject of subjects) {
+      if (hashesEqual(subject.tokenHash, hash)) found = subject;
+    }
+    if (!found) throw new UnauthorizedError('invalid token');
+    return { name: found.name, role: found.role };
+  }
+
+  private async load(): Promise<SubjectRecord[]> {
+    if (!this.subjects) {
+      const loading = this.store.listSubjects();
+      this.subjects = loading;
+      // A failed load must not stick: the next request retries.
+      loading.catch(() => {
+        if (this.subjects === loading) this.subjects = undefined;
+      });
+    }
+    return this.subjects;
+  }
+}

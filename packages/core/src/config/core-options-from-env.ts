@@ -1,0 +1,51 @@
+import { ConfigError, resolveCoreOptions } from './core-options.js';
+import type { CoreOptions, LogLevel, ResolvedCoreOptions } from './core-options.js';
+
+/** The environment variable behind each option. */
+export const CORE_ENV_VARIABLES = {
+  port: 'FL_PORT',
+  host: 'FL_HOST',
+  dataDir: 'FL_DATA_DIR',
+  databaseUrl: 'DATABASE_URL',
+  adminToken: 'FL_ADMIN_TOKEN',
+  invokeTimeoutMs: 'FL_INVOKE_TIMEOUT_MS',
+  bodyLimitBytes: 'FL_BODY_LIMIT_BYTES',
+  logLevel: 'FL_LOG_LEVEL',
+  shutdownTimeoutMs: 'FL_SHUTDOWN_TIMEOUT_MS',
+} as const satisfies Record<keyof CoreOptions, string>;
+
+function intFromEnv(variable: string, raw: string): number {
+  if (!/^\d+$/.test(raw.trim())) {
+    throw new ConfigError(`${variable} must be a whole number, got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw.trim());
+}
+
+/**
+ * Reads the Core's configuration from environment variables (`FL_PORT`, `FL_HOST`, `FL_DATA_DIR`,
+ * `DATABASE_URL`, `FL_ADMIN_TOKEN`, `FL_INVOKE_TIMEOUT_MS`, `FL_BODY_LIMIT_BYTES`, `FL_LOG_LEVEL`,
+ * `FL_SHUTDOWN_TIMEOUT_MS`); unset or empty variables take the defaults. Throws `ConfigError`
+ * naming the variable when a value is bad.
+ */
+export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ResolvedCoreOptions {
+  const get = (key: keyof CoreOptions): string | undefined => {
+    const value = env[CORE_ENV_VARIABLES[key]];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const options: CoreOptions = {};
+  for (const key of ['port', 'invokeTimeoutMs', 'bodyLimitBytes', 'shutdownTimeoutMs'] as const) {
+    const raw = get(key);
+    if (raw !== undefined) options[key] = intFromEnv(CORE_ENV_VARIABLES[key], raw);
+  }
+  const host = get('host');
+  if (host !== undefined) options.host = host;
+  const dataDir = get('dataDir');
+  if (dataDir !== undefined) options.dataDir = dataDir;
+  const databaseUrl = get('databaseUrl');
+  if (databaseUrl !== undefined) options.databaseUrl = databaseUrl;
+  const adminToken = get('adminToken');
+  if (adminToken !== undefined) options.adminToken = adminToken;
+  const logLevel = get('logLevel');
+  if (logLevel !== undefined) options.logLevel = logLevel as LogLevel;
+  return resolveCoreOptions(options, CORE_ENV_VARIABLES);
+}

@@ -1,0 +1,138 @@
+import { resolve } from 'node:path';
+
+import { ErrorCode, FlError } from '@funless/protocol';
+
+/** Log levels pino understands. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** How the Core is configured. Every field is optional; `resolveCoreOptions` fills in the defaults. */
+export interface CoreOptions {
+  /** TCP port of the REST API; 0 picks a free port. @default 4000 */
+  port?: number;
+  /** Address the REST API binds to. @default '127.0.0.1' */
+  host?: string;
+  /**
+   * Directory for the SQLite file and the first-start `tokens` file; created if missing.
+   * @default '.funless' under the current directory
+   */
+  dataDir?: string;
+  /** `postgres://…` URL: use PostgreSQL instead of SQLite. @default undefined (SQLite) */
+  databaseUrl?: string;
+  /** Presets the admin token (at least 16 characters). @default undefined (a random token) */
+  adminToken?: string;
+  /** Largest request body accepted, in bytes (function uploads included). @default 62_914_560 (60 MiB) */
+  bodyLimitBytes?: number;
+  /** Time limit of one invocation, in ms, passed to the cluster. @default 60_000 */
+  invokeTimeoutMs?: number;
+  /** pino log level. @default 'info' */
+  logLevel?: LogLevel;
+  /** Wait at most this long, in ms, for in-flight requests on shutdown. @default 10_000 */
+  shutdownTimeoutMs?: number;
+}
+
+/** `CoreOptions` with every field decided. */
+export interface ResolvedCoreOptions extends Required<Omit<CoreOptions, 'databaseUrl' | 'adminToken'>> {
+  databaseUrl: string | undefined;
+  adminToken: string | undefined;
+}
+
+/** Defaults of `CoreOptions` (except `dataDir`, which depends on the current directory). */
+export const DEFAULT_CORE_OPTIONS = {
+  port: 4000,
+  host: '127.0.0.1',
+  bodyLimitBytes: 60 * 1024 * 1024,
+  invokeTimeoutMs: 60_000,
+  logLevel: 'info',
+  shutdownTimeoutMs: 10_000,
+} as const satisfies Partial<CoreOptions>;
+
+/** The default data directory: `.funless` under the current directory. */
+export function defaultDataDir(): string {
+  return resolve(process.cwd(), '.funless');
+}
+
+/** A configuration value that cannot be used; the message names the option or variable. */
+export class ConfigError extends FlError {
+  override readonly name = 'ConfigError';
+  constructor(message: string) {
+    super(ErrorCode.BadRequest, message);
+  }
+}
+
+function integer(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function nonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ConfigError(`${name} must be a non-empty string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Validates `options` once and merges them over the defaults. Throws `ConfigError` naming the
+ * first bad option. `names` maps option keys to the names the user typed (e.g. environment
+ * variables) so that the message names what they can fix.
+ */
+export function resolveCoreOptions(
+  options: CoreOptions = {},
+  names: Partial<Record<keyof CoreOptions, string>> = {},
+): ResolvedCoreOptions {
+  const n = (key: keyof CoreOptions): string => names[key] ?? key;
+  const o = { ...options };
+  const resolved: ResolvedCoreOptions = {
+    port: integer(n('port'), o.port ?? DEFAULT_CORE_OPTIONS.port, 0, 65_535),
+    host: nonEmptyString(n('host'), o.host ?? DEFAULT_CORE_OPTIONS.host),
+    dataDir: resolve(nonEmptyString(n('dataDir'), o.dataDir ?? defaultDataDir())),
+    databaseUrl: undefined,
+    adminToken: undefined,
+    // A 50 MiB binary plus multipart framing must fit: 1 MiB is the floor.
+    bodyLimitBytes: integer(
+      n('bodyLimitBytes'),
+      o.bodyLimitBytes ?? DEFAULT_CORE_OPTIONS.bodyLimitBytes,
+      1024 * 1024,
+      2 ** 31 - 1,
+    ),
+    invokeTimeoutMs: integer(
+      n('invokeTimeoutMs'),
+      o.invokeTimeoutMs ?? DEFAULT_CORE_OPTIONS.invokeTimeoutMs,
+      1,
+      24 * 3600 * 1000,
+    ),
+    logLevel: DEFAULT_CORE_OPTIONS.logLevel,
+    shutdownTimeoutMs: integer(
+      n('shutdownTimeoutMs'),
+      o.shutdownTimeoutMs ?? DEFAULT_CORE_OPTIONS.shutdownTimeoutMs,
+      0,
+      3600 * 1000,
+    ),
+  };
+  if (o.logLevel !== undefined) {
+    if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
+      throw new ConfigError(
+        `${n('logLevel')} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(o.logLevel)}`,
+      );
+    }
+    resolved.logLevel = o.logLevel;
+  }
+  if (o.databaseUrl !== undefined) {
+    const url = nonEmptyString(n('databaseUrl'), o.databaseUrl);
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new ConfigError(`${n('databaseUrl')} must be a postgres:// or postgresql:// URL`);
+    }
+    resolved.databaseUrl = url;
+  }
+  if (o.adminToken !== undefined) {
+    const token = nonEmptyString(n('adminToken'), o.adminToken);
+    if (token.length < 16 || /\s/.test(token)) {
+      throw new ConfigError(`${n('adminToken')} must be at least 16 characters with no whitespace`);
+    }
+    resolved.adminToken = token;
+  }
+  return resolved;
+}

@@ -1,0 +1,9 @@
+export {
+  ConfigError,
+  DEFAULT_CORE_OPTIONS,
+  LOG_LEVELS,
+  defaultDataDir,
+  resolveCoreOptions,
+} from './core-options.js';
+export type { CoreOptions, LogLevel, ResolvedCoreOptions } from './core-options.js';
+export { CORE_ENV_VARIABLES, coreOptionsFromEnv } from './core-options-from-env.js';

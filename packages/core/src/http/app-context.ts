@@ -1,0 +1,18 @@
+import type { Logger } from 'pino';
+
+import type { Authenticator } from '../auth/index.js';
+import type { Cluster } from '../cluster/index.js';
+import type { ResolvedCoreOptions } from '../config/index.js';
+import type { Store } from '../store/index.js';
+import type { FunctionCache } from './function-cache.js';
+
+/** What route handlers work with. Route files receive it in their `register` function. */
+export interface AppContext {
+  store: Store;
+  cluster: Cluster;
+  authenticator: Authenticator;
+  /** Functions as invocations need them; call `functions.invalidate()` after any change. */
+  functions: FunctionCache;
+  options: ResolvedCoreOptions;
+  logger: Logger;
+}

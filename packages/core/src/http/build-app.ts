@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+
+import multipart from '@fastify/multipart';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+
+import { Authenticator } from '../auth/index.js';
+import { NoWorkersCluster } from '../cluster/index.js';
+import type { Cluster, ClusterFactory } from '../cluster/index.js';
+import { resolveCoreOptions } from '../config/index.js';
+import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
+import type { Store } from '../store/index.js';
+import type { AppContext } from './app-context.js';
+import { createAuthHook } from './auth-hook.js';
+import { createErrorHandler, errorBody } from './error-handler.js';
+import { FunctionCache } from './function-cache.js';
+import { ROUTES } from './routes/index.js';
+import { BadRequestError } from './validation.js';
+
+export interface BuildAppOptions {
+  /** The store the routes use. The app does not close it. */
+  store: Store;
+  /**
+   * The cluster, or a factory given the store and the app's HTTP server. The app owns it and
+   * closes it when the app closes. @default a `NoWorkersCluster`
+   */
+  cluster?: Cluster | ClusterFactory;
+  /** @default a pino logger at `options.logLevel` */
+  logger?: Logger;
+  /** Core options (only the HTTP-related ones matter here). */
+  options?: CoreOptions;
+}
+
+/** Longest path parameter accepted: longer names get a 400 naming the rule instead of a 404. */
+const MAX_PARAM_LENGTH = 8192;
+
+/**
+ * Builds the Core's Fastify app with every route registered (not listening). Test it with
+ * `app.inject()`; `startCore` listens.
+ */
+export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
+  const options: ResolvedCoreOptions = resolveCoreOptions(buildOptions.options);
+  const logger = buildOptions.logger ?? pino({ level: options.logLevel });
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: options.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+
+  const { store } = buildOptions;
+  const clusterOption = buildOptions.cluster ?? new NoWorkersCluster();
+  const cluster =
+    typeof clusterOption === 'function'
+      ? clusterOption({ store, server: app.server, logger, options })
+      : clusterOption;
+  const context: AppContext = {
+    store,
+    cluster,
+    authenticator: new Authenticator(store),
+    functions: new FunctionCache(store),
+    options,
+    logger,
+  };
+
+  // An empty JSON body is allowed (an invocation without arguments); anything else must parse.
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (error) {
+      done(new BadRequestError(`malformed JSON body: ${(error as Error).message}`), undefined);
+    }
+  });
+  void app.register(multipart, {
+    limits: {
+      fileSize: options.bodyLimitBytes,
+      fieldSize: options.bodyLimitBytes,
+      files: 8,
+      fields: 16,
+      parts: 24,
+    },
+  });
+
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
+  app.addHook('onRequest', createAuthHook(context.authenticator));
+  app.setErrorHandler(createErrorHandler(options.bodyLimitBytes));
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url;
+    return reply.status(404).send(errorBody(`no route ${request.method} ${url}`));
+  });
+  app.addHook('onClose', async () => {
+    await cluster.close();
+  });
+
+  for (const register of ROUTES) register(app, context);
+  return app;
+}

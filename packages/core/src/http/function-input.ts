@@ -1,0 +1,97 @@
+import { DEFAULT_CAPACITY_MIB, DEFAULT_TAG, NAME_MAX_LENGTH } from '@funless/protocol';
+
+import type { ConnectionRequest, FunctionMetadata } from '../store/index.js';
+import { BadRequestError, isPlainObject, onlyKeys, quote } from './validation.js';
+
+/** Largest capacity accepted, in MiB: a wasm32 memory cannot exceed 4 GiB. */
+export const MAX_CAPACITY_MIB = 4096;
+
+function parseJsonPart(part: string, raw: Buffer, example: string): unknown {
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch (error) {
+    throw new BadRequestError(`${part} is not valid JSON (${(error as Error).message}); expected ${example}`);
+  }
+}
+
+/**
+ * The `metadata` part: `{"tag": "…", "capacity": <MiB>}`, both optional. Fields not given come
+ * from `base` (the stored metadata on update, the defaults on create).
+ */
+export function parseMetadata(
+  raw: Buffer,
+  base: FunctionMetadata = { tag: DEFAULT_TAG, capacityMiB: DEFAULT_CAPACITY_MIB },
+): FunctionMetadata {
+  const example = '{"tag":"default","capacity":64}';
+  const value = parseJsonPart('metadata', raw, example);
+  if (!isPlainObject(value)) throw new BadRequestError(`metadata must be a JSON object like ${example}`);
+  onlyKeys('metadata', value, ['tag', 'capacity']);
+  const metadata = { ...base };
+  if (value.tag !== undefined) {
+    if (typeof value.tag !== 'string' || value.tag.length === 0 || value.tag.length > NAME_MAX_LENGTH) {
+      throw new BadRequestError(`metadata.tag must be a string of 1-${NAME_MAX_LENGTH} characters`);
+    }
+    metadata.tag = value.tag;
+  }
+  if (value.capacity !== undefined) {
+    const c = value.capacity;
+    if (typeof c !== 'number' || !Number.isInteger(c) || c < 1 || c > MAX_CAPACITY_MIB) {
+      throw new BadRequestError(
+        `metadata.capacity must be a whole number of MiB from 1 to ${MAX_CAPACITY_MIB}, got ${JSON.stringify(c)}`,
+      );
+    }
+    metadata.capacityMiB = c;
+  }
+  return metadata;
+}
+
+/** The per-item outcome of connecting an event or sink. */
+export interface ConnectionResult {
+  status: 'ok' | 'error';
+  message?: string;
+}
+
+export interface ParsedConnections {
+  /** The well-formed entries, stored with the function. */
+  requests: ConnectionRequest[];
+  /** One result per entry sent, in order. */
+  results: ConnectionResult[];
+}
+
+/**
+ * The `events` or `sinks` part: a JSON array of `{"type": "…", "params": {…}}`. No connector
+ * exists yet, so every well-formed entry is stored and reported as "not supported yet", and a
+ * malformed entry is a per-item error (FunLess answers 207 for partial failures the same way).
+ */
+export function parseConnections(part: 'events' | 'sinks', raw: Buffer): ParsedConnections {
+  const example = '[{"type":"mqtt","params":{"topic":"t"}}]';
+  const value = parseJsonPart(part, raw, example);
+  if (!Array.isArray(value)) throw new BadRequestError(`${part} must be a JSON array like ${example}`);
+  const parsed: ParsedConnections = { requests: [], results: [] };
+  value.forEach((entry: unknown, i) => {
+    if (
+      !isPlainObject(entry) ||
+      typeof entry.type !== 'string' ||
+      entry.type === '' ||
+      !isPlainObject(entry.params)
+    ) {
+      parsed.results.push({
+        status: 'error',
+        message: `${part}[${i}] must be an object with a string "type" and an object "params"`,
+      });
+      return;
+    }
+    parsed.requests.push({ type: entry.type, params: entry.params });
+    parsed.results.push({ status: 'error', message: `${entry.type} is not supported yet` });
+  });
+  return parsed;
+}
+
+/** `wait_for_workers`: the strings "true" or "false"; absent means true. */
+export function parseWaitForWorkers(raw: Buffer | undefined): boolean {
+  if (raw === undefined) return true;
+  const text = raw.toString('utf8').trim();
+  if (text === 'true') return true;
+  if (text === 'false') return false;
+  throw new BadRequestError(`wait_for_workers must be "true" or "false", got ${quote(text)}`);
+}

@@ -1,0 +1,10 @@
+export type { AppContext } from './app-context.js';
+export type { AuthLevel } from './auth-hook.js';
+export { buildApp } from './build-app.js';
+export type { BuildAppOptions } from './build-app.js';
+export { STATUS_BY_CODE, errorBody } from './error-handler.js';
+export type { ErrorBody } from './error-handler.js';
+export { FunctionCache, toClusterFunction } from './function-cache.js';
+export { OPENAPI_DOCUMENT } from './openapi/openapi-document.js';
+export { ROUTES } from './routes/index.js';
+export type { RouteRegistrar } from './routes/index.js';

@@ -1,0 +1,55 @@
+import { ErrorCode, FlError } from '@funless/protocol';
+
+import type { InvokeOptions, SchedulingRequest } from '../../cluster/index.js';
+import {
+  BadRequestError,
+  UnsupportedMediaTypeError,
+  isPlainObject,
+  onlyKeys,
+  validName,
+} from '../validation.js';
+import type { RouteRegistrar } from './route-registrar.js';
+
+const EXAMPLE = '{"args":{"name":"Ada"}}';
+/** Scheduling languages the Core knows. */
+const LANGUAGES = ['app'];
+
+function parseScheduling(value: unknown): SchedulingRequest {
+  const example = '{"language":"app","script":"<name>"}';
+  if (!isPlainObject(value)) throw new BadRequestError(`scheduling must be an object like ${example}`);
+  onlyKeys('scheduling', value, ['language', 'script']);
+  if (typeof value.language !== 'string' || !LANGUAGES.includes(value.language)) {
+    throw new BadRequestError(`scheduling.language must be one of ${LANGUAGES.join(', ')}`);
+  }
+  const scheduling: SchedulingRequest = { language: value.language };
+  if (value.script !== undefined) scheduling.script = validName('scheduling.script', value.script);
+  return scheduling;
+}
+
+/** `POST /v1/fn/:mod/:fn`: runs the function on a Worker and answers its JSON result. */
+export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, options }) => {
+  app.post<{ Params: { mod: string; fn: string } }>('/v1/fn/:mod/:fn', async (request) => {
+    const module = validName('module name', request.params.mod);
+    const name = validName('function name', request.params.fn);
+    if (request.isMultipart()) {
+      throw new UnsupportedMediaTypeError(`invocations take a JSON body (application/json), like ${EXAMPLE}`);
+    }
+    // No body at all is an invocation without arguments.
+    const body = request.body ?? {};
+    if (!isPlainObject(body)) throw new BadRequestError(`the body must be a JSON object, like ${EXAMPLE}`);
+    onlyKeys('the body', body, ['args', 'scheduling']);
+    const args = body.args ?? {};
+    if (!isPlainObject(args)) throw new BadRequestError(`args must be a JSON object, like ${EXAMPLE}`);
+    const invokeOptions: InvokeOptions = { timeoutMs: options.invokeTimeoutMs };
+    if (body.scheduling !== undefined) invokeOptions.scheduling = parseScheduling(body.scheduling);
+
+    const fn = await functions.get(module, name);
+    if (!fn) {
+      if (!(await store.getModule(module)))
+        throw new FlError(ErrorCode.NotFound, `module ${module} not found`);
+      throw new FlError(ErrorCode.NotFound, `function ${module}/${name} not found`);
+    }
+    const result = await cluster.invoke(fn, args, invokeOptions);
+    return { data: result };
+  });
+};

@@ -1,0 +1,47 @@
+import { pino } from 'pino';
+
+import type { Cluster, ClusterFactory } from '../cluster/index.js';
+import { coreOptionsFromEnv } from '../config/index.js';
+import { startCore } from './start-core.js';
+import type { RunningCore } from './start-core.js';
+
+export interface RunCoreOptions {
+  /** The cluster or its factory. @default no Workers */
+  cluster?: Cluster | ClusterFactory;
+  /** Install SIGTERM/SIGINT handlers that close the Core and exit. @default true */
+  handleSignals?: boolean;
+}
+
+/**
+ * The `fl core` entry: configuration from `env`, starts the Core, prints its URL and the tokens
+ * file, and on SIGTERM or SIGINT lets in-flight requests finish, closes the database and exits.
+ * Throws `ConfigError` (naming the variable) on bad configuration.
+ */
+export async function runCore(
+  env: NodeJS.ProcessEnv = process.env,
+  runOptions: RunCoreOptions = {},
+): Promise<RunningCore> {
+  const options = coreOptionsFromEnv(env);
+  const logger = pino({ level: options.logLevel });
+  const core = await startCore({
+    ...options,
+    logger,
+    ...(runOptions.cluster ? { cluster: runOptions.cluster } : {}),
+  });
+  process.stdout.write(`FunLess Core listening on ${core.url}\nTokens file: ${core.tokensFile}\n`);
+  if (runOptions.handleSignals ?? true) {
+    const stop = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'shutting down');
+      core.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  }
+  return core;
+}

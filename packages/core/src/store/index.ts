@@ -1,0 +1,17 @@
+export type {
+  ConnectionRequest,
+  FunctionMetadata,
+  FunctionPatch,
+  FunctionRecord,
+  FunctionWithCode,
+  ModuleRecord,
+  NewFunction,
+  Store,
+  SubjectRecord,
+} from './store.js';
+export { SubjectRole } from './store.js';
+export { KyselyStore, codeHash } from './kysely-store.js';
+export { SQLITE_FILE, openStore } from './open-store.js';
+export type { StoreOptions } from './open-store.js';
+export { MIGRATIONS } from './migrations/index.js';
+export type { CoreMigration, MigrationContext } from './migrations/index.js';

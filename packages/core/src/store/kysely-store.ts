@@ -1,0 +1,355 @@
+import { createHash } from 'node:crypto';
+
+import { ErrorCode, FlError } from '@funless/protocol';
+import { Migrator } from 'kysely';
+import type { Kysely, Migration, Selectable, Transaction } from 'kysely';
+
+import { MIGRATIONS } from './migrations/index.js';
+import type { Database, FunctionsTable, ModulesTable, SubjectsTable } from './schema.js';
+import { SubjectRole } from './store.js';
+import type {
+  ConnectionRequest,
+  FunctionPatch,
+  FunctionRecord,
+  FunctionWithCode,
+  ModuleRecord,
+  NewFunction,
+  Store,
+  SubjectRecord,
+} from './store.js';
+
+/** Hex SHA-256 of a function's code: the version the Workers key their caches on. */
+export function codeHash(code: Uint8Array): string {
+  return createHash('sha256').update(code).digest('hex');
+}
+
+function toBuffer(code: Uint8Array): Buffer {
+  return Buffer.isBuffer(code) ? code : Buffer.from(code.buffer, code.byteOffset, code.byteLength);
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** Both drivers report a taken unique key their own way. */
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT'));
+}
+
+const FUNCTION_COLUMNS = [
+  'module',
+  'name',
+  'hash',
+  'size',
+  'tag',
+  'capacity_mib',
+  'events',
+  'sinks',
+  'created_at',
+  'updated_at',
+] as const;
+
+type FunctionRow = Pick<Selectable<FunctionsTable>, (typeof FUNCTION_COLUMNS)[number]>;
+
+function parseConnections(json: string): ConnectionRequest[] {
+  return JSON.parse(json) as ConnectionRequest[];
+}
+
+function toModule(row: Selectable<ModulesTable>): ModuleRecord {
+  return { name: row.name, createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at) };
+}
+
+function toFunction(row: FunctionRow): FunctionRecord {
+  return {
+    module: row.module,
+    name: row.name,
+    hash: row.hash,
+    size: Number(row.size),
+    metadata: { tag: row.tag, capacityMiB: Number(row.capacity_mib) },
+    events: parseConnections(row.events),
+    sinks: parseConnections(row.sinks),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function toSubject(row: Selectable<SubjectsTable>): SubjectRecord {
+  return {
+    name: row.name,
+    role: row.role === 'admin' ? SubjectRole.Admin : SubjectRole.Subject,
+    tokenHash: row.token_hash,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function moduleNotFound(name: string): FlError {
+  return new FlError(ErrorCode.NotFound, `module ${name} not found`);
+}
+
+function functionNotFound(module: string, name: string): FlError {
+  return new FlError(ErrorCode.NotFound, `function ${module}/${name} not found`);
+}
+
+/** `Store` on Kysely: the same queries on SQLite and PostgreSQL. */
+export class KyselyStore implements Store {
+  private constructor(
+    private readonly db: Kysely<Database>,
+    readonly dialect: 'sqlite' | 'postgres',
+  ) {}
+
+  /** Applies pending migrations, then returns the store. Destroys `db` if migrating fails. */
+  static async open(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): Promise<KyselyStore> {
+    const migrations: Record<string, Migration> = {};
+    for (const m of MIGRATIONS) {
+      migrations[m.name] = { up: (kdb) => m.up(kdb, { dialect }) };
+    }
+    const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error !== undefined) {
+      await db.destroy();
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new FlError(
+        ErrorCode.Internal,
+        `database migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+    return new KyselyStore(db, dialect);
+  }
+
+  async listModules(): Promise<ModuleRecord[]> {
+    const rows = await this.db.selectFrom('modules').selectAll().orderBy('name').execute();
+    return rows.map(toModule);
+  }
+
+  async getModule(name: string): Promise<ModuleRecord | undefined> {
+    const row = await this.db.selectFrom('modules').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && toModule(row);
+  }
+
+  async createModule(name: string): Promise<ModuleRecord> {
+    const t = now();
+    try {
+      await this.db.insertInto('modules').values({ name, created_at: t, updated_at: t }).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new FlError(ErrorCode.Conflict, `module ${name} already exists`);
+      throw error;
+    }
+    return { name, createdAt: new Date(t), updatedAt: new Date(t) };
+  }
+
+  async renameModule(name: string, newName: string): Promise<ModuleRecord> {
+    return this.db.transaction().execute(async (tx) => {
+      const existing = await tx.selectFrom('modules').selectAll().where('name', '=', name).executeTakeFirst();
+      if (!existing) throw moduleNotFound(name);
+      if (newName === name) return toModule(existing);
+      const taken = await tx
+        .selectFrom('modules')
+        .select('name')
+        .where('name', '=', newName)
+        .executeTakeFirst();
+      if (taken) throw new FlError(ErrorCode.Conflict, `module ${newName} already exists`);
+      const t = now();
+      // Functions follow through ON UPDATE CASCADE.
+      await tx
+        .updateTable('modules')
+        .set({ name: newName, updated_at: t })
+        .where('name', '=', name)
+        .execute();
+      return { name: newName, createdAt: new Date(existing.created_at), updatedAt: new Date(t) };
+    });
+  }
+
+  async deleteModule(name: string): Promise<FunctionRecord[]> {
+    return this.db.transaction().execute(async (tx) => {
+      const existing = await tx
+        .selectFrom('modules')
+        .select('name')
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!existing) throw moduleNotFound(name);
+      const functions = await tx
+        .selectFrom('functions')
+        .select(FUNCTION_COLUMNS)
+        .where('module', '=', name)
+        .execute();
+      await tx.deleteFrom('functions').where('module', '=', name).execute();
+      await tx.deleteFrom('modules').where('name', '=', name).execute();
+      return functions.map(toFunction);
+    });
+  }
+
+  async listFunctions(module: string): Promise<FunctionRecord[]> {
+    const rows = await this.db
+      .selectFrom('functions')
+      .select(FUNCTION_COLUMNS)
+      .where('module', '=', module)
+      .orderBy('name')
+      .execute();
+    return rows.map(toFunction);
+  }
+
+  async getFunction(module: string, name: string): Promise<FunctionRecord | undefined> {
+    const row = await this.db
+      .selectFrom('functions')
+      .select(FUNCTION_COLUMNS)
+      .where('module', '=', module)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && toFunction(row);
+  }
+
+  async getFunctionWithCode(module: string, name: string): Promise<FunctionWithCode | undefined> {
+    const row = await this.db
+      .selectFrom('functions')
+      .selectAll()
+      .where('module', '=', module)
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && { ...toFunction(row), code: new Uint8Array(row.code) };
+  }
+
+  async createFunction(fn: NewFunction): Promise<FunctionRecord> {
+    return this.db.transaction().execute(async (tx) => {
+      await this.requireModule(tx, fn.module);
+      const t = now();
+      const row = {
+        module: fn.module,
+        name: fn.name,
+        hash: codeHash(fn.code),
+        size: fn.code.byteLength,
+        code: toBuffer(fn.code),
+        tag: fn.metadata.tag,
+        capacity_mib: fn.metadata.capacityMiB,
+        events: JSON.stringify(fn.events),
+        sinks: JSON.stringify(fn.sinks),
+        created_at: t,
+        updated_at: t,
+      };
+      try {
+        await tx.insertInto('functions').values(row).execute();
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new FlError(ErrorCode.Conflict, `function ${fn.module}/${fn.name} already exists`);
+        }
+        throw error;
+      }
+      return toFunction(row);
+    });
+  }
+
+  async updateFunction(module: string, name: string, patch: FunctionPatch): Promise<FunctionRecord> {
+    return this.db.transaction().execute(async (tx) => {
+      const existing = await tx
+        .selectFrom('functions')
+        .select(FUNCTION_COLUMNS)
+        .where('module', '=', module)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!existing) {
+        await this.requireModule(tx, module);
+        throw functionNotFound(module, name);
+      }
+      const newName = patch.name ?? name;
+      if (newName !== name) {
+        const taken = await tx
+          .selectFrom('functions')
+          .select('name')
+          .where('module', '=', module)
+          .where('name', '=', newName)
+          .executeTakeFirst();
+        if (taken) throw new FlError(ErrorCode.Conflict, `function ${module}/${newName} already exists`);
+      }
+      const changes: Partial<FunctionsTable> = { name: newName, updated_at: now() };
+      if (patch.code) {
+        changes.code = toBuffer(patch.code);
+        changes.hash = codeHash(patch.code);
+        changes.size = patch.code.byteLength;
+      }
+      if (patch.metadata) {
+        changes.tag = patch.metadata.tag;
+        changes.capacity_mib = patch.metadata.capacityMiB;
+      }
+      if (patch.events) changes.events = JSON.stringify(patch.events);
+      if (patch.sinks) changes.sinks = JSON.stringify(patch.sinks);
+      await tx
+        .updateTable('functions')
+        .set(changes)
+        .where('module', '=', module)
+        .where('name', '=', name)
+        .execute();
+      const { code: _code, ...rest } = changes;
+      return toFunction({ ...existing, ...rest });
+    });
+  }
+
+  async deleteFunction(module: string, name: string): Promise<FunctionRecord> {
+    return this.db.transaction().execute(async (tx) => {
+      const existing = await tx
+        .selectFrom('functions')
+        .select(FUNCTION_COLUMNS)
+        .where('module', '=', module)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!existing) {
+        await this.requireModule(tx, module);
+        throw functionNotFound(module, name);
+      }
+      await tx.deleteFrom('functions').where('module', '=', module).where('name', '=', name).execute();
+      return toFunction(existing);
+    });
+  }
+
+  async listSubjects(): Promise<SubjectRecord[]> {
+    const rows = await this.db.selectFrom('subjects').selectAll().orderBy('name').execute();
+    return rows.map(toSubject);
+  }
+
+  async getSubject(name: string): Promise<SubjectRecord | undefined> {
+    const row = await this.db.selectFrom('subjects').selectAll().where('name', '=', name).executeTakeFirst();
+    return row && toSubject(row);
+  }
+
+  async createSubject(name: string, role: SubjectRole, tokenHash: string): Promise<SubjectRecord> {
+    const t = now();
+    const row = { name, role, token_hash: tokenHash, created_at: t, updated_at: t };
+    try {
+      await this.db.insertInto('subjects').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new FlError(ErrorCode.Conflict, `subject ${name} already exists`);
+      throw error;
+    }
+    return toSubject(row);
+  }
+
+  async setSubjectTokenHash(name: string, tokenHash: string): Promise<SubjectRecord> {
+    const t = now();
+    const result = await this.db
+      .updateTable('subjects')
+      .set({ token_hash: tokenHash, updated_at: t })
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw new FlError(ErrorCode.NotFound, `subject ${name} not found`);
+    const subject = await this.getSubject(name);
+    if (!subject) throw new FlError(ErrorCode.NotFound, `subject ${name} not found`);
+    return subject;
+  }
+
+  async deleteSubject(name: string): Promise<void> {
+    const result = await this.db.deleteFrom('subjects').where('name', '=', name).executeTakeFirst();
+    if (result.numDeletedRows === 0n) throw new FlError(ErrorCode.NotFound, `subject ${name} not found`);
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  private async requireModule(tx: Transaction<Database>, module: string): Promise<void> {
+    const found = await tx.selectFrom('modules').select('name').where('name', '=', module).executeTakeFirst();
+    if (!found) throw moduleNotFound(module);
+  }
+}
