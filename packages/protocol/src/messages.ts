@@ -59,7 +59,7 @@ export interface ChallengeMessage {
   protocol: number;
   /** Random hex the Worker's proof covers, so a recorded proof cannot be replayed. */
   nonce: string;
-  /** The Core's id (stable across restarts of one Core). */
+  /** The Core's id, for logs (random per Core process unless configured). */
   core: string;
 }
 

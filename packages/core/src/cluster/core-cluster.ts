@@ -1,0 +1,595 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+import {
+  coreProof,
+  decodeWorkerFrame,
+  encodeFrame,
+  ErrorCode,
+  FlError,
+  LINK_MAX_FRAME_BYTES,
+  LINK_PATH,
+  LINK_PROTOCOL_VERSION,
+  LinkCloseCode,
+  linkNonce,
+  proofsMatch,
+  workerProof,
+} from '@funless/protocol';
+import type { CodeRequestMessage, JoinMessage, WorkerMessage } from '@funless/protocol';
+import { WebSocketServer } from 'ws';
+import type { RawData, WebSocket } from 'ws';
+
+import { defaultPolicy } from '../scheduling/default-policy.js';
+import type { Placement, WorkerView } from '../scheduling/types.js';
+import type {
+  Cluster,
+  ClusterFunction,
+  ClusterFunctionCode,
+  InvokeOptions,
+  PushReport,
+  SchedulingRequest,
+  WorkerInfo,
+} from './cluster.js';
+import { WorkerLink } from './worker-link.js';
+import type { WorkerAnswer } from './worker-link.js';
+import { WorkerRegistry } from './worker-registry.js';
+
+/** The structured logger the cluster writes to (pino's shape). */
+export interface ClusterLogger {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Where the code of a function comes from when a Worker asks for it (the Core's store). */
+export interface CodeSource {
+  getFunctionWithCode(module: string, name: string): Promise<{ hash: string; code: Uint8Array } | undefined>;
+}
+
+/**
+ * Chooses the Worker for one invocation. `scheduling` is what the request asked for (an APP
+ * script); without it the function is placed by the default policy.
+ */
+export type PlacementResolver = (
+  workers: readonly WorkerView[],
+  fn: ClusterFunction,
+  scheduling: SchedulingRequest | undefined,
+) => Placement | Promise<Placement>;
+
+/** Where the link listens, for announcers (LAN discovery) to advertise. */
+export interface LinkEndpoint {
+  /** Port of the Core's HTTP server. */
+  port: number;
+  /** Address the server is bound to. */
+  address: string;
+  /** Path of the link on that server. */
+  path: string;
+  coreId: string;
+  secret: string;
+}
+
+/** Something started for the link's lifetime (an announcer); closed with the cluster. */
+export interface Closable {
+  close(): void | Promise<void>;
+}
+
+export interface CoreClusterOptions {
+  /** The cluster secret Workers must prove they hold (at least 16 characters). */
+  secret: string;
+  /** Where Workers' code requests are served from. */
+  store: CodeSource;
+  /** The HTTP server whose upgrade requests on `path` become Worker links. */
+  server?: Server;
+  logger?: ClusterLogger;
+  /** @default '/v1/link' */
+  path?: string;
+  /** Id of this Core in logs and handshakes. @default a random UUID */
+  coreId?: string;
+  /** How long a push waits for each Worker's acknowledgement, in ms. @default 10_000 */
+  pushTimeoutMs?: number;
+  /** A Worker silent for this long leaves scheduling and is disconnected, in ms. @default 15_000 */
+  livenessTimeoutMs?: number;
+  /** How often Workers send resource reports, in ms. @default 5_000 */
+  reportIntervalMs?: number;
+  /** Time limit of an invocation when the caller gives none, in ms. @default 60_000 */
+  invokeTimeoutMs?: number;
+  /**
+   * Extra time the Core waits beyond an invocation's limit for the Worker's answer (transfer, a
+   * code fetch, compilation) before failing it with `timeout`, in ms. @default 5_000
+   */
+  invokeGraceMs?: number;
+  /** A connection must complete its join within this, in ms. @default 5_000 */
+  handshakeTimeoutMs?: number;
+  /** @default the default policy for every invocation */
+  placement?: PlacementResolver;
+  /** Started once the server listens (e.g. the multicast announcer); closed with the cluster. */
+  announce?: (endpoint: LinkEndpoint) => Closable | undefined | Promise<Closable | undefined>;
+}
+
+/** The defaults of `CoreClusterOptions`. */
+export const DEFAULT_CORE_CLUSTER_OPTIONS = {
+  path: LINK_PATH,
+  pushTimeoutMs: 10_000,
+  livenessTimeoutMs: 15_000,
+  reportIntervalMs: 5_000,
+  invokeTimeoutMs: 60_000,
+  invokeGraceMs: 5_000,
+  handshakeTimeoutMs: 5_000,
+} as const;
+
+const NOOP_LOGGER: ClusterLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const WORKER_NAME = /^[A-Za-z0-9_.-]{1,160}$/;
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v <= 0) {
+    throw new FlError(
+      ErrorCode.BadRequest,
+      `cluster option ${name} must be a positive integer (ms), got ${v}`,
+    );
+  }
+  return v;
+}
+
+/**
+ * The cluster of real Workers: accepts their links on the Core's HTTP server, pushes code, places
+ * and relays invocations, and drops Workers that go away. See docs/architecture.md, "The link".
+ */
+export class CoreCluster implements Cluster {
+  readonly coreId: string;
+  readonly registry = new WorkerRegistry();
+  readonly #options: Required<
+    Omit<CoreClusterOptions, 'server' | 'logger' | 'placement' | 'announce' | 'coreId' | 'store' | 'secret'>
+  >;
+  readonly #secret: string;
+  readonly #store: CodeSource;
+  readonly #log: ClusterLogger;
+  readonly #placement: PlacementResolver;
+  readonly #wss: WebSocketServer;
+  /** Joined Workers' links by name. */
+  readonly #links = new Map<string, WorkerLink>();
+  /** Every open connection, joined or not. */
+  readonly #connections = new Set<WorkerLink>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  readonly #closables: Closable[] = [];
+  #server: Server | undefined;
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: CoreClusterOptions) {
+    if (typeof options.secret !== 'string' || options.secret.length < 16) {
+      throw new FlError(
+        ErrorCode.BadRequest,
+        'cluster option secret must be a string of at least 16 characters',
+      );
+    }
+    const d = DEFAULT_CORE_CLUSTER_OPTIONS;
+    this.#options = {
+      path: options.path ?? d.path,
+      pushTimeoutMs: positive('pushTimeoutMs', options.pushTimeoutMs, d.pushTimeoutMs),
+      livenessTimeoutMs: positive('livenessTimeoutMs', options.livenessTimeoutMs, d.livenessTimeoutMs),
+      reportIntervalMs: positive('reportIntervalMs', options.reportIntervalMs, d.reportIntervalMs),
+      invokeTimeoutMs: positive('invokeTimeoutMs', options.invokeTimeoutMs, d.invokeTimeoutMs),
+      invokeGraceMs: positive('invokeGraceMs', options.invokeGraceMs, d.invokeGraceMs),
+      handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, d.handshakeTimeoutMs),
+    };
+    this.#secret = options.secret;
+    this.#store = options.store;
+    this.#log = options.logger ?? NOOP_LOGGER;
+    this.#placement = options.placement ?? ((workers, fn) => defaultPolicy(workers, fn));
+    this.coreId = options.coreId ?? randomUUID();
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: LINK_MAX_FRAME_BYTES,
+      perMessageDeflate: false,
+    });
+
+    const liveness = this.#options.livenessTimeoutMs;
+    // Pings keep a quiet but healthy link alive: three chances within the liveness limit.
+    const ping = setInterval(() => this.#pingAll(), Math.max(100, Math.floor(liveness / 3)));
+    const check = setInterval(
+      () => this.#checkLiveness(),
+      Math.max(50, Math.min(1000, Math.floor(liveness / 4))),
+    );
+    ping.unref();
+    check.unref();
+    this.#timers.push(ping, check);
+
+    if (options.server) this.attach(options.server, options.announce);
+  }
+
+  /** Serves the link on `server` (upgrade requests on the link path) and starts `announce` once it listens. */
+  attach(server: Server, announce?: CoreClusterOptions['announce']): void {
+    if (this.#server) throw new Error('CoreCluster is already attached to a server');
+    this.#server = server;
+    server.on('upgrade', this.#onUpgrade);
+    if (announce) {
+      const start = () => {
+        void this.#startAnnouncer(server, announce);
+      };
+      if (server.listening) start();
+      else server.once('listening', start);
+    }
+  }
+
+  async #startAnnouncer(
+    server: Server,
+    announce: NonNullable<CoreClusterOptions['announce']>,
+  ): Promise<void> {
+    const address = server.address() as AddressInfo | null;
+    if (!address || this.#closed) return;
+    try {
+      const closable = await announce({
+        port: address.port,
+        address: address.address,
+        path: this.#options.path,
+        coreId: this.coreId,
+        secret: this.#secret,
+      });
+      if (closable) {
+        if (this.#closed) await closable.close();
+        else this.#closables.push(closable);
+      }
+    } catch (error) {
+      this.#log.error({ err: error }, 'cluster: the announcer failed to start');
+    }
+  }
+
+  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== this.#options.path) {
+      // Nobody else serves upgrades on this server: answer rather than leave the socket hanging.
+      if (this.#server && this.#server.listenerCount('upgrade') === 1) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      }
+      return;
+    }
+    if (this.#closed) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
+  };
+
+  #accept(ws: WebSocket, req: IncomingMessage): void {
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const link = new WorkerLink(ws, remote);
+    this.#connections.add(link);
+    const nonce = linkNonce();
+    const handshake = setTimeout(() => {
+      this.#log.warn({ remote }, 'cluster: a connection did not join in time; closed');
+      link.close(LinkCloseCode.ProtocolError, 'no join in time');
+    }, this.#options.handshakeTimeoutMs);
+    handshake.unref();
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      link.lastSeen = Date.now();
+      let message: WorkerMessage;
+      try {
+        if (!isBinary || !Buffer.isBuffer(data))
+          throw new FlError(ErrorCode.BadRequest, 'link protocol: text frame');
+        message = decodeWorkerFrame(data);
+      } catch (error) {
+        this.#log.warn(
+          { worker: link.name, remote, err: (error as Error).message },
+          'cluster: bad frame from a Worker; link closed',
+        );
+        link.close(LinkCloseCode.ProtocolError, (error as Error).message);
+        return;
+      }
+      if (link.name === undefined) {
+        clearTimeout(handshake);
+        this.#onJoin(link, nonce, message);
+      } else {
+        this.#onMessage(link, message);
+      }
+    });
+    ws.on('close', () => {
+      clearTimeout(handshake);
+      this.#connections.delete(link);
+      this.#drop(link, 'disconnected');
+    });
+    ws.on('error', (error) => {
+      this.#log.debug({ worker: link.name, remote, err: error.message }, 'cluster: link socket error');
+    });
+    link.send({ type: 'challenge', protocol: LINK_PROTOCOL_VERSION, nonce, core: this.coreId });
+  }
+
+  #onJoin(link: WorkerLink, nonce: string, message: WorkerMessage): void {
+    const refuse = (code: number, error: FlError, msg: string, details: object) => {
+      this.#log.warn({ remote: link.remote, ...details }, msg);
+      link.send({ type: 'join_refused', error: error.toPayload() });
+      link.close(code, error.message);
+    };
+    if (message.type !== 'join') {
+      refuse(
+        LinkCloseCode.ProtocolError,
+        new FlError(ErrorCode.BadRequest, `expected join, got ${message.type}`),
+        'cluster: a connection sent something before joining; refused',
+        { type: message.type },
+      );
+      return;
+    }
+    const join: JoinMessage = message;
+    if (join.protocol !== LINK_PROTOCOL_VERSION) {
+      refuse(
+        LinkCloseCode.VersionMismatch,
+        new FlError(
+          ErrorCode.BadRequest,
+          `link protocol ${join.protocol} is not this Core's ${LINK_PROTOCOL_VERSION}: upgrade the older side`,
+        ),
+        'cluster: refused a Worker speaking another protocol version',
+        { worker: join.name, protocol: join.protocol },
+      );
+      return;
+    }
+    if (!proofsMatch(workerProof(this.#secret, nonce, join.nonce, join.name), join.proof)) {
+      refuse(
+        LinkCloseCode.Unauthorized,
+        new FlError(
+          ErrorCode.Unauthorized,
+          "wrong cluster secret: set FL_CLUSTER_SECRET to the Core's secret",
+        ),
+        'cluster: refused a Worker with a wrong cluster secret',
+        { worker: join.name },
+      );
+      return;
+    }
+    if (!WORKER_NAME.test(join.name) || join.tag.length > 160) {
+      refuse(
+        LinkCloseCode.ProtocolError,
+        new FlError(
+          ErrorCode.BadRequest,
+          'Worker names are 1-160 characters of letters, digits, _, . and -, tags at most 160 characters',
+        ),
+        'cluster: refused a Worker with an invalid name or tag',
+        { worker: join.name },
+      );
+      return;
+    }
+    const previous = this.#links.get(join.name);
+    if (previous) {
+      // The same Worker reconnecting before its old link timed out (a restart): the new one wins.
+      this.#log.warn(
+        { worker: join.name, remote: link.remote },
+        'cluster: a Worker rejoined; its older link is closed',
+      );
+      this.#drop(previous, 'replaced by a newer connection');
+      previous.close(LinkCloseCode.Replaced, 'replaced by a newer connection');
+    }
+    link.name = join.name;
+    this.#links.set(join.name, link);
+    this.registry.add(join);
+    link.send({
+      type: 'join_accepted',
+      core: this.coreId,
+      proof: coreProof(this.#secret, nonce, join.nonce, join.name),
+      reportIntervalMs: this.#options.reportIntervalMs,
+      livenessTimeoutMs: this.#options.livenessTimeoutMs,
+    });
+    this.#log.info(
+      {
+        worker: join.name,
+        tag: join.tag,
+        remote: link.remote,
+        memoryTotalMiB: join.memoryTotalMiB,
+        threads: join.threads,
+        version: join.version,
+      },
+      'cluster: Worker joined',
+    );
+  }
+
+  #onMessage(link: WorkerLink, message: WorkerMessage): void {
+    switch (message.type) {
+      case 'report':
+        this.registry.report(link.name!, message);
+        return;
+      case 'ack':
+      case 'result':
+      case 'invoke_error':
+        if (!link.answer(message)) {
+          this.#log.debug(
+            { worker: link.name, id: message.id },
+            'cluster: an answer came after its request ended',
+          );
+        }
+        return;
+      case 'code_request':
+        void this.#serveCode(link, message);
+        return;
+      case 'ping':
+        link.send({ type: 'pong', at: message.at });
+        return;
+      case 'pong':
+        return;
+      case 'join':
+        this.#log.warn({ worker: link.name }, 'cluster: a Worker joined twice; link closed');
+        link.close(LinkCloseCode.ProtocolError, 'already joined');
+        return;
+    }
+  }
+
+  async #serveCode(link: WorkerLink, request: CodeRequestMessage): Promise<void> {
+    const { id, module, name, hash } = request;
+    try {
+      const fn = await this.#store.getFunctionWithCode(module, name);
+      if (!fn || fn.hash !== hash) {
+        const why = fn ? 'changed since this invocation started' : 'no longer exists';
+        link.send({
+          type: 'code_reply',
+          id,
+          ok: false,
+          error: { code: ErrorCode.NotFound, message: `function ${module}/${name} ${why}` },
+        });
+        return;
+      }
+      link.send({ type: 'code_reply', id, ok: true, code: fn.code });
+      this.#log.debug({ worker: link.name, module, name, hash }, 'cluster: sent code a Worker was missing');
+    } catch (error) {
+      this.#log.error(
+        { worker: link.name, module, name, err: error },
+        'cluster: could not load code for a Worker',
+      );
+      link.send({
+        type: 'code_reply',
+        id,
+        ok: false,
+        error: { code: ErrorCode.Internal, message: `the Core could not load ${module}/${name}` },
+      });
+    }
+  }
+
+  /** Removes a Worker from scheduling; its in-flight requests fail with `worker_lost`. */
+  #drop(link: WorkerLink, why: string): void {
+    link.failPending();
+    const name = link.name;
+    if (name === undefined || this.#links.get(name) !== link) return;
+    this.#links.delete(name);
+    this.registry.remove(name);
+    this.#log.warn({ worker: name, remote: link.remote, reason: why }, 'cluster: Worker left');
+  }
+
+  #pingAll(): void {
+    const frame = encodeFrame({ type: 'ping', at: Date.now() });
+    for (const link of this.#links.values()) link.sendFrame(frame);
+  }
+
+  #checkLiveness(): void {
+    const limit = Date.now() - this.#options.livenessTimeoutMs;
+    for (const link of this.#links.values()) {
+      if (link.lastSeen < limit) {
+        this.#drop(link, `silent for over ${this.#options.livenessTimeoutMs} ms`);
+        link.close(LinkCloseCode.LivenessTimeout, 'liveness timeout');
+      }
+    }
+  }
+
+  #id(): number {
+    const id = this.#nextId++;
+    if (this.#nextId > Number.MAX_SAFE_INTEGER) this.#nextId = 1;
+    return id;
+  }
+
+  /**
+   * Sends `frame` (request `id`) to each link and sorts the Workers into those that acknowledged
+   * and those that failed or did not answer within the push limit.
+   */
+  async #broadcast(id: number, frame: Buffer, what: string): Promise<PushReport> {
+    const links = [...this.#links.values()];
+    const results = await Promise.allSettled(
+      links.map((link) => link.request(id, frame, this.#options.pushTimeoutMs, what)),
+    );
+    const report: PushReport = { acknowledged: [], missing: [] };
+    results.forEach((r, i) => {
+      const worker = links[i]!.name!;
+      if (r.status === 'rejected') {
+        report.missing.push({ worker, reason: (r.reason as Error).message });
+      } else if ((r.value as WorkerAnswer & { type: 'ack' }).error) {
+        report.missing.push({ worker, reason: (r.value as { error: { message: string } }).error.message });
+      } else {
+        report.acknowledged.push(worker);
+      }
+    });
+    return report;
+  }
+
+  async functionStored(fn: ClusterFunctionCode, options: { wait: boolean }): Promise<PushReport> {
+    const id = this.#id();
+    const frame = encodeFrame({
+      type: 'store',
+      id,
+      module: fn.module,
+      name: fn.name,
+      hash: fn.hash,
+      code: fn.code,
+    });
+    const push = this.#broadcast(id, frame, `the push of ${fn.module}/${fn.name}`).then((report) => {
+      if (report.missing.length > 0) {
+        this.#log.warn(
+          { module: fn.module, name: fn.name, hash: fn.hash, missing: report.missing },
+          'cluster: some Workers did not take the code; they will fetch it on their first invocation',
+        );
+      }
+      return report;
+    });
+    if (options.wait) return push;
+    void push;
+    return { acknowledged: [], missing: [] };
+  }
+
+  async functionDeleted(fn: ClusterFunction): Promise<void> {
+    const id = this.#id();
+    const frame = encodeFrame({ type: 'drop', id, module: fn.module, name: fn.name });
+    const report = await this.#broadcast(id, frame, `the drop of ${fn.module}/${fn.name}`);
+    if (report.missing.length > 0) {
+      this.#log.warn(
+        { module: fn.module, name: fn.name, missing: report.missing },
+        'cluster: some Workers did not drop',
+      );
+    }
+  }
+
+  async invoke(fn: ClusterFunction, args: unknown, options: InvokeOptions = {}): Promise<unknown> {
+    const timeoutMs = options.timeoutMs ?? this.#options.invokeTimeoutMs;
+    const placement = await this.#placement(this.registry.views(), fn, options.scheduling);
+    if (!placement.ok)
+      throw new FlError(ErrorCode.NoWorker, `no Worker can run ${fn.module}/${fn.name}: ${placement.reason}`);
+    const worker = placement.worker;
+    const link = this.#links.get(worker);
+    if (!link)
+      throw new FlError(ErrorCode.NoWorker, `Worker "${worker}" chosen for ${fn.module}/${fn.name} is gone`);
+    const id = this.#id();
+    const frame = encodeFrame({
+      type: 'invoke',
+      id,
+      module: fn.module,
+      name: fn.name,
+      hash: fn.hash,
+      capacityMiB: fn.capacityMiB,
+      input: args ?? {},
+      timeoutMs,
+    });
+    this.registry.reserve(worker, fn);
+    let answer: WorkerAnswer;
+    try {
+      answer = await link.request(id, frame, timeoutMs + this.#options.invokeGraceMs, `invocation ${id}`);
+    } catch (error) {
+      if (error instanceof FlError && error.code === ErrorCode.Timeout) {
+        throw new FlError(ErrorCode.Timeout, `${fn.module}/${fn.name} did not finish within ${timeoutMs} ms`);
+      }
+      throw error;
+    } finally {
+      this.registry.release(worker, fn);
+    }
+    if (answer.type === 'result') return answer.result;
+    if (answer.type === 'invoke_error') throw FlError.fromPayload(answer.error);
+    throw new FlError(ErrorCode.Internal, `Worker "${worker}" answered an invocation with ${answer.type}`);
+  }
+
+  workers(): WorkerInfo[] {
+    return this.registry.info();
+  }
+
+  /** Names of the Workers joined now. */
+  workerNames(): string[] {
+    return [...this.#links.keys()];
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#server?.off('upgrade', this.#onUpgrade);
+    for (const link of [...this.#connections]) {
+      this.#drop(link, 'Core shutting down');
+      link.close(LinkCloseCode.Shutdown, 'Core shutting down');
+    }
+    await Promise.allSettled(this.#closables.map(async (c) => c.close()));
+    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+  }
+}

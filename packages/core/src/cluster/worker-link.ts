@@ -1,0 +1,118 @@
+import { encodeFrame, ErrorCode, FlError } from '@funless/protocol';
+import type { CoreMessage, WorkerMessage } from '@funless/protocol';
+import type { WebSocket } from 'ws';
+
+/** Answers the Core waits for, by the request id they repeat. */
+export type WorkerAnswer = Extract<WorkerMessage, { type: 'ack' | 'result' | 'invoke_error' }>;
+
+interface Pending {
+  resolve: (answer: WorkerAnswer) => void;
+  reject: (error: FlError) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * The Core's end of one Worker's connection: sends messages and keeps the requests waiting for an
+ * answer, each with a time bound. When the connection goes away every pending request is rejected
+ * at once with `worker_lost`, so no caller ever waits on a dead Worker.
+ */
+export class WorkerLink {
+  /** The Worker's name once it joined. */
+  name: string | undefined;
+  /** When the last message arrived, in ms since the epoch. */
+  lastSeen: number;
+  readonly #pending = new Map<number, Pending>();
+  #closed = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly remote: string,
+  ) {
+    this.lastSeen = Date.now();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  send(message: CoreMessage): void {
+    this.sendFrame(encodeFrame(message));
+  }
+
+  /** Sends an already encoded frame (a push encodes the code once for every Worker). */
+  sendFrame(frame: Buffer): void {
+    if (this.#closed) return;
+    this.socket.send(frame, { binary: true });
+  }
+
+  /**
+   * Sends `frame` (a request whose id is `id`) and resolves with the answer repeating that id.
+   * Rejects with `timeout` after `timeoutMs`, with `worker_lost` if the connection closes first.
+   */
+  request(id: number, frame: Buffer, timeoutMs: number, what: string): Promise<WorkerAnswer> {
+    if (this.#closed) return Promise.reject(this.#lost());
+    return new Promise<WorkerAnswer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(
+          new FlError(
+            ErrorCode.Timeout,
+            `Worker "${this.name}" did not answer ${what} within ${timeoutMs} ms`,
+          ),
+        );
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.sendFrame(frame);
+    });
+  }
+
+  /** Delivers an answer; false if no request waits for that id (late or unknown). */
+  answer(message: WorkerAnswer): boolean {
+    const pending = this.#pending.get(message.id);
+    if (!pending) return false;
+    this.#pending.delete(message.id);
+    clearTimeout(pending.timer);
+    pending.resolve(message);
+    return true;
+  }
+
+  /** Closes the connection (if still open) and fails every pending request with `worker_lost`. */
+  close(code: number, reason: string): void {
+    if (!this.#closed) {
+      this.#closed = true;
+      try {
+        // Close reasons are limited to 123 bytes by the WebSocket protocol.
+        this.socket.close(code, Buffer.from(reason).subarray(0, 120).toString());
+      } catch {
+        this.socket.terminate();
+      }
+      // A peer that vanished never completes the closing handshake: do not keep its socket.
+      setTimeout(() => this.socket.terminate(), 1000).unref();
+    }
+    this.failPending();
+  }
+
+  /** Marks the link gone (the socket already closed) and fails what waits on it. */
+  failPending(): void {
+    this.#closed = true;
+    if (this.#pending.size === 0) return;
+    const error = this.#lost();
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) {
+      clearTimeout(p.timer);
+      p.reject(error);
+    }
+  }
+
+  #lost(): FlError {
+    return new FlError(
+      ErrorCode.WorkerLost,
+      `Worker "${this.name ?? this.remote}" disconnected before answering; the invocation did not complete`,
+    );
+  }
+}

@@ -1,0 +1,208 @@
+import { readFileSync } from 'node:fs';
+import { availableParallelism, freemem, totalmem } from 'node:os';
+
+import { DEFAULT_TAG, ErrorCode, FlError, MIB } from '@funless/protocol';
+
+import type { FunctionRef } from '../runtime/types.js';
+import type { AgentLogger, AgentRuntime } from './agent-runtime.js';
+import { SILENT_AGENT_LOGGER } from './agent-runtime.js';
+import { CoreConnection } from './core-connection.js';
+import type { AgentContext, ConnectionState } from './core-connection.js';
+
+/** Settings of a {@link WorkerAgent}. */
+export interface WorkerAgentOptions {
+  /** The Worker's name, what APP scripts refer to: 1-160 of letters, digits, `_`, `.`, `-`. */
+  name: string;
+  /** @default 'default' */
+  tag?: string;
+  /** The cluster secret (at least 16 characters). */
+  secret: string;
+  runtime: AgentRuntime;
+  /** Invocations the runtime runs at once, as reported to Cores. @default CPU count */
+  threads?: number;
+  /** Memory offered to functions, in MiB. @default 75% of the machine's memory */
+  memoryMiB?: number;
+  logger?: AgentLogger;
+  /** First reconnection delay, in ms; doubles per failure up to the maximum, with jitter. @default 200 */
+  reconnectInitialDelayMs?: number;
+  /** Longest reconnection delay, in ms. @default 10_000 */
+  reconnectMaxDelayMs?: number;
+  /** Time bound of a code request to a Core, in ms. @default 30_000 */
+  codeRequestTimeoutMs?: number;
+}
+
+/** One Core connection as `cores()` describes it. */
+export interface CoreStatus {
+  url: string;
+  state: ConnectionState;
+  coreId: string | undefined;
+}
+
+const WORKER_NAME = /^[A-Za-z0-9_.-]{1,160}$/;
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+      version?: string;
+    };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new FlError(ErrorCode.BadRequest, `Worker option ${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * The Worker process's link side: keeps one persistent connection per Core (added and removed by
+ * discovery through `addCore`/`removeCore`), and shares the runtime and the accounting of running
+ * invocations between them.
+ */
+export class WorkerAgent {
+  readonly name: string;
+  readonly tag: string;
+  readonly #ctx: AgentContext;
+  readonly #connections = new Map<string, CoreConnection>();
+  /** Current version of each function held, by `module/name`. */
+  readonly #versions = new Map<string, string>();
+  #running = 0;
+  #runningMiB = 0;
+  #accepting = true;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: WorkerAgentOptions) {
+    if (typeof options.name !== 'string' || !WORKER_NAME.test(options.name)) {
+      throw new FlError(
+        ErrorCode.BadRequest,
+        `Worker name must be 1-160 letters, digits, _, . or -, got ${JSON.stringify(options.name)}`,
+      );
+    }
+    const tag = options.tag ?? DEFAULT_TAG;
+    if (typeof tag !== 'string' || tag === '' || tag.length > 160) {
+      throw new FlError(
+        ErrorCode.BadRequest,
+        `Worker tag must be 1-160 characters, got ${JSON.stringify(tag)}`,
+      );
+    }
+    if (typeof options.secret !== 'string' || options.secret.length < 16) {
+      throw new FlError(ErrorCode.BadRequest, 'the cluster secret must be at least 16 characters');
+    }
+    this.name = options.name;
+    this.tag = tag;
+    const totalMiB = positiveInt('memoryMiB', options.memoryMiB ?? Math.floor((totalmem() * 0.75) / MIB));
+    const threads = positiveInt('threads', options.threads ?? availableParallelism());
+    const initialDelayMs = positiveInt('reconnectInitialDelayMs', options.reconnectInitialDelayMs ?? 200);
+    const maxDelayMs = positiveInt('reconnectMaxDelayMs', options.reconnectMaxDelayMs ?? 10_000);
+    const runtime = options.runtime;
+    this.#ctx = {
+      name: this.name,
+      tag,
+      secret: options.secret,
+      version: packageVersion(),
+      threads,
+      runtime,
+      log: options.logger ?? SILENT_AGENT_LOGGER,
+      reconnect: { initialDelayMs, maxDelayMs: Math.max(initialDelayMs, maxDelayMs) },
+      codeRequestTimeoutMs: positiveInt('codeRequestTimeoutMs', options.codeRequestTimeoutMs ?? 30_000),
+      memory: () => {
+        // Never offer more than the machine has free right now, whatever is configured.
+        const freeNow = Math.floor(freemem() / MIB) + this.#runningMiB;
+        const free = Math.max(0, Math.min(totalMiB, freeNow) - this.#runningMiB);
+        return { totalMiB, freeMiB: free, running: this.#running };
+      },
+      started: (capacityMiB) => {
+        this.#running++;
+        this.#runningMiB += capacityMiB;
+      },
+      finished: (capacityMiB) => {
+        this.#running--;
+        this.#runningMiB -= capacityMiB;
+        if (this.#running === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+      },
+      storeCode: (fn) => this.#store(fn),
+      dropCode: (module, name, hash) => this.#drop(module, name, hash),
+      accepting: () => this.#accepting,
+    };
+  }
+
+  /** Invocations running now, from every Core. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Opens a persistent connection to the Core at `url` (`ws://`, `http://`…); no-op if already open. */
+  addCore(url: string): CoreConnection {
+    let connection = this.#connections.get(url);
+    if (!connection) {
+      connection = new CoreConnection(url, this.#ctx);
+      this.#connections.set(url, connection);
+      connection.start();
+    }
+    return connection;
+  }
+
+  /** Closes the connection to `url` for good; false if there was none. */
+  removeCore(url: string): boolean {
+    const connection = this.#connections.get(url);
+    if (!connection) return false;
+    this.#connections.delete(url);
+    connection.close();
+    return true;
+  }
+
+  cores(): CoreStatus[] {
+    return [...this.#connections.values()].map((c) => ({ url: c.url, state: c.state, coreId: c.coreId }));
+  }
+
+  /** Resolves once every current connection has joined its Core (for callers that must wait). */
+  async joined(): Promise<void> {
+    await Promise.all([...this.#connections.values()].map((c) => c.joined()));
+  }
+
+  async #store(fn: FunctionRef & { code: Uint8Array }): Promise<void> {
+    await this.#ctx.runtime.store(fn);
+    const key = `${fn.module}/${fn.name}`;
+    const previous = this.#versions.get(key);
+    this.#versions.set(key, fn.hash);
+    if (previous !== undefined && previous !== fn.hash) {
+      await this.#ctx.runtime.drop({ module: fn.module, name: fn.name, hash: previous });
+    }
+  }
+
+  async #drop(module: string, name: string, hash?: string): Promise<void> {
+    const key = `${module}/${name}`;
+    const current = this.#versions.get(key);
+    const target = hash ?? current;
+    if (target === undefined) return;
+    if (target === current) this.#versions.delete(key);
+    await this.#ctx.runtime.drop({ module, name, hash: target });
+  }
+
+  /**
+   * Stops taking invocations (new ones are answered `worker_lost`, so the Core fails them fast)
+   * and waits up to `timeoutMs` for the running ones to finish.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#accepting = false;
+    if (this.#running === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => this.#idleWaiters.push(resolve)),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /** Closes every Core connection (no reconnection). The runtime stays its owner's to close. */
+  close(): Promise<void> {
+    this.#accepting = false;
+    for (const connection of this.#connections.values()) connection.close();
+    this.#connections.clear();
+    return Promise.resolve();
+  }
+}
