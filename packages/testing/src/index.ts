@@ -1,1 +1,3 @@
 export { wat, watFixture } from './wat.js';
+export { assemblyScript, asFixture, ASC_FLAGS } from './assemblyscript.js';
+export { c, cFixture, CLANG_FLAGS } from './c.js';
