@@ -1,1 +1,3 @@
 export * from './runtime/index.js';
+export * from './agent/index.js';
+export * from './process/index.js';

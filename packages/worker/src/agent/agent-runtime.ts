@@ -7,6 +7,8 @@ import type { FunctionCode, FunctionRef, InvokeRequest, InvokeResult } from '../
 export interface AgentRuntime {
   /** Keeps `fn`'s code (on disk and ready to compile). */
   store(fn: FunctionCode): Promise<unknown>;
+  /** The functions held (lets a drop without a hash find the version to forget). */
+  list?(): FunctionRef[];
   /** Forgets one version of a function's code. */
   drop(ref: FunctionRef): unknown;
   /** Runs one invocation; rejects with `FlError` (`code_missing` when the code is not held). */

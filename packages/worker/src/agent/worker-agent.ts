@@ -177,10 +177,17 @@ export class WorkerAgent {
   async #drop(module: string, name: string, hash?: string): Promise<void> {
     const key = `${module}/${name}`;
     const current = this.#versions.get(key);
-    const target = hash ?? current;
-    if (target === undefined) return;
-    if (target === current) this.#versions.delete(key);
-    await this.#ctx.runtime.drop({ module, name, hash: target });
+    if (hash === undefined || hash === current) this.#versions.delete(key);
+    const hashes = new Set<string>();
+    if (hash !== undefined) hashes.add(hash);
+    else {
+      if (current !== undefined) hashes.add(current);
+      // Versions cached on disk before a restart are not in #versions.
+      for (const ref of this.#ctx.runtime.list?.() ?? []) {
+        if (ref.module === module && ref.name === name) hashes.add(ref.hash);
+      }
+    }
+    for (const h of hashes) await this.#ctx.runtime.drop({ module, name, hash: h });
   }
 
   /**

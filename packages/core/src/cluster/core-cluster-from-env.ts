@@ -1,0 +1,66 @@
+import { loadClusterSecret } from '@funless/protocol';
+
+import { ConfigError, coreOptionsFromEnv } from '../config/index.js';
+import { announcerFromEnv } from '../discovery/index.js';
+import type { ClusterFactory } from './cluster-factory.js';
+import { CoreCluster } from './core-cluster.js';
+import type { CoreClusterOptions } from './core-cluster.js';
+
+/** The environment variables of the Core's side of the cluster. */
+export const CLUSTER_ENV_VARIABLES = {
+  secret: 'FL_CLUSTER_SECRET',
+  pushTimeoutMs: 'FL_PUSH_TIMEOUT_MS',
+  livenessTimeoutMs: 'FL_LIVENESS_TIMEOUT_MS',
+  reportIntervalMs: 'FL_REPORT_INTERVAL_MS',
+} as const;
+
+function intFromEnv(env: NodeJS.ProcessEnv, variable: string): number | undefined {
+  const raw = env[variable]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
+    throw new ConfigError(`${variable} must be a positive whole number of ms, got ${JSON.stringify(raw)}`);
+  }
+  return Number(raw);
+}
+
+/**
+ * The Core's cluster as the environment configures it, ready for `startCore({ cluster })`: the
+ * cluster secret (`FL_CLUSTER_SECRET`, else `$FL_DATA_DIR/cluster-secret`, generated with mode
+ * 0600 at first start), the time limits (`FL_PUSH_TIMEOUT_MS`, `FL_LIVENESS_TIMEOUT_MS`,
+ * `FL_REPORT_INTERVAL_MS`, `FL_INVOKE_TIMEOUT_MS`) and the LAN announcer (`FL_DISCOVERY`…).
+ * Throws `ConfigError` naming the variable when a value is bad.
+ *
+ * @param overrides - options that win over the environment (tests, the one-command platform).
+ */
+export async function coreClusterFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<Omit<CoreClusterOptions, 'store' | 'server'>> = {},
+): Promise<{ secret: string; factory: ClusterFactory }> {
+  const { dataDir } = coreOptionsFromEnv(env);
+  const secret =
+    overrides.secret ?? (await loadClusterSecret({ secret: env.FL_CLUSTER_SECRET, dataDir, create: true }));
+  const fromEnv: Partial<CoreClusterOptions> = {};
+  const pushTimeoutMs = intFromEnv(env, CLUSTER_ENV_VARIABLES.pushTimeoutMs);
+  if (pushTimeoutMs !== undefined) fromEnv.pushTimeoutMs = pushTimeoutMs;
+  const livenessTimeoutMs = intFromEnv(env, CLUSTER_ENV_VARIABLES.livenessTimeoutMs);
+  if (livenessTimeoutMs !== undefined) fromEnv.livenessTimeoutMs = livenessTimeoutMs;
+  const reportIntervalMs = intFromEnv(env, CLUSTER_ENV_VARIABLES.reportIntervalMs);
+  if (reportIntervalMs !== undefined) fromEnv.reportIntervalMs = reportIntervalMs;
+
+  const factory: ClusterFactory = ({ store, server, logger, options }) =>
+    new CoreCluster({
+      invokeTimeoutMs: options.invokeTimeoutMs,
+      announce: async ({ port }) => {
+        const announcer = announcerFromEnv(env, { secret, corePort: port, host: options.host, logger });
+        await announcer?.start();
+        return announcer;
+      },
+      ...fromEnv,
+      ...overrides,
+      secret,
+      store,
+      server,
+      logger: logger.child({ component: 'cluster' }),
+    });
+  return { secret, factory };
+}

@@ -1,0 +1,116 @@
+import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { DEFAULT_TAG, ErrorCode, FlError, loadClusterSecret } from '@funless/protocol';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+
+import { discoveryFromEnv } from '../discovery/index.js';
+import type { Discovery } from '../discovery/index.js';
+import { runtimeOptionsFromEnv } from '../runtime/index.js';
+import { startWorker } from './start-worker.js';
+import type { StartWorkerOptions, WorkerHandle } from './start-worker.js';
+
+/** The Worker's own environment variables (discovery's are read by `discoveryFromEnv`). */
+export const WORKER_ENV_VARIABLES = {
+  dataDir: 'FL_DATA_DIR',
+  secret: 'FL_CLUSTER_SECRET',
+  name: 'FL_WORKER_NAME',
+  tag: 'FL_WORKER_TAG',
+  memoryMiB: 'FL_WORKER_MEMORY_MIB',
+  logLevel: 'FL_LOG_LEVEL',
+  secretWaitMs: 'FL_SECRET_WAIT_MS',
+} as const;
+
+export interface RunWorkerOptions {
+  /** Install SIGTERM/SIGINT handlers that drain, close and exit. @default true */
+  handleSignals?: boolean;
+  /** @default a pino logger at `FL_LOG_LEVEL` (default info) */
+  logger?: Logger;
+  /** Discovery to use instead of the one the environment describes. */
+  discovery?: Discovery;
+}
+
+function positive(env: NodeJS.ProcessEnv, variable: string): number | undefined {
+  const raw = env[variable]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
+    throw new FlError(
+      ErrorCode.BadRequest,
+      `${variable} must be a positive whole number, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return Number(raw);
+}
+
+/**
+ * The secret from FL_CLUSTER_SECRET or the data directory. A Worker started beside its Core may
+ * come up first: wait (up to FL_SECRET_WAIT_MS, default 30 s) for the Core to write the file.
+ */
+async function waitForSecret(env: NodeJS.ProcessEnv, dataDir: string, logger: Logger): Promise<string> {
+  const waitMs = positive(env, WORKER_ENV_VARIABLES.secretWaitMs) ?? 30_000;
+  const deadline = Date.now() + waitMs;
+  let told = false;
+  for (;;) {
+    try {
+      return await loadClusterSecret({ secret: env.FL_CLUSTER_SECRET, dataDir, create: false });
+    } catch (error) {
+      if (!(error instanceof FlError) || !/no cluster secret/.test(error.message) || Date.now() >= deadline)
+        throw error;
+      if (!told) {
+        logger.info(
+          { dataDir },
+          'waiting for the cluster secret (set FL_CLUSTER_SECRET, or start the Core here)',
+        );
+        told = true;
+      }
+      await sleep(250);
+    }
+  }
+}
+
+/**
+ * The `fl worker` entry: reads the environment (`FL_DATA_DIR`, `FL_CLUSTER_SECRET`,
+ * `FL_WORKER_NAME`, `FL_WORKER_TAG`, `FL_WORKER_MEMORY_MIB`, `FL_WORKER_THREADS`,
+ * `FL_INVOKE_TIMEOUT_MS`, discovery's `FL_CORE_URL` / `FL_CORE_DNS` / multicast settings), starts
+ * the Worker and, on SIGTERM or SIGINT, lets running invocations finish (up to 10 s) and exits.
+ * Throws `FlError(bad_request)` naming the variable on bad configuration.
+ */
+export async function runWorker(
+  env: NodeJS.ProcessEnv = process.env,
+  runOptions: RunWorkerOptions = {},
+): Promise<WorkerHandle> {
+  const logger = runOptions.logger ?? pino({ level: env[WORKER_ENV_VARIABLES.logLevel]?.trim() || 'info' });
+  const dataDir = resolve(env[WORKER_ENV_VARIABLES.dataDir]?.trim() || '.funless');
+  const secret = await waitForSecret(env, dataDir, logger);
+  const discovery = runOptions.discovery ?? discoveryFromEnv(env, { secret, logger });
+  const options: StartWorkerOptions = {
+    dataDir,
+    secret,
+    tag: env[WORKER_ENV_VARIABLES.tag]?.trim() || DEFAULT_TAG,
+    runtime: runtimeOptionsFromEnv(env),
+    logger,
+    discovery,
+  };
+  const name = env[WORKER_ENV_VARIABLES.name]?.trim();
+  if (name) options.name = name;
+  const memoryMiB = positive(env, WORKER_ENV_VARIABLES.memoryMiB);
+  if (memoryMiB !== undefined) options.memoryMiB = memoryMiB;
+  const worker = await startWorker(options);
+  logger.info({ worker: worker.name, tag: options.tag, discovery: discovery.kind }, 'FunLess Worker started');
+  if (runOptions.handleSignals ?? true) {
+    const stop = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, 'Worker shutting down');
+      worker.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'Worker shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  }
+  return worker;
+}
