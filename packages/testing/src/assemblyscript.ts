@@ -24,7 +24,7 @@ export async function assemblyScript(
       await writeFile(join(dir, 'index.ts'), source);
       const stderr: string[] = [];
       const { error } = await asc.main([join(dir, 'index.ts'), '--outFile', join(dir, 'out.wasm'), ...args], {
-        stderr: { write: (s: string | Uint8Array) => void stderr.push(String(s)) } as never,
+        stderr: { write: (s: string | Uint8Array) => void stderr.push(String(s)) },
       });
       if (error) throw new Error(`asc failed for ${name}: ${error.message}\n${stderr.join('')}`);
       return new Uint8Array(await readFile(join(dir, 'out.wasm')));
@@ -34,8 +34,8 @@ export async function assemblyScript(
   });
 }
 
-/** Compiles `fixtures/as/<name>.ts` (flags from a `// asc-flags:` line). */
+/** Compiles `fixtures/as/<name>.as` (AssemblyScript; not `.ts` so that TypeScript tools leave it alone) (flags from a `// asc-flags:` line). */
 export async function asFixture(name: string): Promise<Uint8Array> {
-  const source = await readFixtureSource('as', `${name}.ts`);
+  const source = await readFixtureSource('as', `${name}.as`);
   return assemblyScript(source, name, declaredFlags(source, 'asc'));
 }
