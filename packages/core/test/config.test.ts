@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { test } from 'node:test';
+
+import { DEFAULT_CORE_OPTIONS, coreOptionsFromEnv, resolveCoreOptions } from '../src/config/index.js';
+
+test('an empty environment gives the documented defaults', () => {
+  const options = coreOptionsFromEnv({});
+  assert.equal(options.port, 4000);
+  assert.equal(options.host, '127.0.0.1');
+  assert.equal(options.dataDir, resolve(process.cwd(), '.funless'));
+  assert.equal(options.databaseUrl, undefined);
+  assert.equal(options.adminToken, undefined);
+  assert.equal(options.invokeTimeoutMs, 60_000);
+  assert.ok(options.bodyLimitBytes >= 60 * 1024 * 1024);
+  assert.equal(options.logLevel, 'info');
+});
+
+test('every variable is read', () => {
+  const options = coreOptionsFromEnv({
+    FL_PORT: '8080',
+    FL_HOST: '0.0.0.0',
+    FL_DATA_DIR: '/tmp/fl-data',
+    DATABASE_URL: 'postgres://u@h:5432/db',
+    FL_ADMIN_TOKEN: 'a-long-enough-admin-token',
+    FL_INVOKE_TIMEOUT_MS: '5000',
+    FL_BODY_LIMIT_BYTES: '2097152',
+    FL_LOG_LEVEL: 'debug',
+    FL_SHUTDOWN_TIMEOUT_MS: '100',
+  });
+  assert.deepEqual(options, {
+    port: 8080,
+    host: '0.0.0.0',
+    dataDir: '/tmp/fl-data',
+    databaseUrl: 'postgres://u@h:5432/db',
+    adminToken: 'a-long-enough-admin-token',
+    invokeTimeoutMs: 5000,
+    bodyLimitBytes: 2_097_152,
+    logLevel: 'debug',
+    shutdownTimeoutMs: 100,
+  });
+});
+
+test('empty variables count as unset', () => {
+  assert.equal(coreOptionsFromEnv({ FL_PORT: '' }).port, DEFAULT_CORE_OPTIONS.port);
+});
+
+for (const [variable, value, message] of [
+  ['FL_PORT', 'abc', /FL_PORT must be a whole number, got "abc"/],
+  ['FL_PORT', '70000', /FL_PORT must be an integer from 0 to 65535/],
+  ['FL_INVOKE_TIMEOUT_MS', '-5', /FL_INVOKE_TIMEOUT_MS must be a whole number/],
+  ['FL_INVOKE_TIMEOUT_MS', '0', /FL_INVOKE_TIMEOUT_MS must be an integer from 1/],
+  ['FL_BODY_LIMIT_BYTES', '10', /FL_BODY_LIMIT_BYTES must be an integer from 1048576/],
+  ['FL_LOG_LEVEL', 'loud', /FL_LOG_LEVEL must be one of fatal, error/],
+  ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+  ['FL_ADMIN_TOKEN', 'short', /FL_ADMIN_TOKEN must be at least 16 characters/],
+] as const) {
+  test(`${variable}=${value} is refused with a message naming the variable`, () => {
+    assert.throws(() => coreOptionsFromEnv({ [variable]: value }), message);
+  });
+}
+
+test('options given in code are named by their key', () => {
+  assert.throws(() => resolveCoreOptions({ invokeTimeoutMs: 1.5 }), /invokeTimeoutMs must be an integer/);
+  assert.throws(() => resolveCoreOptions({ host: ' ' }), /host must be a non-empty string/);
+});
