@@ -12,6 +12,9 @@ export default tseslint.config(
       '**/*.mjs',
       '**/fixtures/**/build/**',
       '.funless/**',
+      // AssemblyScript sources (guest code, compiled by asc, not tsc): not in any tsconfig.
+      'packages/sdk-assemblyscript/**',
+      'packages/cli/templates/**',
     ],
   },
   js.configs.recommended,

@@ -1,5 +1,5 @@
 // Outbound HTTP through the host (`fl_imps.__http_request`).
-import { __http_request } from "./imports";
+import { __http_request } from './imports';
 
 /** Methods the host supports, numbered as the ABI wants them. */
 export const enum Method {
@@ -38,9 +38,9 @@ export namespace http {
   /**
    * Sends one request. `headers` are `Key:Value` pairs, e.g. `["Content-Type:application/json"]`.
    */
-  export function request(method: Method, url: string, headers: string[] = [], body: string = ""): Response {
+  export function request(method: Method, url: string, headers: string[] = [], body: string = ''): Response {
     const uri = String.UTF8.encode(url);
-    const hdr = String.UTF8.encode(headers.join("\n"));
+    const hdr = String.UTF8.encode(headers.join('\n'));
     const payload = String.UTF8.encode(body);
     const response = new ArrayBuffer(maxResponseBytes);
     const meta = new ArrayBuffer(8); // body length u32 at 0, status u16 at 4

@@ -13,7 +13,7 @@
 //   }
 //
 // `fl fn build` compiles it into a FunLess-ABI module (exports `memory` and `__invoke`).
-export { JSON } from "./json";
-export { run, runText, fail } from "./invoke";
-export { log } from "./log";
-export { http, Method, Response } from "./http";
+export { JSON } from './json';
+export { run, runText, fail } from './invoke';
+export { log } from './log';
+export { http, Method, Response } from './http';

@@ -1,7 +1,7 @@
 // The `__invoke` side of the FunLess ABI: read the input, run the user's handler, hand back the
 // result or the error.
-import { __get_input_data, insertError, insertResponse } from "./imports";
-import { JSON } from "./json";
+import { __get_input_data, insertError, insertResponse } from './imports';
+import { JSON } from './json';
 
 let failure: string | null = null;
 
@@ -23,12 +23,12 @@ export function run(inputLength: i32, handler: (input: JSON.Obj) => JSON.Value):
   const text = readInput(inputLength);
   const parsed = text.length == 0 ? new JSON.Obj() : JSON.parse(text);
   if (parsed == null) {
-    insertError("the input is not valid JSON: " + JSON.lastError());
+    insertError('the input is not valid JSON: ' + JSON.lastError());
     return 1;
   }
   const input = parsed.asObj();
   if (input == null) {
-    insertError("the input is not a JSON object");
+    insertError('the input is not a JSON object');
     return 1;
   }
   failure = null;
@@ -49,7 +49,7 @@ export function run(inputLength: i32, handler: (input: JSON.Obj) => JSON.Value):
 export function runText(inputLength: i32, handler: (input: string) => string): i32 {
   const text = readInput(inputLength);
   failure = null;
-  const result = handler(text.length == 0 ? "{}" : text);
+  const result = handler(text.length == 0 ? '{}' : text);
   const message = failure;
   if (message != null) {
     insertError(message);
@@ -61,7 +61,7 @@ export function runText(inputLength: i32, handler: (input: string) => string): i
 
 /** The invocation's input as text: the host writes exactly `length` bytes of UTF-8. */
 function readInput(length: i32): string {
-  if (length <= 0) return "";
+  if (length <= 0) return '';
   const buffer = new ArrayBuffer(length);
   __get_input_data(<i32>changetype<usize>(buffer));
   return String.UTF8.decode(buffer);

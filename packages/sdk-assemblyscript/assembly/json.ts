@@ -65,7 +65,7 @@ export namespace JSON {
       super(Kind.Null);
     }
     stringify(): string {
-      return "null";
+      return 'null';
     }
   }
 
@@ -74,7 +74,7 @@ export namespace JSON {
       super(Kind.Bool);
     }
     stringify(): string {
-      return this.value ? "true" : "false";
+      return this.value ? 'true' : 'false';
     }
   }
 
@@ -116,7 +116,7 @@ export namespace JSON {
     stringify(): string {
       const parts = new Array<string>(this.items.length);
       for (let i = 0; i < this.items.length; i++) parts[i] = this.items[i].stringify();
-      return "[" + parts.join(",") + "]";
+      return '[' + parts.join(',') + ']';
     }
   }
 
@@ -182,9 +182,9 @@ export namespace JSON {
       const parts = new Array<string>(this.keys.length);
       for (let i = 0; i < this.keys.length; i++) {
         const key = this.keys[i];
-        parts[i] = quote(key) + ":" + this.values.get(key).stringify();
+        parts[i] = quote(key) + ':' + this.values.get(key).stringify();
       }
-      return "{" + parts.join(",") + "}";
+      return '{' + parts.join(',') + '}';
     }
   }
 
@@ -201,14 +201,14 @@ export namespace JSON {
   export function num(value: f64): Num {
     return new Num(value);
   }
-  export function bool(value: bool): Bool {
+  export function boolean(value: bool): Bool {
     return new Bool(value);
   }
   export function nul(): Null {
     return new Null();
   }
 
-  let parseError: string = "";
+  let parseError: string = '';
 
   /** Why the last `parse` returned null. */
   export function lastError(): string {
@@ -226,7 +226,7 @@ export namespace JSON {
     }
     parser.skipSpace();
     if (parser.pos < text.length) {
-      parseError = "unexpected text after the JSON value at offset " + parser.pos.toString();
+      parseError = 'unexpected text after the JSON value at offset ' + parser.pos.toString();
       return null;
     }
     return value;
@@ -242,11 +242,11 @@ export namespace JSON {
 
   class Parser {
     pos: i32 = 0;
-    error: string = "";
+    error: string = '';
     constructor(public text: string) {}
 
     fail(what: string): Value | null {
-      if (this.error.length == 0) this.error = what + " at offset " + this.pos.toString();
+      if (this.error.length == 0) this.error = what + ' at offset ' + this.pos.toString();
       return null;
     }
 
@@ -259,14 +259,14 @@ export namespace JSON {
     }
 
     literal(word: string, value: Value): Value | null {
-      if (this.text.substr(this.pos, word.length) != word) return this.fail("invalid literal");
+      if (this.text.substr(this.pos, word.length) != word) return this.fail('invalid literal');
       this.pos += word.length;
       return value;
     }
 
     value(depth: i32): Value | null {
-      if (depth > MAX_DEPTH) return this.fail("nesting too deep");
-      if (this.pos >= this.text.length) return this.fail("unexpected end of input");
+      if (depth > MAX_DEPTH) return this.fail('nesting too deep');
+      if (this.pos >= this.text.length) return this.fail('unexpected end of input');
       const c = this.text.charCodeAt(this.pos);
       if (c == 0x7b) return this.object(depth);
       if (c == 0x5b) return this.array(depth);
@@ -274,11 +274,11 @@ export namespace JSON {
         const s = this.string();
         return s == null ? null : new Str(s);
       }
-      if (c == 0x74) return this.literal("true", new Bool(true));
-      if (c == 0x66) return this.literal("false", new Bool(false));
-      if (c == 0x6e) return this.literal("null", new Null());
+      if (c == 0x74) return this.literal('true', new Bool(true));
+      if (c == 0x66) return this.literal('false', new Bool(false));
+      if (c == 0x6e) return this.literal('null', new Null());
       if (c == 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
-      return this.fail("unexpected character");
+      return this.fail('unexpected character');
     }
 
     number(): Value | null {
@@ -292,20 +292,20 @@ export namespace JSON {
           this.pos++;
         } else break;
       }
-      if (digits == 0) return this.fail("invalid number");
+      if (digits == 0) return this.fail('invalid number');
       const n = parseFloat(this.text.substring(start, this.pos));
-      if (isNaN(n)) return this.fail("invalid number");
+      if (isNaN(n)) return this.fail('invalid number');
       return new Num(n);
     }
 
     // Returns null on error (with `error` set); the empty string is a valid result.
     string(): string | null {
       this.pos++; // opening quote
-      let out = "";
+      let out = '';
       let runStart = this.pos;
       while (true) {
         if (this.pos >= this.text.length) {
-          this.fail("unterminated string");
+          this.fail('unterminated string');
           return null;
         }
         const c = this.text.charCodeAt(this.pos);
@@ -315,7 +315,7 @@ export namespace JSON {
           return out;
         }
         if (c < 0x20) {
-          this.fail("control character in string");
+          this.fail('control character in string');
           return null;
         }
         if (c != 0x5c) {
@@ -325,34 +325,34 @@ export namespace JSON {
         out += this.text.substring(runStart, this.pos);
         this.pos++;
         if (this.pos >= this.text.length) {
-          this.fail("unterminated string");
+          this.fail('unterminated string');
           return null;
         }
         const e = this.text.charCodeAt(this.pos);
         this.pos++;
         if (e == 0x22) out += '"';
-        else if (e == 0x5c) out += "\\";
-        else if (e == 0x2f) out += "/";
-        else if (e == 0x62) out += "\b";
-        else if (e == 0x66) out += "\f";
-        else if (e == 0x6e) out += "\n";
-        else if (e == 0x72) out += "\r";
-        else if (e == 0x74) out += "\t";
+        else if (e == 0x5c) out += '\\';
+        else if (e == 0x2f) out += '/';
+        else if (e == 0x62) out += '\b';
+        else if (e == 0x66) out += '\f';
+        else if (e == 0x6e) out += '\n';
+        else if (e == 0x72) out += '\r';
+        else if (e == 0x74) out += '\t';
         else if (e == 0x75) {
           if (this.pos + 4 > this.text.length) {
-            this.fail("invalid \\u escape");
+            this.fail('invalid \\u escape');
             return null;
           }
           const code = parseInt(this.text.substr(this.pos, 4), 16);
           if (isNaN(code)) {
-            this.fail("invalid \\u escape");
+            this.fail('invalid \\u escape');
             return null;
           }
           out += String.fromCharCode(<i32>code);
           this.pos += 4;
         } else {
           this.pos--;
-          this.fail("invalid escape");
+          this.fail('invalid escape');
           return null;
         }
         runStart = this.pos;
@@ -373,13 +373,13 @@ export namespace JSON {
         if (item == null) return null;
         result.push(item);
         this.skipSpace();
-        if (this.pos >= this.text.length) return this.fail("unterminated array");
+        if (this.pos >= this.text.length) return this.fail('unterminated array');
         const c = this.text.charCodeAt(this.pos);
         this.pos++;
         if (c == 0x5d) return result;
         if (c != 0x2c) {
           this.pos--;
-          return this.fail("expected , or ]");
+          return this.fail('expected , or ]');
         }
       }
     }
@@ -395,13 +395,13 @@ export namespace JSON {
       while (true) {
         this.skipSpace();
         if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 0x22) {
-          return this.fail("expected a string key");
+          return this.fail('expected a string key');
         }
         const key = this.string();
         if (key == null) return null;
         this.skipSpace();
         if (this.pos >= this.text.length || this.text.charCodeAt(this.pos) != 0x3a) {
-          return this.fail("expected :");
+          return this.fail('expected :');
         }
         this.pos++;
         this.skipSpace();
@@ -409,19 +409,19 @@ export namespace JSON {
         if (item == null) return null;
         result.set(key, item);
         this.skipSpace();
-        if (this.pos >= this.text.length) return this.fail("unterminated object");
+        if (this.pos >= this.text.length) return this.fail('unterminated object');
         const c = this.text.charCodeAt(this.pos);
         this.pos++;
         if (c == 0x7d) return result;
         if (c != 0x2c) {
           this.pos--;
-          return this.fail("expected , or }");
+          return this.fail('expected , or }');
         }
       }
     }
   }
 
-  const HEX = "0123456789abcdef";
+  const HEX = '0123456789abcdef';
 
   /** `value` as a JSON string literal. */
   export function quote(value: string): string {
@@ -432,13 +432,13 @@ export namespace JSON {
       if (c >= 0x20 && c != 0x22 && c != 0x5c) continue;
       out += value.substring(runStart, i);
       if (c == 0x22) out += '\\"';
-      else if (c == 0x5c) out += "\\\\";
-      else if (c == 0x0a) out += "\\n";
-      else if (c == 0x0d) out += "\\r";
-      else if (c == 0x09) out += "\\t";
-      else if (c == 0x08) out += "\\b";
-      else if (c == 0x0c) out += "\\f";
-      else out += "\\u00" + HEX.charAt(c >> 4) + HEX.charAt(c & 15);
+      else if (c == 0x5c) out += '\\\\';
+      else if (c == 0x0a) out += '\\n';
+      else if (c == 0x0d) out += '\\r';
+      else if (c == 0x09) out += '\\t';
+      else if (c == 0x08) out += '\\b';
+      else if (c == 0x0c) out += '\\f';
+      else out += '\\u00' + HEX.charAt(c >> 4) + HEX.charAt(c & 15);
       runStart = i + 1;
     }
     return out + value.substring(runStart) + '"';
@@ -446,7 +446,7 @@ export namespace JSON {
 
   // Integers print without a fraction ("3", not "3.0"); JSON has no NaN or Infinity.
   function formatNumber(value: f64): string {
-    if (!isFinite(value)) return "null";
+    if (!isFinite(value)) return 'null';
     if (value == Math.floor(value) && Math.abs(value) < 9007199254740992) {
       return (<i64>value).toString();
     }

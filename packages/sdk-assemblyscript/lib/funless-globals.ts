@@ -17,6 +17,7 @@ function fl_emit_log(text: string): void {
 }
 
 /** A failed assertion or `throw`: reported as the invocation's error, then the guest traps. */
+@global
 export function fl_abort(message: string | null, fileName: string | null, line: u32, column: u32): void {
   let text = message != null ? message : "abort";
   if (fileName != null) text += " (" + fileName + ":" + line.toString() + ":" + column.toString() + ")";
@@ -27,6 +28,7 @@ export function fl_abort(message: string | null, fileName: string | null, line: 
 }
 
 /** `trace(...)` goes to the invocation's logs. */
+@global
 export function fl_trace(
   message: string,
   n: i32 = 0,
@@ -46,6 +48,7 @@ export function fl_trace(
 }
 
 /** Seeds `Math.random` from WASI's random source. */
+@global
 export function fl_seed(): f64 {
   const buffer = new ArrayBuffer(8);
   fl_random_get(<i32>changetype<usize>(buffer), 8);

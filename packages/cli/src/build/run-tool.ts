@@ -1,0 +1,33 @@
+import { spawn } from 'node:child_process';
+
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Compilers get this long before they are stopped. @default 600_000 ms */
+const TOOL_TIMEOUT_MS = 600_000;
+
+/**
+ * Runs a toolchain program. Resolves with its exit code and output; resolves `undefined` when the
+ * program is not installed (ENOENT), so callers can name the package to install.
+ */
+export function runTool(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+): Promise<ToolResult | undefined> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: TOOL_TIMEOUT_MS });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') resolve(undefined);
+      else reject(error);
+    });
+    child.once('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+  });
+}

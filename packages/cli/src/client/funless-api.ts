@@ -1,0 +1,194 @@
+import type { ApiClient } from './api-client.js';
+
+const seg = encodeURIComponent;
+
+/** A function upload: code and metadata. Absent fields are left as they are on update. */
+export interface FunctionUpload {
+  /** The function's (new) name. */
+  name?: string;
+  code?: Uint8Array;
+  /** File name sent with the code part. @default `<name>.wasm` */
+  fileName?: string;
+  tag?: string;
+  /** Memory reserved per invocation, in MiB. */
+  capacityMiB?: number;
+  /** Return only once every connected Worker holds the code. @default true (Core side) */
+  waitForWorkers?: boolean;
+}
+
+export interface InvokeRequestBody {
+  args: Record<string, unknown>;
+  scheduling?: { language: string; script: string };
+}
+
+type Data<T> = { data: T };
+type Json = Record<string, unknown>;
+
+function functionSubject(mod: string, name: string): { subject: string; subjectName: string } {
+  return { subject: `function "${name}" in module "${mod}"`, subjectName: name };
+}
+function moduleSubject(mod: string): { subject: string; subjectName: string } {
+  return { subject: `module "${mod}"`, subjectName: mod };
+}
+
+/** The Core's v1 routes (DESIGN.md section 5) as typed calls. */
+export class FunlessApi {
+  constructor(readonly client: ApiClient) {}
+
+  health(): Promise<unknown> {
+    return this.client.request('GET', '/v1/').then((r) => r.body);
+  }
+
+  // Modules
+
+  async listModules(): Promise<Json[]> {
+    return (await this.client.request<Data<Json[]>>('GET', '/v1/fn')).body.data;
+  }
+  async getModule(name: string): Promise<Json> {
+    return (await this.client.request<Data<Json>>('GET', `/v1/fn/${seg(name)}`, moduleSubject(name))).body
+      .data;
+  }
+  async createModule(name: string): Promise<Json> {
+    const r = await this.client.request<Data<Json>>('POST', '/v1/fn', {
+      json: { module: { name } },
+      ...moduleSubject(name),
+    });
+    return r.body.data;
+  }
+  async renameModule(name: string, newName: string): Promise<Json> {
+    const r = await this.client.request<Data<Json> | undefined>('PUT', `/v1/fn/${seg(name)}`, {
+      json: { module: { name: newName } },
+      ...moduleSubject(name),
+    });
+    return r.body?.data ?? { name: newName };
+  }
+  async deleteModule(name: string): Promise<void> {
+    await this.client.request('DELETE', `/v1/fn/${seg(name)}`, moduleSubject(name));
+  }
+
+  // Functions
+
+  async createFunction(
+    mod: string,
+    upload: FunctionUpload & { name: string; code: Uint8Array },
+  ): Promise<Json> {
+    const r = await this.client.request<Data<Json> | undefined>('POST', `/v1/fn/${seg(mod)}`, {
+      form: functionForm(upload),
+      subject: `module "${mod}"`,
+      subjectName: mod,
+    });
+    return r.body?.data ?? { name: upload.name, module: mod };
+  }
+  async updateFunction(mod: string, name: string, upload: FunctionUpload): Promise<Json> {
+    const r = await this.client.request<Data<Json> | undefined>('PUT', `/v1/fn/${seg(mod)}/${seg(name)}`, {
+      form: functionForm(upload),
+      ...functionSubject(mod, name),
+    });
+    return r.body?.data ?? { name: upload.name ?? name, module: mod };
+  }
+  async getFunction(mod: string, name: string): Promise<Json> {
+    const r = await this.client.request<Data<Json>>(
+      'GET',
+      `/v1/fn/${seg(mod)}/${seg(name)}`,
+      functionSubject(mod, name),
+    );
+    return r.body.data;
+  }
+  async deleteFunction(mod: string, name: string): Promise<void> {
+    await this.client.request('DELETE', `/v1/fn/${seg(mod)}/${seg(name)}`, functionSubject(mod, name));
+  }
+  /** Runs the function and resolves to its JSON result (the answer's `data`). */
+  async invoke(mod: string, name: string, body: InvokeRequestBody): Promise<unknown> {
+    const r = await this.client.request<Data<unknown>>('POST', `/v1/fn/${seg(mod)}/${seg(name)}`, {
+      json: body,
+      ...functionSubject(mod, name),
+    });
+    return r.body.data;
+  }
+
+  // APP scripts
+
+  async listScripts(): Promise<Json[]> {
+    return (await this.client.request<Data<Json[]>>('GET', '/v1/scripts/app')).body.data;
+  }
+  async getScript(name: string): Promise<Json> {
+    const r = await this.client.request<Data<Json>>('GET', `/v1/scripts/app/${seg(name)}`, {
+      subject: `APP script "${name}"`,
+      subjectName: name,
+    });
+    return r.body.data;
+  }
+  async createScript(name: string, script: string): Promise<Json> {
+    const r = await this.client.request<Data<Json> | undefined>('POST', '/v1/scripts/app', {
+      json: { name, script },
+      subject: `APP script "${name}"`,
+      subjectName: name,
+    });
+    return r.body?.data ?? { name };
+  }
+  async updateScript(name: string, script: string): Promise<Json> {
+    const r = await this.client.request<Data<Json> | undefined>('PUT', `/v1/scripts/app/${seg(name)}`, {
+      json: { name, script },
+      subject: `APP script "${name}"`,
+      subjectName: name,
+    });
+    return r.body?.data ?? { name };
+  }
+  async deleteScript(name: string): Promise<void> {
+    await this.client.request('DELETE', `/v1/scripts/app/${seg(name)}`, {
+      subject: `APP script "${name}"`,
+      subjectName: name,
+    });
+  }
+
+  // Workers
+
+  async workers(): Promise<Json[]> {
+    return (await this.client.request<Data<Json[]>>('GET', '/v1/workers')).body.data;
+  }
+
+  // Subjects (admin token)
+
+  async listSubjects(): Promise<Json[]> {
+    return (await this.client.request<Data<Json[]>>('GET', '/v1/admin/subjects', { admin: true })).body.data;
+  }
+  async createSubject(name: string): Promise<Json> {
+    const r = await this.client.request<Data<Json>>('POST', '/v1/admin/subjects', {
+      json: { subject: { name } },
+      admin: true,
+      subject: `subject "${name}"`,
+      subjectName: name,
+    });
+    return r.body.data;
+  }
+  async deleteSubject(name: string): Promise<void> {
+    await this.client.request('DELETE', `/v1/admin/subjects/${seg(name)}`, {
+      admin: true,
+      subject: `subject "${name}"`,
+      subjectName: name,
+    });
+  }
+  async rotateSubject(name: string): Promise<Json> {
+    const r = await this.client.request<Data<Json>>('POST', `/v1/admin/subjects/${seg(name)}/token`, {
+      admin: true,
+      subject: `subject "${name}"`,
+      subjectName: name,
+    });
+    return r.body.data;
+  }
+}
+
+function functionForm(upload: FunctionUpload): FormData {
+  const form = new FormData();
+  if (upload.name !== undefined) form.set('name', upload.name);
+  if (upload.code !== undefined) {
+    const blob = new Blob([upload.code], { type: 'application/wasm' });
+    form.set('code', blob, upload.fileName ?? `${upload.name ?? 'function'}.wasm`);
+  }
+  const metadata: Record<string, unknown> = {};
+  if (upload.tag !== undefined) metadata.tag = upload.tag;
+  if (upload.capacityMiB !== undefined) metadata.capacity = upload.capacityMiB;
+  if (Object.keys(metadata).length > 0) form.set('metadata', JSON.stringify(metadata));
+  if (upload.waitForWorkers !== undefined) form.set('wait_for_workers', String(upload.waitForWorkers));
+  return form;
+}

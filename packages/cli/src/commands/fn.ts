@@ -1,0 +1,221 @@
+import { Option, type Command } from 'commander';
+
+import { checkName, collect, invocationArgs, parseCapacity } from '../args/index.js';
+import { parseLanguage, type Language } from '../build/index.js';
+import type { InvokeRequestBody } from '../client/index.js';
+import { CliError } from '../errors/index.js';
+import { formatRecord, formatTable } from '../output/index.js';
+import { registerBuildCommand } from './build.js';
+import { functionColumns } from './columns.js';
+import { example, jsonOption, type CommandContext } from './context.js';
+import { loadCode } from './load-code.js';
+import { registerNewCommand } from './new.js';
+
+type Json = Record<string, unknown>;
+
+interface ModuleOption {
+  module: string;
+}
+
+function moduleOption(): Option {
+  return new Option('-m, --module <module>', 'the module of the function').default('_');
+}
+
+/** `fl fn new|build|create|update|get|list|delete|invoke`. */
+export function registerFnCommands(program: Command, ctx: CommandContext): void {
+  const fn = program.command('fn').description('write, build, deploy and invoke functions');
+  example(fn, 'fl fn new hello -l as', 'fl fn create hello ./hello', 'fl fn invoke hello -a name=Test');
+
+  registerNewCommand(fn, ctx);
+  registerBuildCommand(fn, ctx);
+
+  example(
+    jsonOption(
+      fn
+        .command('create <name> <code>')
+        .description(
+          'upload a function: <code> is a .wasm file, or a project directory or source file to build first',
+        )
+        .addOption(moduleOption())
+        .option('--tag <tag>', 'tag used by APP scripts to place the function (Core default: "default")')
+        .option(
+          '--capacity <MiB>',
+          'memory reserved per invocation, in MiB (Core default: 64)',
+          parseCapacity,
+        )
+        .option('--no-wait', 'return without waiting for every Worker to hold the code')
+        .option(
+          '-l, --language <language>',
+          'language of a directory to build (default: detected)',
+          parseLanguage,
+        ),
+    ),
+    'fl fn create hello_test hello.wasm',
+    'fl fn create hello ./hello -m test_mod --tag edge --capacity 32',
+  ).action(
+    async (
+      name: string,
+      path: string,
+      opts: ModuleOption & {
+        tag?: string;
+        capacity?: number;
+        wait: boolean;
+        language?: Language;
+        json?: boolean;
+      },
+    ) => {
+      checkName(name, 'function');
+      checkName(opts.module, 'module');
+      const { code, fileName } = await loadCode(ctx, path, opts.language);
+      const api = await ctx.api();
+      const data = await ctx.progress().run(`uploading ${name} (${code.length} bytes)`, () =>
+        api.createFunction(opts.module, {
+          name,
+          code,
+          fileName,
+          tag: opts.tag,
+          capacityMiB: opts.capacity,
+          waitForWorkers: opts.wait,
+        }),
+      );
+      if (opts.json) return ctx.json(data);
+      ctx.out(`created function ${name} in module ${opts.module}${describeCode(data)}`);
+    },
+  );
+
+  example(
+    jsonOption(
+      fn
+        .command('update <name> [code]')
+        .description("replace a function's code and/or metadata, or rename it")
+        .addOption(moduleOption())
+        .option('--tag <tag>', 'new tag')
+        .option('--capacity <MiB>', 'new memory reservation per invocation, in MiB', parseCapacity)
+        .option('--rename <new-name>', 'new name of the function')
+        .option('--no-wait', 'return without waiting for every Worker to hold the code')
+        .option(
+          '-l, --language <language>',
+          'language of a directory to build (default: detected)',
+          parseLanguage,
+        ),
+    ),
+    'fl fn update hello ./hello',
+    'fl fn update hello --capacity 128',
+  ).action(
+    async (
+      name: string,
+      path: string | undefined,
+      opts: ModuleOption & {
+        tag?: string;
+        capacity?: number;
+        rename?: string;
+        wait: boolean;
+        language?: Language;
+        json?: boolean;
+      },
+    ) => {
+      checkName(name, 'function');
+      checkName(opts.module, 'module');
+      if (opts.rename !== undefined) checkName(opts.rename, 'function');
+      if (
+        path === undefined &&
+        opts.tag === undefined &&
+        opts.capacity === undefined &&
+        opts.rename === undefined
+      ) {
+        throw new CliError('nothing to update: give new code, --tag, --capacity or --rename');
+      }
+      const loaded = path === undefined ? undefined : await loadCode(ctx, path, opts.language);
+      const api = await ctx.api();
+      const data = await ctx.progress().run(`updating ${name}`, () =>
+        api.updateFunction(opts.module, name, {
+          name: opts.rename,
+          code: loaded?.code,
+          fileName: loaded?.fileName,
+          tag: opts.tag,
+          capacityMiB: opts.capacity,
+          waitForWorkers: loaded ? opts.wait : undefined,
+        }),
+      );
+      if (opts.json) return ctx.json(data);
+      ctx.out(`updated function ${opts.rename ?? name} in module ${opts.module}${describeCode(data)}`);
+    },
+  );
+
+  example(
+    jsonOption(fn.command('get <name>').description('show a function').addOption(moduleOption())),
+    'fl fn get hello -m test_mod',
+  ).action(async (name: string, opts: ModuleOption & { json?: boolean }) => {
+    const data = await (
+      await ctx.api()
+    ).getFunction(checkName(opts.module, 'module'), checkName(name, 'function'));
+    if (opts.json) return ctx.json(data);
+    const metadata = (
+      typeof data.metadata === 'object' && data.metadata !== null ? data.metadata : {}
+    ) as Json;
+    const known = new Set(['name', 'module', 'hash', 'size', 'metadata']);
+    const entries: [string, unknown][] = [
+      ['name', data.name ?? name],
+      ['module', data.module ?? opts.module],
+      ['hash', data.hash],
+      ['size', data.size],
+      ...Object.entries(metadata),
+      ...Object.entries(data).filter(([key]) => !known.has(key)),
+    ];
+    ctx.out(formatRecord(entries));
+  });
+
+  example(
+    jsonOption(
+      fn.command('list').alias('ls').description('list the functions of a module').addOption(moduleOption()),
+    ),
+    'fl fn list',
+    'fl fn list -m test_mod --json',
+  ).action(async (opts: ModuleOption & { json?: boolean }) => {
+    const data = await (await ctx.api()).getModule(checkName(opts.module, 'module'));
+    const functions = Array.isArray(data.functions) ? (data.functions as Json[]) : [];
+    if (opts.json) return ctx.json(functions);
+    if (functions.length === 0) return ctx.out(`no functions in module ${opts.module}`);
+    ctx.out(formatTable(functions, functionColumns(functions)));
+  });
+
+  example(
+    fn.command('delete <name>').alias('rm').description('delete a function').addOption(moduleOption()),
+    'fl fn delete hello -m test_mod',
+  ).action(async (name: string, opts: ModuleOption) => {
+    await (await ctx.api()).deleteFunction(checkName(opts.module, 'module'), checkName(name, 'function'));
+    ctx.out(`deleted function ${name} from module ${opts.module}`);
+  });
+
+  example(
+    fn
+      .command('invoke <name>')
+      .description('run a function and print its JSON result on one line')
+      .addOption(moduleOption())
+      .option('-j, --json-args <json>', 'the arguments as one JSON object')
+      .option(
+        '-a, --arg <key=value>',
+        'one argument; repeat it; values that are JSON keep their type',
+        collect,
+      )
+      .option('--app <script>', 'place the invocation with this APP configuration script'),
+    'fl fn invoke hello_test -a name=Test',
+    'fl fn invoke hello_test -j \'{"name":"Test"}\'',
+    'fl fn invoke sum -m math -a a=1 -a b=2 --app edge_only',
+  ).action(async (name: string, opts: ModuleOption & { jsonArgs?: string; arg?: string[]; app?: string }) => {
+    checkName(name, 'function');
+    checkName(opts.module, 'module');
+    const body: InvokeRequestBody = { args: invocationArgs({ json: opts.jsonArgs, arg: opts.arg }) };
+    if (opts.app !== undefined)
+      body.scheduling = { language: 'app', script: checkName(opts.app, 'APP script') };
+    const result = await (await ctx.api()).invoke(opts.module, name, body);
+    ctx.out(JSON.stringify(result ?? null));
+  });
+}
+
+function describeCode(data: Json): string {
+  const parts: string[] = [];
+  if (typeof data.hash === 'string') parts.push(`hash ${data.hash.slice(0, 12)}`);
+  if (typeof data.size === 'number') parts.push(`${data.size} bytes`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}

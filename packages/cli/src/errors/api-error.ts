@@ -1,0 +1,41 @@
+import { ErrorCode } from '@funless/protocol';
+
+import { CliError } from './cli-error.js';
+
+/** The stable error code of an HTTP status, so callers can match on `code`. */
+function codeOfStatus(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return ErrorCode.BadRequest;
+    case 401:
+    case 403:
+      return ErrorCode.Unauthorized;
+    case 404:
+      return ErrorCode.NotFound;
+    case 409:
+      return ErrorCode.Conflict;
+    case 413:
+      return ErrorCode.TooLarge;
+    case 422:
+      return ErrorCode.GuestError;
+    case 503:
+      return ErrorCode.NoWorker;
+    case 504:
+      return ErrorCode.Timeout;
+    default:
+      return ErrorCode.Internal;
+  }
+}
+
+/** The Core answered with an error status; `message` is its `errors.detail`. */
+export class ApiError extends CliError {
+  override readonly name: string = 'ApiError';
+  constructor(
+    /** HTTP status of the answer; 0 when the Core could not be reached. */
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, { ...options, code: status === 0 ? ErrorCode.Internal : codeOfStatus(status) });
+  }
+}
