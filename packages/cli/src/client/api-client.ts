@@ -30,8 +30,8 @@ export interface RequestOptions {
    * detail does not already say it, so every message names what was not found.
    */
   subject?: string;
-  /** Names the subject by: when the detail contains this, the subject is not repeated. */
-  subjectName?: string;
+  /** Names in the subject: when the detail already contains one, the subject is not repeated. */
+  subjectNames?: readonly string[];
 }
 
 export interface ApiResponse<T = unknown> {
@@ -141,7 +141,7 @@ function errorMessage(
     const extra = Object.entries(fields).map(([field, value]) => `${field}: ${formatFieldError(value)}`);
     if (extra.length > 0) detail += ` (${extra.join('; ')})`;
   }
-  if (options.subject && !(options.subjectName && detail.includes(options.subjectName))) {
+  if (options.subject && !(options.subjectNames ?? []).some((name) => detail.includes(name))) {
     detail = `${options.subject}: ${detail}`;
   }
   if (response.status === 401 && !sentToken) {

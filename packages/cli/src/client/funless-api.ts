@@ -24,11 +24,11 @@ export interface InvokeRequestBody {
 type Data<T> = { data: T };
 type Json = Record<string, unknown>;
 
-function functionSubject(mod: string, name: string): { subject: string; subjectName: string } {
-  return { subject: `function "${name}" in module "${mod}"`, subjectName: name };
+function functionSubject(mod: string, name: string): { subject: string; subjectNames: string[] } {
+  return { subject: `function "${name}" in module "${mod}"`, subjectNames: [name, mod] };
 }
-function moduleSubject(mod: string): { subject: string; subjectName: string } {
-  return { subject: `module "${mod}"`, subjectName: mod };
+function moduleSubject(mod: string): { subject: string; subjectNames: string[] } {
+  return { subject: `module "${mod}"`, subjectNames: [mod] };
 }
 
 /** The Core's v1 routes (DESIGN.md section 5) as typed calls. */
@@ -75,7 +75,7 @@ export class FunlessApi {
     const r = await this.client.request<Data<Json> | undefined>('POST', `/v1/fn/${seg(mod)}`, {
       form: functionForm(upload),
       subject: `module "${mod}"`,
-      subjectName: mod,
+      subjectNames: [mod],
     });
     return r.body?.data ?? { name: upload.name, module: mod };
   }
@@ -114,7 +114,7 @@ export class FunlessApi {
   async getScript(name: string): Promise<Json> {
     const r = await this.client.request<Data<Json>>('GET', `/v1/scripts/app/${seg(name)}`, {
       subject: `APP script "${name}"`,
-      subjectName: name,
+      subjectNames: [name],
     });
     return r.body.data;
   }
@@ -122,7 +122,7 @@ export class FunlessApi {
     const r = await this.client.request<Data<Json> | undefined>('POST', '/v1/scripts/app', {
       json: { name, script },
       subject: `APP script "${name}"`,
-      subjectName: name,
+      subjectNames: [name],
     });
     return r.body?.data ?? { name };
   }
@@ -130,14 +130,14 @@ export class FunlessApi {
     const r = await this.client.request<Data<Json> | undefined>('PUT', `/v1/scripts/app/${seg(name)}`, {
       json: { name, script },
       subject: `APP script "${name}"`,
-      subjectName: name,
+      subjectNames: [name],
     });
     return r.body?.data ?? { name };
   }
   async deleteScript(name: string): Promise<void> {
     await this.client.request('DELETE', `/v1/scripts/app/${seg(name)}`, {
       subject: `APP script "${name}"`,
-      subjectName: name,
+      subjectNames: [name],
     });
   }
 
@@ -157,7 +157,7 @@ export class FunlessApi {
       json: { subject: { name } },
       admin: true,
       subject: `subject "${name}"`,
-      subjectName: name,
+      subjectNames: [name],
     });
     return r.body.data;
   }
@@ -165,14 +165,14 @@ export class FunlessApi {
     await this.client.request('DELETE', `/v1/admin/subjects/${seg(name)}`, {
       admin: true,
       subject: `subject "${name}"`,
-      subjectName: name,
+      subjectNames: [name],
     });
   }
   async rotateSubject(name: string): Promise<Json> {
     const r = await this.client.request<Data<Json>>('POST', `/v1/admin/subjects/${seg(name)}/token`, {
       admin: true,
       subject: `subject "${name}"`,
-      subjectName: name,
+      subjectNames: [name],
     });
     return r.body.data;
   }
