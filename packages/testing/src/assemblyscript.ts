@@ -4,6 +4,14 @@ import { join } from 'node:path';
 
 import { cachedBuild, declaredFlags, readFixtureSource } from './fixture-cache.js';
 
+/** The part of the `asc` API used here. */
+interface Asc {
+  main(
+    argv: string[],
+    options: { stderr: { write(s: string | Uint8Array): void } },
+  ): Promise<{ error: Error | null }>;
+}
+
 /**
  * Flags every AssemblyScript fixture is built with: the stub runtime (no GC: a fixture lives for
  * one invocation) and `abort` turned into a trap, so fixtures import only `fl_imps` and WASI.
@@ -18,7 +26,9 @@ export async function assemblyScript(
 ): Promise<Uint8Array> {
   const args = [...ASC_FLAGS, ...flags];
   return cachedBuild(`as-${name}`, ['asc', ...args, source].join('\0'), async () => {
-    const { default: asc } = await import('assemblyscript/asc');
+    // Loaded by a computed name: resolving its types drags binaryen's huge JS into type-aware lint.
+    const ascModule = 'assemblyscript/asc';
+    const { default: asc } = (await import(ascModule)) as { default: Asc };
     const dir = await mkdtemp(join(tmpdir(), 'fl-asc-'));
     try {
       await writeFile(join(dir, 'index.ts'), source);

@@ -142,8 +142,10 @@ function classify(err: unknown, capBytes: number, s: InvocationState, initialByt
 }
 
 /**
- * A guest that fails after growing its memory to the cap failed because of the cap (its
- * `memory.grow` returned -1 and its allocator gave up): say so rather than "unreachable".
+ * A guest that fails after growing its memory close to the cap almost surely failed because of it
+ * (a `memory.grow` returned -1 and its allocator gave up): say so rather than "unreachable".
+ * "Close" is the last eighth of the capacity, because allocators grow in steps (AssemblyScript's
+ * by the size of the block it needs) and fail before the very last page is taken.
  */
 function memoryLimitOr(
   payload: ErrorPayload,
@@ -159,7 +161,7 @@ function memoryLimitOr(
     return payload;
   }
   const size = s.memory?.buffer.byteLength ?? 0;
-  if (size > initialBytes && size + WASM_PAGE_BYTES > capBytes) {
+  if (size > initialBytes && size + Math.max(WASM_PAGE_BYTES, capBytes / 8) > capBytes) {
     return fault(
       ErrorCode.MemoryLimit,
       `the function ran out of memory at its capacity of ${Math.round(capBytes / 1024 / 1024)} MiB (${payload.message})`,
