@@ -37,5 +37,8 @@ test('when no Worker has room the reason gives the capacity and the most free me
 
 test('with a single full Worker the reason names it', () => {
   const placement = defaultPolicy([worker('only', { free: 10 })], req);
-  assert.match(!placement.ok ? placement.reason : '', /the only connected Worker, "only", has 10 MiB free; the function needs 64 MiB/);
+  assert.match(
+    !placement.ok ? placement.reason : '',
+    /the only connected Worker, "only", has 10 MiB free; the function needs 64 MiB/,
+  );
 });

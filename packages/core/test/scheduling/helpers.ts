@@ -26,7 +26,8 @@ export function worker(name: string, spec: WorkerSpec = {}): WorkerView {
 /** Parses a script the test knows to be valid. */
 export function script(text: string): AppScript {
   const parsed = parseAppScript(text);
-  if (!parsed.ok) assert.fail(`test script does not parse:\n${parsed.problems.map((p) => p.message).join('\n')}`);
+  if (!parsed.ok)
+    assert.fail(`test script does not parse:\n${parsed.problems.map((p) => p.message).join('\n')}`);
   return parsed.script;
 }
 
