@@ -1,0 +1,110 @@
+// One APP decision with 1,000 Workers and a 10-block script (issue 5: budget 50 µs per decision),
+// against the default policy over the same Workers, measured in the same run.
+import { decideApp, defaultPolicy, parseAppScript } from '../packages/core/dist/src/scheduling/index.js';
+
+const WORKERS = 1000;
+const SNAPSHOTS = 16;
+const BUDGET_US = 50;
+
+// A seeded PRNG so that every run measures the same cluster.
+function mulberry32(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = mulberry32(42);
+const TAGS = ['web', 'db', 'ml', 'batch', 'cache'];
+
+// Fresh objects per snapshot; the names are the same strings in every one, as in the Core's Worker
+// registry (which keeps one view object per Worker and updates it in place).
+const NAMES = Array.from({ length: WORKERS }, (_, i) => `worker${i}`);
+function snapshot() {
+  const workers = [];
+  for (let i = 0; i < WORKERS; i++) {
+    const total = 1024 * (1 + Math.floor(rand() * 8));
+    const running = new Map();
+    for (const t of TAGS) if (rand() < 0.2) running.set(t, 1 + Math.floor(rand() * 3));
+    workers.push({
+      name: NAMES[i],
+      tag: 'default',
+      memoryTotalMiB: total,
+      memoryFreeMiB: Math.floor(rand() * total),
+      inFlight: Math.floor(rand() * 10),
+      runningTags: running,
+    });
+  }
+  return workers;
+}
+const snapshots = Array.from({ length: SNAPSHOTS }, snapshot);
+
+const names = (from, count) => `[${Array.from({ length: count }, (_, k) => `worker${from + k}`).join(', ')}]`;
+
+// Nine blocks that never find a Worker (so every decision walks them all) and a last one that does.
+function script(lastStrategy, failingBlocks) {
+  const blocks = [];
+  for (let b = 0; b < 9; b++) {
+    blocks.push(
+      failingBlocks === 'star'
+        ? `    - workers: "*"\n      affinity: [nobody_runs_this]`
+        : `    - workers: ${names(b * 100, 100)}\n      invalidate:\n        max_concurrent_invocations: 1\n        capacity_used: 1%`,
+    );
+  }
+  blocks.push(`    - workers: "*"\n      strategy: ${lastStrategy}\n      affinity: ["!ml"]`);
+  const parsed = parseAppScript(`- fn_tag:\n${blocks.join('\n')}\n  followup: default\n`);
+  if (!parsed.ok) throw new Error(parsed.problems.map((p) => p.message).join('\n'));
+  return parsed.script;
+}
+
+const req = { tag: 'fn_tag', capacityMiB: 64 };
+function measure(label, decide) {
+  let sink = 0;
+  // CPU time, not wall time: on a shared machine other processes stretch the wall clock, not this.
+  const run = (n) => {
+    const start = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      const p = decide(snapshots[i % SNAPSHOTS]);
+      if (p.ok) sink++;
+    }
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / n;
+  };
+  run(2000); // warm up: let V8 optimise
+  globalThis.gc?.();
+  const samples = [run(5000), run(5000), run(5000)].sort((a, b) => a - b);
+  const us = samples[1];
+  if (sink < 0) console.log(sink);
+  return { label, us };
+}
+
+const results = [];
+const base = measure('defaultPolicy (baseline)', (w) => defaultPolicy(w, req));
+results.push(base);
+for (const [strategy, failing] of [
+  ['best-first', 'named'],
+  ['random', 'named'],
+  ['platform', 'named'],
+  ['platform', 'star'],
+]) {
+  const s = script(strategy, failing);
+  const failLabel = failing === 'named' ? '9 failing named blocks of 100' : '9 failing "*" blocks';
+  results.push(measure(`APP ${failLabel} + "*" ${strategy}`, (w) => decideApp(s, w, req)));
+}
+const full = script('platform', 'named');
+const failReq = { tag: 'fn_tag', capacityMiB: 1_000_000 };
+results.push(measure('APP no Worker fits (failure with reason)', (w) => decideApp(full, w, failReq)));
+
+console.log(
+  `Workers: ${WORKERS}, script: 10 blocks, budget ${BUDGET_US} µs per decision (CPU time, median of 3 runs)`,
+);
+for (const r of results) {
+  const ratio = r.us / base.us;
+  const verdict = r === base ? '' : r.us <= BUDGET_US ? '  within budget' : '  OVER BUDGET';
+  console.log(
+    `${r.label.padEnd(58)} ${r.us.toFixed(2).padStart(8)} µs/decision  ${ratio.toFixed(1).padStart(6)}x baseline${verdict}`,
+  );
+}
