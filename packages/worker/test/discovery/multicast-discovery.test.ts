@@ -110,12 +110,13 @@ describe('MulticastDiscovery over loopback', () => {
   });
 
   test('a Core is lost after 3 silent intervals and kept while it keeps announcing', async () => {
-    const core = { coreId: 'steady', url: 'ws://steady:1', intervalMs: 60 };
+    // Announcing every 100 ms while the Core is lost after 3 x 200 ms leaves room for a slow machine.
+    const core = { coreId: 'steady', url: 'ws://steady:1', intervalMs: 200 };
     let lost = false;
     discovery.on('lost', () => (lost = true));
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 10; i++) {
       await send(encodeAnnouncement(announcement(core), SECRET));
-      await sleep(60);
+      await sleep(100);
     }
     assert.equal(lost, false, 'announcing every interval keeps the Core');
     assert.deepEqual(found, ['ws://steady:1'], 'found once, not once per announcement');
