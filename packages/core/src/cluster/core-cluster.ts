@@ -142,6 +142,8 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 export class CoreCluster implements Cluster {
   readonly coreId: string;
   readonly registry = new WorkerRegistry();
+  /** Running totals, for tests, benchmarks and metrics. */
+  readonly counters = { joins: 0, refused: 0, codeServed: 0, invocations: 0, workersLost: 0 };
   readonly #options: Required<
     Omit<CoreClusterOptions, 'server' | 'logger' | 'placement' | 'announce' | 'coreId' | 'store' | 'secret'>
   >;
@@ -207,6 +209,14 @@ export class CoreCluster implements Cluster {
     if (this.#server) throw new Error('CoreCluster is already attached to a server');
     this.#server = server;
     server.on('upgrade', this.#onUpgrade);
+    // An upgraded link socket keeps `server.close()` waiting for ever, and whoever owns the server
+    // (Fastify closes it before its onClose hooks) may close it before closing the cluster: the
+    // links must go first, so closing the server closes them.
+    const close = server.close.bind(server);
+    server.close = (callback?: (err?: Error) => void) => {
+      this.#closeLinks();
+      return close(callback);
+    };
     if (announce) {
       const start = () => {
         void this.#startAnnouncer(server, announce);
@@ -301,6 +311,7 @@ export class CoreCluster implements Cluster {
 
   #onJoin(link: WorkerLink, nonce: string, message: WorkerMessage): void {
     const refuse = (code: number, error: FlError, msg: string, details: object) => {
+      this.counters.refused++;
       this.#log.warn({ remote: link.remote, ...details }, msg);
       link.send({ type: 'join_refused', error: error.toPayload() });
       link.close(code, error.message);
@@ -364,6 +375,7 @@ export class CoreCluster implements Cluster {
     link.name = join.name;
     this.#links.set(join.name, link);
     this.registry.add(join);
+    this.counters.joins++;
     link.send({
       type: 'join_accepted',
       core: this.coreId,
@@ -429,6 +441,7 @@ export class CoreCluster implements Cluster {
         return;
       }
       link.send({ type: 'code_reply', id, ok: true, code: fn.code });
+      this.counters.codeServed++;
       this.#log.debug({ worker: link.name, module, name, hash }, 'cluster: sent code a Worker was missing');
     } catch (error) {
       this.#log.error(
@@ -451,6 +464,7 @@ export class CoreCluster implements Cluster {
     if (name === undefined || this.#links.get(name) !== link) return;
     this.#links.delete(name);
     this.registry.remove(name);
+    this.counters.workersLost++;
     this.#log.warn({ worker: name, remote: link.remote, reason: why }, 'cluster: Worker left');
   }
 
@@ -555,6 +569,7 @@ export class CoreCluster implements Cluster {
       timeoutMs,
     });
     this.registry.reserve(worker, fn);
+    this.counters.invocations++;
     let answer: WorkerAnswer;
     try {
       answer = await link.request(id, frame, timeoutMs + this.#options.invokeGraceMs, `invocation ${id}`);
@@ -580,15 +595,21 @@ export class CoreCluster implements Cluster {
     return [...this.#links.keys()];
   }
 
+  #closeLinks(): void {
+    for (const link of [...this.#connections]) {
+      this.#drop(link, 'Core shutting down');
+      link.close(LinkCloseCode.Shutdown, 'Core shutting down');
+      // Workers reconnect at once to a restarting Core: do not wait for the closing handshake.
+      link.socket.terminate();
+    }
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const t of this.#timers) clearInterval(t);
     this.#server?.off('upgrade', this.#onUpgrade);
-    for (const link of [...this.#connections]) {
-      this.#drop(link, 'Core shutting down');
-      link.close(LinkCloseCode.Shutdown, 'Core shutting down');
-    }
+    this.#closeLinks();
     await Promise.allSettled(this.#closables.map(async (c) => c.close()));
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }

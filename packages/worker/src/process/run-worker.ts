@@ -20,6 +20,7 @@ export const WORKER_ENV_VARIABLES = {
   memoryMiB: 'FL_WORKER_MEMORY_MIB',
   logLevel: 'FL_LOG_LEVEL',
   secretWaitMs: 'FL_SECRET_WAIT_MS',
+  reconnectMaxDelayMs: 'FL_RECONNECT_MAX_DELAY_MS',
 } as const;
 
 export interface RunWorkerOptions {
@@ -71,7 +72,7 @@ async function waitForSecret(env: NodeJS.ProcessEnv, dataDir: string, logger: Lo
 
 /**
  * The `fl worker` entry: reads the environment (`FL_DATA_DIR`, `FL_CLUSTER_SECRET`,
- * `FL_WORKER_NAME`, `FL_WORKER_TAG`, `FL_WORKER_MEMORY_MIB`, `FL_WORKER_THREADS`,
+ * `FL_WORKER_NAME`, `FL_WORKER_TAG`, `FL_WORKER_MEMORY_MIB`, `FL_WORKER_THREADS`, `FL_RECONNECT_MAX_DELAY_MS`,
  * `FL_INVOKE_TIMEOUT_MS`, discovery's `FL_CORE_URL` / `FL_CORE_DNS` / multicast settings), starts
  * the Worker and, on SIGTERM or SIGINT, lets running invocations finish (up to 10 s) and exits.
  * Throws `FlError(bad_request)` naming the variable on bad configuration.
@@ -96,6 +97,11 @@ export async function runWorker(
   if (name) options.name = name;
   const memoryMiB = positive(env, WORKER_ENV_VARIABLES.memoryMiB);
   if (memoryMiB !== undefined) options.memoryMiB = memoryMiB;
+  const reconnectMaxDelayMs = positive(env, WORKER_ENV_VARIABLES.reconnectMaxDelayMs);
+  if (reconnectMaxDelayMs !== undefined) {
+    options.reconnectMaxDelayMs = reconnectMaxDelayMs;
+    options.reconnectInitialDelayMs = Math.min(200, reconnectMaxDelayMs);
+  }
   const worker = await startWorker(options);
   logger.info({ worker: worker.name, tag: options.tag, discovery: discovery.kind }, 'FunLess Worker started');
   if (runOptions.handleSignals ?? true) {
