@@ -50,7 +50,7 @@ function script(lastStrategy, failingBlocks) {
   for (let b = 0; b < 9; b++) {
     blocks.push(
       failingBlocks === 'star'
-        ? `    - workers: "*"\n      affinity: [nobody_runs_this]`
+        ? `    - workers: "*"\n      affinity: [nobody_runs_${b}]`
         : `    - workers: ${names(b * 100, 100)}\n      invalidate:\n        max_concurrent_invocations: 1\n        capacity_used: 1%`,
     );
   }

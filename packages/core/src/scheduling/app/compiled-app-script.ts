@@ -206,7 +206,15 @@ export class CompiledAppScript {
     const tags = this.tagList;
     const running = w.runningTags;
     let mask = 0;
-    for (let b = 0; b < tags.length; b++) if ((running.get(tags[b]!) ?? 0) > 0) mask |= 1 << b;
+    // Whichever side is smaller drives the lookups: a Worker runs few tags, a script names few.
+    if (running.size < tags.length) {
+      for (const [tag, count] of running) {
+        const bit = this.tagBits.get(tag);
+        if (bit !== undefined && count > 0) mask |= 1 << bit;
+      }
+    } else {
+      for (let b = 0; b < tags.length; b++) if ((running.get(tags[b]!) ?? 0) > 0) mask |= 1 << b;
+    }
     this.masks[i] = mask;
     this.maskStamps[i] = this.generation;
     return mask;
