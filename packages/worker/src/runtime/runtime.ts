@@ -85,11 +85,13 @@ export class Runtime {
     this.compiled = new LruCache(options.compiledCacheSize);
   }
 
-  /** Validates the options, opens the code cache under `<dataDir>/code/` and starts the threads. */
+  /** Validates the options, opens the code cache under `<dataDir>/code/` and starts the threads (waiting for them). */
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const resolved = resolveRuntimeOptions(options);
     const code = await CodeCache.open(join(resolved.dataDir, 'code'));
-    return new Runtime(resolved, code, new ThreadPool(resolved));
+    const pool = new ThreadPool(resolved);
+    await pool.started();
+    return new Runtime(resolved, code, pool);
   }
 
   /**
@@ -209,9 +211,11 @@ export class Runtime {
 
   private async compiledFor(req: InvokeRequest, capacity: number): Promise<Compiled> {
     const key = `${req.hash}/${capacityPages(capacity)}`;
-    const hit = this.compiled.get(key);
-    if (hit) return hit;
-    if (!this.code.has(req)) {
+    // The function must be held at this hash, even when the code is compiled for another function.
+    if (this.code.has(req)) {
+      const hit = this.compiled.get(key);
+      if (hit) return hit;
+    } else {
       if (!req.code) {
         throw new FlError(
           ErrorCode.CodeMissing,

@@ -36,6 +36,7 @@ export async function performHttp(call: HttpCall, options: HttpOptions): Promise
   const timeoutMs = Math.max(1, Math.min(options.timeoutMs, call.deadline - Date.now()));
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let tooLarge = false;
   try {
     const headers = new Headers();
     for (const [k, v] of call.headers) headers.append(k, v);
@@ -52,12 +53,14 @@ export async function performHttp(call: HttpCall, options: HttpOptions): Promise
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         total += chunk.length;
         if (total > limit) {
+          tooLarge = true;
           controller.abort();
-          return failure(`response body larger than ${limit} bytes`);
+          break;
         }
         chunks.push(chunk);
       }
     }
+    if (tooLarge) return failure(`response body larger than ${limit} bytes`);
     const body = new Uint8Array(total);
     let offset = 0;
     for (const c of chunks) {
@@ -66,6 +69,7 @@ export async function performHttp(call: HttpCall, options: HttpOptions): Promise
     }
     return { status: response.status, bytes: body };
   } catch (err) {
+    if (tooLarge) return failure(`response body larger than ${limit} bytes`);
     if (controller.signal.aborted) return failure(`request to ${url.host} took longer than ${timeoutMs} ms`);
     const cause = (err as { cause?: { message?: string } }).cause?.message;
     return failure(`request to ${url.host} failed: ${cause ?? (err as Error).message}`);

@@ -39,6 +39,8 @@ class PoolThread {
   readonly loaded: LruCache<string, true>;
   evictions: string[] = [];
   running: Running | undefined;
+  /** The thread has started and said so: only then does it get tasks (and their time limits). */
+  ready = false;
   dead = false;
 
   constructor(options: ResolvedRuntimeOptions) {
@@ -63,9 +65,23 @@ export class ThreadPool {
   private readonly queue: Pending[] = [];
   private nextId = 1;
   private closed = false;
+  private readyWaiters: (() => void)[] = [];
 
   constructor(private readonly options: ResolvedRuntimeOptions) {
     for (let i = 0; i < options.threads; i++) this.threads.push(this.spawn());
+  }
+
+  /** Resolves when every thread has started, or after `timeoutMs` (tasks queue meanwhile anyway). */
+  started(timeoutMs = 10_000): Promise<void> {
+    if (this.threads.every((t) => t.ready)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.readyWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   stats(): { threads: number; busy: number; queued: number } {
@@ -80,7 +96,7 @@ export class ThreadPool {
     if (this.closed) return Promise.reject(new FlError(ErrorCode.Internal, 'the runtime is closed'));
     return new Promise((resolve, reject) => {
       const pending: Pending = { task, resolve, reject };
-      const idle = this.threads.find((t) => !t.running && !t.dead);
+      const idle = this.threads.find((t) => t.ready && !t.running && !t.dead);
       if (idle) return this.dispatch(idle, pending);
       if (this.queue.length >= this.options.queueLimit) {
         return reject(
@@ -131,8 +147,6 @@ export class ThreadPool {
     thread.worker.on('exit', (code) =>
       this.lost(thread, new FlError(ErrorCode.Internal, `invocation thread exited with code ${code}`)),
     );
-    // Idle threads must not keep the process alive.
-    thread.worker.unref();
     return thread;
   }
 
@@ -163,6 +177,12 @@ export class ThreadPool {
   }
 
   private onMessage(thread: PoolThread, msg: FromThread): void {
+    if (msg.type === 'ready') {
+      thread.ready = true;
+      if (this.threads.every((t) => t.ready)) for (const wake of this.readyWaiters.splice(0)) wake();
+      this.next(thread);
+      return;
+    }
     if (msg.type === 'http') {
       void performHttp(msg, this.options.http).then((answer) =>
         writeHttpAnswer(thread.httpBuffer, msg.seq, answer),
@@ -180,6 +200,7 @@ export class ThreadPool {
   private next(thread: PoolThread): void {
     const pending = this.queue.shift();
     if (pending) this.dispatch(thread, pending);
+    // Idle threads must not keep the process alive; starting and busy ones do.
     else thread.worker.unref();
   }
 
@@ -213,6 +234,5 @@ export class ThreadPool {
     const index = this.threads.indexOf(thread);
     const fresh = this.spawn();
     if (index >= 0) this.threads[index] = fresh;
-    this.next(fresh);
   }
 }

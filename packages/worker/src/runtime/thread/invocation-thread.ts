@@ -291,3 +291,4 @@ port.on('message', (msg: ToThread) => {
   if (msg.type === 'invoke') invoke(msg);
   else for (const key of msg.keys) modules.delete(key);
 });
+post({ type: 'ready' });

@@ -59,4 +59,9 @@ export interface HttpCall {
   deadline: number;
 }
 
-export type FromThread = InvokeReply | HttpCall;
+/** Sent once when the thread has loaded and listens for tasks. */
+export interface ReadyNotice {
+  type: 'ready';
+}
+
+export type FromThread = InvokeReply | HttpCall | ReadyNotice;

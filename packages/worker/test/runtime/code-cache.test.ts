@@ -1,0 +1,161 @@
+import assert from 'node:assert/strict';
+import { readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import { wat, watFixture } from '@funless/testing';
+
+import { codeHash, Runtime } from '../../src/index.js';
+import { rejectsWith, tempDir } from './helpers.js';
+
+async function answering(value: number): Promise<Uint8Array> {
+  return wat(`(module
+    (import "fl_imps" "__insert_response" (func $r (param i32 i32)))
+    (memory (export "memory") 1)
+    (data (i32.const 0) "${value}")
+    (func (export "__invoke") (param i32) (result i32)
+      (call $r (i32.const 0) (i32.const ${String(value).length})) (i32.const 0)))`);
+}
+
+async function files(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string, prefix: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(d, e.name), `${prefix}${e.name}/`);
+      else out.push(prefix + e.name);
+    }
+  };
+  await walk(dir, '');
+  return out.sort();
+}
+
+test('(a_b, c) and (a, b_c) never share a cache entry', async () => {
+  const dataDir = await tempDir();
+  const runtime = await Runtime.create({ dataDir, threads: 1 });
+  try {
+    const one = await answering(1);
+    const two = await answering(2);
+    const first = { module: 'a_b', name: 'c', hash: codeHash(one) };
+    const second = { module: 'a', name: 'b_c', hash: codeHash(two) };
+    await runtime.store({ ...first, code: one });
+    await runtime.store({ ...second, code: two });
+    assert.equal((await runtime.invoke({ ...first, capacityMiB: 64, input: {} })).result, 1);
+    assert.equal((await runtime.invoke({ ...second, capacityMiB: 64, input: {} })).result, 2);
+    assert.equal(runtime.has(first), true);
+    assert.equal(runtime.has({ ...first, hash: second.hash }), false);
+    assert.deepEqual(await files(join(dataDir, 'code')), [
+      `a/b_c/${second.hash}.wasm`,
+      `a_b/c/${first.hash}.wasm`,
+    ]);
+  } finally {
+    await runtime.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('binaries survive a restart, are replaced on update and dropped only for the matching hash', async () => {
+  const dataDir = await tempDir();
+  const v1 = await answering(1);
+  const v2 = await answering(2);
+  const ref1 = { module: 'm', name: 'f', hash: codeHash(v1) };
+  const ref2 = { ...ref1, hash: codeHash(v2) };
+  try {
+    let runtime = await Runtime.create({ dataDir, threads: 1 });
+    await runtime.store({ ...ref1, code: v1 });
+    await runtime.close();
+
+    runtime = await Runtime.create({ dataDir, threads: 1 });
+    assert.equal(runtime.has(ref1), true);
+    assert.deepEqual(runtime.list(), [ref1]);
+    // No code given: it comes from the disk cache.
+    assert.equal((await runtime.invoke({ ...ref1, capacityMiB: 64, input: {} })).result, 1);
+
+    await runtime.store({ ...ref2, code: v2 });
+    assert.equal(runtime.has(ref1), false);
+    assert.equal(runtime.has(ref2), true);
+    assert.deepEqual(await files(join(dataDir, 'code')), [`m/f/${ref2.hash}.wasm`]);
+    await rejectsWith(runtime.invoke({ ...ref1, capacityMiB: 64, input: {} }), 'code_missing');
+
+    // A late drop of the old version must not remove the new one.
+    assert.equal(await runtime.drop(ref1), false);
+    assert.equal(runtime.has(ref2), true);
+    assert.equal((await runtime.invoke({ ...ref2, capacityMiB: 64, input: {} })).result, 2);
+    assert.equal(await runtime.drop(ref2), true);
+    assert.equal(runtime.has(ref2), false);
+    await rejectsWith(runtime.invoke({ ...ref2, capacityMiB: 64, input: {} }), 'code_missing', /m\/f/);
+    assert.deepEqual(await files(join(dataDir, 'code')), []);
+    await runtime.close();
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('writes are atomic: temporary files of an interrupted write are ignored and cleaned at start', async () => {
+  const dataDir = await tempDir();
+  try {
+    const code = await watFixture('hello');
+    const ref = { module: 'm', name: 'half', hash: codeHash(code) };
+    const folder = join(dataDir, 'code', 'm', 'half');
+    const runtime0 = await Runtime.create({ dataDir, threads: 1 });
+    await runtime0.close();
+    // What a crash between write and rename leaves behind.
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, `${ref.hash}.abc123.tmp`), code.subarray(0, 10));
+    const runtime = await Runtime.create({ dataDir, threads: 1 });
+    try {
+      assert.equal(runtime.has(ref), false);
+      assert.deepEqual(await files(join(dataDir, 'code')), []);
+      await runtime.store({ ...ref, code });
+      assert.deepEqual(await files(join(dataDir, 'code')), [`m/half/${ref.hash}.wasm`]);
+    } finally {
+      await runtime.close();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('an invocation that brings its code stores it; without code or cache it is code_missing', async () => {
+  const dataDir = await tempDir();
+  const runtime = await Runtime.create({ dataDir, threads: 1 });
+  try {
+    const code = await watFixture('hello');
+    const ref = { module: 'm', name: 'carried', hash: codeHash(code) };
+    await rejectsWith(runtime.invoke({ ...ref, capacityMiB: 64, input: {} }), 'code_missing');
+    const out = await runtime.invoke({ ...ref, capacityMiB: 64, input: { name: 'C' }, code });
+    assert.deepEqual(out.result, { payload: 'Hello C!' });
+    assert.equal(runtime.has(ref), true);
+  } finally {
+    await runtime.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('store refuses a hash that does not match the code, and bad names', async () => {
+  const dataDir = await tempDir();
+  const runtime = await Runtime.create({ dataDir, threads: 1 });
+  try {
+    const code = await watFixture('hello');
+    await rejectsWith(
+      runtime.store({ module: 'm', name: 'f', hash: 'a'.repeat(64), code }),
+      'bad_request',
+      /SHA-256/,
+    );
+    await rejectsWith(
+      runtime.store({ module: '../x', name: 'f', hash: codeHash(code), code }),
+      'bad_request',
+      /module/,
+    );
+    await rejectsWith(
+      runtime.store({ module: 'm', name: 'a/b', hash: codeHash(code), code }),
+      'bad_request',
+      /name/,
+    );
+    await rejectsWith(runtime.store({ module: 'm', name: 'f', hash: 'XYZ', code }), 'bad_request', /hash/);
+    assert.deepEqual(await files(join(dataDir, 'code')), []);
+  } finally {
+    await runtime.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});

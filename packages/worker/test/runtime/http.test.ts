@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+
+import { asFixture } from '@funless/testing';
+
+import type { HttpOptions } from '../../src/index.js';
+import { fn, withRuntime } from './helpers.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+describe('__http_request', () => {
+  let server: Server;
+  let base: string;
+  let port: number;
+  const seen: Seen[] = [];
+  let code: Uint8Array;
+
+  before(async () => {
+    code = await asFixture('http-request');
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+        if (req.url === '/big') return res.end('x'.repeat(10_000));
+        if (req.url === '/slow') return void setTimeout(() => res.end('late'), 2_000).unref();
+        if (req.url === '/redirect') {
+          res.writeHead(302, { location: 'http://example.invalid/' });
+          return res.end();
+        }
+        res.writeHead(201, { 'content-type': 'text/plain' });
+        res.end(`pong-${req.method}`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+    base = `http://127.0.0.1:${port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  async function call(http: Partial<HttpOptions>, method: number, url: string, timeoutMs?: number) {
+    let out: { result: unknown; logs: string[] } | undefined;
+    await withRuntime({ threads: 1, http }, async (runtime) => {
+      const f = fn(code);
+      await runtime.store(f);
+      out = await runtime.invoke({
+        ...f,
+        capacityMiB: 64,
+        input: { method, url },
+        ...(timeoutMs ? { timeoutMs } : {}),
+      });
+    });
+    return out!;
+  }
+
+  test('a GET reaches the server and the guest reads status and body', async () => {
+    const out = await call({}, 0, `${base}/hello`);
+    assert.deepEqual(out.result, { status: 201, length: 8, body: 'pong-GET' });
+    const req = seen.at(-1)!;
+    assert.equal(req.url, '/hello');
+    assert.equal(req.headers['x-fixture'], 'yes');
+  });
+
+  test('a POST carries the body and headers the guest gave', async () => {
+    const out = await call({}, 1, `${base}/post`);
+    assert.deepEqual(out.result, { status: 201, length: 9, body: 'pong-POST' });
+    const req = seen.at(-1)!;
+    assert.equal(req.method, 'POST');
+    assert.equal(req.body, 'ping');
+    assert.equal(req.headers['content-type'], 'text/plain');
+  });
+
+  test('a host on the allow-list is allowed, with or without port', async () => {
+    assert.equal(
+      ((await call({ allowList: ['127.0.0.1'] }, 0, `${base}/a`)).result as { status: number }).status,
+      201,
+    );
+    assert.equal(
+      ((await call({ allowList: [`127.0.0.1:${port}`] }, 0, `${base}/a`)).result as { status: number })
+        .status,
+      201,
+    );
+  });
+
+  test('a host not on the allow-list gets status 0 and a log line, and the server sees nothing', async () => {
+    const before = seen.length;
+    const out = await call({ allowList: ['api.example.com'] }, 0, `${base}/denied`);
+    assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
+    assert.match(out.logs.join('\n'), /not on the HTTP allow-list/);
+    assert.equal(seen.length, before);
+  });
+
+  test('outbound HTTP turned off answers status 0', async () => {
+    const before = seen.length;
+    const out = await call({ enabled: false }, 0, `${base}/off`);
+    assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
+    assert.match(out.logs.join('\n'), /turned off/);
+    assert.equal(seen.length, before);
+  });
+
+  test('a response over the size cap is refused with status 0', async () => {
+    const out = await call({ maxResponseBytes: 1000 }, 0, `${base}/big`);
+    assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
+    assert.match(out.logs.join('\n'), /larger than 1000 bytes/);
+  });
+
+  test('a response larger than the guest buffer is refused without writing past it', async () => {
+    // The fixture declares a 65536-byte buffer; the cap allows more.
+    const big = createServer((_req, res) => res.end('y'.repeat(70_000)));
+    await new Promise<void>((resolve) => big.listen(0, '127.0.0.1', resolve));
+    try {
+      const out = await call(
+        { maxResponseBytes: 100_000 },
+        0,
+        `http://127.0.0.1:${(big.address() as AddressInfo).port}/`,
+      );
+      assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
+      assert.match(out.logs.join('\n'), /larger than 65536 bytes/);
+    } finally {
+      big.closeAllConnections();
+      await new Promise((resolve) => big.close(resolve));
+    }
+  });
+
+  test('a slow server hits the HTTP time limit and the guest goes on with status 0', async () => {
+    const started = Date.now();
+    const out = await call({ timeoutMs: 200 }, 0, `${base}/slow`);
+    assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
+    assert.match(out.logs.join('\n'), /longer than 200 ms/);
+    assert.ok(Date.now() - started < 1500);
+  });
+
+  test('redirects are not followed (they could leave the allow-list)', async () => {
+    const out = await call({ allowList: ['127.0.0.1'] }, 0, `${base}/redirect`);
+    assert.equal((out.result as { status: number }).status, 302);
+  });
+
+  test('unsupported URL schemes are refused', async () => {
+    const out = await call({}, 0, 'file:///etc/passwd');
+    assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
+    assert.match(out.logs.join('\n'), /only http and https/);
+  });
+});

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
+import { test } from 'node:test';
+
+import {
+  DEFAULT_RUNTIME_OPTIONS,
+  resolveRuntimeOptions,
+  Runtime,
+  runtimeOptionsFromEnv,
+} from '../../src/index.js';
+import { rejectsWith } from './helpers.js';
+
+test('options are merged over the defaults', () => {
+  const resolved = resolveRuntimeOptions({ dataDir: '/tmp/x', http: { allowList: [' API.example.com '] } });
+  assert.equal(resolved.threads, availableParallelism());
+  assert.equal(resolved.defaultTimeoutMs, 60_000);
+  assert.equal(resolved.queueLimit, DEFAULT_RUNTIME_OPTIONS.queueLimit);
+  assert.deepEqual(resolved.http, { ...DEFAULT_RUNTIME_OPTIONS.http, allowList: ['api.example.com'] });
+});
+
+test('bad options are refused with a message naming the option', () => {
+  const cases: [object, RegExp][] = [
+    [{}, /dataDir/],
+    [{ dataDir: '/x', threads: 0 }, /threads/],
+    [{ dataDir: '/x', threads: 1.5 }, /threads/],
+    [{ dataDir: '/x', defaultTimeoutMs: -1 }, /defaultTimeoutMs/],
+    [{ dataDir: '/x', maxInputBytes: '10' }, /maxInputBytes/],
+    [{ dataDir: '/x', http: { enabled: 'yes' } }, /http.enabled/],
+    [{ dataDir: '/x', http: { allowList: 'a.com' } }, /http.allowList/],
+    [{ dataDir: '/x', http: { timeoutMs: 0 } }, /http.timeoutMs/],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(
+      () => resolveRuntimeOptions(options as never),
+      (err: Error & { code: string }) => err.code === 'bad_request' && message.test(err.message),
+      JSON.stringify(options),
+    );
+  }
+});
+
+test('the environment sets timeout, threads and HTTP settings', () => {
+  assert.deepEqual(runtimeOptionsFromEnv({}), {});
+  assert.deepEqual(
+    runtimeOptionsFromEnv({
+      FL_INVOKE_TIMEOUT_MS: '1500',
+      FL_WORKER_THREADS: '3',
+      FL_HTTP: 'off',
+      FL_HTTP_ALLOW: 'a.com, *.b.org,,',
+    }),
+    { defaultTimeoutMs: 1500, threads: 3, http: { enabled: false, allowList: ['a.com', '*.b.org'] } },
+  );
+  assert.deepEqual(runtimeOptionsFromEnv({ FL_HTTP: 'ON' }), { http: { enabled: true } });
+  assert.throws(() => runtimeOptionsFromEnv({ FL_INVOKE_TIMEOUT_MS: '10s' }), /FL_INVOKE_TIMEOUT_MS/);
+  assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_THREADS: '0' }), /FL_WORKER_THREADS/);
+  assert.throws(() => runtimeOptionsFromEnv({ FL_HTTP: 'maybe' }), /FL_HTTP/);
+});
+
+test('invoke refuses bad requests with bad_request naming the field', async () => {
+  const runtime = await Runtime.create({ dataDir: '/tmp/fl-runtime-options-test', threads: 1 });
+  try {
+    const ref = { module: 'm', name: 'f', hash: 'a'.repeat(64) };
+    await rejectsWith(runtime.invoke({ ...ref, capacityMiB: 0, input: {} }), 'bad_request', /capacityMiB/);
+    await rejectsWith(runtime.invoke({ ...ref, capacityMiB: 5000, input: {} }), 'bad_request', /capacityMiB/);
+    await rejectsWith(
+      runtime.invoke({ ...ref, capacityMiB: 64, input: {}, timeoutMs: 0 }),
+      'bad_request',
+      /timeoutMs/,
+    );
+    await rejectsWith(
+      runtime.invoke({ ...ref, module: 'a-b', capacityMiB: 64, input: {} }),
+      'bad_request',
+      /module/,
+    );
+  } finally {
+    await runtime.close();
+  }
+  await rejectsWith(
+    runtime.invoke({ module: 'm', name: 'f', hash: 'a'.repeat(64), capacityMiB: 64, input: {} }),
+    'internal',
+    /closed/,
+  );
+});
