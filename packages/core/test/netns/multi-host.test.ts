@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -177,7 +178,7 @@ describe('multi-host cluster in network namespaces', { skip: skip ?? false, time
         }),
       }),
     );
-    const workers = ['w1', 'w2'].map((host) =>
+    const startWorker = (host: string): Started =>
       keep(
         lab.spawn(host, process.execPath, [CLI, 'worker'], {
           cwd: dir,
@@ -188,27 +189,51 @@ describe('multi-host cluster in network namespaces', { skip: skip ?? false, time
             FL_WORKER_MEMORY_MIB: '256',
           }),
         }),
-      ),
-    );
+      );
+    const workers = new Map<string, Started>([
+      ['w1', startWorker('w1')],
+      ['w2', startWorker('w2')],
+    ]);
     const logs = () =>
-      `\n--- core ---\n${core.output()}\n--- w1 ---\n${workers[0]!.output()}\n--- w2 ---\n${workers[1]!.output()}`;
+      [['core', core] as const, ...workers.entries()]
+        .map(([name, p]) => `\n--- ${name} ---\n${p.output()}`)
+        .join('');
 
-    // Both Workers joined the Core they discovered.
-    let names: string[] = [];
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      const res = await http({ method: 'GET', path: '/v1/workers', token: admin });
-      if (res.status === 200) {
-        names = (res.json() as { data: { name: string }[] }).data.map((w) => w.name).sort();
-        if (names.length === 2) break;
+    /** Polls `GET /v1/workers` until it lists exactly `expected`. */
+    const waitForWorkers = async (expected: string[], why: string): Promise<void> => {
+      let names: string[] = [];
+      const deadline = Date.now() + 30_000;
+      while (Date.now() < deadline) {
+        const res = await http({ method: 'GET', path: '/v1/workers', token: admin });
+        if (res.status === 200) {
+          names = (res.json() as { data: { name: string }[] }).data.map((w) => w.name).sort();
+          if (names.join() === expected.join()) return;
+        }
+        assert.equal(core.child.exitCode, null, `the Core exited:${logs()}`);
+        await sleep(200);
       }
-      for (const p of [core, ...workers]) {
-        assert.equal(p.child.exitCode, null, `a process exited early:${logs()}`);
-      }
-      await sleep(300);
-    }
-    assert.deepEqual(names, ['w1', 'w2'], `both Workers should have joined:${logs()}`);
-    for (const worker of workers) {
+      assert.deepEqual(names, expected, `${why}:${logs()}`);
+    };
+    const invoke = async (name: string): Promise<void> => {
+      const invoked = await http({
+        method: 'POST',
+        path: '/v1/fn/_/hello',
+        token: admin,
+        json: { args: { name } },
+      });
+      assert.equal(invoked.status, 200, `invoke: ${invoked.body}${logs()}`);
+      assert.deepEqual(invoked.json(), { data: { payload: `Hello ${name}!` } });
+    };
+    const kill = async (host: string): Promise<void> => {
+      const worker = workers.get(host)!;
+      worker.child.kill('SIGKILL');
+      if (worker.child.exitCode === null && worker.child.signalCode === null)
+        await once(worker.child, 'exit');
+    };
+
+    // Both Workers joined the Core they discovered, at its address on the bridge.
+    await waitForWorkers(['w1', 'w2'], 'both Workers should have joined');
+    for (const worker of workers.values()) {
       assert.match(worker.output(), /multicast discovery: Core found/, `found by multicast:${logs()}`);
       assert.ok(
         worker.output().includes(`ws://${lab.address('core')}:4000`),
@@ -216,7 +241,7 @@ describe('multi-host cluster in network namespaces', { skip: skip ?? false, time
       );
     }
 
-    // Upload the hello function (pushed to both Workers) and invoke it from the client host.
+    // Upload the hello function: pushed to both Workers across the bridge, then invoked from the client host.
     const wasm = join(dir, 'hello.wasm');
     await writeFile(wasm, await watFixture('hello'));
     const created = await http({
@@ -226,15 +251,22 @@ describe('multi-host cluster in network namespaces', { skip: skip ?? false, time
       form: { fields: { name: 'hello' }, files: { code: { path: wasm, name: 'hello.wasm' } } },
     });
     assert.equal(created.status, 201, `create: ${created.body}${logs()}`);
-    for (let i = 0; i < 4; i++) {
-      const invoked = await http({
-        method: 'POST',
-        path: '/v1/fn/_/hello',
-        token: admin,
-        json: { args: { name: `netns ${i}` } },
-      });
-      assert.equal(invoked.status, 200, `invoke: ${invoked.body}${logs()}`);
-      assert.deepEqual(invoked.json(), { data: { payload: `Hello netns ${i}!` } });
-    }
+    assert.equal(
+      (created.json() as { data: { missing_workers?: unknown } }).data.missing_workers,
+      undefined,
+      `every Worker took the code: ${created.body}`,
+    );
+    for (let i = 0; i < 3; i++) await invoke(`netns ${i}`);
+
+    // Each Worker alone serves invocations: w2 gone, w1 runs them; w2 back (found again by
+    // multicast), w1 gone, w2 runs them.
+    await kill('w2');
+    await waitForWorkers(['w1'], 'a killed Worker leaves');
+    await invoke('from w1');
+    workers.set('w2', startWorker('w2'));
+    await waitForWorkers(['w1', 'w2'], 'a restarted Worker rejoins by multicast');
+    await kill('w1');
+    await waitForWorkers(['w2'], 'a killed Worker leaves');
+    await invoke('from w2');
   });
 });
