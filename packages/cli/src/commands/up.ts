@@ -46,8 +46,9 @@ export function registerUpCommands(program: Command, ctx: CommandContext): void 
     'FL_PORT=8080 fl up',
   ).action(async () => {
     const env: NodeJS.ProcessEnv = { ...ctx.io.env, FL_HOST: ctx.io.env.FL_HOST ?? '127.0.0.1' };
-    // A single-machine entry, when the platform offers one, wires Core and Worker in one process.
-    const runUp = await loadEntry(WORKER, ['runUp', 'runPlatform']);
+    // The single-machine entry wires Core and Worker in one process; loaded only when used, so
+    // the other commands never load the Core and the Worker.
+    const runUp = await loadEntry('../platform/index.js', ['runPlatform']);
     if (runUp) {
       await runUp(env);
       return;

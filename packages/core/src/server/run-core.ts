@@ -1,12 +1,13 @@
 import { pino } from 'pino';
 
+import { coreClusterFromEnv } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { coreOptionsFromEnv } from '../config/index.js';
 import { startCore } from './start-core.js';
 import type { RunningCore } from './start-core.js';
 
 export interface RunCoreOptions {
-  /** The cluster or its factory. @default no Workers */
+  /** The cluster or its factory. @default the Worker link configured by the environment (`coreClusterFromEnv`) */
   cluster?: Cluster | ClusterFactory;
   /** Install SIGTERM/SIGINT handlers that close the Core and exit. @default true */
   handleSignals?: boolean;
@@ -23,11 +24,9 @@ export async function runCore(
 ): Promise<RunningCore> {
   const options = coreOptionsFromEnv(env);
   const logger = pino({ level: options.logLevel });
-  const core = await startCore({
-    ...options,
-    logger,
-    ...(runOptions.cluster ? { cluster: runOptions.cluster } : {}),
-  });
+  // By default the Core serves the Worker link (cluster secret from FL_CLUSTER_SECRET or the data dir).
+  const cluster = runOptions.cluster ?? (await coreClusterFromEnv(env)).factory;
+  const core = await startCore({ ...options, logger, cluster });
   process.stdout.write(`FunLess Core listening on ${core.url}\nTokens file: ${core.tokensFile}\n`);
   if (runOptions.handleSignals ?? true) {
     const stop = (signal: NodeJS.Signals): void => {

@@ -1,0 +1,113 @@
+import { relative } from 'node:path';
+
+import { coreClusterFromEnv, coreOptionsFromEnv, startCore } from '@funless/core';
+import type { RunningCore } from '@funless/core';
+import { runtimeOptionsFromEnv, startWorker, WORKER_ENV_VARIABLES } from '@funless/worker';
+import type { StartWorkerOptions, WorkerHandle } from '@funless/worker';
+
+/** The Core and the Worker `npm start` runs. */
+export interface RunningPlatform {
+  core: RunningCore;
+  worker: WorkerHandle;
+  /** Closes the Worker (letting running invocations finish), then the Core. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface RunPlatformOptions {
+  /** Install SIGTERM/SIGINT handlers that close both and exit. @default true */
+  handleSignals?: boolean;
+  /** Where the welcome text goes. @default process.stdout */
+  out?: { write(text: string): unknown };
+  /** How long to wait for the Worker to join before printing anyway, in ms. @default 10_000 */
+  joinTimeoutMs?: number;
+}
+
+/**
+ * The one-command platform (`npm start`, `fl up`): a Core with its cluster and one Worker in this
+ * process, joined over the same authenticated WebSocket link as on a real cluster (loopback), on
+ * SQLite (or `DATABASE_URL`) under `FL_DATA_DIR`, listening on `FL_HOST` (default 127.0.0.1) and
+ * `FL_PORT` (default 4000). Prints the URL, where the tokens are and the next command to try.
+ * Configuration errors throw `FlError(bad_request)` naming the variable.
+ */
+export async function runPlatform(
+  env: NodeJS.ProcessEnv = process.env,
+  options: RunPlatformOptions = {},
+): Promise<RunningPlatform> {
+  const platformEnv: NodeJS.ProcessEnv = { ...env, FL_HOST: env.FL_HOST?.trim() || '127.0.0.1' };
+  const coreOptions = coreOptionsFromEnv(platformEnv);
+  const { secret, factory } = await coreClusterFromEnv(platformEnv);
+  const core = await startCore({ ...coreOptions, cluster: factory });
+  let worker: WorkerHandle;
+  try {
+    const workerOptions: StartWorkerOptions = {
+      dataDir: coreOptions.dataDir,
+      secret,
+      tag: platformEnv[WORKER_ENV_VARIABLES.tag]?.trim() || 'default',
+      cores: [core.url],
+      runtime: runtimeOptionsFromEnv(platformEnv),
+      logger: core.app.log.child({ component: 'worker' }),
+    };
+    const name = platformEnv[WORKER_ENV_VARIABLES.name]?.trim();
+    if (name) workerOptions.name = name;
+    const memory = platformEnv[WORKER_ENV_VARIABLES.memoryMiB]?.trim();
+    if (memory) workerOptions.memoryMiB = Number(memory);
+    worker = await startWorker(workerOptions);
+  } catch (error) {
+    await core.close();
+    throw error;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const joined = await Promise.race([
+    worker.agent.joined().then(() => true),
+    new Promise<boolean>(
+      (resolve) => (timer = setTimeout(() => resolve(false), options.joinTimeoutMs ?? 10_000)),
+    ),
+  ]);
+  clearTimeout(timer);
+
+  let closing: Promise<void> | undefined;
+  const platform: RunningPlatform = {
+    core,
+    worker,
+    close: () =>
+      (closing ??= (async () => {
+        await worker.close();
+        await core.close();
+      })()),
+  };
+  const out = options.out ?? process.stdout;
+  const tokens = relative(process.cwd(), core.tokensFile) || core.tokensFile;
+  const database = coreOptions.databaseUrl
+    ? 'PostgreSQL'
+    : `SQLite in ${relative(process.cwd(), coreOptions.dataDir) || '.'}`;
+  out.write(
+    [
+      '',
+      `FunLess is up at ${core.url}  (Core + Worker "${worker.name}"${joined ? '' : ' (not joined yet)'}, ${database})`,
+      `Tokens: ${tokens}  (Admin=… and Guest=…; the fl CLI reads them from there)`,
+      '',
+      'Next, in another terminal:',
+      '  npx fl fn new hello -l as             # a function from a template',
+      '  npx fl fn create hello ./hello        # build and upload it',
+      '  npx fl fn invoke hello -a name=World  # run it',
+      '',
+      'Stop with Ctrl-C.',
+      '',
+    ].join('\n'),
+  );
+  if (options.handleSignals ?? true) {
+    const stop = (signal: NodeJS.Signals): void => {
+      core.app.log.info({ signal }, 'shutting down the platform');
+      platform.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          core.app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  }
+  return platform;
+}
