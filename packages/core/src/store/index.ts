@@ -1,4 +1,6 @@
 export type {
+  AppScriptPatch,
+  AppScriptRecord,
   ConnectionRequest,
   FunctionMetadata,
   FunctionPatch,
@@ -13,5 +15,5 @@ export { SubjectRole } from './store.js';
 export { KyselyStore, codeHash } from './kysely-store.js';
 export { SQLITE_FILE, openStore } from './open-store.js';
 export type { StoreOptions } from './open-store.js';
-export { MIGRATIONS } from './migrations/index.js';
+export { MIGRATIONS, MIGRATIONS_TABLE, migrate } from './migrations/index.js';
 export type { CoreMigration, MigrationContext } from './migrations/index.js';

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 
 import { ErrorCode, FlError } from '@funless/protocol';
-import { Migrator } from 'kysely';
-import type { Kysely, Migration, Selectable, Transaction } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 
-import { MIGRATIONS } from './migrations/index.js';
-import type { Database, FunctionsTable, ModulesTable, SubjectsTable } from './schema.js';
+import { MIGRATIONS, migrate } from './migrations/index.js';
+import type { AppScriptsTable, Database, FunctionsTable, ModulesTable, SubjectsTable } from './schema.js';
 import { SubjectRole } from './store.js';
 import type {
+  AppScriptPatch,
+  AppScriptRecord,
   ConnectionRequest,
   FunctionPatch,
   FunctionRecord,
@@ -84,6 +85,23 @@ function toSubject(row: Selectable<SubjectsTable>): SubjectRecord {
   };
 }
 
+function toAppScript(row: Selectable<AppScriptsTable>): AppScriptRecord {
+  return {
+    name: row.name,
+    text: row.text,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
+}
+
+function appScriptNotFound(name: string): FlError {
+  return new FlError(ErrorCode.NotFound, `APP script ${name} not found`);
+}
+
+function appScriptExists(name: string): FlError {
+  return new FlError(ErrorCode.Conflict, `APP script ${name} already exists`);
+}
+
 function moduleNotFound(name: string): FlError {
   return new FlError(ErrorCode.NotFound, `module ${name} not found`);
 }
@@ -101,22 +119,11 @@ export class KyselyStore implements Store {
 
   /** Applies pending migrations, then returns the store. Destroys `db` if migrating fails. */
   static async open(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): Promise<KyselyStore> {
-    const migrations: Record<string, Migration> = {};
-    for (const m of MIGRATIONS) {
-      migrations[m.name] = { up: (kdb) => m.up(kdb, { dialect }) };
-    }
-    const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(migrations) } });
-    const { error, results } = await migrator.migrateToLatest();
-    if (error !== undefined) {
+    try {
+      await migrate(db as unknown as Kysely<unknown>, MIGRATIONS, { dialect });
+    } catch (error) {
       await db.destroy();
-      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-      throw new FlError(
-        ErrorCode.Internal,
-        `database migration ${failed} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`,
-        {
-          cause: error,
-        },
-      );
+      throw error;
     }
     return new KyselyStore(db, dialect);
   }
@@ -342,6 +349,74 @@ export class KyselyStore implements Store {
   async deleteSubject(name: string): Promise<void> {
     const result = await this.db.deleteFrom('subjects').where('name', '=', name).executeTakeFirst();
     if (result.numDeletedRows === 0n) throw new FlError(ErrorCode.NotFound, `subject ${name} not found`);
+  }
+
+  async listAppScripts(): Promise<Omit<AppScriptRecord, 'text'>[]> {
+    const rows = await this.db
+      .selectFrom('app_scripts')
+      .select(['name', 'created_at', 'updated_at'])
+      .orderBy('name')
+      .execute();
+    return rows.map((row) => ({
+      name: row.name,
+      createdAt: new Date(row.created_at),
+      updatedAt: new Date(row.updated_at),
+    }));
+  }
+
+  async getAppScript(name: string): Promise<AppScriptRecord | undefined> {
+    const row = await this.db
+      .selectFrom('app_scripts')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    return row && toAppScript(row);
+  }
+
+  async createAppScript(name: string, text: string): Promise<AppScriptRecord> {
+    const t = now();
+    const row = { name, text, created_at: t, updated_at: t };
+    try {
+      await this.db.insertInto('app_scripts').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw appScriptExists(name);
+      throw error;
+    }
+    return toAppScript(row);
+  }
+
+  async updateAppScript(name: string, patch: AppScriptPatch): Promise<AppScriptRecord> {
+    return this.db.transaction().execute(async (tx) => {
+      const existing = await tx
+        .selectFrom('app_scripts')
+        .selectAll()
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!existing) throw appScriptNotFound(name);
+      const newName = patch.name ?? name;
+      if (newName !== name) {
+        const taken = await tx
+          .selectFrom('app_scripts')
+          .select('name')
+          .where('name', '=', newName)
+          .executeTakeFirst();
+        if (taken) throw appScriptExists(newName);
+      }
+      const changes = { name: newName, text: patch.text ?? existing.text, updated_at: now() };
+      try {
+        await tx.updateTable('app_scripts').set(changes).where('name', '=', name).execute();
+      } catch (error) {
+        // Another Core took the name between the check and the update.
+        if (isUniqueViolation(error)) throw appScriptExists(newName);
+        throw error;
+      }
+      return toAppScript({ ...existing, ...changes });
+    });
+  }
+
+  async deleteAppScript(name: string): Promise<void> {
+    const result = await this.db.deleteFrom('app_scripts').where('name', '=', name).executeTakeFirst();
+    if (result.numDeletedRows === 0n) throw appScriptNotFound(name);
   }
 
   async close(): Promise<void> {

@@ -29,8 +29,17 @@ export interface SubjectsTable {
   updated_at: string;
 }
 
+/** APP scripts: the YAML text exactly as uploaded. */
+export interface AppScriptsTable {
+  name: string;
+  text: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   modules: ModulesTable;
   functions: FunctionsTable;
   subjects: SubjectsTable;
+  app_scripts: AppScriptsTable;
 }

@@ -71,6 +71,20 @@ export interface SubjectRecord {
   updatedAt: Date;
 }
 
+/** An APP configuration script: its text exactly as uploaded (it is parsed where it is used). */
+export interface AppScriptRecord {
+  name: string;
+  text: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What an update of an APP script changes; absent fields stay as they are. */
+export interface AppScriptPatch {
+  name?: string;
+  text?: string;
+}
+
 /**
  * Storage of the Core. Methods that change data throw `FlError` with code `not_found` when the
  * entity does not exist and `conflict` when a name is taken.
@@ -100,6 +114,14 @@ export interface Store {
   createSubject(name: string, role: SubjectRole, tokenHash: string): Promise<SubjectRecord>;
   setSubjectTokenHash(name: string, tokenHash: string): Promise<SubjectRecord>;
   deleteSubject(name: string): Promise<void>;
+
+  /** Every APP script, by name, without its text. */
+  listAppScripts(): Promise<Omit<AppScriptRecord, 'text'>[]>;
+  getAppScript(name: string): Promise<AppScriptRecord | undefined>;
+  createAppScript(name: string, text: string): Promise<AppScriptRecord>;
+  /** Replaces the text and/or renames; `conflict` when the new name is taken. */
+  updateAppScript(name: string, patch: AppScriptPatch): Promise<AppScriptRecord>;
+  deleteAppScript(name: string): Promise<void>;
 
   /** Closes the connections; the store is unusable afterwards. */
   close(): Promise<void>;

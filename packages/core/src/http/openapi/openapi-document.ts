@@ -198,6 +198,7 @@ export const OPENAPI_DOCUMENT: Record<string, unknown> = {
           '413': error('Body larger than the limit'),
           '415': error('Not a JSON body'),
           '422': error('The function failed; the detail is "Error: <message>"'),
+          '500': error('A fault of the platform (logged with the request id)'),
           '503': error('No Worker available, the Worker was lost, or it is overloaded'),
           '504': error('The invocation passed its time limit'),
         },

@@ -4,6 +4,7 @@ import { invokeRoutes } from './invoke.js';
 import { moduleRoutes } from './modules.js';
 import { openapiRoutes } from './openapi.js';
 import type { RouteRegistrar } from './route-registrar.js';
+import { scriptRoutes } from './scripts.js';
 import { subjectRoutes } from './subjects.js';
 import { workersRoutes } from './workers.js';
 
@@ -18,4 +19,5 @@ export const ROUTES: readonly RouteRegistrar[] = [
   invokeRoutes,
   subjectRoutes,
   workersRoutes,
+  scriptRoutes,
 ];

@@ -1,11 +1,13 @@
 import { initialMigration } from './0001-initial.js';
+import { appScriptsMigration } from './0002-app-scripts.js';
 import type { CoreMigration } from './core-migration.js';
 
 export type { CoreMigration, MigrationContext } from './core-migration.js';
+export { MIGRATIONS_TABLE, migrate } from './migrate.js';
 
 /**
  * Every migration, in the order they apply. To change the schema, add a file
  * `NNNN-what-it-does.ts` beside this one and append its migration here; never edit or reorder
  * a migration that has shipped.
  */
-export const MIGRATIONS: readonly CoreMigration[] = [initialMigration];
+export const MIGRATIONS: readonly CoreMigration[] = [initialMigration, appScriptsMigration];

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { ErrorCode, FlError } from '@funless/protocol';
+import type { ErrorCode as ErrorCodeType } from '@funless/protocol';
+import { watFixture } from '@funless/testing';
+
+import type { ClusterFunction } from '../src/cluster/index.js';
+import { DIALECTS } from './support/databases.js';
+import { RecordingCluster } from './support/recording-cluster.js';
+import { createTestCore, uniqueName } from './support/test-core.js';
+import type { TestCore } from './support/test-core.js';
+
+async function withFunction(
+  dialect: 'sqlite' | 'postgres',
+  onInvoke: (fn: ClusterFunction, args: unknown) => Promise<unknown>,
+  body: (core: TestCore, url: string, cluster: RecordingCluster) => Promise<void>,
+  useDefaultCluster = false,
+): Promise<void> {
+  const cluster = new RecordingCluster(onInvoke);
+  const core = await createTestCore(dialect, useDefaultCluster ? {} : { cluster });
+  try {
+    const module = uniqueName('mod');
+    await core.request('POST', '/v1/fn', { json: { module: { name: module } } });
+    const created = await core.request('POST', `/v1/fn/${module}`, {
+      form: { name: 'hello', code: await watFixture('hello'), metadata: '{"tag":"t1","capacity":16}' },
+    });
+    assert.equal(created.status, 201);
+    await body(core, `/v1/fn/${module}/hello`, cluster);
+  } finally {
+    await core.close();
+  }
+}
+
+const echo = (_fn: ClusterFunction, args: unknown): Promise<unknown> => Promise.resolve({ echo: args });
+
+for (const dialect of DIALECTS) {
+  describe(`invoke (${dialect})`, () => {
+    test('without Workers a known function is 503 "No worker available"', () =>
+      withFunction(
+        dialect,
+        echo,
+        async (core, url) => {
+          const res = await core.request('POST', url, {
+            json: { args: { name: 'Ada' } },
+            token: core.guestToken,
+          });
+          assert.equal(res.status, 503);
+          assert.deepEqual(res.json, { errors: { detail: 'No worker available' } });
+        },
+        true,
+      ));
+
+    test('the result comes back as {"data": result}; the cluster gets function, args and time limit', () =>
+      withFunction(dialect, echo, async (core, url, cluster) => {
+        const res = await core.request('POST', url, { json: { args: { name: 'Ada' } } });
+        assert.equal(res.status, 200);
+        assert.deepEqual(res.json, { data: { echo: { name: 'Ada' } } });
+        const call = cluster.invocations[0];
+        assert.equal(call?.fn.name, 'hello');
+        assert.equal(call?.fn.tag, 't1');
+        assert.equal(call?.fn.capacityMiB, 16);
+        assert.match(call?.fn.hash ?? '', /^[0-9a-f]{64}$/);
+        assert.equal(call?.options?.timeoutMs, 60_000);
+        assert.equal(call?.options?.scheduling, undefined);
+      }));
+
+    test('no body, an empty body and {} all invoke with args {}', () =>
+      withFunction(dialect, echo, async (core, url) => {
+        for (const options of [
+          {},
+          { body: '', headers: { 'content-type': 'application/json' } },
+          { json: {} },
+        ]) {
+          const res = await core.request('POST', url, options);
+          assert.equal(res.status, 200, res.body);
+          assert.deepEqual(res.json, { data: { echo: {} } });
+        }
+      }));
+
+    test('a scheduling request is passed on', () =>
+      withFunction(dialect, echo, async (core, url, cluster) => {
+        const res = await core.request('POST', url, {
+          json: { args: {}, scheduling: { language: 'app', script: 'edge_first' } },
+        });
+        assert.equal(res.status, 200);
+        assert.deepEqual(cluster.invocations[0]?.options?.scheduling, {
+          language: 'app',
+          script: 'edge_first',
+        });
+      }));
+
+    for (const [label, json, message] of [
+      ['args that are not an object', { args: [1] }, /args must be a JSON object/],
+      ['an unknown field', { arguments: {} }, /unknown field "arguments"/],
+      [
+        'an unknown scheduling language',
+        { scheduling: { language: 'rego' } },
+        /scheduling\.language must be one of app/,
+      ],
+      [
+        'a bad script name',
+        { scheduling: { language: 'app', script: '../x' } },
+        /scheduling\.script "..\/x" is invalid/,
+      ],
+      ['a non-object body', 'hello', /the body must be a JSON object/],
+    ] as const) {
+      test(`${label} is 400`, () =>
+        withFunction(dialect, echo, async (core, url, cluster) => {
+          const res = await core.request('POST', url, { json });
+          assert.equal(res.status, 400);
+          assert.match(res.json.errors.detail, message);
+          assert.equal(cluster.invocations.length, 0);
+        }));
+    }
+
+    test('malformed JSON is 400 and multipart is 415', () =>
+      withFunction(dialect, echo, async (core, url) => {
+        const bad = await core.request('POST', url, {
+          body: '{"args":',
+          headers: { 'content-type': 'application/json' },
+        });
+        assert.equal(bad.status, 400);
+        assert.match(bad.json.errors.detail, /^malformed JSON body/);
+        const multipart = await core.request('POST', url, { form: { args: '{}' } });
+        assert.equal(multipart.status, 415);
+      }));
+
+    test('unknown function or module is 404 and never reaches the cluster', () =>
+      withFunction(dialect, echo, async (core, url, cluster) => {
+        const module = url.split('/')[3];
+        const noFn = await core.request('POST', `/v1/fn/${module}/nope`, { json: {} });
+        assert.equal(noFn.status, 404);
+        assert.equal(noFn.json.errors.detail, `function ${module}/nope not found`);
+        const noMod = await core.request('POST', '/v1/fn/nomod_q/hello', { json: {} });
+        assert.equal(noMod.status, 404);
+        assert.equal(noMod.json.errors.detail, 'module nomod_q not found');
+        assert.equal(cluster.invocations.length, 0);
+      }));
+
+    const mapped: [ErrorCodeType, number, string][] = [
+      [ErrorCode.GuestError, 422, 'Error: name missing'],
+      [ErrorCode.Trap, 422, 'Error: name missing'],
+      [ErrorCode.MemoryLimit, 422, 'Error: name missing'],
+      [ErrorCode.NoResult, 422, 'Error: name missing'],
+      [ErrorCode.ResultNotJson, 422, 'Error: name missing'],
+      [ErrorCode.BadReturnCode, 422, 'Error: name missing'],
+      [ErrorCode.NotFound, 404, 'name missing'],
+      [ErrorCode.NoWorker, 503, 'name missing'],
+      [ErrorCode.WorkerLost, 503, 'name missing'],
+      [ErrorCode.Overloaded, 503, 'name missing'],
+      [ErrorCode.Timeout, 504, 'name missing'],
+    ];
+    for (const [code, status, detail] of mapped) {
+      test(`a ${code} failure is ${status} with detail "${detail}"`, () =>
+        withFunction(
+          dialect,
+          () => Promise.reject(new FlError(code, 'name missing')),
+          async (core, url) => {
+            const res = await core.request('POST', url, { json: { args: {} } });
+            assert.equal(res.status, status);
+            assert.deepEqual(res.json, { errors: { detail } });
+          },
+        ));
+    }
+
+    test('an unexpected cluster failure is a 500 that shows no internals', () =>
+      withFunction(
+        dialect,
+        () => Promise.reject(new Error('secret stack detail')),
+        async (core, url) => {
+          const res = await core.request('POST', url, { json: {} });
+          assert.equal(res.status, 500);
+          assert.doesNotMatch(res.body, /secret/);
+        },
+      ));
+
+    test('the function cache follows updates, renames and deletes', () =>
+      withFunction(dialect, echo, async (core, url, cluster) => {
+        const module = url.split('/')[3] ?? '';
+        await core.request('POST', url, { json: {} });
+        await core.request('PUT', url, { form: { metadata: '{"capacity":32}' } });
+        await core.request('POST', url, { json: {} });
+        assert.deepEqual(
+          cluster.invocations.map((i) => i.fn.capacityMiB),
+          [16, 32],
+        );
+        await core.request('PUT', url, { form: { name: 'renamed' } });
+        assert.equal((await core.request('POST', url, { json: {} })).status, 404);
+        assert.equal((await core.request('POST', `/v1/fn/${module}/renamed`, { json: {} })).status, 200);
+        const newModule = uniqueName('mod');
+        await core.request('PUT', `/v1/fn/${module}`, { json: { module: { name: newModule } } });
+        assert.equal((await core.request('POST', `/v1/fn/${module}/renamed`, { json: {} })).status, 404);
+        assert.equal((await core.request('POST', `/v1/fn/${newModule}/renamed`, { json: {} })).status, 200);
+        await core.request('DELETE', `/v1/fn/${newModule}`);
+        assert.equal((await core.request('POST', `/v1/fn/${newModule}/renamed`, { json: {} })).status, 404);
+      }));
+
+    test('invoke needs a token', () =>
+      withFunction(dialect, echo, async (core, url) => {
+        assert.equal((await core.request('POST', url, { json: {}, token: null })).status, 401);
+      }));
+  });
+}

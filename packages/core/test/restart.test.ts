@@ -1,0 +1,174 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+import { watFixture } from '@funless/testing';
+
+import { startCore } from '../src/server/index.js';
+import type { RunningCore } from '../src/server/index.js';
+import { DIALECTS, createTestDatabase } from './support/databases.js';
+import { encodeForm, silentLogger, tokensFromFile } from './support/test-core.js';
+
+async function api(
+  core: RunningCore,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  let payload: string | Uint8Array | undefined;
+  if (body instanceof Uint8Array || typeof body === 'string') {
+    payload = body;
+  } else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    headers['content-type'] = 'application/json';
+  }
+  return fetch(`${core.url}${path}`, {
+    method,
+    headers,
+    ...(payload !== undefined ? { body: payload } : {}),
+  });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`restart (${dialect})`, () => {
+    test('a restart against the same data loses nothing and keeps the tokens', async () => {
+      const db = await createTestDatabase(dialect);
+      const options = { port: 0, dataDir: db.dataDir, databaseUrl: db.databaseUrl, logger: silentLogger };
+      try {
+        const first = await startCore(options);
+        const tokensText = await readFile(first.tokensFile, 'utf8');
+        assert.equal(first.tokensFile, join(db.dataDir, 'tokens'));
+        assert.equal((await stat(first.tokensFile)).mode & 0o777, 0o600);
+        const { admin, guest } = tokensFromFile(tokensText);
+        const code = await watFixture('hello');
+        assert.equal((await api(first, admin, 'POST', '/v1/fn', { module: { name: 'kept' } })).status, 201);
+        const form = await encodeForm({ name: 'hello', code, metadata: '{"capacity":8}' });
+        const created = await fetch(`${first.url}/v1/fn/kept`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${admin}`, 'content-type': form.contentType },
+          body: form.body,
+        });
+        assert.equal(created.status, 201);
+        const alice = (await (
+          await api(first, admin, 'POST', '/v1/admin/subjects', { subject: { name: 'alice' } })
+        ).json()) as {
+          data: { token: string };
+        };
+        await first.close();
+
+        const second = await startCore(options);
+        try {
+          assert.equal(
+            await readFile(second.tokensFile, 'utf8'),
+            tokensText,
+            'the tokens file is left as it was',
+          );
+          const shown = await api(second, guest, 'GET', '/v1/fn/kept/hello');
+          assert.equal(shown.status, 200);
+          const fn = ((await shown.json()) as { data: { size: number; metadata: { capacity: number } } })
+            .data;
+          assert.equal(fn.size, code.byteLength);
+          assert.equal(fn.metadata.capacity, 8);
+          const stored = await second.store.getFunctionWithCode('kept', 'hello');
+          assert.deepEqual(Buffer.from(stored?.code ?? []), Buffer.from(code));
+          assert.equal((await api(second, alice.data.token, 'GET', '/v1/fn')).status, 200);
+          assert.equal((await api(second, admin, 'GET', '/v1/admin/subjects')).status, 200);
+          const modules = (await (await api(second, admin, 'GET', '/v1/fn')).json()) as {
+            data: { name: string }[];
+          };
+          assert.deepEqual(
+            modules.data.map((m) => m.name),
+            ['_', 'kept'],
+          );
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await db.cleanup();
+      }
+    });
+
+    test('FL_ADMIN_TOKEN presets the admin token, on first and later starts', async () => {
+      const db = await createTestDatabase(dialect);
+      const base = { port: 0, dataDir: db.dataDir, databaseUrl: db.databaseUrl, logger: silentLogger };
+      try {
+        const first = await startCore({ ...base, adminToken: 'preset-admin-token-1' });
+        assert.match(await readFile(first.tokensFile, 'utf8'), /^Admin=preset-admin-token-1$/m);
+        assert.equal((await api(first, 'preset-admin-token-1', 'GET', '/v1/admin/subjects')).status, 200);
+        await first.close();
+        const second = await startCore({ ...base, adminToken: 'preset-admin-token-2' });
+        try {
+          assert.equal((await api(second, 'preset-admin-token-2', 'GET', '/v1/admin/subjects')).status, 200);
+          assert.equal((await api(second, 'preset-admin-token-1', 'GET', '/v1/admin/subjects')).status, 401);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await db.cleanup();
+      }
+    });
+  });
+}
+
+describe('runCore', () => {
+  test('starts from the environment, prints URL and tokens file, and exits cleanly on SIGTERM', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const entry = new URL('../src/index.js', import.meta.url).href;
+      const child = spawn(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { runCore } from ${JSON.stringify(entry)}; await runCore(process.env);`,
+        ],
+        {
+          env: { ...process.env, FL_PORT: '0', FL_DATA_DIR: db.dataDir, FL_LOG_LEVEL: 'warn' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 10_000);
+        child.stdout.on('data', () => {
+          const match = /listening on (http:\/\/\S+)/.exec(out);
+          if (match?.[1] && out.includes('Tokens file:')) {
+            clearTimeout(timer);
+            resolve(match[1]);
+          }
+        });
+      });
+      assert.match(out, new RegExp(`Tokens file: ${join(db.dataDir, 'tokens')}`));
+      const health = await fetch(`${url}/v1/`);
+      assert.equal(health.status, 200);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      await db.cleanup();
+    }
+  });
+
+  test('a bad variable stops it with a message naming the variable', async () => {
+    const entry = new URL('../src/index.js', import.meta.url).href;
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { runCore } from ${JSON.stringify(entry)}; await runCore(process.env);`,
+      ],
+      { env: { ...process.env, FL_PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let err = '';
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.notEqual(code, 0);
+    assert.match(err, /FL_PORT must be a whole number, got "eighty"/);
+  });
+});
