@@ -166,6 +166,7 @@ describe('multi-host cluster in network namespaces', { skip: skip ?? false, time
   test('Core and two Workers on three hosts: Workers join by multicast, a function runs across hosts', async () => {
     const secret = randomBytes(24).toString('hex');
     const admin = `admin-${randomBytes(16).toString('hex')}`;
+    const startedAt = Date.now();
     const core = keep(
       lab.spawn('core', process.execPath, ['--input-type=module', '-e', CORE_LAUNCHER], {
         cwd: dir,
@@ -202,7 +203,7 @@ describe('multi-host cluster in network namespaces', { skip: skip ?? false, time
     /** Polls `GET /v1/workers` until it lists exactly `expected`. */
     const waitForWorkers = async (expected: string[], why: string): Promise<void> => {
       let names: string[] = [];
-      const deadline = Date.now() + 30_000;
+      const deadline = Date.now() + 45_000;
       while (Date.now() < deadline) {
         const res = await http({ method: 'GET', path: '/v1/workers', token: admin });
         if (res.status === 200) {
@@ -233,6 +234,7 @@ describe('multi-host cluster in network namespaces', { skip: skip ?? false, time
 
     // Both Workers joined the Core they discovered, at its address on the bridge.
     await waitForWorkers(['w1', 'w2'], 'both Workers should have joined');
+    console.log(`# both Workers joined ${Date.now() - startedAt} ms after the processes started`);
     for (const worker of workers.values()) {
       assert.match(worker.output(), /multicast discovery: Core found/, `found by multicast:${logs()}`);
       assert.ok(
@@ -263,8 +265,10 @@ describe('multi-host cluster in network namespaces', { skip: skip ?? false, time
     await kill('w2');
     await waitForWorkers(['w1'], 'a killed Worker leaves');
     await invoke('from w1');
+    const restartedAt = Date.now();
     workers.set('w2', startWorker('w2'));
     await waitForWorkers(['w1', 'w2'], 'a restarted Worker rejoins by multicast');
+    console.log(`# a restarted Worker rejoined in ${Date.now() - restartedAt} ms`);
     await kill('w1');
     await waitForWorkers(['w2'], 'a killed Worker leaves');
     await invoke('from w2');
