@@ -17,6 +17,8 @@ export interface AnnouncerFromEnvOptions {
   corePort: number;
   /** The address it is bound to (`FL_HOST`): decides which interfaces announce. */
   host?: string;
+  /** Identifies this Core in its announcements. @default random */
+  coreId?: string;
   logger?: AnnouncerLogger;
 }
 
@@ -43,6 +45,7 @@ export function announcerFromEnv(
     ttl: settings.ttl,
     ...(advertiseUrl === undefined ? {} : { advertiseUrl }),
     ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.coreId === undefined ? {} : { coreId: options.coreId }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
 }

@@ -45,6 +45,11 @@ export interface MulticastAnnouncerOptions extends Partial<
   host?: string;
   /** IPv4 addresses of the interfaces to announce on; overrides `host`. */
   interfaces?: readonly string[];
+  /**
+   * Identifies this Core in its announcements (1-64 characters), e.g. the cluster's own id.
+   * @default 16 random hex digits
+   */
+  coreId?: string;
   logger?: AnnouncerLogger;
   /** The clock, ms since the Unix epoch. @default Date.now */
   now?: () => number;
@@ -94,7 +99,7 @@ export class MulticastAnnouncer {
   readonly intervalMs: number;
   readonly ttl: number;
   /** Random id of this announcer, so Workers hearing it on several interfaces join once. */
-  readonly coreId = randomBytes(8).toString('hex');
+  readonly coreId: string;
   readonly #secret: string;
   readonly #corePort: number;
   readonly #scheme: 'ws' | 'wss';
@@ -143,6 +148,10 @@ export class MulticastAnnouncer {
       }
     }
     this.#interfaces = explicit === undefined ? interfacesForHost(options.host) : () => explicit;
+    this.coreId = options.coreId ?? randomBytes(8).toString('hex');
+    if (typeof this.coreId !== 'string' || this.coreId.length < 1 || this.coreId.length > 64) {
+      throw new DiscoveryConfigError(`coreId must be 1-64 characters, got ${JSON.stringify(options.coreId)}`);
+    }
     this.#secret = options.secret;
     this.#logger = options.logger ?? SILENT;
     this.#now = options.now ?? Date.now;

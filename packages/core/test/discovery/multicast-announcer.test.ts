@@ -163,6 +163,8 @@ describe('MulticastAnnouncer over loopback', () => {
       /group must be an IPv4 multicast/,
     );
     assert.throws(() => new MulticastAnnouncer({ ...base, interfaces: ['eth0'] }), /interfaces must be IPv4/);
+    assert.throws(() => new MulticastAnnouncer({ ...base, coreId: 'x'.repeat(65) }), /coreId must be 1-64/);
+    assert.equal(new MulticastAnnouncer({ ...base, coreId: 'core-7' }).coreId, 'core-7');
     assert.throws(
       () => new MulticastAnnouncer({ ...base, advertiseUrl: 'core:4000' }),
       (error: unknown) => error instanceof DiscoveryConfigError && /FL_ADVERTISE_URL/.test(error.message),
