@@ -148,6 +148,12 @@ for (const dialect of DIALECTS) {
         const dots = await core.request('GET', '/v1/fn/..%2F..%2Fetc');
         assert.equal(dots.status, 400);
         assert.match(dots.json.errors.detail, /module name "..\/..\/etc" is invalid/);
+        const unicode = await core.request('GET', `/v1/fn/${encodeURIComponent('módulo_ü')}`);
+        assert.equal(unicode.status, 400);
+        assert.match(unicode.json.errors.detail, /module name "módulo_ü" is invalid/);
+        const huge = await core.request('GET', `/v1/fn/${'h'.repeat(10_000)}`);
+        assert.equal(huge.status, 400);
+        assert.match(huge.json.errors.detail, /module name "h{40}…" is invalid/);
       }));
 
     test('rename moves the functions and tells the cluster (old reference gone, new one stored)', () =>

@@ -9,6 +9,7 @@ import { watFixture } from '@funless/testing';
 import { startCore } from '../src/server/index.js';
 import type { RunningCore } from '../src/server/index.js';
 import { DIALECTS, createTestDatabase } from './support/databases.js';
+import { RecordingCluster } from './support/recording-cluster.js';
 import { encodeForm, silentLogger, tokensFromFile } from './support/test-core.js';
 
 async function api(
@@ -170,5 +171,50 @@ describe('runCore', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     assert.notEqual(code, 0);
     assert.match(err, /FL_PORT must be a whole number, got "eighty"/);
+  });
+});
+
+describe('shutdown', () => {
+  test('close() lets an in-flight invocation finish, then refuses new connections', async () => {
+    const db = await createTestDatabase('sqlite');
+    let invoked: () => void = () => {};
+    const started = new Promise<void>((resolve) => (invoked = resolve));
+    let release: (value: unknown) => void = () => {};
+    const cluster = new RecordingCluster(() => {
+      invoked();
+      return new Promise((resolve) => (release = resolve));
+    });
+    const token = 'shutdown-admin-token';
+    const core = await startCore({
+      port: 0,
+      dataDir: db.dataDir,
+      logger: silentLogger,
+      adminToken: token,
+      cluster,
+    });
+    try {
+      const form = await encodeForm({ name: 'slow', code: await watFixture('hello') });
+      const created = await fetch(`${core.url}/v1/fn/_`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': form.contentType },
+        body: form.body,
+      });
+      assert.equal(created.status, 201);
+      const inFlight = api(core, token, 'POST', '/v1/fn/_/slow', { args: {} });
+      await started;
+      const begun = Date.now();
+      const closing = core.close();
+      setTimeout(() => release({ late: true }), 100);
+      const res = await inFlight;
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { data: { late: true } });
+      await closing;
+      assert.ok(Date.now() - begun < 2000, `shutdown took ${Date.now() - begun} ms`);
+      assert.equal(cluster.closed, true);
+      await assert.rejects(fetch(`${core.url}/v1/`));
+    } finally {
+      await core.close();
+      await db.cleanup();
+    }
   });
 });

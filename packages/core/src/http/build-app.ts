@@ -34,7 +34,7 @@ export interface BuildAppOptions {
 }
 
 /** Longest path parameter accepted: longer names get a 400 naming the rule instead of a 404. */
-const MAX_PARAM_LENGTH = 8192;
+const MAX_PARAM_LENGTH = 65_536;
 
 /**
  * Builds the Core's Fastify app with every route registered (not listening). Test it with

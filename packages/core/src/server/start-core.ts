@@ -80,6 +80,9 @@ async function closeCore(
   timeoutMs: number,
   logger: Logger,
 ): Promise<void> {
+  // Keep-alive connections that finish their last request while we wait would hold the server
+  // open until they time out: close each as soon as it goes idle.
+  const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
   // Requests still running after the grace period are cut so that shutdown always ends.
   const timer = setTimeout(() => {
     logger.warn(`requests still running after ${timeoutMs} ms: closing their connections`);
@@ -88,6 +91,7 @@ async function closeCore(
   try {
     await app.close();
   } finally {
+    clearInterval(sweeper);
     clearTimeout(timer);
     await store.close();
   }

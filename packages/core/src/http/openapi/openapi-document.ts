@@ -1,5 +1,7 @@
 import { NAME_MAX_LENGTH } from '@funless/protocol';
 
+import { SCRIPT_PATHS, SCRIPT_SCHEMAS } from './scripts-openapi.js';
+
 /**
  * The OpenAPI 3.1 description of the REST API, served at `GET /v1/openapi.json`. The tests check
  * every response they get against it, so it stays true: change it with the routes.
@@ -254,6 +256,7 @@ export const OPENAPI_DOCUMENT: Record<string, unknown> = {
         },
       },
     },
+    ...SCRIPT_PATHS,
   },
   components: {
     securitySchemes: {
@@ -428,6 +431,7 @@ export const OPENAPI_DOCUMENT: Record<string, unknown> = {
           secondsSinceReport: { type: 'number', minimum: 0 },
         },
       },
+      ...SCRIPT_SCHEMAS,
     },
   },
 };

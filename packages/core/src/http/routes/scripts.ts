@@ -46,7 +46,10 @@ function scriptJson(record: AppScriptRecord, parsed: AppScriptJson): AppScriptJs
 function checkedText(bytes: Buffer | string): string {
   const size = typeof bytes === 'string' ? Buffer.byteLength(bytes, 'utf8') : bytes.byteLength;
   if (size > APP_SCRIPT_MAX_BYTES) {
-    throw new FlError(ErrorCode.TooLarge, `the APP script is ${size} bytes; the limit is ${APP_SCRIPT_MAX_BYTES}`);
+    throw new FlError(
+      ErrorCode.TooLarge,
+      `the APP script is ${size} bytes; the limit is ${APP_SCRIPT_MAX_BYTES}`,
+    );
   }
   if (typeof bytes === 'string') return bytes;
   try {
@@ -81,7 +84,9 @@ async function readUpload(request: FastifyRequest): Promise<ScriptUpload> {
     // JSON is YAML: a script sent as a JSON structure is stored as that JSON's text.
     upload.text = checkedText(JSON.stringify(body.script, null, 2));
   } else if (body.script !== undefined) {
-    throw new BadRequestError('script must be the YAML text of an APP script (a string), or its list of tags');
+    throw new BadRequestError(
+      'script must be the YAML text of an APP script (a string), or its list of tags',
+    );
   }
   return upload;
 }
@@ -117,10 +122,14 @@ export const scriptRoutes: RouteRegistrar = (app, { store }) => {
   app.post('/v1/scripts/app', async (request, reply) => {
     const upload = await readUpload(request);
     if (upload.name === undefined) {
-      throw new BadRequestError(`the script name is missing: send ${JSON_EXAMPLE}, or multipart ${MULTIPART_EXAMPLE}`);
+      throw new BadRequestError(
+        `the script name is missing: send ${JSON_EXAMPLE}, or multipart ${MULTIPART_EXAMPLE}`,
+      );
     }
     if (upload.text === undefined) {
-      throw new BadRequestError(`the script is missing: send ${JSON_EXAMPLE}, or multipart ${MULTIPART_EXAMPLE}`);
+      throw new BadRequestError(
+        `the script is missing: send ${JSON_EXAMPLE}, or multipart ${MULTIPART_EXAMPLE}`,
+      );
     }
     const parsed = parseOrRefuse(upload.text, reply);
     if (parsed === undefined) return reply;
