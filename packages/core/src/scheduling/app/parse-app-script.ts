@@ -13,6 +13,11 @@ import type { AppBlock, AppInvalidate, AppParseResult, AppProblem, AppTagEntry }
 const BLOCK_KEYS = ['workers', 'strategy', 'invalidate', 'affinity'] as const;
 const INVALIDATE_KEYS = ['capacity_used', 'max_concurrent_invocations'] as const;
 const FOLLOWUP_KEY = 'followup';
+/**
+ * Aliases followed before the script is refused: each one re-walks what it points to, so a small
+ * text with many aliases to large nodes would cost far more than its size suggests.
+ */
+const MAX_ALIASES = 1000;
 const PERCENT_PATTERN = /^\s*(-?\d+(?:\.\d+)?)\s*%?\s*$/;
 
 /** Where a problem is: filled in as the walk goes deeper. */
@@ -35,6 +40,7 @@ class AppScriptParser {
   private readonly problems: AppProblem[] = [];
   private readonly lines = new LineCounter();
   private doc!: Document.Parsed;
+  private aliases = 0;
 
   constructor(private readonly text: string) {}
 
@@ -57,6 +63,26 @@ class AppScriptParser {
       }
       return { ok: false, problems: this.problems };
     }
+    let entries: AppTagEntry[];
+    try {
+      entries = this.entries();
+    } catch (error) {
+      if (!(error instanceof TooManyAliases)) throw error;
+      this.problems.length = 0;
+      this.problems.push({
+        kind: AppProblemKind.NotYaml,
+        expected: `at most ${MAX_ALIASES} alias uses`,
+        message: `script: expected at most ${MAX_ALIASES} alias uses (*name), got more`,
+      });
+      return { ok: false, problems: this.problems };
+    }
+    if (this.problems.length === 0) return { ok: true, script: { entries } };
+    // In the order of the text, not of the walk (an entry's followup is checked before its blocks).
+    this.problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+    return { ok: false, problems: this.problems };
+  }
+
+  private entries(): AppTagEntry[] {
     const root = this.resolve(this.doc.contents);
     const entries: AppTagEntry[] = [];
     if (!isSeq(root)) {
@@ -68,10 +94,7 @@ class AppScriptParser {
         if (entry) entries.push(entry);
       });
     }
-    if (this.problems.length === 0) return { ok: true, script: { entries } };
-    // In the order of the text, not of the walk (an entry's followup is checked before its blocks).
-    this.problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
-    return { ok: false, problems: this.problems };
+    return entries;
   }
 
   private entry(node: Node | null, entryNo: number, seen: Map<string, number>): AppTagEntry | undefined {
@@ -345,7 +368,10 @@ class AppScriptParser {
 
   private resolve(node: Node | null | undefined): Node | null {
     if (node === undefined || node === null) return null;
-    if (isAlias(node)) return (node.resolve(this.doc) as Node | undefined) ?? null;
+    if (isAlias(node)) {
+      if (++this.aliases > MAX_ALIASES) throw new TooManyAliases();
+      return (node.resolve(this.doc) as Node | undefined) ?? null;
+    }
     if (isPair(node)) return null;
     return node;
   }
@@ -378,6 +404,8 @@ class AppScriptParser {
     this.problems.push(problem);
   }
 }
+
+class TooManyAliases extends Error {}
 
 function oneOf(values: readonly string[]): string {
   return `one of ${values.map((v) => `"${v}"`).join(', ')}`;
