@@ -301,6 +301,7 @@ export class CoreCluster implements Cluster {
     ws.on('close', () => {
       clearTimeout(handshake);
       this.#connections.delete(link);
+      link.close(LinkCloseCode.Shutdown, 'closed');
       this.#drop(link, 'disconnected');
     });
     ws.on('error', (error) => {
@@ -568,7 +569,7 @@ export class CoreCluster implements Cluster {
       input: args ?? {},
       timeoutMs,
     });
-    this.registry.reserve(worker, fn);
+    const reservation = this.registry.reserve(worker, fn);
     this.counters.invocations++;
     let answer: WorkerAnswer;
     try {
@@ -579,7 +580,7 @@ export class CoreCluster implements Cluster {
       }
       throw error;
     } finally {
-      this.registry.release(worker, fn);
+      this.registry.release(reservation);
     }
     if (answer.type === 'result') return answer.result;
     if (answer.type === 'invoke_error') throw FlError.fromPayload(answer.error);

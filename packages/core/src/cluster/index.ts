@@ -20,5 +20,5 @@ export type {
   PlacementResolver,
 } from './core-cluster.js';
 export { WorkerRegistry } from './worker-registry.js';
-export type { Placed, WorkerJoin, WorkerReport } from './worker-registry.js';
+export type { Placed, Reservation, WorkerJoin, WorkerReport } from './worker-registry.js';
 export { coreClusterFromEnv, CLUSTER_ENV_VARIABLES } from './core-cluster-from-env.js';

@@ -96,9 +96,8 @@ export class WorkerLink {
     this.failPending();
   }
 
-  /** Marks the link gone (the socket already closed) and fails what waits on it. */
+  /** Fails every request waiting on this link with `worker_lost` (it left scheduling or closed). */
   failPending(): void {
-    this.#closed = true;
     if (this.#pending.size === 0) return;
     const error = this.#lost();
     const pending = [...this.#pending.values()];

@@ -26,6 +26,16 @@ export interface Placed {
   capacityMiB: number;
 }
 
+/** What `reserve` took, to give back with `release`. */
+export interface Reservation {
+  readonly placed: Placed;
+  released: boolean;
+}
+
+interface HeldReservation extends Reservation {
+  entry: Entry;
+}
+
 interface Entry {
   join: WorkerJoin;
   /** The view handed to policies; mutated in place so that `views()` allocates nothing. */
@@ -95,20 +105,29 @@ export class WorkerRegistry {
     this.#refreshFree(entry);
   }
 
-  /** Accounts for an invocation placed on `name`. */
-  reserve(name: string, placed: Placed): void {
+  /**
+   * Accounts for an invocation placed on `name`. Returns the reservation to `release` when the
+   * invocation ends (however it ends); undefined for an unknown Worker.
+   */
+  reserve(name: string, placed: Placed): Reservation | undefined {
     const entry = this.#entries.get(name);
-    if (!entry) return;
+    if (!entry) return undefined;
     entry.reservedMiB += placed.capacityMiB;
     entry.view.inFlight++;
     entry.view.runningTags.set(placed.tag, (entry.view.runningTags.get(placed.tag) ?? 0) + 1);
     this.#refreshFree(entry);
+    const reservation: HeldReservation = { entry, placed, released: false };
+    return reservation;
   }
 
-  /** Gives back what `reserve` took, when the invocation ends (however it ends). */
-  release(name: string, placed: Placed): void {
-    const entry = this.#entries.get(name);
-    if (!entry) return;
+  /**
+   * Gives back what `reserve` took. Bound to the Worker's entry at reservation time: a Worker that
+   * rejoined meanwhile has a fresh account that a late release must not touch. Idempotent.
+   */
+  release(reservation: Reservation | undefined): void {
+    if (!reservation || reservation.released) return;
+    reservation.released = true;
+    const { entry, placed } = reservation as HeldReservation;
     entry.reservedMiB = Math.max(0, entry.reservedMiB - placed.capacityMiB);
     entry.view.inFlight = Math.max(0, entry.view.inFlight - 1);
     const count = (entry.view.runningTags.get(placed.tag) ?? 0) - 1;

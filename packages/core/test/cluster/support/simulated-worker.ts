@@ -1,0 +1,127 @@
+// A lightweight link client speaking the Worker side of the protocol, without a runtime: for tests
+// of the Core's cluster and for benchmarks that join hundreds of Workers to one Core.
+import {
+  decodeCoreFrame,
+  encodeFrame,
+  LINK_PROTOCOL_VERSION,
+  linkNonce,
+  workerProof,
+} from '@funless/protocol';
+import type { CoreMessage, InvokeMessage, WorkerMessage } from '@funless/protocol';
+import WebSocket from 'ws';
+
+export interface SimulatedWorkerOptions {
+  url: string;
+  name: string;
+  secret: string;
+  tag?: string;
+  memoryMiB?: number;
+  protocol?: number;
+  /** Answer pings and send reports. @default true */
+  alive?: boolean;
+  /** Acknowledge pushes. @default true */
+  ack?: boolean;
+  /** How an invocation is answered; `undefined` = never. @default echo the input as the result */
+  onInvoke?: (message: InvokeMessage, worker: SimulatedWorker) => WorkerMessage | undefined;
+}
+
+export class SimulatedWorker {
+  readonly received: CoreMessage[] = [];
+  readonly ws: WebSocket;
+  /** Resolves when joined; rejects with the refusal or close. */
+  readonly joined: Promise<void>;
+  /** Resolves with the close code when the connection closes. */
+  readonly closed: Promise<number>;
+  stored = new Map<string, Uint8Array>();
+
+  constructor(readonly options: SimulatedWorkerOptions) {
+    const url = new URL(options.url);
+    if (url.pathname === '/' || url.pathname === '') url.pathname = '/v1/link';
+    url.protocol = url.protocol.replace('http', 'ws');
+    this.ws = new WebSocket(url, { perMessageDeflate: false });
+    const nonce = linkNonce();
+    let resolveJoin!: () => void;
+    let rejectJoin!: (e: Error) => void;
+    this.joined = new Promise((resolve, reject) => {
+      resolveJoin = resolve;
+      rejectJoin = reject;
+    });
+    this.joined.catch(() => {});
+    this.closed = new Promise((resolve) => {
+      this.ws.on('close', (code) => {
+        rejectJoin(new Error(`closed with ${code}`));
+        resolve(code);
+      });
+    });
+    this.ws.on('error', () => {});
+    this.ws.on('message', (data: Buffer) => {
+      const message = decodeCoreFrame(data);
+      this.received.push(message);
+      const o = this.options;
+      switch (message.type) {
+        case 'challenge':
+          this.send({
+            type: 'join',
+            protocol: o.protocol ?? LINK_PROTOCOL_VERSION,
+            name: o.name,
+            tag: o.tag ?? 'default',
+            memoryTotalMiB: o.memoryMiB ?? 1024,
+            memoryFreeMiB: o.memoryMiB ?? 1024,
+            threads: 1,
+            version: 'sim',
+            nonce,
+            proof: workerProof(o.secret, message.nonce, nonce, o.name),
+          });
+          return;
+        case 'join_accepted':
+          resolveJoin();
+          return;
+        case 'join_refused':
+          rejectJoin(new Error(`${message.error.code}: ${message.error.message}`));
+          return;
+        case 'ping':
+          if (o.alive ?? true) this.send({ type: 'pong', at: message.at });
+          return;
+        case 'store':
+          this.stored.set(`${message.module}/${message.name}`, message.code);
+          if (o.ack ?? true) this.send({ type: 'ack', id: message.id });
+          return;
+        case 'drop':
+          this.stored.delete(`${message.module}/${message.name}`);
+          if (o.ack ?? true) this.send({ type: 'ack', id: message.id });
+          return;
+        case 'invoke': {
+          const answer = o.onInvoke
+            ? o.onInvoke(message, this)
+            : { type: 'result' as const, id: message.id, result: message.input, durationMs: 0 };
+          if (answer) this.send(answer);
+          return;
+        }
+        default:
+          return;
+      }
+    });
+  }
+
+  send(message: WorkerMessage): void {
+    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(message));
+  }
+
+  /** Waits until a message of `type` arrived (checked every 10 ms, up to `timeoutMs`). */
+  async waitFor<T extends CoreMessage['type']>(
+    type: T,
+    timeoutMs = 5_000,
+  ): Promise<Extract<CoreMessage, { type: T }>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.received.find((m) => m.type === type);
+      if (found) return found as Extract<CoreMessage, { type: T }>;
+      if (Date.now() > deadline) throw new Error(`${this.options.name} got no ${type}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
