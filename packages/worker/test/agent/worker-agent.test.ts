@@ -1,0 +1,386 @@
+// The Worker's link agent against a scripted Core (a bare WebSocket server speaking the protocol)
+// and a stand-in runtime: handshake, reports, pushes, code fetches, reconnection and draining.
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+
+import {
+  coreProof,
+  decodeWorkerFrame,
+  encodeFrame,
+  ErrorCode,
+  FlError,
+  LINK_PROTOCOL_VERSION,
+  linkNonce,
+  proofsMatch,
+  workerProof,
+} from '@funless/protocol';
+import type { CoreMessage, JoinMessage, WorkerMessage } from '@funless/protocol';
+import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
+
+import { WorkerAgent } from '../../src/agent/index.js';
+import type { AgentLogger, AgentRuntime } from '../../src/agent/index.js';
+import type { FunctionCode, FunctionRef, InvokeRequest } from '../../src/runtime/index.js';
+
+const SECRET = 'agent-test-secret-0123456789';
+const HASH = 'c'.repeat(64);
+
+interface CoreSide {
+  socket: WebSocket;
+  join: JoinMessage;
+  received: WorkerMessage[];
+  send(message: CoreMessage): void;
+  waitFor(predicate: (m: WorkerMessage) => boolean, timeoutMs?: number): Promise<WorkerMessage>;
+}
+
+/** A scripted Core: accepts links, checks the Worker's proof, answers with its own. */
+async function fakeCore(
+  options: { secret?: string; reportIntervalMs?: number; livenessTimeoutMs?: number } = {},
+) {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  const joins: CoreSide[] = [];
+  let connections = 0;
+  wss.on('connection', (socket) => {
+    connections++;
+    const nonce = linkNonce();
+    const received: WorkerMessage[] = [];
+    const send = (m: CoreMessage) => socket.send(encodeFrame(m));
+    socket.on('message', (data: Buffer) => {
+      const message = decodeWorkerFrame(data);
+      received.push(message);
+      if (message.type === 'join') {
+        const secret = options.secret ?? SECRET;
+        if (!proofsMatch(workerProof(SECRET, nonce, message.nonce, message.name), message.proof)) {
+          socket.close(4001);
+          return;
+        }
+        send({
+          type: 'join_accepted',
+          core: 'fake',
+          proof: coreProof(secret, nonce, message.nonce, message.name),
+          reportIntervalMs: options.reportIntervalMs ?? 5_000,
+          livenessTimeoutMs: options.livenessTimeoutMs ?? 15_000,
+        });
+        joins.push({
+          socket,
+          join: message,
+          received,
+          send,
+          async waitFor(predicate, timeoutMs = 5_000) {
+            const deadline = Date.now() + timeoutMs;
+            for (;;) {
+              const found = received.find(predicate);
+              if (found) return found;
+              if (Date.now() > deadline) throw new Error('the Core got no such message');
+              await new Promise((resolve) => setTimeout(resolve, 5));
+            }
+          },
+        });
+      }
+    });
+    send({ type: 'challenge', protocol: LINK_PROTOCOL_VERSION, nonce, core: 'fake' });
+  });
+  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  return {
+    url,
+    joins,
+    connections: () => connections,
+    async joined(count = 1): Promise<CoreSide> {
+      const deadline = Date.now() + 5_000;
+      while (joins.length < count) {
+        if (Date.now() > deadline) throw new Error(`fewer than ${count} joins`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return joins[count - 1]!;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => resolve());
+      }),
+  };
+}
+
+/** A runtime stand-in: keeps code in a map and "runs" a function by echoing its input. */
+class StubRuntime implements AgentRuntime {
+  readonly code = new Map<string, Uint8Array>();
+  readonly dropped: FunctionRef[] = [];
+  invocations = 0;
+  hold: Promise<void> | undefined;
+  store(fn: FunctionCode): Promise<void> {
+    this.code.set(`${fn.module}/${fn.name}@${fn.hash}`, fn.code);
+    return Promise.resolve();
+  }
+  list(): FunctionRef[] {
+    return [...this.code.keys()].map((k) => {
+      const [path, hash] = k.split('@') as [string, string];
+      const [module, name] = path.split('/') as [string, string];
+      return { module, name, hash };
+    });
+  }
+  drop(ref: FunctionRef): boolean {
+    this.dropped.push(ref);
+    return this.code.delete(`${ref.module}/${ref.name}@${ref.hash}`);
+  }
+  async invoke(req: InvokeRequest) {
+    this.invocations++;
+    await this.hold;
+    const key = `${req.module}/${req.name}@${req.hash}`;
+    if (req.code) this.code.set(key, req.code);
+    if (!this.code.has(key)) throw new FlError(ErrorCode.CodeMissing, 'no code');
+    return { result: { echo: req.input }, logs: [], durationMs: 1 };
+  }
+  close() {
+    return Promise.resolve();
+  }
+}
+
+function recordingLogger(): AgentLogger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = (fields: object, message: string) => void lines.push(`${message} ${JSON.stringify(fields)}`);
+  return { lines, debug: log, info: log, warn: log, error: log };
+}
+
+function agent(runtime: AgentRuntime, extra: Partial<ConstructorParameters<typeof WorkerAgent>[0]> = {}) {
+  return new WorkerAgent({
+    name: 'w1',
+    tag: 'edge',
+    secret: SECRET,
+    runtime,
+    memoryMiB: 512,
+    threads: 3,
+    reconnectInitialDelayMs: 20,
+    reconnectMaxDelayMs: 100,
+    ...extra,
+  });
+}
+
+test('the agent joins with its name, tag, memory and threads, then reports at the interval the Core asks', async () => {
+  const core = await fakeCore({ reportIntervalMs: 30 });
+  const a = agent(new StubRuntime());
+  try {
+    a.addCore(core.url);
+    const side = await core.joined();
+    assert.equal(side.join.name, 'w1');
+    assert.equal(side.join.tag, 'edge');
+    assert.equal(side.join.memoryTotalMiB, 512);
+    assert.equal(side.join.threads, 3);
+    const report = await side.waitFor((m) => m.type === 'report');
+    assert.equal(report.type === 'report' && report.memoryTotalMiB, 512);
+    await a.joined();
+    assert.equal(a.cores()[0]!.state, 'joined');
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test('concurrent invocations of code the Worker lacks fetch it once, keep it, and all succeed', async () => {
+  const core = await fakeCore();
+  const runtime = new StubRuntime();
+  const a = agent(runtime);
+  try {
+    a.addCore(core.url);
+    const side = await core.joined();
+    for (const id of [1, 2, 3]) {
+      side.send({
+        type: 'invoke',
+        id,
+        module: 'm',
+        name: 'f',
+        hash: HASH,
+        capacityMiB: 64,
+        input: id,
+        timeoutMs: 1000,
+      });
+    }
+    const request = await side.waitFor((m) => m.type === 'code_request');
+    assert.equal(request.type === 'code_request' && request.hash, HASH);
+    side.send({
+      type: 'code_reply',
+      id: (request as { id: number }).id,
+      ok: true,
+      code: new Uint8Array([0, 1, 2]),
+    });
+    for (const id of [1, 2, 3]) {
+      const result = await side.waitFor((m) => m.type === 'result' && m.id === id);
+      assert.deepEqual(result.type === 'result' && result.result, { echo: id });
+    }
+    side.send({
+      type: 'invoke',
+      id: 4,
+      module: 'm',
+      name: 'f',
+      hash: HASH,
+      capacityMiB: 64,
+      input: 4,
+      timeoutMs: 1000,
+    });
+    await side.waitFor((m) => m.type === 'result' && m.id === 4);
+    assert.equal(side.received.filter((m) => m.type === 'code_request').length, 1);
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test("a failed code fetch fails the invocation with the Core's error", async () => {
+  const core = await fakeCore();
+  const a = agent(new StubRuntime());
+  try {
+    a.addCore(core.url);
+    const side = await core.joined();
+    side.send({
+      type: 'invoke',
+      id: 1,
+      module: 'm',
+      name: 'f',
+      hash: HASH,
+      capacityMiB: 64,
+      input: 1,
+      timeoutMs: 1000,
+    });
+    const request = (await side.waitFor((m) => m.type === 'code_request')) as { id: number };
+    side.send({
+      type: 'code_reply',
+      id: request.id,
+      ok: false,
+      error: { code: 'not_found', message: 'gone' },
+    });
+    const failed = await side.waitFor((m) => m.type === 'invoke_error');
+    assert.deepEqual(failed.type === 'invoke_error' && failed.error, { code: 'not_found', message: 'gone' });
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test('a push replaces the previous version, and a drop without a hash forgets every version', async () => {
+  const core = await fakeCore();
+  const runtime = new StubRuntime();
+  const a = agent(runtime);
+  try {
+    a.addCore(core.url);
+    const side = await core.joined();
+    const old = 'a'.repeat(64);
+    runtime.code.set(`m/f@${old}`, new Uint8Array([1]));
+    side.send({ type: 'store', id: 10, module: 'm', name: 'f', hash: old, code: new Uint8Array([1]) });
+    await side.waitFor((m) => m.type === 'ack' && m.id === 10);
+    side.send({ type: 'store', id: 11, module: 'm', name: 'f', hash: HASH, code: new Uint8Array([2]) });
+    await side.waitFor((m) => m.type === 'ack' && m.id === 11);
+    assert.deepEqual([...runtime.code.keys()], [`m/f@${HASH}`]);
+    side.send({ type: 'drop', id: 12, module: 'm', name: 'f' });
+    const ack = await side.waitFor((m) => m.type === 'ack' && m.id === 12);
+    assert.equal(ack.type === 'ack' && ack.error, undefined);
+    assert.equal(runtime.code.size, 0);
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test('a Core that cannot prove the cluster secret is disconnected and logged', async () => {
+  const core = await fakeCore({ secret: 'a-different-secret-for-the-core' });
+  const log = recordingLogger();
+  const a = agent(new StubRuntime(), { logger: log });
+  try {
+    a.addCore(core.url);
+    await core.joined();
+    const deadline = Date.now() + 3_000;
+    while (!log.lines.some((l) => /did not prove it holds the cluster secret/.test(l))) {
+      assert.ok(Date.now() < deadline, log.lines.join('\n'));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.notEqual(a.cores()[0]!.state, 'joined');
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test('after the Core drops the link the agent reconnects with backoff and joins again', async () => {
+  const core = await fakeCore();
+  const a = agent(new StubRuntime());
+  try {
+    a.addCore(core.url);
+    const first = await core.joined(1);
+    first.socket.terminate();
+    await core.joined(2);
+    await a.joined();
+    assert.equal(a.cores()[0]!.state, 'joined');
+    a.removeCore(core.url);
+    const connections = core.connections();
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.equal(core.connections(), connections, 'a removed Core is not reconnected');
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test('a silent Core is left after the liveness limit and reconnected', async () => {
+  const core = await fakeCore({ livenessTimeoutMs: 150 });
+  const a = agent(new StubRuntime());
+  try {
+    a.addCore(core.url);
+    await core.joined(1);
+    // The fake Core never pings: the agent must notice and redial.
+    await core.joined(2);
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test('a draining agent refuses new invocations and waits for the running one', async () => {
+  const core = await fakeCore();
+  const runtime = new StubRuntime();
+  let release!: () => void;
+  runtime.hold = new Promise((resolve) => (release = resolve));
+  runtime.code.set(`m/f@${HASH}`, new Uint8Array([1]));
+  const a = agent(runtime);
+  try {
+    a.addCore(core.url);
+    const side = await core.joined();
+    side.send({
+      type: 'invoke',
+      id: 1,
+      module: 'm',
+      name: 'f',
+      hash: HASH,
+      capacityMiB: 64,
+      input: 1,
+      timeoutMs: 1000,
+    });
+    while (a.running === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const drained = a.drain(5_000);
+    side.send({
+      type: 'invoke',
+      id: 2,
+      module: 'm',
+      name: 'f',
+      hash: HASH,
+      capacityMiB: 64,
+      input: 2,
+      timeoutMs: 1000,
+    });
+    const refused = await side.waitFor((m) => m.type === 'invoke_error' && m.id === 2);
+    assert.equal(refused.type === 'invoke_error' && refused.error.code, ErrorCode.WorkerLost);
+    release();
+    await drained;
+    await side.waitFor((m) => m.type === 'result' && m.id === 1);
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test('bad agent options are refused with a message naming the option', () => {
+  const runtime = new StubRuntime();
+  assert.throws(() => agent(runtime, { name: 'has space' }), /Worker name must be 1-160/);
+  assert.throws(() => agent(runtime, { secret: 'short' }), /at least 16 characters/);
+  assert.throws(() => agent(runtime, { memoryMiB: 0 }), /memoryMiB must be a positive integer/);
+  assert.throws(() => agent(runtime, { tag: '' }), /Worker tag must be 1-160/);
+});
