@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { ErrorCode } from '@funless/protocol';
+import { codeHash, Runtime } from '@funless/worker';
+
+import { buildFunction, detectLanguage } from '../src/build/index.js';
+import { BuildFailedError, CliError, ToolchainMissingError } from '../src/errors/index.js';
+import { newProject, TEMPLATE_LANGUAGES } from '../src/templates/index.js';
+import { tempDir } from './support/temp-dir.js';
+
+let runtime: Runtime;
+let work: { dir: string; cleanup: () => Promise<void> };
+
+before(async () => {
+  work = await tempDir('fl-templates-');
+  runtime = await Runtime.create({ dataDir: join(work.dir, 'runtime'), threads: 2 });
+});
+after(async () => {
+  await runtime.close();
+  await work.cleanup();
+});
+
+/** Runs a module on the Worker's real runtime, as the platform would. */
+function run(name: string, code: Uint8Array, input: unknown): Promise<{ result: unknown; logs: string[] }> {
+  return runtime.invoke({ module: '_', name, hash: codeHash(code), capacityMiB: 64, input, code });
+}
+
+const EXPECTED: Record<
+  (typeof TEMPLATE_LANGUAGES)[number],
+  { input: unknown; result: unknown; log: RegExp }
+> = {
+  as: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting Test/ },
+  c: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting sent/ },
+  wat: { input: { hello: 'world', n: [1, 2] }, result: { hello: 'world', n: [1, 2] }, log: /echo/ },
+};
+
+for (const language of TEMPLATE_LANGUAGES) {
+  test(`the ${language} template builds into a FunLess-ABI module that answers on the runtime`, async () => {
+    const name = `tpl_${language}`;
+    const { dir, files } = await newProject({ name, language, cwd: work.dir });
+    assert.ok(files.includes('.gitignore'));
+    assert.equal(await detectLanguage(dir), language);
+    const built = await buildFunction({ source: dir });
+    assert.equal(built.outFile, join(dir, 'build', `${name}.wasm`));
+    assert.equal(built.shape, 'funless');
+    const { result, logs } = await run(name, built.code, EXPECTED[language].input);
+    assert.deepEqual(result, EXPECTED[language].result);
+    assert.match(logs.join('\n'), EXPECTED[language].log);
+  });
+}
+
+test('the AssemblyScript SDK: fail() is the invocation error, JSON escapes survive the round trip', async () => {
+  const { dir } = await newProject({ name: 'as_sdk', language: 'as', cwd: work.dir });
+  const { code } = await buildFunction({ source: dir });
+  await assert.rejects(run('as_sdk', code, {}), (error: unknown) => {
+    assert.equal((error as { code?: string }).code, ErrorCode.GuestError);
+    assert.match((error as Error).message, /missing argument: name/);
+    return true;
+  });
+  const tricky = 'quote " backslash \\ newline \n tab \t unicode é€😀 control \u0001';
+  const { result } = await run('as_sdk', code, { name: tricky });
+  assert.deepEqual(result, { payload: `Hello ${tricky}!` });
+});
+
+test('the AssemblyScript SDK JSON model: numbers, nesting, arrays and http/log imports compile', async () => {
+  const dir = join(work.dir, 'as_json');
+  await mkdir(join(dir, 'assembly'), { recursive: true });
+  await writeFile(
+    join(dir, 'assembly', 'index.ts'),
+    `import { JSON, run, fail } from "@funless/sdk-assemblyscript";
+export function __invoke(len: i32): i32 { return run(len, handle); }
+function handle(input: JSON.Obj): JSON.Value {
+  const items = input.getArr("items");
+  if (items == null) return fail("items must be an array");
+  let sum: f64 = 0;
+  for (let i = 0; i < items.length; i++) {
+    const n = items.at(i)!.asNum();
+    if (n == null) return fail("item " + i.toString() + " is not a number");
+    sum += n.value;
+  }
+  const nested = input.getObj("nested");
+  const out = JSON.obj()
+    .setNumber("sum", sum)
+    .setNumber("half", sum / 2)
+    .setBool("nested", nested != null)
+    .set("echo", JSON.parse(input.stringify())!)
+    .set("none", JSON.nul())
+    .set("list", JSON.arr().push(JSON.str("a")).push(JSON.num(1)));
+  return out;
+}
+`,
+  );
+  const { code } = await buildFunction({ source: dir, language: 'as' });
+  const input = { items: [1, 2, 3.5, -1e3], nested: { deep: [true, false, null] } };
+  const { result } = await run('as_json', code, input);
+  assert.deepEqual(result, {
+    sum: -993.5,
+    half: -496.75,
+    nested: true,
+    echo: input,
+    none: null,
+    list: ['a', 1],
+  });
+  await assert.rejects(run('as_json', code, { items: [1, 'x'] }), /item 1 is not a number/);
+});
+
+test('an AssemblyScript compile error is a BuildFailedError carrying the diagnostics', async () => {
+  const dir = join(work.dir, 'as_broken');
+  await mkdir(join(dir, 'assembly'), { recursive: true });
+  await writeFile(
+    join(dir, 'assembly', 'index.ts'),
+    'export function __invoke(len: i32): i32 { return nope; }\n',
+  );
+  await assert.rejects(buildFunction({ source: dir }), (error: unknown) => {
+    assert.ok(error instanceof BuildFailedError);
+    assert.match(error.message, /AssemblyScript build of .* failed/);
+    assert.match(error.message, /nope/);
+    return true;
+  });
+});
+
+test('a module with neither __invoke nor _start is refused at build time, naming the fix', async () => {
+  const file = join(work.dir, 'no_export.wat');
+  await writeFile(file, '(module (memory (export "memory") 1) (func (export "run")))\n');
+  await assert.rejects(
+    buildFunction({ source: file }),
+    /exports neither __invoke nor _start, so it is not a function/,
+  );
+});
+
+test('a WAT syntax error names the file', async () => {
+  const file = join(work.dir, 'broken.wat');
+  await writeFile(file, '(module (func (export "__invoke") (param i32) (result i32) i32.bogus))\n');
+  await assert.rejects(buildFunction({ source: file }), /WAT build of .*broken\.wat failed/);
+});
+
+test('a C program with main() builds as a WASI command', async () => {
+  const dir = join(work.dir, 'c_command');
+  await mkdir(dir, { recursive: true });
+  await writeFile(
+    join(dir, 'main.c'),
+    '#include <stdio.h>\nint main(void) { char buf[256]; size_t n = fread(buf, 1, sizeof buf, stdin);\n' +
+      '  printf("{\\"bytes\\":%zu}", n); return 0; }\n',
+  );
+  const built = await buildFunction({ source: dir });
+  assert.equal(built.shape, 'wasi-command');
+  const { result } = await run('c_command', built.code, { a: 1 });
+  assert.deepEqual(result, { bytes: 7 });
+});
+
+test('a missing C compiler names the Debian packages to install', async () => {
+  const { dir } = await newProject({ name: 'c_nocc', language: 'c', cwd: work.dir });
+  await assert.rejects(
+    buildFunction({ source: dir, env: { ...process.env, CC_WASM: 'clang-that-is-not-installed' } }),
+    (error: unknown) => {
+      assert.ok(error instanceof ToolchainMissingError);
+      assert.match(error.message, /clang is not installed: run `apt-get install clang lld wasi-libc/);
+      return true;
+    },
+  );
+});
+
+test('a Rust crate without the wasm32-wasip1 target says how to add it', async (t) => {
+  const dir = join(work.dir, 'rust_fn');
+  await mkdir(join(dir, 'src'), { recursive: true });
+  await writeFile(
+    join(dir, 'Cargo.toml'),
+    '[package]\nname = "rust-fn"\nversion = "0.1.0"\nedition = "2021"\n',
+  );
+  await writeFile(join(dir, 'src', 'main.rs'), 'fn main() { println!("{{}}"); }\n');
+  assert.equal(await detectLanguage(dir), 'rust');
+  try {
+    const built = await buildFunction({ source: dir });
+    t.diagnostic(`wasm32-wasip1 is installed here: built ${built.outFile}`);
+    assert.equal(built.shape, 'wasi-command');
+  } catch (error) {
+    assert.ok(error instanceof ToolchainMissingError, String(error));
+    assert.match(error.message, /rustup target add wasm32-wasip1|cargo is not installed/);
+  }
+});
+
+test('a directory in no known language is an error listing what was expected', async () => {
+  const dir = join(work.dir, 'empty_project');
+  await mkdir(dir, { recursive: true });
+  await assert.rejects(detectLanguage(dir), (error: unknown) => {
+    assert.ok(error instanceof CliError);
+    assert.match(error.message, /cannot tell the language of .*: expected assembly\/index\.ts/);
+    return true;
+  });
+  await assert.rejects(detectLanguage(join(work.dir, 'missing')), /does not exist/);
+});
+
+test('fl fn new refuses a non-empty directory and a bad function name', async () => {
+  await newProject({ name: 'taken', language: 'wat', cwd: work.dir });
+  await assert.rejects(
+    newProject({ name: 'taken', language: 'wat', cwd: work.dir }),
+    /already exists and is not empty/,
+  );
+  await assert.rejects(
+    newProject({ name: 'bad-name', language: 'as', cwd: work.dir }),
+    /invalid function name/,
+  );
+});
