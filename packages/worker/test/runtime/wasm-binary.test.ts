@@ -65,3 +65,21 @@ test('passive data and element segments are detected', async () => {
   );
   assert.equal(parseWasm(active).hasPassiveSegments, false);
 });
+
+test('the code scan finds table writes and clears modules without them', async () => {
+  const cases: [string, boolean][] = [
+    ['(table.set (i32.const 0) (ref.null func))', true],
+    ['(drop (table.grow (ref.null func) (i32.const 1)))', true],
+    ['(table.fill (i32.const 0) (ref.null func) (i32.const 1))', true],
+    ['(table.copy (i32.const 0) (i32.const 0) (i32.const 0))', true],
+    // 0x26 (the table.set opcode) as an immediate must not count.
+    ['(drop (i32.add (i32.const 38) (i32.load offset=38 (i32.const 0))))', false],
+    ['(if (i32.const 1) (then (drop (call_indirect (result i32) (i32.const 0)))))', false],
+  ];
+  for (const [body, mutable] of cases) {
+    const code =
+      await wat(`(module (memory 1) (table 1 funcref) (func $f (result i32) (i32.const 1)) (elem (i32.const 0) $f)
+      (func (export "_start") ${body}))`);
+    assert.equal(parseWasm(code).tablesMutable, mutable, body);
+  }
+});

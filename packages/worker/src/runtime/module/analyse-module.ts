@@ -125,7 +125,8 @@ export function analyseModule(bytes: Uint8Array): AnalysedModule {
       declaredMaxPages: memory.max,
       snapshotable,
       globals: snapshotable ? info.mutableGlobals.map((g) => g.index) : [],
-      tables: snapshotable ? info.tables : [],
+      // Tables the code cannot change need no snapshot (restoring a big one costs tens of µs).
+      tables: snapshotable && info.tablesMutable ? info.tables : [],
     },
   };
 }

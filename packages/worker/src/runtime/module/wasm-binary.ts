@@ -161,6 +161,12 @@ export interface WasmInfo {
   tables: number[];
   /** True when a data or element segment is passive: `data.drop`/`elem.drop` state cannot be restored. */
   hasPassiveSegments: boolean;
+  /**
+   * False only when the code provably contains no instruction that changes a table (table.set,
+   * table.grow, table.fill, table.copy, table.init): then tables need no snapshot. True when in
+   * doubt (an instruction the scanner does not know).
+   */
+  tablesMutable: boolean;
 }
 
 const MAGIC = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
@@ -178,6 +184,7 @@ export function parseWasm(bytes: Uint8Array): WasmInfo {
     mutableGlobals: [],
     tables: [],
     hasPassiveSegments: false,
+    tablesMutable: true,
   };
   const types: { params: number[]; results: number[] }[] = [];
   let importedGlobals = 0;
@@ -272,6 +279,9 @@ export function parseWasm(bytes: Uint8Array): WasmInfo {
       case 9:
         if (elementSegmentsPassive(r)) info.hasPassiveSegments = true;
         break;
+      case 10:
+        info.tablesMutable = codeMutatesTables(r);
+        break;
       case 11: {
         const n = r.u32();
         for (let i = 0; i < n; i++) {
@@ -311,6 +321,109 @@ function elementSegmentsPassive(r: Reader): boolean {
     }
   }
   return false;
+}
+
+const MEMARG_OPS = new Set<number>();
+for (let op = 0x28; op <= 0x3e; op++) MEMARG_OPS.add(op);
+const U32_OPS = new Set([
+  0x0c, 0x0d, 0x10, 0x12, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0xd2, 0x07, 0x08, 0x09, 0x18,
+]);
+const TABLE_WRITE_FC = new Set([12, 14, 15, 17]);
+
+/**
+ * Decodes every function body looking for table writes. Returns true (mutable) on any opcode it
+ * does not know, so that an unknown extension can only make the runtime more careful.
+ */
+function codeMutatesTables(r: Reader): boolean {
+  try {
+    const n = r.u32();
+    for (let f = 0; f < n; f++) {
+      const size = r.u32();
+      const end = r.pos + size;
+      const locals = r.u32();
+      for (let i = 0; i < locals; i++) {
+        r.u32();
+        r.byte();
+      }
+      while (r.pos < end) {
+        const op = r.byte();
+        if (op === 0x26) return true; // table.set
+        if (MEMARG_OPS.has(op)) {
+          const align = r.u32();
+          if (align & 0x40) r.u32();
+          r.u32();
+        } else if (U32_OPS.has(op)) r.u32();
+        else if (op === 0x02 || op === 0x03 || op === 0x04 || op === 0x06)
+          r.skipLeb(); // block type
+        else if (op === 0x0e) {
+          const targets = r.u32();
+          for (let i = 0; i <= targets; i++) r.u32();
+        } else if (op === 0x11 || op === 0x13) {
+          r.u32();
+          r.u32();
+        } else if (op === 0x1c) {
+          const count = r.u32();
+          r.skip(count);
+        } else if (op === 0x3f || op === 0x40) r.u32();
+        else if (op === 0x41 || op === 0x42) r.skipLeb();
+        else if (op === 0x43) r.skip(4);
+        else if (op === 0x44) r.skip(8);
+        else if (op === 0xd0) r.byte();
+        else if (op === 0xfc) {
+          const sub = r.u32();
+          if (TABLE_WRITE_FC.has(sub)) return true;
+          if (sub <= 7) continue;
+          if (sub === 8) {
+            r.u32();
+            r.u32();
+          } else if (sub === 9 || sub === 13 || sub === 16) r.u32();
+          else if (sub === 10) {
+            r.u32();
+            r.u32();
+          } else if (sub === 11) r.u32();
+          else return true;
+        } else if (op === 0xfd) {
+          const sub = r.u32();
+          if (sub <= 11 || sub === 92 || sub === 93) {
+            const align = r.u32();
+            if (align & 0x40) r.u32();
+            r.u32();
+          } else if (sub >= 84 && sub <= 91) {
+            const align = r.u32();
+            if (align & 0x40) r.u32();
+            r.u32();
+            r.byte();
+          } else if (sub === 12 || sub === 13) r.skip(16);
+          else if (sub >= 21 && sub <= 34) r.byte();
+        } else if (op === 0xfe) {
+          const sub = r.u32();
+          if (sub === 3) r.byte();
+          else {
+            const align = r.u32();
+            if (align & 0x40) r.u32();
+            r.u32();
+          }
+        } else if (!(
+          op === 0x00 ||
+          op === 0x01 ||
+          op === 0x05 ||
+          op === 0x0b ||
+          op === 0x0f ||
+          op === 0x19 ||
+          op === 0x1a ||
+          op === 0x1b ||
+          op === 0xd1 ||
+          (op >= 0x45 && op <= 0xc4)
+        )) {
+          return true;
+        }
+      }
+      r.pos = end;
+    }
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** Names of the exports the runtime adds so that it can snapshot and restore an instance. */

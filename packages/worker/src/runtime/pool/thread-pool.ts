@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 import { ErrorCode, FlError } from '@funless/protocol';
 
@@ -7,9 +7,18 @@ import { createHttpBuffer, writeHttpAnswer } from '../http/http-bridge.js';
 import { performHttp } from '../http/http-performer.js';
 import type { ModuleMeta } from '../module/analyse-module.js';
 import type { ResolvedRuntimeOptions } from '../runtime-options.js';
-import type { FromThread, InvokeReply, InvokeTask, ThreadConfig } from '../thread/messages.js';
+import type { FromThread, InvokeReply, ThreadConfig, ToThread } from '../thread/messages.js';
+import {
+  createTaskBuffer,
+  DATA_BYTES,
+  Float,
+  taskViews,
+  Word,
+  type TaskViews,
+} from '../thread/task-channel.js';
 
 const THREAD_SCRIPT = new URL('../thread/invocation-thread.js', import.meta.url);
+const WASM_PAGE_BYTES = 65_536;
 
 /** One invocation as the pool sees it. */
 export interface PoolTask {
@@ -29,13 +38,16 @@ interface Pending {
 
 interface Running extends Pending {
   id: number;
-  timer: NodeJS.Timeout;
 }
 
 class PoolThread {
   readonly worker: Worker;
   readonly httpBuffer: SharedArrayBuffer;
-  /** Mirror of the modules the thread holds; evictions are sent along with the next task. */
+  readonly views: TaskViews;
+  /** The task channel's data area as a Buffer, for UTF-8 encoding and decoding in place. */
+  readonly data: Buffer;
+  readonly port: MessagePort;
+  /** Mirror of the modules the thread holds (by key); evictions are sent before the next task. */
   readonly loaded: LruCache<string, true>;
   evictions: string[] = [];
   running: Running | undefined;
@@ -45,25 +57,35 @@ class PoolThread {
 
   constructor(options: ResolvedRuntimeOptions) {
     this.httpBuffer = createHttpBuffer(options.http.maxResponseBytes);
+    const taskBuffer = createTaskBuffer();
+    this.views = taskViews(taskBuffer);
+    this.data = Buffer.from(this.views.data.buffer, this.views.data.byteOffset, this.views.data.byteLength);
     this.loaded = new LruCache(options.compiledCacheSize);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
     const workerData: ThreadConfig = {
       maxOutputBytes: options.maxOutputBytes,
       maxLogBytes: options.maxLogBytes,
       httpBuffer: this.httpBuffer,
+      taskBuffer,
+      port: port2,
     };
-    this.worker = new Worker(THREAD_SCRIPT, { workerData });
+    this.worker = new Worker(THREAD_SCRIPT, { workerData, transferList: [port2] });
   }
 }
 
 /**
- * A fixed set of invocation threads and a bounded queue in front of them. Tasks go to an idle
- * thread only, so a task's time limit starts when a thread takes it; a thread that passes it is
- * terminated (the only way to stop a looping guest) and replaced.
+ * A fixed set of invocation threads and a bounded queue in front of them. Tasks go to an idle,
+ * started thread only, so a task's time limit starts when a thread takes it; a thread that passes
+ * it is terminated (the only way to stop a looping guest) and replaced.
  */
 export class ThreadPool {
   private readonly threads: PoolThread[] = [];
   private readonly queue: Pending[] = [];
+  /** Numbers standing for module keys in the task words. */
+  private readonly moduleIds = new Map<string, number>();
   private nextId = 1;
+  private nextModuleId = 1;
   private closed = false;
   private readyWaiters: (() => void)[] = [];
 
@@ -85,19 +107,18 @@ export class ThreadPool {
   }
 
   stats(): { threads: number; busy: number; queued: number } {
-    return {
-      threads: this.threads.length,
-      busy: this.threads.filter((t) => t.running).length,
-      queued: this.queue.length,
-    };
+    let busy = 0;
+    for (const t of this.threads) if (t.running) busy++;
+    return { threads: this.threads.length, busy, queued: this.queue.length };
   }
 
   run(task: PoolTask): Promise<InvokeReply> {
     if (this.closed) return Promise.reject(new FlError(ErrorCode.Internal, 'the runtime is closed'));
     return new Promise((resolve, reject) => {
       const pending: Pending = { task, resolve, reject };
-      const idle = this.threads.find((t) => t.ready && !t.running && !t.dead);
-      if (idle) return this.dispatch(idle, pending);
+      for (const t of this.threads) {
+        if (t.ready && !t.running && !t.dead) return this.dispatch(t, pending);
+      }
       if (this.queue.length >= this.options.queueLimit) {
         return reject(
           new FlError(
@@ -114,8 +135,9 @@ export class ThreadPool {
   evict(keys: string[]): void {
     for (const t of this.threads) {
       const held = keys.filter((k) => t.loaded.delete(k));
-      if (held.length > 0) t.worker.postMessage({ type: 'evict', keys: held });
+      if (held.length > 0) this.send(t, { type: 'evict', moduleIds: held.map((k) => this.moduleId(k)) });
     }
+    for (const k of keys) this.moduleIds.delete(k);
   }
 
   async close(): Promise<void> {
@@ -126,10 +148,10 @@ export class ThreadPool {
       this.threads.map((t) => {
         t.dead = true;
         if (t.running) {
-          clearTimeout(t.running.timer);
           t.running.reject(closing);
           t.running = undefined;
         }
+        t.port.close();
         return t.worker.terminate();
       }),
     );
@@ -150,30 +172,99 @@ export class ThreadPool {
     return thread;
   }
 
+  private moduleId(key: string): number {
+    let id = this.moduleIds.get(key);
+    if (id === undefined) {
+      id = this.nextModuleId++;
+      this.moduleIds.set(key, id);
+    }
+    return id;
+  }
+
+  private send(thread: PoolThread, msg: ToThread): void {
+    thread.port.postMessage(msg);
+  }
+
   private dispatch(thread: PoolThread, pending: Pending): void {
     const { task } = pending;
     const id = this.nextId++;
-    const message: InvokeTask = {
-      type: 'invoke',
-      id,
-      key: task.key,
-      capBytes: task.capBytes,
-      input: task.input,
-      deadline: Date.now() + task.timeoutMs,
-    };
+    const { words, floats } = thread.views;
+    const moduleId = this.moduleId(task.key);
     if (!thread.loaded.get(task.key)) {
-      message.module = task.module;
-      message.meta = task.meta;
+      this.send(thread, { type: 'load', moduleId, module: task.module, meta: task.meta });
       thread.evictions.push(...thread.loaded.set(task.key, true));
     }
     if (thread.evictions.length > 0) {
-      message.evict = thread.evictions;
+      this.send(thread, { type: 'evict', moduleIds: thread.evictions.map((k) => this.moduleId(k)) });
       thread.evictions = [];
     }
-    const timer = setTimeout(() => this.timeout(thread), task.timeoutMs);
-    thread.running = { ...pending, id, timer };
+    words[Word.TaskId] = id;
+    words[Word.ModuleId] = moduleId;
+    words[Word.CapPages] = task.capBytes / WASM_PAGE_BYTES;
+    floats[Float.Deadline] = Date.now() + task.timeoutMs;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: short inputs surely fit the data area.
+    if (task.input.length * 3 <= DATA_BYTES || Buffer.byteLength(task.input) <= DATA_BYTES) {
+      words[Word.InputLength] = thread.data.write(task.input, 0);
+    } else {
+      this.send(thread, { type: 'input', id, input: task.input });
+      words[Word.InputLength] = -1;
+    }
+    thread.running = { ...pending, id };
     thread.worker.ref();
-    thread.worker.postMessage(message);
+    Atomics.store(words, Word.Reply, 0);
+    Atomics.store(words, Word.Request, 1);
+    Atomics.notify(words, Word.Request);
+    this.await(thread, id, performance.now() + task.timeoutMs);
+  }
+
+  /**
+   * Waits for the reply flag. The time limit is the wait's own timeout: no timer to create or
+   * clear per invocation. A wake-up can be stale (the thread's notify for the previous task may
+   * land after this wait started), so the flag itself decides.
+   */
+  private await(thread: PoolThread, id: number, deadline: number): void {
+    const wait = Atomics.waitAsync(
+      thread.views.words,
+      Word.Reply,
+      0,
+      Math.max(0, deadline - performance.now()),
+    );
+    if (wait.async) void wait.value.then(() => this.settle(thread, id, deadline));
+    else this.settle(thread, id, deadline);
+  }
+
+  private settle(thread: PoolThread, id: number, deadline: number): void {
+    const running = thread.running;
+    if (!running || running.id !== id || thread.dead) return;
+    if (Atomics.load(thread.views.words, Word.Reply) === 0) {
+      if (performance.now() < deadline) return this.await(thread, id, deadline);
+      this.replace(thread);
+      running.reject(
+        new FlError(
+          ErrorCode.Timeout,
+          `the invocation passed its time limit of ${running.task.timeoutMs} ms and was stopped`,
+        ),
+      );
+      return;
+    }
+    const { words, floats } = thread.views;
+    let reply: InvokeReply | undefined;
+    if (words[Word.ReplyMode] === 0) {
+      reply = {
+        type: 'result',
+        id,
+        result: thread.data.toString('utf8', 0, words[Word.ResultLength]),
+        logs: [],
+        durationMs: floats[Float.DurationMs]!,
+      };
+    } else {
+      const msg = receiveMessageOnPort(thread.port)?.message as InvokeReply | undefined;
+      if (msg?.id === id) reply = msg;
+    }
+    thread.running = undefined;
+    if (reply) running.resolve(reply);
+    else running.reject(new FlError(ErrorCode.Internal, 'the invocation thread answered without a reply'));
+    this.next(thread);
   }
 
   private onMessage(thread: PoolThread, msg: FromThread): void {
@@ -183,18 +274,9 @@ export class ThreadPool {
       this.next(thread);
       return;
     }
-    if (msg.type === 'http') {
-      void performHttp(msg, this.options.http).then((answer) =>
-        writeHttpAnswer(thread.httpBuffer, msg.seq, answer),
-      );
-      return;
-    }
-    const running = thread.running;
-    if (!running || running.id !== msg.id) return;
-    clearTimeout(running.timer);
-    thread.running = undefined;
-    running.resolve(msg);
-    this.next(thread);
+    void performHttp(msg, this.options.http).then((answer) =>
+      writeHttpAnswer(thread.httpBuffer, msg.seq, answer),
+    );
   }
 
   private next(thread: PoolThread): void {
@@ -202,18 +284,6 @@ export class ThreadPool {
     if (pending) this.dispatch(thread, pending);
     // Idle threads must not keep the process alive; starting and busy ones do.
     else thread.worker.unref();
-  }
-
-  private timeout(thread: PoolThread): void {
-    const running = thread.running;
-    if (!running) return;
-    this.replace(thread);
-    running.reject(
-      new FlError(
-        ErrorCode.Timeout,
-        `the invocation passed its time limit of ${running.task.timeoutMs} ms and was stopped`,
-      ),
-    );
   }
 
   private lost(thread: PoolThread, err: FlError): void {
@@ -227,8 +297,8 @@ export class ThreadPool {
   private replace(thread: PoolThread): void {
     if (thread.dead) return;
     thread.dead = true;
-    if (thread.running) clearTimeout(thread.running.timer);
     thread.running = undefined;
+    thread.port.close();
     void thread.worker.terminate();
     if (this.closed) return;
     const index = this.threads.indexOf(thread);

@@ -77,15 +77,15 @@ export class BoundedBytes {
     return true;
   }
 
-  text(): string {
-    if (this.chunks.length === 1) return decoder.decode(this.chunks[0]);
+  bytes(): Uint8Array {
+    if (this.chunks.length === 1) return this.chunks[0]!;
     const all = new Uint8Array(this.length);
     let offset = 0;
     for (const c of this.chunks) {
       all.set(c, offset);
       offset += c.length;
     }
-    return decoder.decode(all);
+    return all;
   }
 }
 

@@ -1,4 +1,6 @@
 /** Messages between the runtime (main thread) and its invocation threads. */
+import type { MessagePort } from 'node:worker_threads';
+
 import type { ErrorPayload } from '@funless/protocol';
 
 import type { ModuleMeta } from '../module/analyse-module.js';
@@ -9,32 +11,36 @@ export interface ThreadConfig {
   maxLogBytes: number;
   /** Control words and body of the HTTP bridge (see `http-bridge.ts`). */
   httpBuffer: SharedArrayBuffer;
+  /** Control words and data area of the task channel (see `task-channel.ts`). */
+  taskBuffer: SharedArrayBuffer;
+  /** Port for what does not fit the task channel. */
+  port: MessagePort;
 }
 
-export interface InvokeTask {
-  type: 'invoke';
-  id: number;
-  /** `<hash>/<capacity pages>`: the thread's key for the module and its instances. */
-  key: string;
-  /** Sent only when the thread does not hold the module yet. */
-  module?: WebAssembly.Module;
-  meta?: ModuleMeta;
-  /** Linear-memory cap, in bytes. */
-  capBytes: number;
-  input: string;
-  /** `Date.now()` at which the invocation's time limit ends (bounds HTTP waits). */
-  deadline: number;
-  /** Modules the thread must forget (the main thread's per-thread LRU dropped them). */
-  evict?: string[];
+/** A compiled module the thread will be asked to run, under a number used in the task words. */
+export interface LoadModule {
+  type: 'load';
+  moduleId: number;
+  module: WebAssembly.Module;
+  meta: ModuleMeta;
 }
 
-export interface EvictTask {
+/** Modules the thread must forget. */
+export interface EvictModules {
   type: 'evict';
-  keys: string[];
+  moduleIds: number[];
 }
 
-export type ToThread = InvokeTask | EvictTask;
+/** The input of task `id` when it is too large for the data area. */
+export interface TaskInput {
+  type: 'input';
+  id: number;
+  input: string;
+}
 
+export type ToThread = LoadModule | EvictModules | TaskInput;
+
+/** A reply that does not fit the fast path (an error, logs, or a large result). */
 export interface InvokeReply {
   type: 'result';
   id: number;
@@ -59,9 +65,10 @@ export interface HttpCall {
   deadline: number;
 }
 
-/** Sent once when the thread has loaded and listens for tasks. */
+/** Sent once when the thread has loaded and waits for tasks. */
 export interface ReadyNotice {
   type: 'ready';
 }
 
-export type FromThread = InvokeReply | HttpCall | ReadyNotice;
+/** What the thread posts on `parentPort` (the main thread's event loop handles it). */
+export type FromThread = HttpCall | ReadyNotice;
