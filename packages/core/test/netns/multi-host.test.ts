@@ -21,16 +21,7 @@ const root = fileURLToPath(new URL('../../../../../', import.meta.url));
 const CLI = join(root, 'packages/cli/dist/src/bin.js');
 const CORE_DISCOVERY = join(root, 'packages/core/dist/src/discovery/index.js');
 const WORKER_DISCOVERY = join(root, 'packages/worker/dist/src/discovery/index.js');
-const CORE_INDEX = join(root, 'packages/core/dist/src/index.js');
 const HOSTS = ['core', 'w1', 'w2', 'client'];
-
-// The Core process: `runCore` (what `fl core` runs) with the cluster the environment describes.
-// `fl core` itself does not attach the cluster yet; when it does, this can become [CLI, 'core'].
-const CORE_LAUNCHER = `
-const { coreClusterFromEnv, runCore } = await import(${JSON.stringify(CORE_INDEX)});
-const { factory } = await coreClusterFromEnv(process.env);
-await runCore(process.env, { cluster: factory });
-`;
 
 const skip = await netnsUnavailable();
 
@@ -168,7 +159,7 @@ describe('multi-host cluster in network namespaces', { skip: skip ?? false, time
     const admin = `admin-${randomBytes(16).toString('hex')}`;
     const startedAt = Date.now();
     const core = keep(
-      lab.spawn('core', process.execPath, ['--input-type=module', '-e', CORE_LAUNCHER], {
+      lab.spawn('core', process.execPath, [CLI, 'core'], {
         cwd: dir,
         env: baseEnv({
           FL_HOST: '0.0.0.0',
