@@ -1,0 +1,188 @@
+// The CLI as users run it: real `fl` processes against a real Core process (`fl core`), with HOME
+// and the data directory in temp dirs. Covers module and function CRUD, the admin commands, and
+// every not-found path of issue 6 (error line naming what was not found, non-zero exit).
+import assert from 'node:assert/strict';
+import { access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { buildFunction } from '../src/build/index.js';
+import { newProject } from '../src/templates/index.js';
+import { cleanEnv, fl, startPlatform, type FlResult, type PlatformProcess } from './support/platform.js';
+import { tempDir } from './support/temp-dir.js';
+
+let work: { dir: string; cleanup: () => Promise<void> };
+let core: PlatformProcess;
+let env: NodeJS.ProcessEnv;
+let wasm: string;
+
+before(async () => {
+  work = await tempDir('fl-cli-process-');
+  // No FL_DATA_DIR: the Core writes .funless/tokens under its working directory, and the CLI,
+  // run from the same directory with no configuration at all, finds the tokens there.
+  core = await startPlatform('core', { env: cleanEnv({ HOME: work.dir }), cwd: work.dir });
+  env = cleanEnv({ HOME: work.dir, FL_API_HOST: core.url });
+  const { dir } = await newProject({ name: 'echo', language: 'wat', cwd: work.dir });
+  wasm = (await buildFunction({ source: dir })).outFile;
+});
+
+after(async () => {
+  await core?.stop();
+  await work?.cleanup();
+});
+
+function run(...args: string[]): Promise<FlResult> {
+  return fl(args, { env, cwd: work.dir });
+}
+
+/** Asserts a failed command: exit code not 0, one `fl: error:` line matching `pattern`, no stdout. */
+function assertError(result: FlResult, pattern: RegExp): void {
+  assert.notEqual(result.code, 0, `exit code of a failure (stderr: ${result.stderr})`);
+  assert.match(result.stderr, /^fl: error: .+\n$/, 'one error line');
+  assert.match(result.stderr, pattern);
+  assert.equal(result.stdout, '');
+}
+
+test('the CLI works right after the Core started, with no configuration file', async () => {
+  await assert.rejects(access(join(work.dir, '.fl', 'config')), 'no config file exists');
+  const list = await run('mod', 'list');
+  assert.equal(list.code, 0, list.stderr);
+  assert.equal(list.stdout, 'NAME\n_\n');
+});
+
+test('modules and functions: create, list, get, update, delete through fl processes', async () => {
+  const mod = `test_mod_${process.pid}`;
+  assert.equal((await run('mod', 'create', mod)).stdout, `created module ${mod}\n`);
+  for (const name of ['first', 'second']) {
+    const created = await run('fn', 'create', name, wasm, '-m', mod, '--capacity', '16', '--tag', 'edge');
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(
+      created.stdout,
+      new RegExp(`^created function ${name} in module ${mod} \\(hash [0-9a-f]{12}, \\d+ bytes\\)\\n$`),
+    );
+  }
+
+  const got = await run('mod', 'get', mod);
+  assert.equal(got.code, 0, got.stderr);
+  assert.match(got.stdout, /^module: test_mod_\d+\nNAME +HASH +SIZE +TAG +CAPACITY\n/);
+  assert.match(got.stdout, /\nfirst +[0-9a-f]{12} +\d+ +edge +16\n/);
+  assert.match(got.stdout, /\nsecond +[0-9a-f]{12} +\d+ +edge +16\n/);
+
+  const modules = await run('mod', 'list', '--json');
+  assert.deepEqual(
+    (JSON.parse(modules.stdout) as { name: string }[])
+      .map((m) => m.name)
+      .filter((n) => n === '_' || n === mod),
+    ['_', mod],
+  );
+
+  const fn = JSON.parse((await run('fn', 'get', 'first', '-m', mod, '--json')).stdout);
+  assert.equal(fn.name, 'first');
+  assert.equal(fn.module, mod);
+  assert.deepEqual(fn.metadata, { tag: 'edge', capacity: 16 });
+
+  const updated = await run('fn', 'update', 'first', '-m', mod, '--capacity', '32', '--rename', 'renamed');
+  assert.equal(updated.code, 0, updated.stderr);
+  const listed = JSON.parse((await run('fn', 'list', '-m', mod, '--json')).stdout) as {
+    name: string;
+    metadata: { capacity: number };
+  }[];
+  assert.deepEqual(listed.map((f) => [f.name, f.metadata.capacity]).sort(), [
+    ['renamed', 32],
+    ['second', 16],
+  ]);
+
+  const renamed = await run('mod', 'rename', mod, `${mod}_b`);
+  assert.equal(renamed.stdout, `renamed module ${mod} to ${mod}_b\n`);
+  assert.equal((await run('fn', 'delete', 'second', '-m', `${mod}_b`)).code, 0);
+  const deleted = await run('mod', 'delete', `${mod}_b`);
+  assert.equal(deleted.stdout, `deleted module ${mod}_b and its functions\n`);
+  assertError(await run('mod', 'get', `${mod}_b`), new RegExp(`module ${mod}_b not found`));
+});
+
+test('every not-found path prints an fl: error line naming what was not found and exits non-zero', async () => {
+  const name = `hello_${process.pid}`;
+  // Invoke before create.
+  assertError(await run('fn', 'invoke', name, '-a', 'name=Test'), new RegExp(`${name}.*not found`));
+  // Upload into a missing module.
+  assertError(await run('fn', 'create', name, wasm, '-m', 'no_such_mod'), /module no_such_mod not found/);
+
+  assert.equal((await run('fn', 'create', name, wasm)).code, 0);
+  // Wrong module.
+  assertError(
+    await run('fn', 'invoke', name, '-m', 'no_such_mod'),
+    /no_such_mod.*not found|not found.*no_such_mod/,
+  );
+  assertError(await run('fn', 'get', name, '-m', 'no_such_mod'), /no_such_mod/);
+  // Delete, then invoke after delete, then delete twice.
+  assert.equal((await run('fn', 'delete', name)).stdout, `deleted function ${name} from module _\n`);
+  assertError(await run('fn', 'invoke', name), new RegExp(`${name}.*not found`));
+  assertError(await run('fn', 'delete', name), new RegExp(`${name}.*not found`));
+  assertError(await run('fn', 'get', name), new RegExp(`${name}.*not found`));
+  assertError(await run('mod', 'delete', 'no_such_mod'), /module no_such_mod not found/);
+});
+
+test('the Core refusing input is reported with its detail: duplicates, the default module, a text file as code', async () => {
+  assertError(await run('mod', 'create', '_'), /module _ already exists/);
+  assertError(await run('mod', 'delete', '_'), /_/);
+  const bad = await run('fn', 'create', 'not_wasm', join(work.dir, 'echo', 'README.md'));
+  assertError(bad, /cannot tell the language|not a WebAssembly binary|expected a \.ts, \.c or \.wat file/);
+});
+
+test('admin subjects: create shows the token once, the guest token is refused on admin routes', async () => {
+  const name = `alice_${process.pid}`;
+  const created = await run('admin', 'subject', 'create', name, '--json');
+  assert.equal(created.code, 0, created.stderr);
+  const { token } = JSON.parse(created.stdout) as { token: string };
+  assert.ok(token.length >= 20);
+  assert.match((await run('admin', 'subject', 'list')).stdout, new RegExp(`\\n${name}\\n`));
+
+  // The new subject's token works on function routes (FL_API_TOKEN over the tokens file).
+  const asAlice = await fl(['mod', 'list'], { env: { ...env, FL_API_TOKEN: token }, cwd: work.dir });
+  assert.equal(asAlice.code, 0, asAlice.stderr);
+
+  const rotated = JSON.parse((await run('admin', 'subject', 'rotate', name, '--json')).stdout) as {
+    token: string;
+  };
+  assert.notEqual(rotated.token, token);
+  const stale = await fl(['mod', 'list'], { env: { ...env, FL_API_TOKEN: token }, cwd: work.dir });
+  assertError(stale, /./);
+
+  // A subject token on an admin route is refused.
+  const notAdmin = await fl(['admin', 'subject', 'list'], {
+    env: { ...env, FL_API_TOKEN: rotated.token, FL_DATA_DIR: join(work.dir, 'nowhere') },
+    cwd: work.dir,
+  });
+  assertError(notAdmin, /./);
+
+  assert.equal((await run('admin', 'subject', 'delete', name)).stdout, `deleted subject ${name}\n`);
+  assertError(await run('admin', 'subject', 'delete', name), new RegExp(name));
+});
+
+test('fl login checks the token against the Core before saving it', async () => {
+  const home = join(work.dir, 'login_home');
+  const loginEnv = cleanEnv({ HOME: home, FL_DATA_DIR: join(work.dir, 'nowhere') });
+  const refused = await fl(['login', '--host', core.url, '--token', 'wrong-token'], {
+    env: loginEnv,
+    cwd: work.dir,
+  });
+  assertError(refused, /./);
+  await assert.rejects(access(join(home, '.fl', 'config')), 'nothing saved after a refused login');
+
+  const admin = await fl(['config', 'get', 'admin_token'], { env, cwd: work.dir });
+  const ok = await fl(['login', '--host', core.url, '--admin', '--token', admin.stdout.trim()], {
+    env: loginEnv,
+    cwd: work.dir,
+  });
+  assert.equal(ok.code, 0, ok.stderr);
+  const subjects = await fl(['admin', 'subject', 'list'], { env: loginEnv, cwd: work.dir });
+  assert.equal(subjects.code, 0, subjects.stderr);
+});
+
+test('an unreachable Core is one clear error line', async () => {
+  const result = await fl(['mod', 'list'], {
+    env: { ...env, FL_API_HOST: 'http://127.0.0.1:9' },
+    cwd: work.dir,
+  });
+  assertError(result, /cannot reach the Core at http:\/\/127\.0\.0\.1:9/);
+});
