@@ -207,7 +207,10 @@ export class CompiledAppScript {
     const running = w.runningTags;
     let mask = 0;
     // Whichever side is smaller drives the lookups: a Worker runs few tags, a script names few.
-    if (running.size < tags.length) {
+    const size = running.size;
+    if (size === 0) {
+      // Nothing running: no lookups, and no iterator.
+    } else if (size < tags.length) {
       for (const [tag, count] of running) {
         const bit = this.tagBits.get(tag);
         if (bit !== undefined && count > 0) mask |= 1 << bit;
@@ -220,10 +223,30 @@ export class CompiledAppScript {
     return mask;
   }
 
+  /** Every Worker's mask at once, for blocks that scan them all: one tight loop, no calls. */
   private computeAllMasks(workers: readonly WorkerView[]): void {
-    const { maskStamps, generation } = this;
-    for (let i = 0; i < workers.length; i++)
-      if (maskStamps[i] !== generation) this.computeMask(i, workers[i]!);
+    const { maskStamps, masks, generation, tagList: tags, tagBits } = this;
+    const count = tags.length;
+    for (let i = 0; i < workers.length; i++) {
+      if (maskStamps[i] === generation) continue;
+      const running = workers[i]!.runningTags;
+      const size = running.size;
+      let mask = 0;
+      if (size === 0) {
+        // Nothing running: no lookups.
+      } else if (count === 1) {
+        if ((running.get(tags[0]!) ?? 0) > 0) mask = 1;
+      } else if (size < count) {
+        for (const [tag, n] of running) {
+          const bit = tagBits.get(tag);
+          if (bit !== undefined && n > 0) mask |= 1 << bit;
+        }
+      } else {
+        for (let b = 0; b < count; b++) if ((running.get(tags[b]!) ?? 0) > 0) mask |= 1 << b;
+      }
+      masks[i] = mask;
+      maskStamps[i] = generation;
+    }
     this.masksComplete = true;
   }
 
