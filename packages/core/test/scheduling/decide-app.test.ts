@@ -411,3 +411,16 @@ test('random copes with a source returning values at the edges of [0, 1)', () =>
     { ok: true, worker: 'b' },
   );
 });
+
+test('random copes with a source returning NaN or negatives', () => {
+  const workers = [worker('a'), worker('b')];
+  const s = script('- t:\n    - workers: "*"\n      strategy: random\n');
+  assert.deepEqual(
+    decideApp(s, workers, { tag: 't', capacityMiB: 1 }, () => NaN),
+    { ok: true, worker: 'a' },
+  );
+  assert.deepEqual(
+    decideApp(s, workers, { tag: 't', capacityMiB: 1 }, () => -3),
+    { ok: true, worker: 'a' },
+  );
+});

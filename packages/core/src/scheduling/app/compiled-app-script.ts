@@ -129,8 +129,12 @@ export class CompiledAppScript {
     this.resolved = false;
     this.loaded = false;
     this.masksComplete = false;
-    // Wrapping to 1 (never 0, the stamp of fresh arrays) keeps stale masks from matching.
-    this.generation = this.generation >= 0x7fffffff ? 1 : this.generation + 1;
+    if (this.generation >= 0x7fffffff) {
+      // Stamps from before the wrap must never match again.
+      this.maskStamps.fill(0);
+      this.generation = 0;
+    }
+    this.generation++;
     let index = this.tryEntry(entry, workers, req.capacityMiB, random);
     const fallback =
       index < 0 && entry.followup === AppFollowup.Default && entry !== this.defaultEntry
@@ -314,7 +318,9 @@ export class CompiledAppScript {
       }
     }
     if (strategy === RANDOM && count > 0) {
-      return candidates[Math.min(count - 1, Math.floor(random() * count))]!;
+      // Clamped: a source may return 1, or garbage, and a pick must still be one of the candidates.
+      const r = Math.floor(random() * count);
+      return candidates[r >= 0 && r < count ? r : r >= count ? count - 1 : 0]!;
     }
     return best;
   }
