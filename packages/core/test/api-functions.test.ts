@@ -196,6 +196,11 @@ for (const dialect of DIALECTS) {
       ],
       ['an empty tag', { name: 'f', code: 'CODE', metadata: '{"tag":""}' }, /metadata\.tag must be a string/],
       [
+        'a tag with a NUL character',
+        { name: 'f', code: 'CODE', metadata: '{"tag":"a\\u0000b"}' },
+        /metadata\.tag must be a string of 1-160 characters without control characters/,
+      ],
+      [
         'a text file as code',
         { name: 'f', code: 'hello, I am not wasm\n' },
         /code is not a WebAssembly binary/,

@@ -24,6 +24,12 @@ for (const dialect of DIALECTS) {
       try {
         const res = await core.request('GET', '/v1/', { headers: { 'x-request-id': 'abc-123' } });
         assert.equal(res.headers['x-request-id'], 'abc-123');
+        const odd = await core.request('GET', '/v1/', { headers: { 'x-request-id': 'a b <script>' } });
+        assert.match(
+          String(odd.headers['x-request-id']),
+          /^[0-9a-f-]{36}$/,
+          'an id that is not an id is replaced',
+        );
       } finally {
         await core.close();
       }

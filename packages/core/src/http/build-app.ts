@@ -35,6 +35,7 @@ export interface BuildAppOptions {
 
 /** Longest path parameter accepted: longer names get a 400 naming the rule instead of a 404. */
 const MAX_PARAM_LENGTH = 65_536;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
  * Builds the Core's Fastify app with every route registered (not listening). Test it with
@@ -46,8 +47,12 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client's own X-Request-Id is kept when it looks like an id, so that logs can be joined.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
     routerOptions: { maxParamLength: MAX_PARAM_LENGTH, ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
 

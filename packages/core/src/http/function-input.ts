@@ -28,8 +28,16 @@ export function parseMetadata(
   onlyKeys('metadata', value, ['tag', 'capacity']);
   const metadata = { ...base };
   if (value.tag !== undefined) {
-    if (typeof value.tag !== 'string' || value.tag.length === 0 || value.tag.length > NAME_MAX_LENGTH) {
-      throw new BadRequestError(`metadata.tag must be a string of 1-${NAME_MAX_LENGTH} characters`);
+    if (
+      typeof value.tag !== 'string' ||
+      value.tag.length === 0 ||
+      value.tag.length > NAME_MAX_LENGTH ||
+      // eslint-disable-next-line no-control-regex
+      /[\u0000-\u001f\u007f]/.test(value.tag)
+    ) {
+      throw new BadRequestError(
+        `metadata.tag must be a string of 1-${NAME_MAX_LENGTH} characters without control characters`,
+      );
     }
     metadata.tag = value.tag;
   }
