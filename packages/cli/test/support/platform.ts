@@ -78,7 +78,7 @@ export function startPlatform(
     }, options.timeoutMs ?? 30_000);
     const onData = (chunk: string): void => {
       output += chunk;
-      const match = /listening on (http:\/\/[^\s"]+)/.exec(output);
+      const match = /(?:is up at|listening on) (http:\/\/[^\s"]+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve({ url: match[1]!, child, output: () => output, stop });
