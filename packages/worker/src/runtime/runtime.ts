@@ -17,8 +17,10 @@ import {
   capacityPages,
   MAX_WASM32_PAGES,
   prepareModule,
+  type AnalysedModule,
   type ModuleMeta,
 } from './module/analyse-module.js';
+import { WARM_UP_MODULE } from './module/warm-up-module.js';
 import { ThreadPool } from './pool/thread-pool.js';
 import {
   resolveRuntimeOptions,
@@ -75,6 +77,8 @@ export function codeHash(code: Uint8Array): string {
 export class Runtime {
   private readonly compiled: LruCache<string, Compiled>;
   private readonly compiling = new Map<string, Promise<Compiled>>();
+  /** Analyses by hash, so that a module is parsed once however many capacities it runs with. */
+  private readonly analysed: LruCache<string, AnalysedModule>;
   private closed = false;
 
   private constructor(
@@ -83,6 +87,7 @@ export class Runtime {
     private readonly pool: ThreadPool,
   ) {
     this.compiled = new LruCache(options.compiledCacheSize);
+    this.analysed = new LruCache(options.compiledCacheSize);
   }
 
   /** Validates the options, opens the code cache under `<dataDir>/code/` and starts the threads (waiting for them). */
@@ -90,6 +95,7 @@ export class Runtime {
     const resolved = resolveRuntimeOptions(options);
     const code = await CodeCache.open(join(resolved.dataDir, 'code'));
     const pool = new ThreadPool(resolved);
+    await WebAssembly.compile(WARM_UP_MODULE);
     await pool.started();
     return new Runtime(resolved, code, pool);
   }
@@ -107,6 +113,7 @@ export class Runtime {
     if (actual !== fn.hash)
       throw badRequest(`the code's SHA-256 is ${actual}, not the hash ${fn.hash} it came with`);
     const analysed = analyseModule(fn.code);
+    this.analysed.set(fn.hash, analysed);
     // Compile now: a broken module is refused here, not at its first invocation.
     const capacity = Math.max(64, Math.ceil((analysed.meta.initialPages * WASM_PAGE_BYTES) / 1024 / 1024));
     await this.compile(fn.hash, capacity, fn.code);
@@ -245,7 +252,11 @@ export class Runtime {
     let promise = this.compiling.get(key);
     if (promise) return promise;
     promise = (async () => {
-      const analysed = analyseModule(bytes);
+      let analysed = this.analysed.get(hash);
+      if (!analysed) {
+        analysed = analyseModule(bytes);
+        this.analysed.set(hash, analysed);
+      }
       const prepared = prepareModule(bytes, analysed, capacity);
       let module: WebAssembly.Module;
       try {

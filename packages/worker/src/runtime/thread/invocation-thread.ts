@@ -22,6 +22,7 @@ import type { ErrorPayload } from '@funless/protocol';
 import { HttpBridgeClient } from '../http/http-bridge.js';
 import type { ModuleMeta } from '../module/analyse-module.js';
 import { snapshotGlobalExport, snapshotMemoryExport, snapshotTableExport } from '../module/wasm-binary.js';
+import { WARM_UP_MODULE } from '../module/warm-up-module.js';
 import { flImports } from './fl-imports.js';
 import {
   BoundedBytes,
@@ -44,6 +45,8 @@ const bridge = new HttpBridgeClient(config.httpBuffer);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+const ZERO_PAGE = Buffer.alloc(WASM_PAGE_BYTES);
+
 let current: InvocationState | undefined;
 const state = (): InvocationState => {
   if (!current) throw new Error('host function called outside an invocation');
@@ -52,9 +55,13 @@ const state = (): InvocationState => {
 const post = (msg: FromThread) => port.postMessage(msg);
 
 interface Snapshot {
-  memory: Uint8Array;
-  /** Per 64 KiB page of the snapshot: true when it is all zeros (restored by a fill, not a copy). */
-  zeroPages: boolean[];
+  /** Size of the memory when the snapshot was taken, in bytes. */
+  byteLength: number;
+  /**
+   * Runs of pages: zero runs are restored with a fill, the others from their saved copy. Only
+   * non-zero pages are copied, so a module with a big .bss costs little memory per thread.
+   */
+  runs: { from: number; to: number; copy: Uint8Array | undefined }[];
   globals: [WebAssembly.Global, unknown][];
   tables: [WebAssembly.Table, unknown[]][];
 }
@@ -97,22 +104,27 @@ function takeSnapshot(
   memory: WebAssembly.Memory,
   meta: ModuleMeta,
 ): Snapshot {
-  const copy = new Uint8Array(memory.buffer).slice();
-  const words = new BigUint64Array(copy.buffer);
-  const zeroPages: boolean[] = [];
-  for (let page = 0; page < copy.length / WASM_PAGE_BYTES; page++) {
-    let zero = true;
-    for (let i = (page * WASM_PAGE_BYTES) / 8, end = i + WASM_PAGE_BYTES / 8; i < end; i++) {
-      if (words[i] !== 0n) {
-        zero = false;
-        break;
-      }
+  const live = Buffer.from(memory.buffer);
+  const pages = live.length / WASM_PAGE_BYTES;
+  const runs: Snapshot['runs'] = [];
+  let start = 0;
+  let startZero = true;
+  for (let page = 0; page <= pages; page++) {
+    const zero =
+      page < pages &&
+      live.compare(ZERO_PAGE, 0, WASM_PAGE_BYTES, page * WASM_PAGE_BYTES, (page + 1) * WASM_PAGE_BYTES) === 0;
+    if (page === 0) startZero = zero;
+    else if (page === pages || zero !== startZero) {
+      const from = start * WASM_PAGE_BYTES;
+      const to = page * WASM_PAGE_BYTES;
+      runs.push({ from, to, copy: startZero ? undefined : Uint8Array.prototype.slice.call(live, from, to) });
+      start = page;
+      startZero = zero;
     }
-    zeroPages.push(zero);
   }
   return {
-    memory: copy,
-    zeroPages,
+    byteLength: live.length,
+    runs,
     globals: meta.globals.map((i) => {
       const g = instance.exports[snapshotGlobalExport(i)] as WebAssembly.Global;
       return [g, g.value];
@@ -130,19 +142,12 @@ function restore(live: Live): boolean {
   if (!snap) return false;
   const buffer = live.memory.buffer;
   // Memory cannot shrink: a grown instance is replaced instead.
-  if (buffer.byteLength !== snap.memory.byteLength) return false;
+  if (buffer.byteLength !== snap.byteLength) return false;
   // Zero pages are filled rather than copied: writing zeros costs a third of a copy.
   const target = new Uint8Array(buffer);
-  const zero = snap.zeroPages;
-  for (let page = 0; page < zero.length;) {
-    const kind = zero[page];
-    let end = page + 1;
-    while (end < zero.length && zero[end] === kind) end++;
-    const from = page * WASM_PAGE_BYTES;
-    const to = end * WASM_PAGE_BYTES;
-    if (kind) target.fill(0, from, to);
-    else target.set(snap.memory.subarray(from, to), from);
-    page = end;
+  for (const run of snap.runs) {
+    if (run.copy) target.set(run.copy, run.from);
+    else target.fill(0, run.from, run.to);
   }
   for (const [g, v] of snap.globals) g.value = v;
   for (const [t, values] of snap.tables) {
@@ -359,6 +364,7 @@ function drainMessages(): Map<number, string> {
   return inputs;
 }
 
+(new WebAssembly.Instance(new WebAssembly.Module(WARM_UP_MODULE)).exports.run as () => void)();
 post({ type: 'ready' });
 // This thread never returns to its event loop: it sleeps in Atomics.wait between tasks, and the
 // main thread terminates it when a guest runs too long.
