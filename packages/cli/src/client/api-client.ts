@@ -138,7 +138,11 @@ function errorMessage(
   if (typeof errors === 'object' && errors !== null) {
     const { detail: d, ...fields } = errors as Record<string, unknown>;
     if (typeof d === 'string' && d !== '') detail = d;
-    const extra = Object.entries(fields).map(([field, value]) => `${field}: ${formatFieldError(value)}`);
+    // Per-field messages (strings) are worth a line; structured extras (e.g. an APP script's
+    // problem list, already summed up in the detail) are for --json users of the API.
+    const extra = Object.entries(fields)
+      .filter(([, value]) => isMessages(value))
+      .map(([field, value]) => `${field}: ${([] as unknown[]).concat(value).join(', ')}`);
     if (extra.length > 0) detail += ` (${extra.join('; ')})`;
   }
   if (options.subject && !(options.subjectNames ?? []).some((name) => detail.includes(name))) {
@@ -152,8 +156,6 @@ function errorMessage(
   return detail;
 }
 
-function formatFieldError(value: unknown): string {
-  if (Array.isArray(value))
-    return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ');
-  return typeof value === 'string' ? value : JSON.stringify(value);
+function isMessages(value: unknown): boolean {
+  return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
 }
