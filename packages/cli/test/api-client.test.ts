@@ -67,7 +67,10 @@ test('requests carry the API token, admin routes the admin token', async () => {
 test('an error answer becomes an ApiError with the detail, the field messages and a code from the status', async () => {
   const core = await stubCore((req, res) => {
     if (req.url === '/v1/fn/_/nope') send(res, 404, { errors: { detail: 'function _/nope not found' } });
-    else send(res, 400, { errors: { detail: 'invalid module', name: ['is too long'] } });
+    else
+      send(res, 400, {
+        errors: { detail: 'invalid module', name: ['is too long'], problems: [{ at: 'x' }] },
+      });
   });
   try {
     const api = new FunlessApi(new ApiClient({ baseUrl: core.url, token: 't' }));
