@@ -35,6 +35,6 @@ export function registerNewCommand(fn: Command, ctx: CommandContext): void {
     });
     const shown = `./${relative(ctx.io.cwd, dir)}`;
     ctx.out(`created ${shown}/ (${files.join(', ')})`);
-    ctx.out(`next: fl fn build ${shown} && fl fn create ${name} ${shown}`);
+    ctx.out(`next: fl fn create ${name} ${shown}   # builds and uploads it`);
   });
 }
