@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { ErrorCode } from '@funless/protocol';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import BetterSqlite3 from 'better-sqlite3';
+import { join } from 'node:path';
+import pg from 'pg';
+
+import { MIGRATIONS, SQLITE_FILE, codeHash, openStore } from '../src/store/index.js';
+import type { Store } from '../src/store/index.js';
+import { DIALECTS, createTestDatabase } from './support/databases.js';
+import type { TestDatabase } from './support/databases.js';
+
+const METADATA = { tag: 'default', capacityMiB: 64 };
+
+async function withStore(
+  dialect: 'sqlite' | 'postgres',
+  body: (store: Store, db: TestDatabase) => Promise<void>,
+): Promise<void> {
+  const db = await createTestDatabase(dialect);
+  const store = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
+  try {
+    await body(store, db);
+  } finally {
+    await store.close();
+    await db.cleanup();
+  }
+}
+
+function isConflict(result: PromiseSettledResult<unknown>): boolean {
+  return result.status === 'rejected' && (result.reason as { code?: string }).code === ErrorCode.Conflict;
+}
+
+/** A raw connection to the same database, to look under the store. */
+function rawDb(dialect: 'sqlite' | 'postgres', db: TestDatabase): Kysely<unknown> {
+  return dialect === 'postgres'
+    ? new Kysely({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.databaseUrl, max: 1 }) }),
+      })
+    : new Kysely({
+        dialect: new SqliteDialect({ database: new BetterSqlite3(join(db.dataDir, SQLITE_FILE)) }),
+      });
+}
+
+for (const dialect of DIALECTS) {
+  describe(`store (${dialect})`, () => {
+    test('concurrent creates of one module: one wins, the others are conflicts', () =>
+      withStore(dialect, async (store) => {
+        const results = await Promise.allSettled(Array.from({ length: 5 }, () => store.createModule('race')));
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+        assert.ok(results.filter((r) => r.status === 'rejected').every(isConflict));
+      }));
+
+    test('concurrent creates of one function: one wins, the others are conflicts', () =>
+      withStore(dialect, async (store) => {
+        await store.createModule('m');
+        const fn = {
+          module: 'm',
+          name: 'f',
+          code: Uint8Array.of(1, 2, 3),
+          metadata: METADATA,
+          events: [],
+          sinks: [],
+        };
+        const results = await Promise.allSettled(Array.from({ length: 5 }, () => store.createFunction(fn)));
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+        assert.ok(results.filter((r) => r.status === 'rejected').every(isConflict));
+      }));
+
+    test('code round-trips byte for byte with its hash and size', () =>
+      withStore(dialect, async (store) => {
+        await store.createModule('m');
+        const code = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) % 256);
+        const created = await store.createFunction({
+          module: 'm',
+          name: 'f',
+          code,
+          metadata: METADATA,
+          events: [],
+          sinks: [],
+        });
+        assert.equal(created.hash, codeHash(code));
+        assert.equal(created.size, 70_000);
+        const read = await store.getFunctionWithCode('m', 'f');
+        assert.ok(read?.code instanceof Uint8Array);
+        assert.deepEqual(Buffer.from(read.code), Buffer.from(code));
+        assert.equal(await store.getFunctionWithCode('m', 'g'), undefined);
+      }));
+
+    test('renaming a module carries its functions; deleting returns them', () =>
+      withStore(dialect, async (store) => {
+        await store.createModule('a');
+        await store.createFunction({
+          module: 'a',
+          name: 'f',
+          code: Uint8Array.of(1),
+          metadata: METADATA,
+          events: [],
+          sinks: [],
+        });
+        await store.renameModule('a', 'b');
+        assert.equal((await store.getFunction('b', 'f'))?.module, 'b');
+        assert.equal(await store.getFunction('a', 'f'), undefined);
+        const deleted = await store.deleteModule('b');
+        assert.deepEqual(
+          deleted.map((f) => [f.module, f.name]),
+          [['b', 'f']],
+        );
+        await assert.rejects(store.deleteModule('b'), { code: ErrorCode.NotFound });
+      }));
+
+    test('reopening applies no migration twice and records each by name', () =>
+      withStore(dialect, async (store, db) => {
+        await store.createModule('kept');
+        const again = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
+        try {
+          assert.deepEqual(
+            (await again.listModules()).map((m) => m.name),
+            ['kept'],
+          );
+        } finally {
+          await again.close();
+        }
+        const raw = rawDb(dialect, db);
+        try {
+          const rows = await sql<{ name: string }>`select name from fl_migrations order by name`.execute(raw);
+          assert.deepEqual(
+            rows.rows.map((r) => r.name),
+            MIGRATIONS.map((m) => m.name),
+          );
+        } finally {
+          await raw.destroy();
+        }
+      }));
+
+    test('a database migrated by a newer Core is refused with a clear message', () =>
+      withStore(dialect, async (_store, db) => {
+        const raw = rawDb(dialect, db);
+        try {
+          await sql`insert into fl_migrations (name, applied_at) values ('9999-from-the-future', 'now')`.execute(
+            raw,
+          );
+        } finally {
+          await raw.destroy();
+        }
+        await assert.rejects(
+          openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl }),
+          /9999-from-the-future.*newer version/,
+        );
+      }));
+  });
+}
