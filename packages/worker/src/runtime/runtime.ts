@@ -135,9 +135,9 @@ export class Runtime {
     checkRef(ref);
     const dropped = await this.code.drop(ref);
     if (dropped && !this.code.usesHash(ref.hash)) {
-      const keys = [...this.compiled.keys()].filter((k) => k.startsWith(`${ref.hash}/`));
-      for (const k of keys) this.compiled.delete(k);
-      this.pool.evict(keys);
+      for (const k of [...this.compiled.keys()]) if (k.startsWith(`${ref.hash}/`)) this.compiled.delete(k);
+      this.analysed.delete(ref.hash);
+      this.pool.evictHash(ref.hash);
     }
     return dropped;
   }

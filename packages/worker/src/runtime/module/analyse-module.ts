@@ -26,8 +26,12 @@ export const MAX_WASM32_PAGES = 65_536;
 /** What the runtime knows about a function's module, computed once per hash. */
 export interface ModuleMeta {
   shape: FunctionShape;
-  /** The module exports `_initialize` (a WASI reactor): call it once before `__invoke`. */
-  initialize: boolean;
+  /**
+   * How the instance is initialised, once, before its first `__invoke`: `_initialize` for a WASI
+   * reactor; `_start` for a FunLess-ABI module built as a WASI command (e.g. TinyGo), whose
+   * runtime is set up by `_start`; nothing otherwise.
+   */
+  init: '_initialize' | '_start' | undefined;
   /** Initial size of the linear memory, in pages. */
   initialPages: number;
   /** The module's own memory maximum, in pages, if it declares one. */
@@ -114,13 +118,18 @@ export function analyseModule(bytes: Uint8Array): AnalysedModule {
       `the module exports neither ${INVOKE_EXPORT} (FunLess ABI) nor ${START_EXPORT} (WASI command)`,
     );
   }
-  const initialize = info.exports.get('_initialize')?.kind === 0;
+  const init =
+    info.exports.get('_initialize')?.kind === 0
+      ? '_initialize'
+      : shape === FunctionShape.FunLess && start?.kind === 0
+        ? '_start'
+        : undefined;
   const snapshotable = !info.hasPassiveSegments && !info.mutableGlobals.some((g) => g.type === V128);
   return {
     info,
     meta: {
       shape,
-      initialize,
+      init,
       initialPages: memory.min,
       declaredMaxPages: memory.max,
       snapshotable,

@@ -131,13 +131,15 @@ export class ThreadPool {
     });
   }
 
-  /** Tells every thread to forget these modules. */
-  evict(keys: string[]): void {
+  /** Tells every thread to forget the modules compiled from this hash (any capacity). */
+  evictHash(hash: string): void {
+    const prefix = `${hash}/`;
     for (const t of this.threads) {
-      const held = keys.filter((k) => t.loaded.delete(k));
+      const held = [...t.loaded.keys()].filter((k) => k.startsWith(prefix));
+      for (const k of held) t.loaded.delete(k);
       if (held.length > 0) this.send(t, { type: 'evict', moduleIds: held.map((k) => this.moduleId(k)) });
     }
-    for (const k of keys) this.moduleIds.delete(k);
+    for (const k of [...this.moduleIds.keys()]) if (k.startsWith(prefix)) this.moduleIds.delete(k);
   }
 
   async close(): Promise<void> {

@@ -91,7 +91,15 @@ function instantiate(loaded: Loaded): Live {
   const instance = new WebAssembly.Instance(loaded.module, imports);
   const memory = instance.exports[snapshotMemoryExport] as WebAssembly.Memory;
   state().memory = memory;
-  if (loaded.meta.initialize) (instance.exports._initialize as () => void)();
+  const init = loaded.meta.init;
+  if (init) {
+    try {
+      (instance.exports[init] as () => void)();
+    } catch (err) {
+      // A command's `_start` may end with proc_exit(0): initialisation succeeded.
+      if (!(err instanceof ProcExit && err.exitCode === 0)) throw err;
+    }
+  }
   return {
     instance,
     memory,
