@@ -38,6 +38,9 @@ interface Pending {
 
 interface Running extends Pending {
   id: number;
+  timer: NodeJS.Timeout;
+  /** The time limit passed: the next wake-up ends the invocation. */
+  expired: boolean;
 }
 
 class PoolThread {
@@ -150,6 +153,7 @@ export class ThreadPool {
       this.threads.map((t) => {
         t.dead = true;
         if (t.running) {
+          clearTimeout(t.running.timer);
           t.running.reject(closing);
           t.running = undefined;
         }
@@ -211,35 +215,40 @@ export class ThreadPool {
       this.send(thread, { type: 'input', id, input: task.input });
       words[Word.InputLength] = -1;
     }
-    thread.running = { ...pending, id };
+    // A JS timer is much cheaper than a timeout on Atomics.waitAsync (which goes through the
+    // platform's delayed-task queue and a cross-thread wake-up on every call).
+    const timer = setTimeout(() => this.expire(thread, id), task.timeoutMs);
+    thread.running = { task, resolve: pending.resolve, reject: pending.reject, id, timer, expired: false };
     thread.worker.ref();
     Atomics.store(words, Word.Reply, 0);
     Atomics.store(words, Word.Request, 1);
     Atomics.notify(words, Word.Request);
-    this.await(thread, id, performance.now() + task.timeoutMs);
+    this.await(thread, id);
+  }
+
+  /** Time limit reached: wake our own wait so that `settle` ends the invocation. */
+  private expire(thread: PoolThread, id: number): void {
+    const running = thread.running;
+    if (!running || running.id !== id) return;
+    running.expired = true;
+    Atomics.notify(thread.views.words, Word.Reply);
   }
 
   /**
-   * Waits for the reply flag. The time limit is the wait's own timeout: no timer to create or
-   * clear per invocation. A wake-up can be stale (the thread's notify for the previous task may
+   * Waits for the reply flag. A wake-up can be stale (the thread's notify for the previous task may
    * land after this wait started), so the flag itself decides.
    */
-  private await(thread: PoolThread, id: number, deadline: number): void {
-    const wait = Atomics.waitAsync(
-      thread.views.words,
-      Word.Reply,
-      0,
-      Math.max(0, deadline - performance.now()),
-    );
-    if (wait.async) void wait.value.then(() => this.settle(thread, id, deadline));
-    else this.settle(thread, id, deadline);
+  private await(thread: PoolThread, id: number): void {
+    const wait = Atomics.waitAsync(thread.views.words, Word.Reply, 0);
+    if (wait.async) void wait.value.then(() => this.settle(thread, id));
+    else this.settle(thread, id);
   }
 
-  private settle(thread: PoolThread, id: number, deadline: number): void {
+  private settle(thread: PoolThread, id: number): void {
     const running = thread.running;
     if (!running || running.id !== id || thread.dead) return;
     if (Atomics.load(thread.views.words, Word.Reply) === 0) {
-      if (performance.now() < deadline) return this.await(thread, id, deadline);
+      if (!running.expired) return this.await(thread, id);
       this.replace(thread);
       running.reject(
         new FlError(
@@ -249,6 +258,7 @@ export class ThreadPool {
       );
       return;
     }
+    clearTimeout(running.timer);
     const { words, floats } = thread.views;
     let reply: InvokeReply | undefined;
     if (words[Word.ReplyMode] === 0) {
@@ -291,6 +301,7 @@ export class ThreadPool {
   private lost(thread: PoolThread, err: FlError): void {
     if (thread.dead) return;
     const running = thread.running;
+    if (running) clearTimeout(running.timer);
     this.replace(thread);
     if (running) running.reject(err);
   }
