@@ -3,7 +3,6 @@
 import { decideApp, defaultPolicy, parseAppScript } from '../packages/core/dist/src/scheduling/index.js';
 
 const WORKERS = 1000;
-const SNAPSHOTS = 16;
 const BUDGET_US = 50;
 
 // A seeded PRNG so that every run measures the same cluster.
@@ -20,27 +19,23 @@ function mulberry32(seed) {
 const rand = mulberry32(42);
 const TAGS = ['web', 'db', 'ml', 'batch', 'cache'];
 
-// Fresh objects per snapshot; the names are the same strings in every one, as in the Core's Worker
-// registry (which keeps one view object per Worker and updates it in place).
+// One view object per Worker, updated in place between decisions, and the same array every time:
+// what the Core's Worker registry hands to policies (its views() allocates nothing).
 const NAMES = Array.from({ length: WORKERS }, (_, i) => `worker${i}`);
-function snapshot() {
-  const workers = [];
-  for (let i = 0; i < WORKERS; i++) {
-    const total = 1024 * (1 + Math.floor(rand() * 8));
-    const running = new Map();
-    for (const t of TAGS) if (rand() < 0.2) running.set(t, 1 + Math.floor(rand() * 3));
-    workers.push({
-      name: NAMES[i],
-      tag: 'default',
-      memoryTotalMiB: total,
-      memoryFreeMiB: Math.floor(rand() * total),
-      inFlight: Math.floor(rand() * 10),
-      runningTags: running,
-    });
-  }
-  return workers;
-}
-const snapshots = Array.from({ length: SNAPSHOTS }, snapshot);
+const workers = NAMES.map((name) => {
+  const total = 1024 * (1 + Math.floor(rand() * 8));
+  const running = new Map();
+  for (const t of TAGS) if (rand() < 0.2) running.set(t, 1 + Math.floor(rand() * 3));
+  return {
+    name,
+    tag: 'default',
+    memoryTotalMiB: total,
+    memoryFreeMiB: Math.floor(rand() * total),
+    inFlight: Math.floor(rand() * 10),
+    runningTags: running,
+  };
+});
+const churn = Array.from({ length: 4096 }, () => [Math.floor(rand() * WORKERS), rand()]);
 
 const names = (from, count) => `[${Array.from({ length: count }, (_, k) => `worker${from + k}`).join(', ')}]`;
 
@@ -67,7 +62,12 @@ function measure(label, decide) {
   const run = (n) => {
     const start = process.cpuUsage();
     for (let i = 0; i < n; i++) {
-      const p = decide(snapshots[i % SNAPSHOTS]);
+      // Between two decisions one Worker's numbers change, as reports and placements do.
+      const [index, r] = churn[i & 4095];
+      const w = workers[index];
+      w.memoryFreeMiB = Math.floor(r * w.memoryTotalMiB);
+      w.inFlight = (w.inFlight + 1) % 10;
+      const p = decide(workers);
       if (p.ok) sink++;
     }
     const used = process.cpuUsage(start);

@@ -294,6 +294,12 @@ export class CompiledAppScript {
     for (let k = 0; k < n; k++) {
       const i = all ? k : slots[ids[k]!]!;
       if (i < 0) continue;
+      // Affinity first: a block that asks for one usually rules out most Workers with it, in one load.
+      if (byMask) {
+        const mask =
+          masksComplete || maskStamps[i] === generation ? masks[i]! : this.computeMask(i, workers[i]!);
+        if ((mask & wanted) !== wanted || (mask & unwanted) !== 0) continue;
+      }
       const f = free[i]!;
       if (f < capacity) continue;
       if (percent >= 0) {
@@ -302,13 +308,7 @@ export class CompiledAppScript {
         if ((t - f + capacity) * 100 > percent * t) continue;
       }
       if (inFlight[i]! >= maxConcurrent) continue;
-      if (byMask) {
-        const mask =
-          masksComplete || maskStamps[i] === generation ? masks[i]! : this.computeMask(i, workers[i]!);
-        if ((mask & wanted) !== wanted || (mask & unwanted) !== 0) continue;
-      } else if (byLookup && !satisfiesAffinity(workers[i]!, block)) {
-        continue;
-      }
+      if (byLookup && !satisfiesAffinity(workers[i]!, block)) continue;
       if (strategy === BEST_FIRST) return i;
       if (strategy === RANDOM) {
         candidates[count++] = i;
@@ -317,6 +317,8 @@ export class CompiledAppScript {
         bestFree = f;
       }
     }
+    // A full scan of "*" checked every Worker's mask first: later blocks may skip the stamps.
+    if (byMask && all) this.masksComplete = true;
     if (strategy === RANDOM && count > 0) {
       // Clamped: a source may return 1, or garbage, and a pick must still be one of the candidates.
       const r = Math.floor(random() * count);
