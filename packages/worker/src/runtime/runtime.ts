@@ -96,7 +96,12 @@ export class Runtime {
     const code = await CodeCache.open(join(resolved.dataDir, 'code'));
     const pool = new ThreadPool(resolved);
     await WebAssembly.compile(WARM_UP_MODULE);
-    await pool.started();
+    try {
+      await pool.started();
+    } catch (err) {
+      await pool.close();
+      throw err;
+    }
     return new Runtime(resolved, code, pool);
   }
 

@@ -96,12 +96,17 @@ export class ThreadPool {
     for (let i = 0; i < options.threads; i++) this.threads.push(this.spawn());
   }
 
-  /** Resolves when every thread has started, or after `timeoutMs` (tasks queue meanwhile anyway). */
+  /** Resolves when every thread has started; rejects after `timeoutMs` (a broken installation). */
   started(timeoutMs = 10_000): Promise<void> {
     if (this.threads.every((t) => t.ready)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new FlError(ErrorCode.Internal, `the invocation threads did not start within ${timeoutMs} ms`),
+          ),
+        timeoutMs,
+      );
       this.readyWaiters.push(() => {
         clearTimeout(timer);
         resolve();
@@ -315,7 +320,16 @@ export class ThreadPool {
     void thread.worker.terminate();
     if (this.closed) return;
     const index = this.threads.indexOf(thread);
-    const fresh = this.spawn();
-    if (index >= 0) this.threads[index] = fresh;
+    if (thread.ready) {
+      const fresh = this.spawn();
+      if (index >= 0) this.threads[index] = fresh;
+      return;
+    }
+    // A thread that died while starting will likely die again: retry slowly, not in a tight loop.
+    const retry = setTimeout(() => {
+      if (this.closed || this.threads[index] !== thread) return;
+      this.threads[index] = this.spawn();
+    }, 1000);
+    retry.unref();
   }
 }
