@@ -143,6 +143,18 @@ const PROBLEM_CASES: {
     kind: 'not_tag_list',
     where: { entry: 1 },
   },
+  {
+    name: 'a number as the tag',
+    text: '- 42:\n    - workers: "*"\n',
+    kind: 'not_tag_list',
+    where: { entry: 1, line: 1 },
+  },
+  {
+    name: 'an empty tag',
+    text: '- "":\n    - workers: "*"\n',
+    kind: 'not_tag_list',
+    where: { entry: 1 },
+  },
   { name: 'a tag with nothing', text: '- t:\n', kind: 'no_blocks', where: { tag: 't', entry: 1 } },
   { name: 'a tag with an empty list', text: '- t: []\n', kind: 'no_blocks', where: { tag: 't' } },
   { name: 'a tag with a string', text: '- t: fast\n', kind: 'no_blocks', where: { tag: 't' } },
@@ -307,6 +319,15 @@ test('a YAML syntax error is reported with its line', () => {
   assert.ok(found.every((p) => p.kind === 'not_yaml'));
   assert.ok(found[0]!.line !== undefined && found[0]!.line >= 1);
   assert.match(found[0]!.message, /^line \d+, column \d+: not valid YAML: /);
+});
+
+test('a tag that is not a string is reported once', () => {
+  const found = problems('- 42:\n    - workers: "*"\n');
+  assert.equal(found.length, 1);
+  assert.match(
+    found[0]!.message,
+    /expected a tag name \(a non-empty string; quote numbers\) as the key, got 42/,
+  );
 });
 
 test('several YAML documents are refused', () => {

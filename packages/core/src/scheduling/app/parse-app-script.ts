@@ -105,15 +105,23 @@ class AppScriptParser {
     }
     let followupPair: Pair | undefined;
     const tagPairs: Pair[] = [];
+    let badKeys = 0;
     for (const pair of node.items) {
       const key = this.keyOf(pair);
       if (key === FOLLOWUP_KEY) followupPair = pair;
-      else if (key === undefined) {
-        this.problem(AppProblemKind.NotTagList, where, pair.key as Node, 'a tag name (a string) as the key');
+      else if (key === undefined || key.trim() === '') {
+        badKeys++;
+        this.problem(
+          AppProblemKind.NotTagList,
+          where,
+          pair.key as Node,
+          'a tag name (a non-empty string; quote numbers) as the key',
+        );
       } else {
         tagPairs.push(pair);
       }
     }
+    if (tagPairs.length === 0 && badKeys > 0) return undefined;
     if (tagPairs.length !== 1) {
       const found = tagPairs.map((p) => JSON.stringify(this.keyOf(p))).join(', ');
       this.problem(
