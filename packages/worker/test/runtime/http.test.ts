@@ -140,6 +140,33 @@ describe('__http_request', () => {
     assert.ok(Date.now() - started < 1500);
   });
 
+  test('a slow server never holds an invocation past its time limit', async () => {
+    await withRuntime({ threads: 1, http: { timeoutMs: 10_000 } }, async (runtime) => {
+      const f = fn(code);
+      await runtime.store(f);
+      const started = Date.now();
+      let outcome: unknown;
+      try {
+        outcome = (
+          await runtime.invoke({
+            ...f,
+            capacityMiB: 64,
+            input: { method: 0, url: `${base}/slow` },
+            timeoutMs: 300,
+          })
+        ).result;
+      } catch (err) {
+        outcome = (err as { code: string }).code;
+      }
+      // Either the guest got status 0 at its deadline or the runtime stopped it: never the 2 s the server takes.
+      assert.ok(
+        outcome === 'timeout' || (outcome as { status: number }).status === 0,
+        JSON.stringify(outcome),
+      );
+      assert.ok(Date.now() - started < 1_500, `took ${Date.now() - started} ms`);
+    });
+  });
+
   test('redirects are not followed (they could leave the allow-list)', async () => {
     const out = await call({ allowList: ['127.0.0.1'] }, 0, `${base}/redirect`);
     assert.equal((out.result as { status: number }).status, 302);
