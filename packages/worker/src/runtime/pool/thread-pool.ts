@@ -227,7 +227,7 @@ export class ThreadPool {
     thread.worker.ref();
     Atomics.store(words, Word.Reply, 0);
     Atomics.store(words, Word.Request, 1);
-    Atomics.notify(words, Word.Request);
+    if (Atomics.load(words, Word.Sleeping) === 1) Atomics.notify(words, Word.Request);
     this.await(thread, id);
   }
 

@@ -377,7 +377,9 @@ post({ type: 'ready' });
 // This thread never returns to its event loop: it sleeps in Atomics.wait between tasks, and the
 // main thread terminates it when a guest runs too long.
 for (;;) {
+  Atomics.store(views.words, Word.Sleeping, 1);
   while (Atomics.load(views.words, Word.Request) === 0) Atomics.wait(views.words, Word.Request, 0);
+  Atomics.store(views.words, Word.Sleeping, 0);
   Atomics.store(views.words, Word.Request, 0);
   const inputs = drainMessages();
   const words = views.words;

@@ -7,7 +7,7 @@
  * with `receiveMessageOnPort`, always before the flag that announces it.
  */
 
-/** Int32 word indexes. */
+/** Int32 word indexes (words 8-11 are the two Float64 slots below). */
 export const Word = {
   /** Main sets 1 when a task is ready; the thread resets it to 0 when it takes it. */
   Request: 0,
@@ -21,9 +21,16 @@ export const Word = {
   /** 0: the result is in the data area; 1: the reply came as a message. */
   ReplyMode: 6,
   ResultLength: 7,
+  /**
+   * 1 while the thread is (about to be) asleep in `Atomics.wait`. Main notifies only then: a
+   * thread still busy resetting its instance sees the request flag without a wake-up (a notify is
+   * a system call). Both sides use sequentially consistent atomics, so one of them always sees
+   * the other's write.
+   */
+  Sleeping: 12,
 } as const;
 
-/** Float64 indexes (the same buffer seen as Float64Array). */
+/** Float64 indexes (the same buffer seen as Float64Array): bytes 32-47. */
 export const Float = {
   /** `Date.now()` at which the invocation's time limit ends. */
   Deadline: 4,
