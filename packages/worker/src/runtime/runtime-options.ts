@@ -109,11 +109,15 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
  * - `FL_INVOKE_TIMEOUT_MS`: default time limit of an invocation, ms (60000);
  * - `FL_WORKER_THREADS`: invocation threads (CPU count);
  * - `FL_HTTP`: `on` or `off`, outbound HTTP from guests (on);
- * - `FL_HTTP_ALLOW`: comma-separated hosts guests may call (empty: any).
+ * - `FL_HTTP_ALLOW`: comma-separated hosts guests may call (empty: any);
+ * - `FL_DATA_DIR`: the data directory (binaries go to `<dir>/code/`); no default here, the
+ *   Worker process defaults it to `.funless`.
  * Throws `FlError(bad_request)` naming the variable when a value is malformed.
  */
 export function runtimeOptionsFromEnv(env: Record<string, string | undefined>): Partial<RuntimeOptions> {
   const out: Partial<RuntimeOptions> = {};
+  const dataDir = env.FL_DATA_DIR?.trim();
+  if (dataDir) out.dataDir = dataDir;
   const int = (name: string): number | undefined => {
     const raw = env[name]?.trim();
     if (raw === undefined || raw === '') return undefined;

@@ -50,6 +50,7 @@ test('the environment sets timeout, threads and HTTP settings', () => {
     { defaultTimeoutMs: 1500, threads: 3, http: { enabled: false, allowList: ['a.com', '*.b.org'] } },
   );
   assert.deepEqual(runtimeOptionsFromEnv({ FL_HTTP: 'ON' }), { http: { enabled: true } });
+  assert.deepEqual(runtimeOptionsFromEnv({ FL_DATA_DIR: '/var/lib/fl' }), { dataDir: '/var/lib/fl' });
   assert.throws(() => runtimeOptionsFromEnv({ FL_INVOKE_TIMEOUT_MS: '10s' }), /FL_INVOKE_TIMEOUT_MS/);
   assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_THREADS: '0' }), /FL_WORKER_THREADS/);
   assert.throws(() => runtimeOptionsFromEnv({ FL_HTTP: 'maybe' }), /FL_HTTP/);
