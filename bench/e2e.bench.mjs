@@ -1,0 +1,351 @@
+// End-to-end benchmark of the platform on loopback (issue 4, "Performance"):
+//  1. warm invocation over HTTP (hello, Core + 1 Worker as separate processes, load from a separate
+//     autocannon process) against a floor measured in the same run: a minimal node:http server
+//     running the same function in-process with the same runtime;
+//  2. cold start: upload of a ~200 KB module (pushed to the Worker) to its first result;
+//  3. idle resident memory of the Core and the Worker processes;
+//  4. 200 simulated Workers joined to one Core: a create with wait_for_workers, and the time of one
+//     scheduling decision.
+// Usage: npm run bench -- e2e   (E2E_DURATION_S=5 E2E_CONNECTIONS=32 to change the load)
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
+const { wat, watFixture } = await import(dist('testing', 'src/index.js'));
+const { startCore, coreClusterFromEnv, CoreCluster } = await import(dist('core', 'src/index.js'));
+const { defaultPolicy } = await import(dist('core', 'src/scheduling/index.js'));
+const { SimulatedWorker } = await import(dist('core', 'test/cluster/support/simulated-worker.js'));
+
+const DURATION_S = Number(process.env.E2E_DURATION_S ?? 5);
+const CONNECTIONS = Number(process.env.E2E_CONNECTIONS ?? 32);
+const SECRET = 'bench-cluster-secret-0123456789';
+const ADMIN = 'bench-admin-token-0123456789';
+const AUTH = `Bearer ${ADMIN}`;
+const BODY = JSON.stringify({ args: { name: 'Bob' } });
+const dir = mkdtempSync(join(tmpdir(), 'fl-bench-e2e-'));
+const children = [];
+
+function cleanEnv(extra) {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FL_')));
+  return { ...env, FL_LOG_LEVEL: 'warn', FL_DISCOVERY: 'off', ...extra };
+}
+
+/** Spawns a process and resolves with it once a stdout line matches `ready` (its match). */
+function start(args, env, ready) {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      const match = ready.exec(output);
+      if (match) resolve({ child, match });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
+    setTimeout(() => reject(new Error(`${args.join(' ')} not ready:\n${output}`)), 20_000).unref();
+  });
+}
+
+function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
+}
+
+async function api(url, init = {}) {
+  const res = await fetch(url, { ...init, headers: { authorization: AUTH, ...init.headers } });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text}`);
+  return text === '' ? undefined : JSON.parse(text);
+}
+
+function uploadForm(name, code, wait = true) {
+  const form = new FormData();
+  form.set('name', name);
+  form.set('code', new Blob([code]), `${name}.wasm`);
+  form.set('wait_for_workers', String(wait));
+  return form;
+}
+
+/** Runs autocannon in its own process against `url` and returns its JSON summary. */
+async function autocannon(url, connections, durationS) {
+  const args = [
+    join(root, 'node_modules/autocannon/autocannon.js'),
+    '-j',
+    '-c',
+    String(connections),
+    '-d',
+    String(durationS),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-H',
+    `authorization=${AUTH}`,
+    '-b',
+    BODY,
+    url,
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  await new Promise((resolve) => child.once('exit', resolve));
+  const result = JSON.parse(out.trim().split('\n').pop());
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+    total: result.requests.total,
+  };
+}
+
+/** Sequential requests over one keep-alive connection from a separate process: precise p50 in ms. */
+async function sequentialLatency(url, count) {
+  const script = `
+    import { request, Agent } from 'node:http';
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(${JSON.stringify(url)});
+    const body = ${JSON.stringify(BODY)};
+    const one = () => new Promise((resolve, reject) => {
+      const t = process.hrtime.bigint();
+      const req = request({ agent, host: url.hostname, port: url.port, path: url.pathname, method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: ${JSON.stringify(AUTH)}, 'content-length': Buffer.byteLength(body) } },
+        (res) => { res.resume(); res.on('end', () => res.statusCode === 200 ? resolve(Number(process.hrtime.bigint() - t) / 1e6) : reject(new Error('status ' + res.statusCode))); });
+      req.on('error', reject); req.end(body);
+    });
+    for (let i = 0; i < 200; i++) await one();
+    const samples = [];
+    for (let i = 0; i < ${count}; i++) samples.push(await one());
+    samples.sort((a, b) => a - b);
+    console.log(JSON.stringify({ p50: samples[Math.floor(samples.length / 2)], p99: samples[Math.floor(samples.length * 0.99)] }));
+    agent.destroy();`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (c) => (out += c));
+  await new Promise((resolve) => child.once('exit', resolve));
+  return JSON.parse(out);
+}
+
+const FLOOR_SERVER = `
+  import { createServer } from 'node:http';
+  import { createHash } from 'node:crypto';
+  import { readFileSync } from 'node:fs';
+  const { Runtime } = await import(${JSON.stringify(dist('worker', 'src/index.js'))});
+  const code = readFileSync(process.env.CODE_FILE);
+  const hash = createHash('sha256').update(code).digest('hex');
+  const runtime = await Runtime.create({ dataDir: process.env.DATA_DIR });
+  const ref = { module: '_', name: 'hello', hash };
+  await runtime.store({ ...ref, code });
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', async () => {
+      try {
+        const { args } = JSON.parse(Buffer.concat(chunks).toString());
+        const out = await runtime.invoke({ ...ref, capacityMiB: 64, input: args });
+        const body = JSON.stringify({ data: out.result });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      } catch (e) { res.writeHead(500); res.end(String(e)); }
+    });
+  });
+  server.listen(0, '127.0.0.1', () => console.log('FLOOR ' + server.address().port));`;
+
+function fmt(n, digits = 2) {
+  return Number(n).toFixed(digits);
+}
+
+function verdict(ok) {
+  return ok ? 'ok' : 'MISSED';
+}
+
+try {
+  const hello = await watFixture('hello');
+  const codeFile = join(dir, 'hello.wasm');
+  writeFileSync(codeFile, hello);
+
+  // ---- the platform: Core and Worker as their own processes ----
+  const coreDir = join(dir, 'core');
+  const { child: coreProc, match: coreMatch } = await start(
+    [dist('cli', 'src/bin.js'), 'core'],
+    cleanEnv({ FL_PORT: '0', FL_DATA_DIR: coreDir, FL_CLUSTER_SECRET: SECRET, FL_ADMIN_TOKEN: ADMIN }),
+    /listening on (http:\/\/[\d.]+:\d+)/,
+  );
+  const coreUrl = coreMatch[1];
+  const { child: workerProc } = await start(
+    [dist('worker', 'src/bin.js')],
+    cleanEnv({
+      FL_LOG_LEVEL: 'info',
+      FL_CORE_URL: coreUrl,
+      FL_DATA_DIR: join(dir, 'worker'),
+      FL_CLUSTER_SECRET: SECRET,
+      FL_WORKER_NAME: 'bench',
+    }),
+    /joined the Core/,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  global.gc?.();
+  const idleCore = rssMiB(coreProc.pid);
+  const idleWorker = rssMiB(workerProc.pid);
+
+  await api(`${coreUrl}/v1/fn/_`, { method: 'POST', body: uploadForm('hello', hello) });
+  const invokeUrl = `${coreUrl}/v1/fn/_/hello`;
+  const check = await api(invokeUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: BODY,
+  });
+  if (check.data?.payload !== 'Hello Bob!') throw new Error(`unexpected result ${JSON.stringify(check)}`);
+
+  // ---- the floor: node:http + the same runtime, in one process ----
+  // A file, not `-e`: worker threads inherit execArgv, and --input-type breaks their start.
+  const floorFile = join(dir, 'floor-server.mjs');
+  writeFileSync(floorFile, FLOOR_SERVER);
+  const { match: floorMatch } = await start(
+    [floorFile],
+    cleanEnv({ CODE_FILE: codeFile, DATA_DIR: join(dir, 'floor') }),
+    /FLOOR (\d+)/,
+  );
+  const floorUrl = `http://127.0.0.1:${floorMatch[1]}/`;
+
+  // Warm both, then measure: floor first, then the platform, same load.
+  await autocannon(floorUrl, CONNECTIONS, 1);
+  await autocannon(invokeUrl, CONNECTIONS, 1);
+  const floor = await autocannon(floorUrl, CONNECTIONS, DURATION_S);
+  const platform = await autocannon(invokeUrl, CONNECTIONS, DURATION_S);
+  const floorSeq = await sequentialLatency(floorUrl, 2000);
+  const platformSeq = await sequentialLatency(invokeUrl, 2000);
+  const floorC1 = await autocannon(floorUrl, 1, 2);
+  const platformC1 = await autocannon(invokeUrl, 1, 2);
+
+  // ---- cold start: ~200 KB module, upload with push to first result ----
+  const source = readFileSync(join(root, 'packages/testing/fixtures/wat/hello.wat'), 'utf8');
+  const filler = Array.from(
+    { length: 200 * 1024 },
+    (_, i) => `\\${((i * 7) & 0xff).toString(16).padStart(2, '0')}`,
+  ).join('');
+  const big = await wat(
+    source
+      .replace('(memory (export "memory") 1)', '(memory (export "memory") 5)')
+      .replace(
+        '(func (export "__invoke")',
+        `(data (i32.const 65536) "${filler}")\n  (func (export "__invoke")`,
+      ),
+  );
+  const colds = [];
+  for (let i = 0; i < 7; i++) {
+    const name = `cold_${i}`;
+    const t0 = performance.now();
+    await api(`${coreUrl}/v1/fn/_`, { method: 'POST', body: uploadForm(name, big) });
+    const first = await api(`${coreUrl}/v1/fn/_/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: BODY,
+    });
+    colds.push(performance.now() - t0);
+    if (first.data?.payload !== 'Hello Bob!') throw new Error('cold start gave a wrong result');
+  }
+  colds.sort((a, b) => a - b);
+  const coldMedian = colds[Math.floor(colds.length / 2)];
+
+  // ---- 200 simulated Workers on one Core (in this process) ----
+  const manyDir = join(dir, 'many');
+  const env = { FL_DATA_DIR: manyDir, FL_DISCOVERY: 'off', FL_CLUSTER_SECRET: SECRET };
+  const { factory } = await coreClusterFromEnv(env);
+  let cluster;
+  const core = await startCore({
+    port: 0,
+    dataDir: manyDir,
+    adminToken: ADMIN,
+    logLevel: 'silent',
+    cluster: (ctx) => (cluster = factory(ctx)),
+  });
+  const sims = [];
+  const joinStart = performance.now();
+  for (let i = 0; i < 200; i++) {
+    sims.push(new SimulatedWorker({ url: core.url, name: `sim${i}`, secret: SECRET, memoryMiB: 1024 + i }));
+  }
+  await Promise.all(sims.map((s) => s.joined));
+  const joinMs = performance.now() - joinStart;
+  const pushStart = performance.now();
+  const created = await api(`${core.url}/v1/fn/_`, { method: 'POST', body: uploadForm('hello', hello) });
+  const pushMs = performance.now() - pushStart;
+  const missing = created.data.missing_workers?.length ?? 0;
+  const stored = sims.filter((s) => s.stored.has('_/hello')).length;
+  if (!(cluster instanceof CoreCluster)) throw new Error('no cluster');
+  const views = cluster.registry.views();
+  const req = { tag: 'default', capacityMiB: 64 };
+  for (let i = 0; i < 10_000; i++) defaultPolicy(cluster.registry.views(), req);
+  const N = 100_000;
+  const d0 = process.hrtime.bigint();
+  for (let i = 0; i < N; i++) defaultPolicy(cluster.registry.views(), req);
+  const decisionUs = Number(process.hrtime.bigint() - d0) / N / 1000;
+  // A whole invocation through the cluster (placement, accounting, link) with 200 Workers joined.
+  const fn = { module: '_', name: 'hello', hash: created.data.hash, tag: 'default', capacityMiB: 64 };
+  for (let i = 0; i < 500; i++) await cluster.invoke(fn, { i });
+  const r0 = performance.now();
+  for (let i = 0; i < 2000; i++) await cluster.invoke(fn, { i });
+  const relayUs = ((performance.now() - r0) / 2000) * 1000;
+  for (const s of sims) s.close();
+  await core.close();
+
+  const ratio = platform.rps / floor.rps;
+  console.log(
+    `warm invocation, hello, ${CONNECTIONS} connections, ${DURATION_S} s (autocannon in its own process):`,
+  );
+  console.log(
+    `  floor (node:http + runtime, one process): ${fmt(floor.rps, 0)} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms, errors ${floor.errors}`,
+  );
+  console.log(
+    `  platform (Core + Worker processes):       ${fmt(platform.rps, 0)} req/s, p50 ${platform.p50} ms, p99 ${platform.p99} ms, errors ${platform.errors}`,
+  );
+  console.log(
+    `  throughput ratio platform/floor: ${fmt(ratio * 100, 1)}%  (target >= 50%: ${verdict(ratio >= 0.5)})`,
+  );
+  console.log(
+    `  errors: ${platform.errors}  (target 0: ${verdict(platform.errors === 0 && platformC1.errors === 0)})`,
+  );
+  console.log(
+    'latency at concurrency 1 (2000 sequential requests on one keep-alive connection, separate process):',
+  );
+  console.log(
+    `  floor p50 ${fmt(floorSeq.p50, 3)} ms, p99 ${fmt(floorSeq.p99, 3)} ms; autocannon -c 1: p50 ${floorC1.p50} ms`,
+  );
+  console.log(
+    `  platform p50 ${fmt(platformSeq.p50, 3)} ms, p99 ${fmt(platformSeq.p99, 3)} ms; autocannon -c 1: p50 ${platformC1.p50} ms`,
+  );
+  console.log(
+    `  platform p50 target <= 1 ms: ${verdict(platformSeq.p50 <= 1)}  (platform - floor: ${fmt(platformSeq.p50 - floorSeq.p50, 3)} ms)`,
+  );
+  console.log(
+    `cold start, ${(big.length / 1024).toFixed(0)} KB module, upload (pushed, wait_for_workers) to first result:`,
+  );
+  console.log(
+    `  median ${fmt(coldMedian, 1)} ms, min ${fmt(colds[0], 1)} ms, max ${fmt(colds.at(-1), 1)} ms  (target <= 30 ms: ${verdict(coldMedian <= 30)})`,
+  );
+  console.log('idle resident memory (VmRSS, 2 s after start):');
+  console.log(
+    `  Core ${fmt(idleCore, 1)} MiB (target <= 80: ${verdict(idleCore <= 80)}), Worker ${fmt(idleWorker, 1)} MiB (target <= 60: ${verdict(idleWorker <= 60)})`,
+  );
+  console.log(
+    `  after the load: Core ${fmt(rssMiB(coreProc.pid), 1)} MiB, Worker ${fmt(rssMiB(workerProc.pid), 1)} MiB`,
+  );
+  console.log('200 simulated Workers joined to one Core:');
+  console.log(
+    `  all joined in ${fmt(joinMs, 0)} ms; create with wait_for_workers: ${fmt(pushMs, 1)} ms, ${stored}/200 stored, ${missing} missing (${verdict(stored === 200 && missing === 0)})`,
+  );
+  console.log(
+    `  one default-policy decision over ${views.length} Workers: ${fmt(decisionUs, 2)} µs; invoke through the cluster (placement + link round trip): ${fmt(relayUs, 1)} µs`,
+  );
+} finally {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+}
