@@ -169,7 +169,15 @@ export class Runtime {
         `timeoutMs must be a positive integer of milliseconds, got ${JSON.stringify(req.timeoutMs)}`,
       );
     }
-    const input = JSON.stringify(req.input === undefined ? {} : req.input);
+    let input: string;
+    try {
+      input = JSON.stringify(req.input === undefined ? {} : req.input);
+    } catch (err) {
+      throw new FlError(
+        ErrorCode.BadRequest,
+        `the input cannot be turned into JSON: ${(err as Error).message}`,
+      );
+    }
     // Worst case UTF-8 is 3 bytes per UTF-16 unit: measure exactly only when it could matter.
     if (
       input.length * 3 > this.options.maxInputBytes &&

@@ -72,6 +72,7 @@ test('invoke refuses bad requests with bad_request naming the field', async () =
       'bad_request',
       /module/,
     );
+    await rejectsWith(runtime.invoke({ ...ref, capacityMiB: 64, input: { n: 1n } }), 'bad_request', /JSON/);
   } finally {
     await runtime.close();
   }

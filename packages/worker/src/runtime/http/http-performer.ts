@@ -21,7 +21,11 @@ export function hostAllowed(url: URL, allowList: readonly string[]): boolean {
  * allowed, time limit and size cap all fail with status 0 and a reason for the logs. Redirects are
  * not followed, so a guest cannot leave the allow-list through one.
  */
-export async function performHttp(call: HttpCall, options: HttpOptions): Promise<HttpAnswer> {
+export async function performHttp(
+  call: HttpCall,
+  options: HttpOptions,
+  cancel?: AbortSignal,
+): Promise<HttpAnswer> {
   if (!options.enabled) return failure('outbound HTTP is turned off on this Worker');
   let url: URL;
   try {
@@ -36,6 +40,8 @@ export async function performHttp(call: HttpCall, options: HttpOptions): Promise
   const timeoutMs = Math.max(1, Math.min(options.timeoutMs, call.deadline - Date.now()));
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const onCancel = () => controller.abort();
+  cancel?.addEventListener('abort', onCancel);
   let tooLarge = false;
   try {
     const headers = new Headers();
@@ -75,5 +81,6 @@ export async function performHttp(call: HttpCall, options: HttpOptions): Promise
     return failure(`request to ${url.host} failed: ${cause ?? (err as Error).message}`);
   } finally {
     clearTimeout(timer);
+    cancel?.removeEventListener('abort', onCancel);
   }
 }

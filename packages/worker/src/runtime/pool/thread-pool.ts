@@ -91,6 +91,8 @@ export class ThreadPool {
   private nextModuleId = 1;
   private closed = false;
   private readyWaiters: (() => void)[] = [];
+  /** Aborts the guests' HTTP requests still in flight when the pool closes. */
+  private readonly httpCancel = new AbortController();
 
   constructor(private readonly options: ResolvedRuntimeOptions) {
     for (let i = 0; i < options.threads; i++) this.threads.push(this.spawn());
@@ -152,6 +154,7 @@ export class ThreadPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.httpCancel.abort();
     const closing = new FlError(ErrorCode.Internal, 'the runtime was closed');
     for (const p of this.queue.splice(0)) p.reject(closing);
     await Promise.all(
@@ -291,7 +294,7 @@ export class ThreadPool {
       this.next(thread);
       return;
     }
-    void performHttp(msg, this.options.http).then((answer) =>
+    void performHttp(msg, this.options.http, this.httpCancel.signal).then((answer) =>
       writeHttpAnswer(thread.httpBuffer, msg.seq, answer),
     );
   }
