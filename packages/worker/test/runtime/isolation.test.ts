@@ -82,3 +82,39 @@ test('modules with passive data segments get a fresh instance every time', async
       assert.equal((await runtime.invoke({ ...f, capacityMiB: 64, input: {} })).result, 42);
   });
 });
+
+test('a reused wasi-libc module answers exactly what a fresh instance answers, call after call', async () => {
+  const { cFixture } = await import('@funless/testing');
+  const code = await cFixture('realistic');
+  const module = new WebAssembly.Module(code);
+  // Ground truth: a brand-new instance per call, in-process.
+  const fresh = (input: string): string => {
+    const bytes = new TextEncoder().encode(input);
+    const ref: { memory?: WebAssembly.Memory } = {};
+    let response = '';
+    const instance = new WebAssembly.Instance(module, {
+      fl_imps: {
+        __get_input_data: (ptr: number) => new Uint8Array(ref.memory!.buffer).set(bytes, ptr),
+        __insert_response: (ptr: number, len: number) => {
+          response = new TextDecoder().decode(new Uint8Array(ref.memory!.buffer, ptr, len));
+        },
+      },
+      wasi_snapshot_preview1: { fd_close: () => 8, fd_seek: () => 70, fd_write: () => 8 },
+    });
+    ref.memory = instance.exports.memory as WebAssembly.Memory;
+    (instance.exports._initialize as () => void)();
+    assert.equal((instance.exports.__invoke as (n: number) => number)(bytes.length), 0);
+    return response;
+  };
+  await withRuntime({ threads: 2 }, async (runtime) => {
+    const f = fn(code);
+    await runtime.store(f);
+    const names = Array.from({ length: 60 }, (_, i) => 'n'.repeat((i * 7) % 150) + String(i));
+    const results = await Promise.all(
+      names.map((name) => runtime.invoke({ ...f, capacityMiB: 64, input: { name } })),
+    );
+    results.forEach((r, i) =>
+      assert.deepEqual(r.result, JSON.parse(fresh(JSON.stringify({ name: names[i] })))),
+    );
+  });
+});
