@@ -217,8 +217,9 @@ try {
   const floorUrl = `http://127.0.0.1:${floorMatch[1]}/`;
 
   // Warm both, then measure: floor first, then the platform, same load.
-  await autocannon(floorUrl, CONNECTIONS, 1);
-  await autocannon(invokeUrl, CONNECTIONS, 1);
+  // JIT warm-up: the first second of either side runs at a fraction of its steady speed.
+  await autocannon(floorUrl, CONNECTIONS, 3);
+  await autocannon(invokeUrl, CONNECTIONS, 3);
   const floor = await autocannon(floorUrl, CONNECTIONS, DURATION_S);
   const platform = await autocannon(invokeUrl, CONNECTIONS, DURATION_S);
   const floorSeq = await sequentialLatency(floorUrl, 2000);
