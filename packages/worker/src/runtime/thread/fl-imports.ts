@@ -53,7 +53,9 @@ export function flImports(
     },
     __console_log(ptr: number, len: number) {
       const s = state();
-      s.logs.add(decoder.decode(guestBytes(s, ptr, len, '__console_log')));
+      // Never decode more than the logs can still hold: a guest may pass a huge length.
+      const bytes = guestBytes(s, ptr, len, '__console_log');
+      s.logs.add(decoder.decode(bytes.subarray(0, s.logs.maxBytes + 1)));
     },
     __http_request(
       respPtr: number,

@@ -24,11 +24,12 @@ export class LogSink {
   readonly lines: string[] = [];
   private bytes = 0;
   private cut = false;
-  constructor(private readonly maxBytes: number) {}
+  constructor(readonly maxBytes: number) {}
 
   add(line: string): void {
     if (this.cut) return;
-    this.bytes += line.length + 1;
+    // UTF-16 length is a lower bound of UTF-8 bytes; measure exactly only when it could matter.
+    this.bytes += (line.length * 3 + this.bytes > this.maxBytes ? Buffer.byteLength(line) : line.length) + 1;
     if (this.bytes > this.maxBytes) {
       this.cut = true;
       this.lines.push(`[logs cut at ${this.maxBytes} bytes]`);
