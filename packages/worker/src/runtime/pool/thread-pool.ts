@@ -319,6 +319,8 @@ export class ThreadPool {
     if (thread.dead) return;
     thread.dead = true;
     thread.running = undefined;
+    // Release our own pending Atomics.waitAsync on this thread's buffer (settle ignores dead threads).
+    Atomics.notify(thread.views.words, Word.Reply);
     thread.port.close();
     void thread.worker.terminate();
     if (this.closed) return;
