@@ -165,6 +165,7 @@ export class ThreadPool {
           t.running.reject(closing);
           t.running = undefined;
         }
+        Atomics.notify(t.views.words, Word.Reply);
         t.port.close();
         return t.worker.terminate();
       }),
