@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { ErrorCode, FlError, LinkCloseCode } from '@funless/protocol';
 
 import { CoreCluster } from '../../src/cluster/index.js';
+import { appPlacementResolver } from '../../src/scheduling/index.js';
 import type { CoreClusterOptions } from '../../src/cluster/index.js';
 import { SimulatedWorker } from './support/simulated-worker.js';
 import type { SimulatedWorkerOptions } from './support/simulated-worker.js';
@@ -265,4 +266,34 @@ test('cluster options are checked where they enter', () => {
     () => new CoreCluster({ secret: SECRET, store, livenessTimeoutMs: 0 }),
     /livenessTimeoutMs must be a positive integer/,
   );
+});
+
+test('an invocation naming an APP script is placed by that script', async () => {
+  const text = '- default:\n    - workers: [second]\n  followup: fail\n';
+  const s = await setup({
+    placement: appPlacementResolver({
+      getAppScript: (name) => Promise.resolve(name === 'pin' ? { text } : undefined),
+    }),
+  });
+  try {
+    const answer = (name: string) => (m: { id: number }) => ({
+      type: 'result' as const,
+      id: m.id,
+      result: name,
+      durationMs: 0,
+    });
+    const first = s.worker('first', { memoryMiB: 4096, onInvoke: answer('first') });
+    const second = s.worker('second', { memoryMiB: 1024, onInvoke: answer('second') });
+    await Promise.all([first.joined, second.joined]);
+    assert.equal(await s.cluster.invoke(FN, {}), 'first', 'the default policy takes the most free');
+    const scheduling = { language: 'app', script: 'pin' };
+    assert.equal(await s.cluster.invoke(FN, {}, { scheduling }), 'second');
+    await rejectsWith(
+      s.cluster.invoke(FN, {}, { scheduling: { language: 'app', script: 'nope' } }),
+      ErrorCode.NotFound,
+      /APP script nope not found/,
+    );
+  } finally {
+    await s.close();
+  }
 });
