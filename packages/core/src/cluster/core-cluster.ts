@@ -161,6 +161,8 @@ export class CoreCluster implements Cluster {
   #server: Server | undefined;
   #nextId = 1;
   #closed = false;
+  /** Set once the links are being closed because this Core stops (the server or the cluster closes). */
+  #stopping = false;
 
   constructor(options: CoreClusterOptions) {
     if (typeof options.secret !== 'string' || options.secret.length < 16) {
@@ -466,7 +468,10 @@ export class CoreCluster implements Cluster {
     this.#links.delete(name);
     this.registry.remove(name);
     this.counters.workersLost++;
-    this.#log.warn({ worker: name, remote: link.remote, reason: why }, 'cluster: Worker left');
+    // Leaving because this Core stops is expected; anything else deserves attention.
+    const fields = { worker: name, remote: link.remote, reason: why };
+    if (this.#stopping) this.#log.info(fields, 'cluster: Worker left');
+    else this.#log.warn(fields, 'cluster: Worker left');
   }
 
   #pingAll(): void {
@@ -597,6 +602,7 @@ export class CoreCluster implements Cluster {
   }
 
   #closeLinks(): void {
+    this.#stopping = true;
     for (const link of [...this.#connections]) {
       this.#drop(link, 'Core shutting down');
       link.close(LinkCloseCode.Shutdown, 'Core shutting down');
