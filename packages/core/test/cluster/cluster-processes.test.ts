@@ -95,8 +95,8 @@ describe('a Core with Worker processes on loopback', () => {
     );
     howdyCode = await wat(source.replaceAll('Hello ', 'Howdy '));
     await startTheCore();
-    worker('big', 1024);
-    worker('small', 512);
+    worker('big', 256);
+    worker('small', 128);
     await joined('big', 'small');
   });
 
@@ -151,7 +151,7 @@ describe('a Core with Worker processes on loopback', () => {
   test('a Worker that joins later serves its invocations with a single code transfer', async () => {
     assert.equal((await upload('late', helloCode)).status, 201);
     const before = cluster.counters.codeServed;
-    const late = worker('late', 2048); // the most free memory: the default policy picks it
+    const late = worker('late', 512); // the most free memory: the default policy picks it
     await joined('late');
     const results = await Promise.all([invoke('late'), invoke('late'), invoke('late')]);
     for (const r of results) assert.deepEqual(await r.json(), { data: { payload: 'Hello Bob!' } });
