@@ -80,6 +80,10 @@ for (const dialect of DIALECTS) {
 
     test('a scheduling request is passed on', () =>
       withFunction(dialect, echo, async (core, url, cluster) => {
+        const script = await core.request('POST', '/v1/scripts/app', {
+          json: { name: 'edge_first', script: '- default:\n    - workers: "*"\n' },
+        });
+        assert.equal(script.status, 201, script.body);
         const res = await core.request('POST', url, {
           json: { args: {}, scheduling: { language: 'app', script: 'edge_first' } },
         });
@@ -90,14 +94,37 @@ for (const dialect of DIALECTS) {
         });
       }));
 
+    test('language "none" means the default policy', () =>
+      withFunction(dialect, echo, async (core, url, cluster) => {
+        const res = await core.request('POST', url, { json: { args: {}, scheduling: { language: 'none' } } });
+        assert.equal(res.status, 200, res.body);
+        assert.deepEqual(cluster.invocations[0]?.options?.scheduling, { language: 'none' });
+      }));
+
+    test('an unknown APP script is 404 and nothing runs', () =>
+      withFunction(dialect, echo, async (core, url, cluster) => {
+        const res = await core.request('POST', url, {
+          json: { args: {}, scheduling: { language: 'app', script: 'nope' } },
+        });
+        assert.equal(res.status, 404);
+        assert.match(res.json.errors.detail, /APP script nope not found/);
+        assert.equal(cluster.invocations.length, 0);
+      }));
+
     for (const [label, json, message] of [
       ['args that are not an object', { args: [1] }, /args must be a JSON object/],
       ['an unknown field', { arguments: {} }, /unknown field "arguments"/],
       [
         'an unknown scheduling language',
         { scheduling: { language: 'rego' } },
-        /scheduling\.language must be one of app/,
+        /scheduling\.language must be one of none, app/,
       ],
+      [
+        'a script with language none',
+        { scheduling: { language: 'none', script: 'x' } },
+        /scheduling\.script needs scheduling\.language "app"/,
+      ],
+      ['language app without a script', { scheduling: { language: 'app' } }, /script/],
       [
         'a bad script name',
         { scheduling: { language: 'app', script: '../x' } },

@@ -388,7 +388,7 @@ export const OPENAPI_DOCUMENT: Record<string, unknown> = {
             type: 'object',
             required: ['language'],
             additionalProperties: false,
-            properties: { language: { const: 'app' }, script: ref('Name') },
+            properties: { language: { enum: ['none', 'app'] }, script: ref('Name') },
           },
         },
       },

@@ -1,6 +1,7 @@
 import { ErrorCode, FlError } from '@funless/protocol';
 
 import type { InvokeOptions, SchedulingRequest } from '../../cluster/index.js';
+import { AppScriptCache, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
 import {
   BadRequestError,
   UnsupportedMediaTypeError,
@@ -12,7 +13,7 @@ import type { RouteRegistrar } from './route-registrar.js';
 
 const EXAMPLE = '{"args":{"name":"Ada"}}';
 /** Scheduling languages the Core knows. */
-const LANGUAGES = ['app'];
+const LANGUAGES: readonly string[] = Object.values(SchedulingLanguage);
 
 function parseScheduling(value: unknown): SchedulingRequest {
   const example = '{"language":"app","script":"<name>"}';
@@ -42,6 +43,12 @@ export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, o
     if (!isPlainObject(args)) throw new BadRequestError(`args must be a JSON object, like ${EXAMPLE}`);
     const invokeOptions: InvokeOptions = { timeoutMs: options.invokeTimeoutMs };
     if (body.scheduling !== undefined) invokeOptions.scheduling = parseScheduling(body.scheduling);
+
+    if (invokeOptions.scheduling) {
+      // Refuse an unknown script (404) or a script with language "none" (400) before placing anything.
+      const scripts = AppScriptCache.for(store);
+      await resolvePolicy(invokeOptions.scheduling, (n) => scripts.get(n));
+    }
 
     const fn = await functions.get(module, name);
     if (!fn) {
