@@ -10,8 +10,9 @@ export const enum Method {
 }
 
 /**
- * Room for the response body, in bytes: the ABI gives the host no buffer size, so the SDK
- * reserves this much and the body is cut to it. Override with `http.setMaxResponseBytes`.
+ * Room for the response body, in bytes. The SDK declares it to the host (the u32 at
+ * `resp_len_ptr` on entry), which never writes more: a longer body answers status 0.
+ * Override with `http.setMaxResponseBytes`.
  * @default 1 MiB
  */
 let maxResponseBytes: i32 = 1 << 20;
@@ -45,6 +46,7 @@ export namespace http {
     const response = new ArrayBuffer(maxResponseBytes);
     const meta = new ArrayBuffer(8); // body length u32 at 0, status u16 at 4
     const metaPtr = <i32>changetype<usize>(meta);
+    store<u32>(metaPtr, <u32>maxResponseBytes);
     __http_request(
       <i32>changetype<usize>(response),
       metaPtr,

@@ -52,28 +52,23 @@ enum fl_http_method { FL_GET = 0, FL_POST = 1, FL_PUT = 2, FL_DELETE = 3 };
 
 /*
  * Outbound HTTP. `headers` are "Key:Value" lines joined by '\n' (or NULL), `body` may be NULL.
- * The response body (cut to `response_cap` - 1 bytes, NUL-terminated) goes to `response`.
- * Returns the HTTP status, 0 when the request failed.
+ * The response body goes to `response`, NUL-terminated; the host is told its size and never
+ * writes more (a longer body fails). Returns the HTTP status, 0 when the request failed (the
+ * reason is in the invocation's logs).
  */
 static inline int fl_http(enum fl_http_method method, const char *url, const char *headers,
                           const char *body, char *response, size_t response_cap) {
-  uint32_t length = 0;
+  if (response_cap == 0) return 0;
+  /* Non-zero on entry: the size of our buffer, keeping one byte for the NUL. */
+  uint32_t length = (uint32_t)(response_cap - 1);
   uint16_t status = 0;
-  /* The ABI does not pass the buffer size to the host: give it generous room, then copy. */
-  size_t room = response_cap > (1u << 20) ? response_cap : (1u << 20);
-  char *scratch = malloc(room);
-  if (scratch == NULL) return 0;
-  fl_imp_http_request((int32_t)(uintptr_t)scratch, (int32_t)(uintptr_t)&length,
+  fl_imp_http_request((int32_t)(uintptr_t)response, (int32_t)(uintptr_t)&length,
                       (int32_t)(uintptr_t)&status, (int32_t)method, (int32_t)(uintptr_t)url,
                       (int32_t)strlen(url), (int32_t)(uintptr_t)(headers ? headers : ""),
                       headers ? (int32_t)strlen(headers) : 0, (int32_t)(uintptr_t)(body ? body : ""),
                       body ? (int32_t)strlen(body) : 0);
-  if (response_cap > 0) {
-    size_t n = length < response_cap - 1 ? length : response_cap - 1;
-    memcpy(response, scratch, n);
-    response[n] = '\0';
-  }
-  free(scratch);
+  if (length > response_cap - 1) length = 0;
+  response[status == 0 ? 0 : length] = '\0';
   return status;
 }
 
