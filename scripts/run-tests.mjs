@@ -9,6 +9,7 @@
 // under a watchdog: a file that has not finished after FL_TEST_FILE_TIMEOUT_S seconds (default 600)
 // is killed and reported as hung, so one stuck test fails the run instead of stalling it. A file's
 // output is printed in one piece when it finishes, followed by a summary with each file's duration.
+// A single test has FL_TEST_TIMEOUT_MS (default 300000) before it fails with its name.
 // Usage: node scripts/run-tests.mjs [substring-filter ...]
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -76,17 +77,24 @@ if (await reachable(pgUrl)) {
 
 const fileTimeoutS = Number(process.env.FL_TEST_FILE_TIMEOUT_S ?? 600);
 const concurrency = Number(process.env.FL_TEST_CONCURRENCY ?? 2);
+// A single test that runs longer than this fails with its own name (the watchdog above is for files
+// that never exit, e.g. because a test left a server or a child process running).
+const testTimeoutMs = Number(process.env.FL_TEST_TIMEOUT_MS ?? 300_000);
 
 /** Runs one test file; resolves with its outcome, never rejects. */
 function runFile(file) {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-reporter=spec', file], {
-      env,
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group, so a hung file's children die with it
-    });
+    const child = spawn(
+      process.execPath,
+      ['--test', '--test-reporter=spec', `--test-timeout=${testTimeoutMs}`, file],
+      {
+        env,
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // its own process group, so a hung file's children die with it
+      },
+    );
     const chunks = [];
     child.stdout.on('data', (c) => chunks.push(c));
     child.stderr.on('data', (c) => chunks.push(c));
