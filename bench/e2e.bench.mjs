@@ -22,8 +22,13 @@ const { SimulatedWorker } = await import(dist('core', 'test/cluster/support/simu
 
 const DURATION_S = Number(process.env.E2E_DURATION_S ?? 5);
 const CONNECTIONS = Number(process.env.E2E_CONNECTIONS ?? 32);
-// Extra Node flags for the Core and Worker processes, e.g. E2E_NODE_FLAGS=--max-semi-space-size=1.
-const NODE_FLAGS = (process.env.E2E_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+// Node flags for the Core and Worker processes: by default those the `fl` command runs with (its
+// shebang line), so that the figures are what users get; E2E_NODE_FLAGS='' measures plain Node.
+const FL_FLAGS = readFileSync(new URL('../packages/cli/bin/fl.js', import.meta.url), 'utf8')
+  .split('\n')[0]
+  .replace(/^#!.*?\bnode\b/, '')
+  .trim();
+const NODE_FLAGS = (process.env.E2E_NODE_FLAGS ?? FL_FLAGS).split(' ').filter(Boolean);
 const SECRET = 'bench-cluster-secret-0123456789';
 const ADMIN = 'bench-admin-token-0123456789';
 const AUTH = `Bearer ${ADMIN}`;
@@ -330,12 +335,14 @@ try {
   console.log(
     `  median ${fmt(coldMedian, 1)} ms, min ${fmt(colds[0], 1)} ms, max ${fmt(colds.at(-1), 1)} ms  (target <= 30 ms: ${verdict(coldMedian <= 30)}); of which the upload with push: median ${fmt(uploadMedian, 1)} ms`,
   );
-  console.log('idle resident memory (VmRSS, 2 s after start):');
+  console.log(
+    `idle resident memory (VmRSS, 2 s after start, before any function; node flags: ${NODE_FLAGS.join(' ') || 'none'}):`,
+  );
   console.log(
     `  Core ${fmt(idleCore, 1)} MiB (target <= 80: ${verdict(idleCore <= 80)}), Worker ${fmt(idleWorker, 1)} MiB (target <= 60: ${verdict(idleWorker <= 60)})`,
   );
   console.log(
-    `  after the load: Core ${fmt(rssMiB(coreProc.pid), 1)} MiB, Worker ${fmt(rssMiB(workerProc.pid), 1)} MiB`,
+    `  after the load (Worker threads started): Core ${fmt(rssMiB(coreProc.pid), 1)} MiB, Worker ${fmt(rssMiB(workerProc.pid), 1)} MiB`,
   );
   console.log('200 simulated Workers joined to one Core:');
   console.log(

@@ -21,9 +21,12 @@ export interface HttpOptions {
 export interface RuntimeOptions {
   /** Directory of the Worker's data; binaries are cached under `<dataDir>/code/`. */
   dataDir: string;
-  /** Invocation threads. @default CPU count (`os.availableParallelism()`) */
+  /** Most invocation threads; they start on demand and then stay. @default CPU count (`os.availableParallelism()`) */
   threads?: number;
-  /** Invocations waiting for a thread beyond which `invoke` fails with `overloaded`. @default 1_000 */
+  /**
+   * Invocations waiting while every thread is busy beyond which `invoke` fails with `overloaded`
+   * (those waiting for a thread that is starting do not count). @default 1_000
+   */
   queueLimit?: number;
   /** Time limit of an invocation that names none, in ms. @default 60_000 (`FL_INVOKE_TIMEOUT_MS`) */
   defaultTimeoutMs?: number;

@@ -90,14 +90,18 @@ export class Runtime {
     this.analysed = new LruCache(options.compiledCacheSize);
   }
 
-  /** Validates the options, opens the code cache under `<dataDir>/code/` and starts the threads (waiting for them). */
+  /**
+   * Validates the options and opens the code cache under `<dataDir>/code/`. Threads start on demand;
+   * when the cache already holds functions, one is started now (and waited for), so that the first
+   * invocation after a restart does not pay for it.
+   */
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const resolved = resolveRuntimeOptions(options);
     const code = await CodeCache.open(join(resolved.dataDir, 'code'));
     const pool = new ThreadPool(resolved);
     await WebAssembly.compile(WARM_UP_MODULE);
     try {
-      await pool.started();
+      if (code.list().length > 0) await pool.warm();
     } catch (err) {
       await pool.close();
       throw err;
@@ -123,6 +127,15 @@ export class Runtime {
     const capacity = Math.max(64, Math.ceil((analysed.meta.initialPages * WASM_PAGE_BYTES) / 1024 / 1024));
     await this.compile(fn.hash, capacity, fn.code);
     await this.code.write(fn, fn.code);
+    // The function will run: start a thread for it now rather than on its first call. Not awaited: a
+    // thread that cannot start fails the invocations, which say why.
+    this.pool.warm().catch(() => {});
+  }
+
+  /** Starts an invocation thread if none runs yet; resolves when one is ready. */
+  warm(): Promise<void> {
+    this.checkOpen();
+    return this.pool.warm();
   }
 
   /** True when the runtime holds this exact version of the function. */

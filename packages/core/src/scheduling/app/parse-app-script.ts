@@ -1,4 +1,6 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { createRequire } from 'node:module';
+
+import type * as Yaml from 'yaml';
 import type { Document, Node, Pair } from 'yaml';
 import {
   APP_ALL_WORKERS,
@@ -9,6 +11,13 @@ import {
   AppStrategy,
 } from './types.js';
 import type { AppBlock, AppInvalidate, AppParseResult, AppProblem, AppTagEntry } from './types.js';
+
+const require = createRequire(import.meta.url);
+let yamlLibrary: typeof Yaml | undefined;
+/** The YAML library, loaded at the first parse: a Core that never sees a script does not hold it. */
+function yaml(): typeof Yaml {
+  return (yamlLibrary ??= require('yaml') as typeof Yaml);
+}
 
 const BLOCK_KEYS = ['workers', 'strategy', 'invalidate', 'affinity'] as const;
 const INVALIDATE_KEYS = ['capacity_used', 'max_concurrent_invocations'] as const;
@@ -38,14 +47,18 @@ export function parseAppScript(text: string): AppParseResult {
 
 class AppScriptParser {
   private readonly problems: AppProblem[] = [];
-  private readonly lines = new LineCounter();
+  private readonly lines: Yaml.LineCounter = new (yaml().LineCounter)();
   private doc!: Document.Parsed;
   private aliases = 0;
 
   constructor(private readonly text: string) {}
 
   parse(): AppParseResult {
-    this.doc = parseDocument(this.text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    this.doc = yaml().parseDocument(this.text, {
+      lineCounter: this.lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+    });
     if (this.doc.errors.length > 0) {
       for (const error of this.doc.errors) {
         const { line, col } = this.lines.linePos(error.pos[0]);
@@ -85,7 +98,7 @@ class AppScriptParser {
   private entries(): AppTagEntry[] {
     const root = this.resolve(this.doc.contents);
     const entries: AppTagEntry[] = [];
-    if (!isSeq(root)) {
+    if (!yaml().isSeq(root)) {
       this.problem(AppProblemKind.NotTagList, {}, root, 'a list of tag entries such as "- my_tag: [blocks]"');
     } else {
       const seen = new Map<string, number>();
@@ -99,7 +112,7 @@ class AppScriptParser {
 
   private entry(node: Node | null, entryNo: number, seen: Map<string, number>): AppTagEntry | undefined {
     const where: Where = { entry: entryNo };
-    if (!isMap(node)) {
+    if (!yaml().isMap(node)) {
       this.problem(AppProblemKind.NotTagList, where, node, 'a tag entry: a mapping "my_tag: [blocks]"');
       return undefined;
     }
@@ -151,7 +164,7 @@ class AppScriptParser {
     let followup: AppFollowup = AppFollowup.Fail;
     if (followupPair !== undefined) {
       const value = this.resolve(followupPair.value as Node | null);
-      if (isScalar(value) && APP_FOLLOWUPS.includes(value.value as AppFollowup)) {
+      if (yaml().isScalar(value) && APP_FOLLOWUPS.includes(value.value as AppFollowup)) {
         followup = value.value as AppFollowup;
       } else {
         this.problem(
@@ -163,9 +176,11 @@ class AppScriptParser {
       }
     }
     const blocksNode = this.resolve(pair.value as Node | null);
-    if (!isSeq(blocksNode) || blocksNode.items.length === 0) {
+    if (!yaml().isSeq(blocksNode) || blocksNode.items.length === 0) {
       const isEmpty =
-        blocksNode === null || (isScalar(blocksNode) && blocksNode.value === null) || isSeq(blocksNode);
+        blocksNode === null ||
+        (yaml().isScalar(blocksNode) && blocksNode.value === null) ||
+        yaml().isSeq(blocksNode);
       this.problem(
         AppProblemKind.NoBlocks,
         where,
@@ -184,7 +199,7 @@ class AppScriptParser {
   }
 
   private block(node: Node | null, where: Where): AppBlock | undefined {
-    if (!isMap(node)) {
+    if (!yaml().isMap(node)) {
       this.problem(AppProblemKind.BadBlock, where, node, 'a block: a mapping with at least "workers"');
       return undefined;
     }
@@ -208,7 +223,7 @@ class AppScriptParser {
           break;
         }
         case 'strategy':
-          if (isScalar(value) && APP_STRATEGIES.includes(value.value as AppStrategy)) {
+          if (yaml().isScalar(value) && APP_STRATEGIES.includes(value.value as AppStrategy)) {
             block.strategy = value.value as AppStrategy;
           } else {
             this.problem(AppProblemKind.UnknownStrategy, at, value, oneOf(APP_STRATEGIES));
@@ -238,8 +253,8 @@ class AppScriptParser {
 
   private workers(node: Node | null, where: Where): AppBlock['workers'] | undefined {
     const expected = 'a list of Worker names or "*"';
-    if (isScalar(node) && node.value === APP_ALL_WORKERS) return APP_ALL_WORKERS;
-    if (!isSeq(node)) {
+    if (yaml().isScalar(node) && node.value === APP_ALL_WORKERS) return APP_ALL_WORKERS;
+    if (!yaml().isSeq(node)) {
       this.problem(AppProblemKind.BadWorkers, where, node, expected);
       return undefined;
     }
@@ -248,7 +263,7 @@ class AppScriptParser {
     node.items.forEach((item, index) => {
       const value = this.resolve(item as Node);
       const at = { ...where, field: `${where.field}[${index}]` };
-      if (!isScalar(value) || typeof value.value !== 'string' || value.value.trim() === '') {
+      if (!yaml().isScalar(value) || typeof value.value !== 'string' || value.value.trim() === '') {
         this.problem(
           AppProblemKind.BadWorkers,
           at,
@@ -282,7 +297,7 @@ class AppScriptParser {
 
   private invalidate(node: Node | null, where: Where): AppInvalidate {
     const result: AppInvalidate = {};
-    if (!isMap(node)) {
+    if (!yaml().isMap(node)) {
       this.problem(
         AppProblemKind.BadInvalidate,
         where,
@@ -296,7 +311,7 @@ class AppScriptParser {
       const value = this.resolve(pair.value as Node | null);
       const at = { ...where, field: `invalidate.${key}` };
       if (key === 'capacity_used') {
-        const percent = percentOf(isScalar(value) ? value.value : undefined);
+        const percent = percentOf(yaml().isScalar(value) ? value.value : undefined);
         if (percent === undefined) {
           this.problem(
             AppProblemKind.BadCapacityUsed,
@@ -308,7 +323,7 @@ class AppScriptParser {
           result.capacityUsedPercent = percent;
         }
       } else if (key === 'max_concurrent_invocations') {
-        const n = isScalar(value) ? value.value : undefined;
+        const n = yaml().isScalar(value) ? value.value : undefined;
         if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) {
           result.maxConcurrentInvocations = n;
         } else {
@@ -322,14 +337,14 @@ class AppScriptParser {
   }
 
   private affinity(node: Node | null, where: Where, block: AppBlock): void {
-    if (!isSeq(node)) {
+    if (!yaml().isSeq(node)) {
       this.problem(AppProblemKind.BadAffinity, where, node, 'a list of tags, "!tag" for anti-affinity');
       return;
     }
     node.items.forEach((item, index) => {
       const value = this.resolve(item as Node);
       const at = { ...where, field: `affinity[${index}]` };
-      const raw = isScalar(value) && typeof value.value === 'string' ? value.value : undefined;
+      const raw = yaml().isScalar(value) && typeof value.value === 'string' ? value.value : undefined;
       const anti = raw?.startsWith('!') ?? false;
       const tag = anti ? raw!.slice(1) : raw;
       if (tag === undefined || tag === '') {
@@ -371,16 +386,16 @@ class AppScriptParser {
   /** The key of a pair as a string; undefined when it is not a scalar string. */
   private keyOf(pair: Pair): string | undefined {
     const key = this.resolve(pair.key as Node | null);
-    return isScalar(key) && typeof key.value === 'string' ? key.value : undefined;
+    return yaml().isScalar(key) && typeof key.value === 'string' ? key.value : undefined;
   }
 
   private resolve(node: Node | null | undefined): Node | null {
     if (node === undefined || node === null) return null;
-    if (isAlias(node)) {
+    if (yaml().isAlias(node)) {
       if (++this.aliases > MAX_ALIASES) throw new TooManyAliases();
       return (node.resolve(this.doc) as Node | undefined) ?? null;
     }
-    if (isPair(node)) return null;
+    if (yaml().isPair(node)) return null;
     return node;
   }
 
@@ -432,9 +447,9 @@ function percentOf(value: unknown): number | undefined {
 
 function describe(node: Node | null): string {
   if (node === null) return 'nothing';
-  if (isMap(node)) return 'a mapping';
-  if (isSeq(node)) return 'a list';
-  if (isScalar(node)) {
+  if (yaml().isMap(node)) return 'a mapping';
+  if (yaml().isSeq(node)) return 'a list';
+  if (yaml().isScalar(node)) {
     const { value } = node;
     if (value === null || value === undefined) return 'nothing';
     if (typeof value === 'string') return JSON.stringify(value);

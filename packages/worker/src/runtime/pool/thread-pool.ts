@@ -78,9 +78,10 @@ class PoolThread {
 }
 
 /**
- * A fixed set of invocation threads and a bounded queue in front of them. Tasks go to an idle,
- * started thread only, so a task's time limit starts when a thread takes it; a thread that passes
- * it is terminated (the only way to stop a looping guest) and replaced.
+ * Invocation threads and a bounded queue in front of them. Threads start on demand, up to
+ * `options.threads`, and then stay: a Worker with nothing to run holds none (each costs about
+ * 9 MiB). Tasks go to an idle, started thread only, so a task's time limit starts when a thread
+ * takes it; a thread that passes it is terminated (the only way to stop a looping guest) and replaced.
  */
 export class ThreadPool {
   private readonly threads: PoolThread[] = [];
@@ -90,29 +91,37 @@ export class ThreadPool {
   private nextId = 1;
   private nextModuleId = 1;
   private closed = false;
-  private readyWaiters: (() => void)[] = [];
+  private readyWaiters: { resolve: () => void; reject: (err: FlError) => void }[] = [];
   /** Aborts the guests' HTTP requests still in flight when the pool closes. */
   private readonly httpCancel = new AbortController();
 
-  constructor(private readonly options: ResolvedRuntimeOptions) {
-    for (let i = 0; i < options.threads; i++) this.threads.push(this.spawn());
-  }
+  constructor(private readonly options: ResolvedRuntimeOptions) {}
 
-  /** Resolves when every thread has started; rejects after `timeoutMs` (a broken installation). */
-  started(timeoutMs = 10_000): Promise<void> {
-    if (this.threads.every((t) => t.ready)) return Promise.resolve();
+  /**
+   * Makes sure at least one thread runs, so that the next invocation does not wait for one to
+   * start. Resolves when a thread is ready; rejects when it fails to start or takes longer than
+   * `timeoutMs` (a broken installation).
+   */
+  warm(timeoutMs = 10_000): Promise<void> {
+    if (this.closed) return Promise.reject(new FlError(ErrorCode.Internal, 'the runtime is closed'));
+    if (this.threads.some((t) => t.ready && !t.dead)) return Promise.resolve();
+    if (!this.threads.some((t) => !t.dead)) this.threads.push(this.spawn());
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new FlError(ErrorCode.Internal, `the invocation threads did not start within ${timeoutMs} ms`),
-          ),
-        timeoutMs,
-      );
-      this.readyWaiters.push(() => {
-        clearTimeout(timer);
-        resolve();
-      });
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (err: FlError) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
+        reject(new FlError(ErrorCode.Internal, `no invocation thread started within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.readyWaiters.push(waiter);
     });
   }
 
@@ -129,7 +138,11 @@ export class ThreadPool {
       for (const t of this.threads) {
         if (t.ready && !t.running && !t.dead) return this.dispatch(t, pending);
       }
-      if (this.queue.length >= this.options.queueLimit) {
+      // Tasks waiting for a thread that is starting, or may still start, do not count against the
+      // queue's bound: only those waiting because every thread is busy do.
+      let ready = 0;
+      for (const t of this.threads) if (t.ready && !t.dead) ready++;
+      if (this.queue.length >= this.options.queueLimit + this.options.threads - ready) {
         return reject(
           new FlError(
             ErrorCode.Overloaded,
@@ -138,7 +151,17 @@ export class ThreadPool {
         );
       }
       this.queue.push(pending);
+      this.grow();
     });
+  }
+
+  /** Starts another thread when queued tasks outnumber the threads still starting, up to the limit. */
+  private grow(): void {
+    let starting = 0;
+    for (const t of this.threads) if (!t.ready && !t.dead) starting++;
+    if (starting < this.queue.length && this.threads.length < this.options.threads) {
+      this.threads.push(this.spawn());
+    }
   }
 
   /** Tells every thread to forget the modules compiled from this hash (any capacity). */
@@ -157,6 +180,7 @@ export class ThreadPool {
     this.httpCancel.abort();
     const closing = new FlError(ErrorCode.Internal, 'the runtime was closed');
     for (const p of this.queue.splice(0)) p.reject(closing);
+    for (const w of this.readyWaiters.splice(0)) w.reject(closing);
     await Promise.all(
       this.threads.map((t) => {
         t.dead = true;
@@ -291,7 +315,7 @@ export class ThreadPool {
   private onMessage(thread: PoolThread, msg: FromThread): void {
     if (msg.type === 'ready') {
       thread.ready = true;
-      if (this.threads.every((t) => t.ready)) for (const wake of this.readyWaiters.splice(0)) wake();
+      for (const w of this.readyWaiters.splice(0)) w.resolve();
       this.next(thread);
       return;
     }
@@ -311,12 +335,16 @@ export class ThreadPool {
     if (thread.dead) return;
     const running = thread.running;
     if (running) clearTimeout(running.timer);
-    this.replace(thread);
+    this.replace(thread, err);
     if (running) running.reject(err);
   }
 
-  /** Terminates a thread (if still alive) and puts a fresh one in its place. */
-  private replace(thread: PoolThread): void {
+  /**
+   * Terminates a thread (if still alive). A thread that had started is replaced at once, so the pool
+   * keeps the threads its load called for. One that died while starting is dropped; when no other
+   * thread is there to take them, the waiting tasks fail with its error (the next task tries again).
+   */
+  private replace(thread: PoolThread, err?: FlError): void {
     if (thread.dead) return;
     thread.dead = true;
     thread.running = undefined;
@@ -327,15 +355,17 @@ export class ThreadPool {
     if (this.closed) return;
     const index = this.threads.indexOf(thread);
     if (thread.ready) {
-      const fresh = this.spawn();
-      if (index >= 0) this.threads[index] = fresh;
+      if (index >= 0) this.threads[index] = this.spawn();
       return;
     }
-    // A thread that died while starting will likely die again: retry slowly, not in a tight loop.
-    const retry = setTimeout(() => {
-      if (this.closed || this.threads[index] !== thread) return;
-      this.threads[index] = this.spawn();
-    }, 1000);
-    retry.unref();
+    if (index >= 0) this.threads.splice(index, 1);
+    if (this.threads.some((t) => !t.dead)) return;
+    const failure = new FlError(
+      ErrorCode.Internal,
+      `no invocation thread could start: ${err?.message ?? 'it stopped while starting'}`,
+      { cause: err },
+    );
+    for (const p of this.queue.splice(0)) p.reject(failure);
+    for (const w of this.readyWaiters.splice(0)) w.reject(failure);
   }
 }

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { test } from 'node:test';
+
+import { watFixture } from '@funless/testing';
+
+import { Runtime } from '../../src/index.js';
+import { fn, tempDir, until, withRuntime } from './helpers.js';
+
+test('a runtime with no functions holds no thread; storing one starts exactly one', async () => {
+  await withRuntime({ threads: 3 }, async (runtime) => {
+    assert.deepEqual(runtime.stats(), { threads: 0, busy: 0, queued: 0 });
+    const hello = fn(await watFixture('hello'));
+    await runtime.store(hello);
+    await runtime.store(fn(await watFixture('hello')));
+    await until(() => runtime.stats().threads === 1);
+    await runtime.warm();
+    assert.equal(runtime.stats().threads, 1);
+  });
+});
+
+test('concurrent invocations start threads up to the limit and never more; they then stay', async () => {
+  await withRuntime({ threads: 2 }, async (runtime) => {
+    const hello = fn(await watFixture('hello'));
+    // No store: the first invocation brings the code, so nothing was warmed before it.
+    const calls = Array.from({ length: 6 }, (_, i) =>
+      runtime.invoke({ ...hello, capacityMiB: 64, input: { name: `n${i}` } }),
+    );
+    assert.ok(runtime.stats().threads <= 2);
+    const results = await Promise.all(calls);
+    assert.deepEqual(
+      results.map((r) => r.result),
+      Array.from({ length: 6 }, (_, i) => ({ payload: `Hello n${i}!` })),
+    );
+    assert.equal(runtime.stats().threads, 2);
+    await runtime.invoke({ ...hello, capacityMiB: 64, input: { name: 'again' } });
+    assert.deepEqual(runtime.stats(), { threads: 2, busy: 0, queued: 0 });
+  });
+});
+
+test('a single invocation on a cold runtime starts one thread, not the whole pool', async () => {
+  await withRuntime({ threads: 4 }, async (runtime) => {
+    const hello = fn(await watFixture('hello'));
+    const out = await runtime.invoke({ ...hello, capacityMiB: 64, input: { name: 'one' } });
+    assert.deepEqual(out.result, { payload: 'Hello one!' });
+    assert.equal(runtime.stats().threads, 1);
+  });
+});
+
+test('a runtime reopened over cached functions has a thread ready before its first call', async () => {
+  const dataDir = await tempDir();
+  try {
+    const hello = fn(await watFixture('hello'));
+    const first = await Runtime.create({ dataDir, threads: 2 });
+    await first.store(hello);
+    await first.close();
+
+    const emptyDir = await tempDir();
+    const empty = await Runtime.create({ dataDir: emptyDir, threads: 2 });
+    assert.equal(empty.stats().threads, 0);
+    await empty.close();
+    await rm(emptyDir, { recursive: true, force: true });
+
+    const reopened = await Runtime.create({ dataDir, threads: 2 });
+    try {
+      assert.equal(reopened.stats().threads, 1);
+      const out = await reopened.invoke({
+        module: hello.module,
+        name: hello.name,
+        hash: hello.hash,
+        capacityMiB: 64,
+        input: { name: 'back' },
+      });
+      assert.deepEqual(out.result, { payload: 'Hello back!' });
+    } finally {
+      await reopened.close();
+    }
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('warm on a closed runtime is refused', async () => {
+  const dataDir = await tempDir();
+  const runtime = await Runtime.create({ dataDir, threads: 1 });
+  await runtime.close();
+  assert.throws(() => runtime.warm(), /closed/);
+  await rm(dataDir, { recursive: true, force: true });
+});
