@@ -37,7 +37,10 @@ const dir = mkdtempSync(join(tmpdir(), 'fl-bench-e2e-'));
 const children = [];
 
 function cleanEnv(extra) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FL_')));
+  // FL_ variables stay out, except the runtime's tuning knob, to compare settings.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('FL_') || k === 'FL_WORKER_IDLE_SPIN_US'),
+  );
   return { ...env, FL_LOG_LEVEL: 'warn', FL_DISCOVERY: 'off', ...extra };
 }
 

@@ -10,6 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 import { cFixture, wat } from '../packages/testing/dist/src/index.js';
 import { codeHash, Runtime } from '../packages/worker/dist/src/index.js';
@@ -75,24 +76,58 @@ const snapshotUs = time('snapshot', 20000, () => {
 });
 
 const dirs = [];
-async function runtimeWith(threads) {
+async function runtimeWith(threads, extra = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'fl-bench-runtime-'));
   dirs.push(dataDir);
-  return Runtime.create({ dataDir, threads });
+  return Runtime.create({ dataDir, threads, ...extra });
 }
 
+// The machine's floor for a thread hop: a bare Atomics ping-pong with a sleeping thread (what any
+// runtime that sleeps between tasks pays twice per call).
+async function pingPongUs() {
+  const words = new Int32Array(new SharedArrayBuffer(8));
+  const peer = new Worker(
+    `const w = new Int32Array(require('node:worker_threads').workerData);
+     for (;;) { Atomics.wait(w, 0, 0); Atomics.store(w, 0, 0); Atomics.store(w, 1, 1); Atomics.notify(w, 1); }`,
+    { eval: true, workerData: words.buffer },
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const once = async () => {
+    Atomics.store(words, 1, 0);
+    Atomics.store(words, 0, 1);
+    Atomics.notify(words, 0);
+    const r = Atomics.waitAsync(words, 1, 0);
+    if (r.async) await r.value;
+  };
+  for (let i = 0; i < 2000; i++) await once();
+  const n = 20000;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await once();
+  const us = Number(process.hrtime.bigint() - t0) / 1000 / n;
+  await peer.terminate();
+  return us;
+}
+const pingUs = await pingPongUs();
+
 // Warm invocations, one at a time.
-const rt1 = await runtimeWith(1);
 const fn = { module: 'bench', name: 'realistic', hash: codeHash(code) };
-await rt1.store({ ...fn, code });
 const request = { ...fn, capacityMiB: 64, input };
-const expected = (await rt1.invoke(request)).result.payload;
-if (expected !== 'Hello benchmark!') throw new Error(`unexpected result ${expected}`);
-for (let i = 0; i < 2000; i++) await rt1.invoke(request);
-const warmN = 20000;
-let start = process.hrtime.bigint();
-for (let i = 0; i < warmN; i++) await rt1.invoke(request);
-const warmUs = Number(process.hrtime.bigint() - start) / 1000 / warmN;
+async function warmUsWith(extra) {
+  const rt = await runtimeWith(1, extra);
+  await rt.store({ ...fn, code });
+  const expected = (await rt.invoke(request)).result.payload;
+  if (expected !== 'Hello benchmark!') throw new Error(`unexpected result ${expected}`);
+  for (let i = 0; i < 2000; i++) await rt.invoke(request);
+  const n = 20000;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await rt.invoke(request);
+  const us = Number(process.hrtime.bigint() - t0) / 1000 / n;
+  await rt.close();
+  return us;
+}
+const warmUs = await warmUsWith({});
+const warmSpinUs = await warmUsWith({ idleSpinUs: 50 });
+const rt1 = await runtimeWith(1);
 
 // Cold start: a never-seen module (a custom section makes each copy distinct), store + first invoke.
 function variant(i) {
@@ -171,8 +206,12 @@ console.log(
 console.log(`baseline (fresh instance + call, JS WASI)   ${fmt(baselineUs)} µs/call`);
 console.log(`guest alone (reused instance, no reset)     ${fmt(guestUs)} µs/call`);
 console.log(`reused instance + snapshot restore          ${fmt(snapshotUs)} µs/call (in-process)`);
+console.log(`thread hop floor (bare Atomics ping-pong)   ${fmt(pingUs)} µs/round trip`);
 console.log(
   `warm invocation through the runtime         ${fmt(warmUs)} µs/call = ${fmt(warmUs - guestUs)} µs overhead over the guest (target <= 60); ${fmt(baselineUs / warmUs, 2)}x faster than the baseline`,
+);
+console.log(
+  `  same with idleSpinUs 50 (not the default)  ${fmt(warmSpinUs)} µs/call = ${fmt(warmSpinUs - guestUs)} µs overhead`,
 );
 console.log(
   `cold start (store + first invoke)           median ${fmt(colds[Math.floor(colds.length / 2)], 2)} ms, min ${fmt(colds[0], 2)} ms, max ${fmt(colds.at(-1), 2)} ms (target <= 20)`,

@@ -40,6 +40,14 @@ export interface RuntimeOptions {
   http?: Partial<HttpOptions>;
   /** Compiled modules kept in memory, per (hash, capacity). @default 64 */
   compiledCacheSize?: number;
+  /**
+   * How long a thread that finished a task polls for the next one before it sleeps, in µs (0: sleep
+   * at once). Waking a sleeping thread costs tens of µs on virtual machines; a task that follows
+   * within this window skips it, for at most this much CPU per task, and only while a CPU is free.
+   * Off by default: with the Core and the Worker on the same small machine the polling takes CPU
+   * they need (measured: a third less throughput end to end on 2 CPUs). @default 0
+   */
+  idleSpinUs?: number;
 }
 
 /** Options after validation and merging. */
@@ -56,6 +64,7 @@ export const DEFAULT_RUNTIME_OPTIONS: Omit<ResolvedRuntimeOptions, 'dataDir' | '
   maxOutputBytes: 6 * MIB,
   maxLogBytes: 64 * 1024,
   compiledCacheSize: 64,
+  idleSpinUs: 0,
   http: { enabled: true, allowList: [], timeoutMs: 10_000, maxResponseBytes: MIB },
 };
 
@@ -66,6 +75,13 @@ function bad(message: string): FlError {
 function positiveInt(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
     throw bad(`${name} must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function spinUs(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 10_000) {
+    throw bad(`idleSpinUs must be an integer from 0 to 10000, got ${JSON.stringify(value)}`);
   }
   return value;
 }
@@ -98,6 +114,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
     maxOutputBytes: positiveInt('maxOutputBytes', options.maxOutputBytes ?? d.maxOutputBytes),
     maxLogBytes: positiveInt('maxLogBytes', options.maxLogBytes ?? d.maxLogBytes),
     compiledCacheSize: positiveInt('compiledCacheSize', options.compiledCacheSize ?? d.compiledCacheSize),
+    idleSpinUs: spinUs(options.idleSpinUs ?? d.idleSpinUs),
     http: {
       enabled: http.enabled,
       allowList: http.allowList.map((h) => h.trim().toLowerCase()),
@@ -113,6 +130,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
  * - `FL_WORKER_THREADS`: invocation threads (CPU count);
  * - `FL_HTTP`: `on` or `off`, outbound HTTP from guests (on);
  * - `FL_HTTP_ALLOW`: comma-separated hosts guests may call (empty: any);
+ * - `FL_WORKER_IDLE_SPIN_US`: µs a thread polls for its next task before sleeping (0: never);
  * - `FL_DATA_DIR`: the data directory (binaries go to `<dir>/code/`); no default here, the
  *   Worker process defaults it to `.funless`.
  * Throws `FlError(bad_request)` naming the variable when a value is malformed.
@@ -132,6 +150,12 @@ export function runtimeOptionsFromEnv(env: Record<string, string | undefined>): 
   if (timeout !== undefined) out.defaultTimeoutMs = timeout;
   const threads = int('FL_WORKER_THREADS');
   if (threads !== undefined) out.threads = threads;
+  const spin = env.FL_WORKER_IDLE_SPIN_US?.trim();
+  if (spin !== undefined && spin !== '') {
+    if (!/^\d+$/.test(spin) || Number(spin) > 10_000)
+      throw bad(`FL_WORKER_IDLE_SPIN_US must be an integer from 0 to 10000, got ${JSON.stringify(spin)}`);
+    out.idleSpinUs = Number(spin);
+  }
   const http: Partial<HttpOptions> = {};
   const flag = env.FL_HTTP?.trim().toLowerCase();
   if (flag !== undefined && flag !== '') {

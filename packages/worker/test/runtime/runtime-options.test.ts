@@ -28,6 +28,9 @@ test('bad options are refused with a message naming the option', () => {
     [{ dataDir: '/x', http: { enabled: 'yes' } }, /http.enabled/],
     [{ dataDir: '/x', http: { allowList: 'a.com' } }, /http.allowList/],
     [{ dataDir: '/x', http: { timeoutMs: 0 } }, /http.timeoutMs/],
+    [{ dataDir: '/x', idleSpinUs: -1 }, /idleSpinUs/],
+    [{ dataDir: '/x', idleSpinUs: 10_001 }, /idleSpinUs/],
+    [{ dataDir: '/x', idleSpinUs: 2.5 }, /idleSpinUs/],
   ];
   for (const [options, message] of cases) {
     assert.throws(
@@ -54,6 +57,11 @@ test('the environment sets timeout, threads and HTTP settings', () => {
   assert.throws(() => runtimeOptionsFromEnv({ FL_INVOKE_TIMEOUT_MS: '10s' }), /FL_INVOKE_TIMEOUT_MS/);
   assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_THREADS: '0' }), /FL_WORKER_THREADS/);
   assert.throws(() => runtimeOptionsFromEnv({ FL_HTTP: 'maybe' }), /FL_HTTP/);
+  assert.deepEqual(runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: '0' }), { idleSpinUs: 0 });
+  assert.deepEqual(runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: ' 80 ' }), { idleSpinUs: 80 });
+  assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: '-5' }), /FL_WORKER_IDLE_SPIN_US/);
+  assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: '20000' }), /FL_WORKER_IDLE_SPIN_US/);
+  assert.equal(resolveRuntimeOptions({ dataDir: '/x' }).idleSpinUs, 0);
 });
 
 test('invoke refuses bad requests with bad_request naming the field', async () => {

@@ -87,3 +87,26 @@ test('warm on a closed runtime is refused', async () => {
   assert.throws(() => runtime.warm(), /closed/);
   await rm(dataDir, { recursive: true, force: true });
 });
+
+test('threads that poll between tasks still run each task once, in isolation, with limits', async () => {
+  await withRuntime({ threads: 2, idleSpinUs: 500 }, async (runtime) => {
+    const hello = fn(await watFixture('hello'));
+    const probe = fn(await watFixture('state-probe'));
+    const loop = fn(await watFixture('infinite-loop'));
+    for (const f of [hello, probe, loop]) await runtime.store(f);
+    for (let i = 0; i < 50; i++) {
+      const out = await runtime.invoke({ ...hello, capacityMiB: 64, input: { name: `s${i}` } });
+      assert.deepEqual(out.result, { payload: `Hello s${i}!` });
+    }
+    const probes = await Promise.all(
+      Array.from({ length: 20 }, () => runtime.invoke({ ...probe, capacityMiB: 64, input: {} })),
+    );
+    for (const p of probes) assert.deepEqual(p.result, { memory: 1, global: 1, pages: 1 });
+    await assert.rejects(
+      runtime.invoke({ ...loop, capacityMiB: 64, input: {}, timeoutMs: 100 }),
+      (err: Error & { code: string }) => err.code === 'timeout',
+    );
+    const after = await runtime.invoke({ ...hello, capacityMiB: 64, input: { name: 'after' } });
+    assert.deepEqual(after.result, { payload: 'Hello after!' });
+  });
+});

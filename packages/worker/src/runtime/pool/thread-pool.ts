@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 import { ErrorCode, FlError } from '@funless/protocol';
@@ -58,7 +59,11 @@ class PoolThread {
   ready = false;
   dead = false;
 
-  constructor(options: ResolvedRuntimeOptions) {
+  constructor(
+    options: ResolvedRuntimeOptions,
+    readonly slot: number,
+    awake: SharedArrayBuffer,
+  ) {
     this.httpBuffer = createHttpBuffer(options.http.maxResponseBytes);
     const taskBuffer = createTaskBuffer();
     this.views = taskViews(taskBuffer);
@@ -69,6 +74,10 @@ class PoolThread {
     const workerData: ThreadConfig = {
       maxOutputBytes: options.maxOutputBytes,
       maxLogBytes: options.maxLogBytes,
+      idleSpinUs: options.idleSpinUs,
+      awake,
+      slot,
+      cpus: availableParallelism(),
       httpBuffer: this.httpBuffer,
       taskBuffer,
       port: port2,
@@ -94,8 +103,14 @@ export class ThreadPool {
   private readyWaiters: { resolve: () => void; reject: (err: FlError) => void }[] = [];
   /** Aborts the guests' HTTP requests still in flight when the pool closes. */
   private readonly httpCancel = new AbortController();
+  /** Which threads are awake, one word per slot (see `ThreadConfig.awake`). */
+  private readonly awake: Int32Array;
+  private readonly freeSlots: number[];
 
-  constructor(private readonly options: ResolvedRuntimeOptions) {}
+  constructor(private readonly options: ResolvedRuntimeOptions) {
+    this.awake = new Int32Array(new SharedArrayBuffer(4 * options.threads));
+    this.freeSlots = Array.from({ length: options.threads }, (_, i) => options.threads - 1 - i);
+  }
 
   /**
    * Makes sure at least one thread runs, so that the next invocation does not wait for one to
@@ -197,7 +212,9 @@ export class ThreadPool {
   }
 
   private spawn(): PoolThread {
-    const thread = new PoolThread(this.options);
+    // A slot is free whenever fewer than `threads` threads live: dead ones give theirs back.
+    const slot = this.freeSlots.pop()!;
+    const thread = new PoolThread(this.options, slot, this.awake.buffer as SharedArrayBuffer);
     thread.worker.on('message', (msg: FromThread) => this.onMessage(thread, msg));
     thread.worker.on('error', (err) =>
       this.lost(
@@ -352,6 +369,9 @@ export class ThreadPool {
     Atomics.notify(thread.views.words, Word.Reply);
     thread.port.close();
     void thread.worker.terminate();
+    // A thread stopped while awake cannot clear its own word.
+    Atomics.store(this.awake, thread.slot, 0);
+    this.freeSlots.push(thread.slot);
     if (this.closed) return;
     const index = this.threads.indexOf(thread);
     if (thread.ready) {

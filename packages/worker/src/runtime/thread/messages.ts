@@ -9,6 +9,17 @@ import type { ModuleMeta } from '../module/analyse-module.js';
 export interface ThreadConfig {
   maxOutputBytes: number;
   maxLogBytes: number;
+  /** Polling time before sleeping between tasks, µs. */
+  idleSpinUs: number;
+  /**
+   * One word per thread slot, shared by the whole pool: 1 while the slot's thread is awake. A thread
+   * polls for its next task only while the awake threads and the main thread leave a CPU free.
+   */
+  awake: SharedArrayBuffer;
+  /** This thread's slot in `awake`. */
+  slot: number;
+  /** CPUs of the machine. */
+  cpus: number;
   /** Control words and body of the HTTP bridge (see `http-bridge.ts`). */
   httpBuffer: SharedArrayBuffer;
   /** Control words and data area of the task channel (see `task-channel.ts`). */
