@@ -68,6 +68,44 @@ for (const dialect of DIALECTS) {
         assert.ok(results.filter((r) => r.status === 'rejected').every(isConflict));
       }));
 
+    /** Exactly one of `n` concurrent runs of `op` succeeds; the others fail with `code`. */
+    async function oneWins(n: number, op: () => Promise<unknown>, code: string): Promise<void> {
+      const results = await Promise.allSettled(Array.from({ length: n }, op));
+      const codes = results.map((r) =>
+        r.status === 'fulfilled' ? 'ok' : String((r.reason as { code?: string }).code),
+      );
+      assert.equal(codes.filter((c) => c === 'ok').length, 1, codes.join(' '));
+      assert.ok(
+        codes.every((c) => c === 'ok' || c === code),
+        codes.join(' '),
+      );
+    }
+
+    test('concurrent renames, updates and deletes of one thing: exactly one succeeds', () =>
+      withStore(dialect, async (store) => {
+        const fn = (name: string) => ({
+          module: 'm',
+          name,
+          code: Uint8Array.of(1, 2, 3),
+          metadata: METADATA,
+          events: [],
+          sinks: [],
+        });
+        await store.createModule('race1');
+        await oneWins(8, () => store.renameModule('race1', 'race2'), ErrorCode.NotFound);
+        await oneWins(8, () => store.deleteModule('race2'), ErrorCode.NotFound);
+        await store.createModule('m');
+        await store.createFunction(fn('f'));
+        await oneWins(8, () => store.updateFunction('m', 'f', { name: 'g' }), ErrorCode.NotFound);
+        await oneWins(8, () => store.deleteFunction('m', 'g'), ErrorCode.NotFound);
+        await store.createAppScript('s', '- default:\n  - workers: "*"\n');
+        await oneWins(8, () => store.updateAppScript('s', { name: 't' }), ErrorCode.NotFound);
+        assert.deepEqual(
+          (await store.listAppScripts()).map((a) => a.name),
+          ['t'],
+        );
+      }));
+
     test('code round-trips byte for byte with its hash and size', () =>
       withStore(dialect, async (store) => {
         await store.createModule('m');

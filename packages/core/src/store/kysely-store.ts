@@ -161,12 +161,20 @@ export class KyselyStore implements Store {
         .executeTakeFirst();
       if (taken) throw new FlError(ErrorCode.Conflict, `module ${newName} already exists`);
       const t = now();
-      // Functions follow through ON UPDATE CASCADE.
-      await tx
-        .updateTable('modules')
-        .set({ name: newName, updated_at: t })
-        .where('name', '=', name)
-        .execute();
+      // Functions follow through ON UPDATE CASCADE. The update itself decides: on PostgreSQL a
+      // concurrent rename or delete may have committed since the select above.
+      let renamed;
+      try {
+        renamed = await tx
+          .updateTable('modules')
+          .set({ name: newName, updated_at: t })
+          .where('name', '=', name)
+          .executeTakeFirst();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new FlError(ErrorCode.Conflict, `module ${newName} already exists`);
+        throw error;
+      }
+      if (renamed.numUpdatedRows === 0n) throw moduleNotFound(name);
       return { name: newName, createdAt: new Date(existing.created_at), updatedAt: new Date(t) };
     });
   }
@@ -185,7 +193,9 @@ export class KyselyStore implements Store {
         .where('module', '=', name)
         .execute();
       await tx.deleteFrom('functions').where('module', '=', name).execute();
-      await tx.deleteFrom('modules').where('name', '=', name).execute();
+      const deleted = await tx.deleteFrom('modules').where('name', '=', name).executeTakeFirst();
+      // A concurrent delete committed first (PostgreSQL): that one succeeded, this one did not.
+      if (deleted.numDeletedRows === 0n) throw moduleNotFound(name);
       return functions.map(toFunction);
     });
   }
@@ -283,12 +293,22 @@ export class KyselyStore implements Store {
       }
       if (patch.events) changes.events = JSON.stringify(patch.events);
       if (patch.sinks) changes.sinks = JSON.stringify(patch.sinks);
-      await tx
-        .updateTable('functions')
-        .set(changes)
-        .where('module', '=', module)
-        .where('name', '=', name)
-        .execute();
+      let updated;
+      try {
+        updated = await tx
+          .updateTable('functions')
+          .set(changes)
+          .where('module', '=', module)
+          .where('name', '=', name)
+          .executeTakeFirst();
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new FlError(ErrorCode.Conflict, `function ${module}/${newName} already exists`);
+        }
+        throw error;
+      }
+      // A concurrent rename or delete committed since the select above (PostgreSQL).
+      if (updated.numUpdatedRows === 0n) throw functionNotFound(module, name);
       const { code: _code, ...rest } = changes;
       return toFunction({ ...existing, ...rest });
     });
@@ -306,7 +326,12 @@ export class KyselyStore implements Store {
         await this.requireModule(tx, module);
         throw functionNotFound(module, name);
       }
-      await tx.deleteFrom('functions').where('module', '=', module).where('name', '=', name).execute();
+      const deleted = await tx
+        .deleteFrom('functions')
+        .where('module', '=', module)
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (deleted.numDeletedRows === 0n) throw functionNotFound(module, name);
       return toFunction(existing);
     });
   }
@@ -404,7 +429,13 @@ export class KyselyStore implements Store {
       }
       const changes = { name: newName, text: patch.text ?? existing.text, updated_at: now() };
       try {
-        await tx.updateTable('app_scripts').set(changes).where('name', '=', name).execute();
+        const updated = await tx
+          .updateTable('app_scripts')
+          .set(changes)
+          .where('name', '=', name)
+          .executeTakeFirst();
+        // A concurrent rename or delete committed since the select above (PostgreSQL).
+        if (updated.numUpdatedRows === 0n) throw appScriptNotFound(name);
       } catch (error) {
         // Another Core took the name between the check and the update.
         if (isUniqueViolation(error)) throw appScriptExists(newName);
