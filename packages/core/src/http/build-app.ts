@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import multipart from '@fastify/multipart';
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 
@@ -17,7 +17,7 @@ import { createAuthHook } from './auth-hook.js';
 import { createErrorHandler, errorBody } from './error-handler.js';
 import { FunctionCache } from './function-cache.js';
 import { ROUTES } from './routes/index.js';
-import { BadRequestError } from './validation.js';
+import { BadRequestError, checkJsonInput } from './validation.js';
 
 export interface BuildAppOptions {
   /** The store the routes use. The app does not close it. */
@@ -41,6 +41,11 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
  * Builds the Core's Fastify app with every route registered (not listening). Test it with
  * `app.inject()`; `startCore` listens.
  */
+/** Errors Fastify raises before routing (a URL with a broken %-escape): 400 with the API's error body. */
+function frameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.status(400).send(errorBody(`bad request: ${error.message}`));
+}
+
 /** Stands in for Fastify's schema compilers; a route that declares a schema is a programming error. */
 function noSchemas(): never {
   throw new Error('Core routes validate their own input and must not declare Fastify schemas');
@@ -62,6 +67,8 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     // The routes check their input themselves (validation.ts) and declare no JSON schemas, so
     // Fastify's Ajv and serializer compilers are never needed: not loading them saves ~4 MiB.
     schemaController: { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } },
+    // Errors Fastify raises before routing (a URL with a broken %-escape) get the API's error body.
+    frameworkErrors: frameworkError,
   }) as unknown as FastifyInstance;
 
   const { store } = buildOptions;
@@ -87,11 +94,20 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
       done(null, undefined);
       return;
     }
+    let value: unknown;
     try {
-      done(null, JSON.parse(text));
+      value = JSON.parse(text);
     } catch (error) {
       done(new BadRequestError(`malformed JSON body: ${(error as Error).message}`), undefined);
+      return;
     }
+    try {
+      checkJsonInput('the JSON body', value);
+    } catch (error) {
+      done(error as Error, undefined);
+      return;
+    }
+    done(null, value);
   });
   void app.register(multipart, {
     limits: {

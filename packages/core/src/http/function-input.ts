@@ -1,17 +1,20 @@
 import { DEFAULT_CAPACITY_MIB, DEFAULT_TAG, NAME_MAX_LENGTH } from '@funless/protocol';
 
 import type { ConnectionRequest, FunctionMetadata } from '../store/index.js';
-import { BadRequestError, isPlainObject, onlyKeys, quote } from './validation.js';
+import { BadRequestError, checkJsonInput, isPlainObject, onlyKeys, quote } from './validation.js';
 
 /** Largest capacity accepted, in MiB: a wasm32 memory cannot exceed 4 GiB. */
 export const MAX_CAPACITY_MIB = 4096;
 
 function parseJsonPart(part: string, raw: Buffer, example: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(raw.toString('utf8'));
   } catch (error) {
     throw new BadRequestError(`${part} is not valid JSON (${(error as Error).message}); expected ${example}`);
   }
+  checkJsonInput(part, value);
+  return value;
 }
 
 /**
@@ -33,10 +36,12 @@ export function parseMetadata(
       value.tag.length === 0 ||
       value.tag.length > NAME_MAX_LENGTH ||
       // eslint-disable-next-line no-control-regex
-      /[\u0000-\u001f\u007f]/.test(value.tag)
+      /[\u0000-\u001f\u007f]/.test(value.tag) ||
+      // A lone UTF-16 surrogate has no UTF-8 form: the database would store something else.
+      /\p{Cs}/u.test(value.tag)
     ) {
       throw new BadRequestError(
-        `metadata.tag must be a string of 1-${NAME_MAX_LENGTH} characters without control characters`,
+        `metadata.tag must be a string of 1-${NAME_MAX_LENGTH} characters without control characters or unpaired surrogates`,
       );
     }
     metadata.tag = value.tag;

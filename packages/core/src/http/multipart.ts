@@ -42,6 +42,12 @@ export async function readMultipart(
     const status = (error as { statusCode?: unknown }).statusCode;
     if (typeof status === 'number' && status < 500) throw error;
     if (error instanceof BadRequestError) throw error;
+    // @fastify/multipart fails with a TypeError on a part whose headers carry no name.
+    if (error instanceof TypeError) {
+      throw new BadRequestError(
+        'malformed multipart body: a part without a name (each part needs Content-Disposition: form-data; name="…")',
+      );
+    }
     // busboy reports malformed bodies (no boundary, truncated parts) as plain errors.
     throw new BadRequestError(`malformed multipart body: ${(error as Error).message}`);
   }

@@ -19,6 +19,39 @@ export class UnsupportedMediaTypeError extends FlError {
   }
 }
 
+/** Deepest nesting of arrays and objects accepted in JSON input. */
+export const MAX_JSON_DEPTH = 256;
+
+/**
+ * Refuses JSON input the platform could not pass on intact: nesting deeper than
+ * {@link MAX_JSON_DEPTH} (turning it back into JSON for the Worker or the database would overflow
+ * the stack), and numbers beyond a double's range (`JSON.parse` makes them Infinity, which JSON
+ * would silently store as null). Iterative, so that the check itself cannot overflow.
+ */
+export function checkJsonInput(what: string, root: unknown): void {
+  const values: unknown[] = [root];
+  const depths: number[] = [0];
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop()!;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) {
+        throw new BadRequestError(`${what} holds a number too large for a double (beyond ±1.8e308)`);
+      }
+    } else if (typeof value === 'object' && value !== null) {
+      if (depth >= MAX_JSON_DEPTH) {
+        throw new BadRequestError(
+          `${what} is nested deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`,
+        );
+      }
+      for (const child of Array.isArray(value) ? value : Object.values(value)) {
+        values.push(child);
+        depths.push(depth + 1);
+      }
+    }
+  }
+}
+
 /** Shortens user input quoted in an error message. */
 export function quote(value: string, max = 40): string {
   return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);

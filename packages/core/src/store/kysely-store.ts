@@ -171,7 +171,8 @@ export class KyselyStore implements Store {
           .where('name', '=', name)
           .executeTakeFirst();
       } catch (error) {
-        if (isUniqueViolation(error)) throw new FlError(ErrorCode.Conflict, `module ${newName} already exists`);
+        if (isUniqueViolation(error))
+          throw new FlError(ErrorCode.Conflict, `module ${newName} already exists`);
         throw error;
       }
       if (renamed.numUpdatedRows === 0n) throw moduleNotFound(name);

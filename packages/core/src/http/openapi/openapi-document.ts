@@ -64,7 +64,27 @@ const functionUpload = (required: string[]): Record<string, unknown> => ({
   },
 });
 
-export const OPENAPI_DOCUMENT: Record<string, unknown> = {
+/**
+ * Answers any route can give before its handler runs: a URL Fastify cannot decode (400) on every
+ * operation; on those that read a body, a body over the limit (413) or of a media type the route
+ * does not take (415). Added where an operation does not describe them more precisely.
+ */
+function withCommonErrors(document: Record<string, unknown>): Record<string, unknown> {
+  const paths = document.paths as Record<string, Record<string, { responses?: Record<string, unknown> }>>;
+  for (const item of Object.values(paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      const responses = operation.responses;
+      if (!['get', 'post', 'put', 'delete'].includes(method) || responses === undefined) continue;
+      responses['400'] ??= error('Bad request, e.g. a URL with a broken %-escape');
+      if (method === 'get') continue;
+      responses['413'] ??= error('Body larger than the limit');
+      responses['415'] ??= error('A body of a media type this route does not take');
+    }
+  }
+  return document;
+}
+
+export const OPENAPI_DOCUMENT: Record<string, unknown> = withCommonErrors({
   openapi: '3.1.0',
   info: {
     title: 'FunLess Core API',
@@ -434,4 +454,4 @@ export const OPENAPI_DOCUMENT: Record<string, unknown> = {
       ...SCRIPT_SCHEMAS,
     },
   },
-};
+});

@@ -51,7 +51,11 @@ function checkedText(bytes: Buffer | string): string {
       `the APP script is ${size} bytes; the limit is ${APP_SCRIPT_MAX_BYTES}`,
     );
   }
-  if (typeof bytes === 'string') return bytes;
+  if (typeof bytes === 'string') {
+    // A lone UTF-16 surrogate (possible in a JSON string) has no UTF-8 form: it would not be stored as sent.
+    if (/\p{Cs}/u.test(bytes)) throw new BadRequestError('the APP script holds an unpaired UTF-16 surrogate');
+    return bytes;
+  }
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {

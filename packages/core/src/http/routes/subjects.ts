@@ -46,6 +46,10 @@ export const subjectRoutes: RouteRegistrar = (app, { store, authenticator }) => 
 
   app.post<{ Params: { name: string } }>('/v1/admin/subjects/:name/token', ADMIN_ONLY, async (request) => {
     const name = notAdmin(validName('subject name', request.params.name), 'rotated through the API');
+    const body = request.body;
+    if (body !== undefined && !(isPlainObject(body) && Object.keys(body).length === 0)) {
+      throw new BadRequestError('rotating a token takes no body (or an empty JSON object)');
+    }
     const token = generateToken();
     await store.setSubjectTokenHash(name, hashToken(token));
     authenticator.invalidate();
