@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+
 import { pino } from 'pino';
 
 import { coreClusterFromEnv } from '../cluster/index.js';
@@ -27,7 +29,11 @@ export async function runCore(
   // By default the Core serves the Worker link (cluster secret from FL_CLUSTER_SECRET or the data dir).
   const cluster = runOptions.cluster ?? (await coreClusterFromEnv(env)).factory;
   const core = await startCore({ ...options, logger, cluster });
-  process.stdout.write(`FunLess Core listening on ${core.url}\nTokens file: ${core.tokensFile}\n`);
+  const tokens = existsSync(core.tokensFile)
+    ? `Tokens file: ${core.tokensFile}`
+    : `Tokens: no file at ${core.tokensFile}: the database was set up by a Core with another data ` +
+      'directory, which holds its tokens file (or set FL_ADMIN_TOKEN)';
+  process.stdout.write(`FunLess Core listening on ${core.url}\n${tokens}\n`);
   if (runOptions.handleSignals ?? true) {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, 'shutting down');
