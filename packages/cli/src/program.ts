@@ -22,11 +22,11 @@ export function createProgram(io: CliIo): Command {
     .description('FunLess: deploy and run WebAssembly functions')
     .version(CLI_VERSION, '-V, --version')
     .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
-      outputError: (text, write) => write(`fl: ${text}`),
+      // Usage mistakes: one line, like every other error.
+      outputError: (text, write) => write(`fl: ${text.trimEnd()} (add --help for usage)\n`),
     });
   program.addHelpText(
     'after',

@@ -105,6 +105,35 @@ test('a detail that does not name the subject gets it in front', async () => {
   }
 });
 
+test('a rejected token is reported as such, not as a problem of the function or module', async () => {
+  const core = await stubCore((_req, res) => send(res, 401, { errors: { detail: 'invalid token' } }));
+  try {
+    const api = new FunlessApi(new ApiClient({ baseUrl: core.url, token: 'zzz' }));
+    await assert.rejects(api.getModule('_'), /^ApiError: invalid token$/);
+    await assert.rejects(
+      api.createFunction('_', { name: 'f', code: Uint8Array.of(0) }),
+      /^ApiError: invalid token$/,
+    );
+  } finally {
+    await core.close();
+  }
+});
+
+test('an upload refused for its metadata names the function, not only the module', async () => {
+  const core = await stubCore((_req, res) =>
+    send(res, 400, { errors: { detail: 'metadata.capacity must be a whole number of MiB from 1 to 4096' } }),
+  );
+  try {
+    const api = new FunlessApi(new ApiClient({ baseUrl: core.url, token: 't' }));
+    await assert.rejects(
+      api.createFunction('_', { name: 'huge', code: Uint8Array.of(0) }),
+      /^ApiError: function "huge" in module "_": metadata.capacity/,
+    );
+  } finally {
+    await core.close();
+  }
+});
+
 test('a 401 without any token says how to configure one; a non-JSON error shows the status', async () => {
   const core = await stubCore((req, res) => {
     if (req.url === '/v1/fn') send(res, 401, { errors: { detail: 'missing bearer token' } });

@@ -34,10 +34,14 @@ test('every command has --help with an example', async () => {
 test('an unknown option or a missing argument is an fl: error with exit code 1', async () => {
   const io = memoryIo({}, '/');
   assert.equal(await runCli(['fn', 'list', '--bogus'], io), 1);
-  assert.match(io.err(), /^fl: error: unknown option '--bogus'/);
+  // One line, with the hint to --help on it.
+  assert.equal(io.err(), "fl: error: unknown option '--bogus' (add --help for usage)\n");
   const io2 = memoryIo({}, '/');
   assert.equal(await runCli(['fn', 'invoke'], io2), 1);
-  assert.match(io2.err(), /^fl: error: missing required argument 'name'/);
+  assert.match(io2.err(), /^fl: error: missing required argument 'name' \(add --help for usage\)\n$/);
+  const io3 = memoryIo({}, '/');
+  assert.equal(await runCli(['bogus'], io3), 1);
+  assert.match(io3.err(), /^fl: error: unknown command 'bogus' \(add --help for usage\)\n$/);
 });
 
 test('bad -j JSON fails before any request, with a clear message', async () => {

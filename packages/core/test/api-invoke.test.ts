@@ -117,7 +117,12 @@ for (const dialect of DIALECTS) {
       [
         'an unknown scheduling language',
         { scheduling: { language: 'rego' } },
-        /scheduling\.language must be one of none, app/,
+        /unknown scheduling language "rego": use one of "none", "app"/,
+      ],
+      [
+        'a scheduling language that is not a string',
+        { scheduling: { language: 1 } },
+        /scheduling\.language must be a string, one of "none", "app"/,
       ],
       [
         'a script with language none',

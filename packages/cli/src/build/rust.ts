@@ -17,6 +17,11 @@ function crateName(manifest: string): string | undefined {
 export async function buildRust(source: string, outFile: string): Promise<void> {
   const dir = resolve(source);
   const installed = await runTool('rustup', ['target', 'list', '--installed'], dir);
+  if (installed && installed.code !== 0 && /no default/i.test(installed.stderr)) {
+    throw new ToolchainMissingError(
+      `rustup has no default Rust toolchain: run \`rustup default stable\`, then \`rustup target add ${TARGET}\``,
+    );
+  }
   if (installed && installed.code === 0 && !installed.stdout.split('\n').includes(TARGET)) {
     throw new ToolchainMissingError(
       `the Rust target ${TARGET} is not installed: run \`rustup target add ${TARGET}\``,

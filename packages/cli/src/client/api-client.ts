@@ -145,7 +145,12 @@ function errorMessage(
       .map(([field, value]) => `${field}: ${([] as unknown[]).concat(value).join(', ')}`);
     if (extra.length > 0) detail += ` (${extra.join('; ')})`;
   }
-  if (options.subject && !(options.subjectNames ?? []).some((name) => detail.includes(name))) {
+  // A token problem is not about the thing the command names.
+  if (
+    options.subject &&
+    response.status !== 401 &&
+    !(options.subjectNames ?? []).some((name) => detail.includes(name))
+  ) {
     detail = `${options.subject}: ${detail}`;
   }
   if (response.status === 401 && !sentToken) {

@@ -74,8 +74,7 @@ export class FunlessApi {
   ): Promise<Json> {
     const r = await this.client.request<Data<Json> | undefined>('POST', `/v1/fn/${seg(mod)}`, {
       form: functionForm(upload),
-      subject: `module "${mod}"`,
-      subjectNames: [mod],
+      ...functionSubject(mod, upload.name),
     });
     return r.body?.data ?? { name: upload.name, module: mod };
   }

@@ -10,6 +10,7 @@ type Json = Record<string, unknown>;
 export function registerAdminCommands(program: Command, ctx: CommandContext): void {
   const admin = program.command('admin').description('administration (needs the admin token)');
   const subject = admin.command('subject').description('manage API users (subjects) and their tokens');
+  example(admin, 'fl admin subject list', 'fl admin subject create alice');
   example(subject, 'fl admin subject create alice', 'fl admin subject rotate alice');
 
   example(
@@ -43,10 +44,13 @@ export function registerAdminCommands(program: Command, ctx: CommandContext): vo
   });
 
   example(
-    subject.command('delete <name>').alias('rm').description('delete a subject (its token stops working)'),
+    jsonOption(
+      subject.command('delete <name>').alias('rm').description('delete a subject (its token stops working)'),
+    ),
     'fl admin subject delete alice',
-  ).action(async (name: string) => {
+  ).action(async (name: string, opts: { json?: boolean }) => {
     await (await ctx.api()).deleteSubject(checkName(name, 'subject'));
+    if (opts.json) return ctx.json({ deleted: { subject: name } });
     ctx.out(`deleted subject ${name}`);
   });
 

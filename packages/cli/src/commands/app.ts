@@ -63,10 +63,11 @@ export function registerAppCommands(program: Command, ctx: CommandContext): void
   });
 
   example(
-    app.command('delete <name>').alias('rm').description('delete an APP script'),
+    jsonOption(app.command('delete <name>').alias('rm').description('delete an APP script')),
     'fl app delete edge_only',
-  ).action(async (name: string) => {
+  ).action(async (name: string, opts: { json?: boolean }) => {
     await (await ctx.api()).deleteScript(checkName(name, 'APP script'));
+    if (opts.json) return ctx.json({ deleted: { script: name } });
     ctx.out(`deleted APP script ${name}`);
   });
 }

@@ -180,10 +180,13 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
   });
 
   example(
-    fn.command('delete <name>').alias('rm').description('delete a function').addOption(moduleOption()),
+    jsonOption(
+      fn.command('delete <name>').alias('rm').description('delete a function').addOption(moduleOption()),
+    ),
     'fl fn delete hello -m test_mod',
-  ).action(async (name: string, opts: ModuleOption) => {
+  ).action(async (name: string, opts: ModuleOption & { json?: boolean }) => {
     await (await ctx.api()).deleteFunction(checkName(opts.module, 'module'), checkName(name, 'function'));
+    if (opts.json) return ctx.json({ deleted: { module: opts.module, function: name } });
     ctx.out(`deleted function ${name} from module ${opts.module}`);
   });
 

@@ -53,10 +53,11 @@ export function registerModCommands(program: Command, ctx: CommandContext): void
   });
 
   example(
-    mod.command('delete <name>').alias('rm').description('delete a module and all its functions'),
+    jsonOption(mod.command('delete <name>').alias('rm').description('delete a module and all its functions')),
     'fl mod delete test_mod',
-  ).action(async (name: string) => {
+  ).action(async (name: string, opts: { json?: boolean }) => {
     await (await ctx.api()).deleteModule(checkName(name, 'module'));
+    if (opts.json) return ctx.json({ deleted: { module: name } });
     ctx.out(`deleted module ${name} and its functions`);
   });
 }

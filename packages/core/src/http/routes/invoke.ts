@@ -19,8 +19,11 @@ function parseScheduling(value: unknown): SchedulingRequest {
   const example = '{"language":"app","script":"<name>"}';
   if (!isPlainObject(value)) throw new BadRequestError(`scheduling must be an object like ${example}`);
   onlyKeys('scheduling', value, ['language', 'script']);
-  if (typeof value.language !== 'string' || !LANGUAGES.includes(value.language)) {
-    throw new BadRequestError(`scheduling.language must be one of ${LANGUAGES.join(', ')}`);
+  // An unknown language is refused by resolvePolicy, which names it.
+  if (typeof value.language !== 'string') {
+    throw new BadRequestError(
+      `scheduling.language must be a string, one of ${LANGUAGES.map((l) => `"${l}"`).join(', ')}`,
+    );
   }
   const scheduling: SchedulingRequest = { language: value.language };
   if (value.script !== undefined) scheduling.script = validName('scheduling.script', value.script);
