@@ -110,9 +110,13 @@ test('capacity_used refuses negatives, more than 100 and non-percentages', () =>
 });
 
 test('max_concurrent_invocations must be a positive integer', () => {
-  const ok = parseAppScript(withBlock('workers: "*"\ninvalidate:\n  max_concurrent_invocations: 1'));
-  assert.ok(ok.ok);
-  for (const written of ['0', '-1', '1.5', '"3"', 'many', '']) {
+  for (const written of ['1', '12', '+7']) {
+    const ok = parseAppScript(
+      withBlock(`workers: "*"\ninvalidate:\n  max_concurrent_invocations: ${written}`),
+    );
+    assert.ok(ok.ok, written);
+  }
+  for (const written of ['0', '-1', '1.5', '3.0', '3e0', '0x3', '"3"', 'many', '']) {
     const found = problems(withBlock(`workers: "*"\ninvalidate:\n  max_concurrent_invocations: ${written}`));
     assert.equal(found.length, 1, written);
     assert.equal(found[0]!.kind, AppProblemKind.BadMaxConcurrentInvocations, written);

@@ -324,7 +324,9 @@ class AppScriptParser {
         }
       } else if (key === 'max_concurrent_invocations') {
         const n = yaml().isScalar(value) ? value.value : undefined;
-        if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0) {
+        // 3.0 and 3e0 are floats in YAML even though their value is whole: only digits count.
+        const digits = yaml().isScalar(value) && /^\+?\d+$/.test(value.source ?? String(n));
+        if (typeof n === 'number' && Number.isSafeInteger(n) && n > 0 && digits) {
           result.maxConcurrentInvocations = n;
         } else {
           this.problem(AppProblemKind.BadMaxConcurrentInvocations, at, value, 'a positive integer');
