@@ -218,6 +218,14 @@ const CASES: Case[] = [
     expect: 'c',
   },
   {
+    name: 'after a full "*" scan, a block wanting a tag nobody runs fails and the next still finds the one that does',
+    script:
+      '- t:\n    - workers: "*"\n      affinity: [x]\n    - workers: "*"\n      affinity: [nobody]\n' +
+      '    - workers: "*"\n      strategy: platform\n      affinity: [y]\n    - workers: [a]\n      affinity: [y]\n',
+    workers: [worker('a', { running: { x: 0, z: 1 } }), worker('b'), worker('c', { running: { y: 1 } })],
+    expect: 'c',
+  },
+  {
     name: 'anti-affinity on the own tag spreads invocations',
     script: '- t:\n    - workers: "*"\n      affinity: ["!t"]\n',
     workers: [worker('a', { running: { t: 1 } }), worker('b')],

@@ -65,6 +65,12 @@ export class CompiledAppScript {
   /** Whether every Worker's mask is computed for this decision (done when a "*" block needs them). */
   private masksComplete = false;
   /**
+   * The affinity tags run anywhere (all masks OR-ed), known once a "*" block has seen every mask in
+   * this decision: a block wanting a tag nobody runs then fails without a scan.
+   */
+  private unionMask = 0;
+  private unionKnown = false;
+  /**
    * The snapshot's numbers copied into typed arrays once per decision (when a block is first
    * evaluated): scanning them block after block costs a fraction of reading the objects again.
    */
@@ -129,6 +135,7 @@ export class CompiledAppScript {
     this.resolved = false;
     this.loaded = false;
     this.masksComplete = false;
+    this.unionKnown = false;
     if (this.generation >= 0x7fffffff) {
       // Stamps from before the wrap must never match again.
       this.maskStamps.fill(0);
@@ -231,8 +238,12 @@ export class CompiledAppScript {
   private computeAllMasks(workers: readonly WorkerView[]): void {
     const { maskStamps, masks, generation, tagList: tags, tagBits } = this;
     const count = tags.length;
+    let union = 0;
     for (let i = 0; i < workers.length; i++) {
-      if (maskStamps[i] === generation) continue;
+      if (maskStamps[i] === generation) {
+        union |= masks[i]!;
+        continue;
+      }
       const running = workers[i]!.runningTags;
       const size = running.size;
       let mask = 0;
@@ -250,8 +261,11 @@ export class CompiledAppScript {
       }
       masks[i] = mask;
       maskStamps[i] = generation;
+      union |= mask;
     }
     this.masksComplete = true;
+    this.unionMask = union;
+    this.unionKnown = true;
   }
 
   private tryEntry(
@@ -285,12 +299,14 @@ export class CompiledAppScript {
     const unwanted = block.antiAffinityMask;
     const byMask = this.useMasks && (wanted | unwanted) !== 0;
     if (byMask && all && strategy !== BEST_FIRST && !this.masksComplete) this.computeAllMasks(workers);
+    if (byMask && this.unionKnown && (this.unionMask & wanted) !== wanted) return -1;
     const { free, total, inFlight, masks, maskStamps, slots, candidates, generation, masksComplete } = this;
     const byLookup = !this.useMasks && block.affinity.length + block.antiAffinity.length > 0;
     const n = all ? workers.length : ids.length;
     let count = 0;
     let best = -1;
     let bestFree = -Infinity;
+    let union = 0;
     for (let k = 0; k < n; k++) {
       const i = all ? k : slots[ids[k]!]!;
       if (i < 0) continue;
@@ -298,6 +314,7 @@ export class CompiledAppScript {
       if (byMask) {
         const mask =
           masksComplete || maskStamps[i] === generation ? masks[i]! : this.computeMask(i, workers[i]!);
+        union |= mask;
         if ((mask & wanted) !== wanted || (mask & unwanted) !== 0) continue;
       }
       const f = free[i]!;
@@ -317,8 +334,13 @@ export class CompiledAppScript {
         bestFree = f;
       }
     }
-    // A full scan of "*" checked every Worker's mask first: later blocks may skip the stamps.
-    if (byMask && all) this.masksComplete = true;
+    // A full scan of "*" checked every Worker's mask first: later blocks may skip the stamps, and
+    // know which tags run anywhere.
+    if (byMask && all) {
+      this.masksComplete = true;
+      this.unionMask = union;
+      this.unionKnown = true;
+    }
     if (strategy === RANDOM && count > 0) {
       // Clamped: a source may return 1, or garbage, and a pick must still be one of the candidates.
       const r = Math.floor(random() * count);
