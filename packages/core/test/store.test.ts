@@ -137,6 +137,8 @@ for (const dialect of DIALECTS) {
         assert.ok(read?.code instanceof Uint8Array);
         assert.deepEqual(Buffer.from(read.code), Buffer.from(code));
         assert.equal(await store.getFunctionWithCode('m', 'g'), undefined);
+        // What Workers are told exists when they join.
+        assert.deepEqual(await store.listFunctionRefs(), [{ module: 'm', name: 'f', hash: codeHash(code) }]);
       }));
 
     test('renaming a module carries its functions; deleting returns them', () =>

@@ -27,7 +27,7 @@ export class LinkProtocolError extends FlError {
   }
 }
 
-type FieldKind = 'string' | 'int' | 'number' | 'boolean' | 'error' | 'any' | 'string?' | 'error?';
+type FieldKind = 'string' | 'int' | 'number' | 'boolean' | 'error' | 'any' | 'string?' | 'error?' | 'refs';
 
 const COMMON_REF = { module: 'string', name: 'string', hash: 'string' } as const;
 
@@ -38,6 +38,7 @@ const SCHEMAS: Record<LinkMessageType, Record<string, FieldKind>> = {
   join_refused: { error: 'error' },
   store: { id: 'int', ...COMMON_REF },
   drop: { id: 'int', module: 'string', name: 'string', hash: 'string?' },
+  sync: { functions: 'refs', last: 'boolean' },
   invoke: { id: 'int', ...COMMON_REF, capacityMiB: 'int', input: 'any', timeoutMs: 'int' },
   code_reply: { id: 'int', ok: 'boolean', error: 'error?' },
   ping: { at: 'number' },
@@ -66,6 +67,7 @@ const CORE_TYPES: ReadonlySet<string> = new Set<CoreMessage['type']>([
   'join_refused',
   'store',
   'drop',
+  'sync',
   'invoke',
   'code_reply',
   'ping',
@@ -194,6 +196,18 @@ function checkField(type: string, field: string, kind: FieldKind, value: unknown
         return value === undefined || isErrorPayload(value);
       case 'any':
         return value !== undefined;
+      case 'refs':
+        return (
+          Array.isArray(value) &&
+          value.every(
+            (r: unknown) =>
+              typeof r === 'object' &&
+              r !== null &&
+              typeof (r as Record<string, unknown>).module === 'string' &&
+              typeof (r as Record<string, unknown>).name === 'string' &&
+              typeof (r as Record<string, unknown>).hash === 'string',
+          )
+        );
     }
   })();
   if (!ok) throw new LinkProtocolError(`${type}.${field} must be ${describe(kind)}, got ${preview(value)}`);
@@ -210,6 +224,8 @@ function describe(kind: FieldKind): string {
       return 'an error {code, message}';
     case 'any':
       return 'present';
+    case 'refs':
+      return 'a list of {module, name, hash}';
     default:
       return `a ${kind.replace('?', '')}`;
   }

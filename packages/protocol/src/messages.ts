@@ -11,7 +11,7 @@
 import type { ErrorPayload } from './errors.js';
 
 /** Version of this protocol; both sides refuse a peer speaking another. */
-export const LINK_PROTOCOL_VERSION = 1;
+export const LINK_PROTOCOL_VERSION = 2;
 
 /** Path of the link's WebSocket endpoint on the Core's HTTP server. */
 export const LINK_PATH = '/v1/link';
@@ -95,6 +95,21 @@ export interface DropMessage {
   name: string;
   hash?: string;
 }
+
+/**
+ * Sent after `join_accepted`, in one or more parts (the last with `last: true`): every function the
+ * Core's store holds, at its current hash. The Worker drops the cached versions it held before this
+ * connection joined that the list does not name: code of functions deleted or updated while it was
+ * away does not stay on its disk. Code stored during the connection is never dropped by it.
+ */
+export interface SyncMessage {
+  type: 'sync';
+  functions: LinkFunctionRef[];
+  last: boolean;
+}
+
+/** Functions per `sync` part: well inside the header limit even with the longest names. */
+export const SYNC_BATCH = 2000;
 
 export interface InvokeMessage extends LinkFunctionRef {
   type: 'invoke';
@@ -192,6 +207,7 @@ export type CoreMessage =
   | JoinRefusedMessage
   | StoreMessage
   | DropMessage
+  | SyncMessage
   | InvokeMessage
   | CodeReplyMessage
   | PingMessage

@@ -122,6 +122,32 @@ test('bad frames are refused with a message naming the fault', () => {
   }
 });
 
+test('a sync message carries its function list; a malformed list is refused naming the field', () => {
+  const sync = {
+    type: 'sync' as const,
+    functions: [{ module: 'm', name: 'f', hash: 'a'.repeat(64) }],
+    last: true,
+  };
+  assert.deepEqual(decodeCoreFrame(encodeFrame(sync)), sync);
+  for (const functions of [
+    'x',
+    [{ module: 'm', name: 'f' }],
+    [null],
+    [{ module: 1, name: 'f', hash: 'h' }],
+  ]) {
+    assert.throws(
+      () => decodeCoreFrame(rawFrame(JSON.stringify({ type: 'sync', functions, last: true }))),
+      /sync\.functions must be a list of \{module, name, hash\}/,
+    );
+  }
+  assert.throws(
+    () => decodeCoreFrame(rawFrame('{"type":"sync","functions":[]}')),
+    /sync\.last must be a boolean/,
+  );
+  // Only the Core sends it.
+  assert.throws(() => decodeWorkerFrame(encodeFrame(sync)), /a Worker does not send messages of type "sync"/);
+});
+
 test('encoding refuses a message over the header limit', () => {
   const input = 'x'.repeat(LINK_LIMITS.maxHeaderBytes);
   assert.throws(

@@ -12,12 +12,13 @@ import {
   LINK_MAX_FRAME_BYTES,
   LINK_PATH,
   LINK_PROTOCOL_VERSION,
+  SYNC_BATCH,
   LinkCloseCode,
   linkNonce,
   proofsMatch,
   workerProof,
 } from '@funless/protocol';
-import type { CodeRequestMessage, JoinMessage, WorkerMessage } from '@funless/protocol';
+import type { CodeRequestMessage, JoinMessage, LinkFunctionRef, WorkerMessage } from '@funless/protocol';
 import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 
@@ -47,6 +48,8 @@ export interface ClusterLogger {
 /** Where the code of a function comes from when a Worker asks for it (the Core's store). */
 export interface CodeSource {
   getFunctionWithCode(module: string, name: string): Promise<{ hash: string; code: Uint8Array } | undefined>;
+  /** Every function at its current hash, sent to each Worker that joins (`sync`). Without it, no sync. */
+  listFunctionRefs?(): Promise<LinkFunctionRef[]>;
 }
 
 /**
@@ -397,6 +400,22 @@ export class CoreCluster implements Cluster {
       },
       'cluster: Worker joined',
     );
+    void this.#sync(link);
+  }
+
+  /** Tells a Worker that just joined which functions exist, so that it drops the code of the others. */
+  async #sync(link: WorkerLink): Promise<void> {
+    if (!this.#store.listFunctionRefs) return;
+    try {
+      const refs = await this.#store.listFunctionRefs();
+      for (let i = 0; i === 0 || i < refs.length; i += SYNC_BATCH) {
+        const functions = refs.slice(i, i + SYNC_BATCH);
+        link.send({ type: 'sync', functions, last: i + SYNC_BATCH >= refs.length });
+      }
+    } catch (error) {
+      // Without the list the Worker keeps what it has: an extra file on its disk, nothing worse.
+      this.#log.warn({ worker: link.name, err: error }, 'cluster: could not send the function list');
+    }
   }
 
   #onMessage(link: WorkerLink, message: WorkerMessage): void {

@@ -201,6 +201,10 @@ export class KyselyStore implements Store {
     });
   }
 
+  async listFunctionRefs(): Promise<{ module: string; name: string; hash: string }[]> {
+    return this.db.selectFrom('functions').select(['module', 'name', 'hash']).execute();
+  }
+
   async listFunctions(module: string): Promise<FunctionRecord[]> {
     const rows = await this.db
       .selectFrom('functions')

@@ -102,6 +102,8 @@ export interface Store {
   deleteModule(name: string): Promise<FunctionRecord[]>;
 
   listFunctions(module: string): Promise<FunctionRecord[]>;
+  /** Every function of every module with its code's hash (what Workers may keep cached). */
+  listFunctionRefs(): Promise<{ module: string; name: string; hash: string }[]>;
   getFunction(module: string, name: string): Promise<FunctionRecord | undefined>;
   /** The function with its code, as the cluster pushes it to Workers. */
   getFunctionWithCode(module: string, name: string): Promise<FunctionWithCode | undefined>;

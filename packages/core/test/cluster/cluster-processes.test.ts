@@ -1,6 +1,6 @@
 // Core + Worker processes on loopback: the link, push, invoke, failures and restarts for real.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -159,6 +159,20 @@ describe('a Core with Worker processes on loopback', () => {
     assert.equal(cluster.counters.codeServed - before, 1);
     assert.ok(existsSync(join(late.dataDir, 'code', '_', 'late')), 'the late joiner keeps the code');
     await late.stop();
+    await eventually(() => !cluster.workerNames().includes('late'), 'the stopped Worker left');
+  });
+
+  test('a Worker that was away when a function was deleted drops its code when it rejoins', async () => {
+    const dirOf = join(workers.get('late')!.dataDir, 'code', '_', 'late');
+    const held = () => existsSync(dirOf) && readdirSync(dirOf).some((f) => f.endsWith('.wasm'));
+    assert.ok(held(), 'the stopped Worker still holds the code');
+    const res = await fetch(`${core.url}/v1/fn/_/late`, { method: 'DELETE', headers: auth });
+    assert.equal(res.status, 204);
+    assert.ok(held(), 'nobody could tell the stopped Worker');
+    const back = worker('late', 512); // same name, same data directory
+    await joined('late');
+    await eventually(() => !held(), 'the rejoined Worker dropped the deleted function');
+    await back.stop();
     await eventually(() => !cluster.workerNames().includes('late'), 'the stopped Worker left');
   });
 

@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 
-import { ErrorCode, FlError, LinkCloseCode } from '@funless/protocol';
+import { ErrorCode, FlError, LINK_PROTOCOL_VERSION, LinkCloseCode, SYNC_BATCH } from '@funless/protocol';
 
 import { CoreCluster } from '../../src/cluster/index.js';
 import { appPlacementResolver } from '../../src/scheduling/index.js';
@@ -110,7 +110,10 @@ test('a Worker speaking another protocol version is refused with 4002', async ()
   const s = await setup();
   try {
     const w = s.worker('old', { protocol: 99 });
-    await assert.rejects(w.joined, /link protocol 99 is not this Core's 1/);
+    await assert.rejects(
+      w.joined,
+      new RegExp(`link protocol 99 is not this Core's ${LINK_PROTOCOL_VERSION}`),
+    );
     assert.equal(await w.closed, LinkCloseCode.VersionMismatch);
   } finally {
     await s.close();
@@ -295,5 +298,64 @@ test('an invocation naming an APP script is placed by that script', async () => 
     );
   } finally {
     await s.close();
+  }
+});
+
+test('a Worker that joins is sent every stored function at its hash, in parts, the last marked', async () => {
+  const refs = Array.from({ length: SYNC_BATCH + 5 }, (_, i) => ({
+    module: 'm',
+    name: `f${i}`,
+    hash: (i % 16).toString(16).repeat(64),
+  }));
+  const s = await setup({
+    store: {
+      getFunctionWithCode: () => Promise.resolve(undefined),
+      listFunctionRefs: () => Promise.resolve(refs),
+    },
+  });
+  try {
+    const w = s.worker('w1');
+    await w.joined;
+    await eventually(() => w.received.some((m) => m.type === 'sync' && m.last), 'the last sync part arrived');
+    const parts = w.received.filter((m) => m.type === 'sync');
+    assert.deepEqual(
+      parts.map((p) => p.type === 'sync' && [p.functions.length, p.last]),
+      [
+        [SYNC_BATCH, false],
+        [5, true],
+      ],
+    );
+    assert.deepEqual(
+      parts.flatMap((p) => (p.type === 'sync' ? p.functions : [])),
+      refs,
+    );
+  } finally {
+    await s.close();
+  }
+});
+
+test('with no functions stored the sync is one empty, last part; a store without a list sends none', async () => {
+  const empty = await setup({
+    store: {
+      getFunctionWithCode: () => Promise.resolve(undefined),
+      listFunctionRefs: () => Promise.resolve([]),
+    },
+  });
+  const none = await setup();
+  try {
+    const w = empty.worker('w1');
+    await w.joined;
+    const sync = await w.waitFor('sync');
+    assert.deepEqual(sync, { type: 'sync', functions: [], last: true });
+    const v = none.worker('w2');
+    await v.joined;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(
+      v.received.some((m) => m.type === 'sync'),
+      false,
+    );
+  } finally {
+    await empty.close();
+    await none.close();
   }
 });

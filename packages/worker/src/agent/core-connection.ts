@@ -89,6 +89,9 @@ export class CoreConnection {
   /** One code request per version at a time, however many invocations wait for it. */
   readonly #fetching = new Map<string, Promise<Uint8Array>>();
   #joinedWaiters: (() => void)[] = [];
+  /** What the cache held when this connection joined, and the functions the Core's sync named so far. */
+  #heldAtJoin: FunctionRef[] = [];
+  #synced = new Set<string>();
 
   constructor(
     readonly url: string,
@@ -217,6 +220,8 @@ export class CoreConnection {
       this.coreId = message.core;
       this.attempts = 0;
       this.#livenessTimeoutMs = message.livenessTimeoutMs;
+      this.#heldAtJoin = ctx.runtime.list?.() ?? [];
+      this.#synced = new Set();
       this.#startTimers(ws, message.reportIntervalMs);
       ctx.log.info({ core: this.url, coreId: message.core, worker: ctx.name }, 'link: joined the Core');
       for (const resolve of this.#joinedWaiters.splice(0)) resolve();
@@ -235,6 +240,10 @@ export class CoreConnection {
         return;
       case 'drop':
         void this.#onDrop(ws, message);
+        return;
+      case 'sync':
+        for (const f of message.functions) this.#synced.add(refKey(f));
+        if (message.last) void this.#onSynced();
         return;
       case 'invoke':
         void this.#onInvoke(ws, message);
@@ -264,6 +273,29 @@ export class CoreConnection {
     } catch (error) {
       this.ctx.log.error({ module, name, hash, err: error }, 'link: could not store pushed code');
       this.#send(ws, { type: 'ack', id, error: payload(error) });
+    }
+  }
+
+  /**
+   * The Core named every function it has: drop the versions this Worker held before joining that it
+   * did not name (deleted or updated while the Worker was away). Code stored since is kept.
+   */
+  async #onSynced(): Promise<void> {
+    const stale = this.#heldAtJoin.filter((ref) => !this.#synced.has(refKey(ref)));
+    this.#heldAtJoin = [];
+    this.#synced = new Set();
+    for (const ref of stale) {
+      try {
+        await this.ctx.dropCode(ref.module, ref.name, ref.hash);
+      } catch (error) {
+        this.ctx.log.warn({ core: this.url, err: error, ...ref }, 'link: could not drop stale code');
+      }
+    }
+    if (stale.length > 0) {
+      this.ctx.log.info(
+        { core: this.url, dropped: stale.length },
+        'link: dropped the code of functions the Core no longer has',
+      );
     }
   }
 
@@ -438,4 +470,8 @@ export class CoreConnection {
 function payload(error: unknown): ErrorPayload {
   if (error instanceof FlError) return error.toPayload();
   return { code: ErrorCode.Internal, message: error instanceof Error ? error.message : String(error) };
+}
+
+function refKey(ref: { module: string; name: string; hash: string }): string {
+  return `${ref.module}/${ref.name}/${ref.hash}`;
 }

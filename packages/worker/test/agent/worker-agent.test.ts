@@ -384,3 +384,63 @@ test('bad agent options are refused with a message naming the option', () => {
   assert.throws(() => agent(runtime, { memoryMiB: 0 }), /memoryMiB must be a positive integer/);
   assert.throws(() => agent(runtime, { tag: '' }), /Worker tag must be 1-160/);
 });
+
+test("after a join, the Core's sync drops code the Worker held of functions it no longer has", async () => {
+  const core = await fakeCore();
+  const runtime = new StubRuntime();
+  const code = Uint8Array.of(0, 97, 115, 109);
+  const h = (c: string) => c.repeat(64);
+  // Held before joining: kept (a@1), deleted while away (gone@2), updated while away (b@3, now b@4).
+  for (const [name, hash] of [
+    ['a', h('1')],
+    ['gone', h('2')],
+    ['b', h('3')],
+  ] as const) {
+    await runtime.store({ module: 'm', name, hash, code });
+  }
+  const a = agent(runtime);
+  try {
+    a.addCore(core.url);
+    const side = await core.joined();
+    // Pushed during this connection and missing from a list taken earlier: must be kept.
+    side.send({ type: 'store', id: 1, module: 'm', name: 'fresh', hash: h('5'), code });
+    await side.waitFor((m) => m.type === 'ack');
+    side.send({ type: 'sync', functions: [{ module: 'm', name: 'a', hash: h('1') }], last: false });
+    side.send({ type: 'sync', functions: [{ module: 'm', name: 'b', hash: h('4') }], last: true });
+    const deadline = Date.now() + 5_000;
+    while (runtime.dropped.length < 2 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.deepEqual(
+      runtime
+        .list()
+        .map((r) => `${r.name}@${r.hash[0]}`)
+        .sort(),
+      ['a@1', 'fresh@5'],
+    );
+    assert.deepEqual(runtime.dropped.map((r) => `${r.name}@${r.hash[0]}`).sort(), ['b@3', 'gone@2']);
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test('an empty sync from a Core with no functions drops everything held before the join', async () => {
+  const core = await fakeCore();
+  const runtime = new StubRuntime();
+  await runtime.store({ module: 'm', name: 'old', hash: HASH, code: Uint8Array.of(1) });
+  const a = agent(runtime);
+  try {
+    a.addCore(core.url);
+    const side = await core.joined();
+    side.send({ type: 'sync', functions: [], last: true });
+    const deadline = Date.now() + 5_000;
+    while (runtime.list().length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.deepEqual(runtime.list(), []);
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
