@@ -48,6 +48,11 @@ export interface RuntimeOptions {
    * they need (measured: a third less throughput end to end on 2 CPUs). @default 0
    */
   idleSpinUs?: number;
+  /**
+   * A thread idle this long ends, giving its memory back, unless it is the last one (0: threads
+   * never end), in ms. @default 60_000
+   */
+  threadIdleMs?: number;
 }
 
 /** Options after validation and merging. */
@@ -65,6 +70,7 @@ export const DEFAULT_RUNTIME_OPTIONS: Omit<ResolvedRuntimeOptions, 'dataDir' | '
   maxLogBytes: 64 * 1024,
   compiledCacheSize: 64,
   idleSpinUs: 0,
+  threadIdleMs: 60_000,
   http: { enabled: true, allowList: [], timeoutMs: 10_000, maxResponseBytes: MIB },
 };
 
@@ -75,6 +81,15 @@ function bad(message: string): FlError {
 function positiveInt(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
     throw bad(`${name} must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function idleMs(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2 ** 31 - 1) {
+    throw bad(
+      `threadIdleMs must be a whole number of ms from 0 to ${2 ** 31 - 1}, got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -115,6 +130,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
     maxLogBytes: positiveInt('maxLogBytes', options.maxLogBytes ?? d.maxLogBytes),
     compiledCacheSize: positiveInt('compiledCacheSize', options.compiledCacheSize ?? d.compiledCacheSize),
     idleSpinUs: spinUs(options.idleSpinUs ?? d.idleSpinUs),
+    threadIdleMs: idleMs(options.threadIdleMs ?? d.threadIdleMs),
     http: {
       enabled: http.enabled,
       allowList: http.allowList.map((h) => h.trim().toLowerCase()),
@@ -131,6 +147,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
  * - `FL_HTTP`: `on` or `off`, outbound HTTP from guests (on);
  * - `FL_HTTP_ALLOW`: comma-separated hosts guests may call (empty: any);
  * - `FL_WORKER_IDLE_SPIN_US`: µs a thread polls for its next task before sleeping (0: never);
+ * - `FL_WORKER_THREAD_IDLE_MS`: ms an idle thread lives on, the last one excepted (60000; 0: ever);
  * - `FL_DATA_DIR`: the data directory (binaries go to `<dir>/code/`); no default here, the
  *   Worker process defaults it to `.funless`.
  * Throws `FlError(bad_request)` naming the variable when a value is malformed.
@@ -150,6 +167,14 @@ export function runtimeOptionsFromEnv(env: Record<string, string | undefined>): 
   if (timeout !== undefined) out.defaultTimeoutMs = timeout;
   const threads = int('FL_WORKER_THREADS');
   if (threads !== undefined) out.threads = threads;
+  const idle = env.FL_WORKER_THREAD_IDLE_MS?.trim();
+  if (idle !== undefined && idle !== '') {
+    if (!/^\d+$/.test(idle) || Number(idle) > 2 ** 31 - 1)
+      throw bad(
+        `FL_WORKER_THREAD_IDLE_MS must be a whole number of ms (0: never), got ${JSON.stringify(idle)}`,
+      );
+    out.threadIdleMs = Number(idle);
+  }
   const spin = env.FL_WORKER_IDLE_SPIN_US?.trim();
   if (spin !== undefined && spin !== '') {
     if (!/^\d+$/.test(spin) || Number(spin) > 10_000)

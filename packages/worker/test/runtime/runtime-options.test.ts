@@ -62,6 +62,11 @@ test('the environment sets timeout, threads and HTTP settings', () => {
   assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: '-5' }), /FL_WORKER_IDLE_SPIN_US/);
   assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: '20000' }), /FL_WORKER_IDLE_SPIN_US/);
   assert.equal(resolveRuntimeOptions({ dataDir: '/x' }).idleSpinUs, 0);
+  assert.deepEqual(runtimeOptionsFromEnv({ FL_WORKER_THREAD_IDLE_MS: '0' }), { threadIdleMs: 0 });
+  assert.deepEqual(runtimeOptionsFromEnv({ FL_WORKER_THREAD_IDLE_MS: '5000' }), { threadIdleMs: 5000 });
+  assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_THREAD_IDLE_MS: '1m' }), /FL_WORKER_THREAD_IDLE_MS/);
+  assert.equal(resolveRuntimeOptions({ dataDir: '/x' }).threadIdleMs, 60_000);
+  assert.throws(() => resolveRuntimeOptions({ dataDir: '/x', threadIdleMs: -1 }), /threadIdleMs/);
 });
 
 test('invoke refuses bad requests with bad_request naming the field', async () => {

@@ -110,3 +110,38 @@ test('threads that poll between tasks still run each task once, in isolation, wi
     assert.deepEqual(after.result, { payload: 'Hello after!' });
   });
 });
+
+test('threads idle for threadIdleMs end, down to the last one; the pool grows again on demand', async () => {
+  await withRuntime({ threads: 3, threadIdleMs: 150 }, async (runtime) => {
+    const hello = fn(await watFixture('hello'));
+    await runtime.store(hello);
+    const burst = () =>
+      Promise.all(
+        Array.from({ length: 9 }, (_, i) =>
+          runtime.invoke({ ...hello, capacityMiB: 64, input: { name: `b${i}` } }),
+        ),
+      );
+    await burst();
+    assert.ok(runtime.stats().threads >= 2, `only ${runtime.stats().threads} threads started`);
+    await until(() => runtime.stats().threads === 1, 3000);
+    // The last one stays, however long it idles.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    assert.equal(runtime.stats().threads, 1);
+    const results = await burst();
+    assert.equal(results.length, 9);
+    assert.deepEqual(results[8]!.result, { payload: 'Hello b8!' });
+    assert.ok(runtime.stats().threads >= 2);
+  });
+});
+
+test('with threadIdleMs 0 threads never end', async () => {
+  await withRuntime({ threads: 2, threadIdleMs: 0 }, async (runtime) => {
+    const hello = fn(await watFixture('hello'));
+    await Promise.all(
+      Array.from({ length: 6 }, () => runtime.invoke({ ...hello, capacityMiB: 64, input: { name: 'x' } })),
+    );
+    assert.equal(runtime.stats().threads, 2);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(runtime.stats().threads, 2);
+  });
+});

@@ -55,6 +55,8 @@ class PoolThread {
   readonly loaded: LruCache<string, true>;
   evictions: string[] = [];
   running: Running | undefined;
+  /** Retires the thread when it stays idle (see `threadIdleMs`). */
+  idleTimer: NodeJS.Timeout | undefined;
   /** The thread has started and said so: only then does it get tasks (and their time limits). */
   ready = false;
   dead = false;
@@ -199,6 +201,7 @@ export class ThreadPool {
     await Promise.all(
       this.threads.map((t) => {
         t.dead = true;
+        clearTimeout(t.idleTimer);
         if (t.running) {
           clearTimeout(t.running.timer);
           t.running.reject(closing);
@@ -242,6 +245,8 @@ export class ThreadPool {
   }
 
   private dispatch(thread: PoolThread, pending: Pending): void {
+    clearTimeout(thread.idleTimer);
+    thread.idleTimer = undefined;
     const { task } = pending;
     const id = this.nextId++;
     const { words, floats } = thread.views;
@@ -343,9 +348,34 @@ export class ThreadPool {
 
   private next(thread: PoolThread): void {
     const pending = this.queue.shift();
-    if (pending) this.dispatch(thread, pending);
+    if (pending) return this.dispatch(thread, pending);
     // Idle threads must not keep the process alive; starting and busy ones do.
-    else thread.worker.unref();
+    thread.worker.unref();
+    if (this.options.threadIdleMs > 0) {
+      clearTimeout(thread.idleTimer);
+      thread.idleTimer = setTimeout(() => this.retire(thread), this.options.threadIdleMs);
+      thread.idleTimer.unref();
+    }
+  }
+
+  /**
+   * Ends a thread that stayed idle for `threadIdleMs`, giving its memory back (about 9 MiB, and its
+   * instances' linear memory), unless it is the last one: that one stays, so that the next
+   * invocation does not wait for a thread to start.
+   */
+  private retire(thread: PoolThread): void {
+    thread.idleTimer = undefined;
+    if (this.closed || thread.dead || thread.running || !thread.ready) return;
+    let live = 0;
+    for (const t of this.threads) if (!t.dead) live++;
+    if (live <= 1) return;
+    thread.dead = true;
+    thread.port.close();
+    void thread.worker.terminate();
+    Atomics.store(this.awake, thread.slot, 0);
+    this.freeSlots.push(thread.slot);
+    const index = this.threads.indexOf(thread);
+    if (index >= 0) this.threads.splice(index, 1);
   }
 
   private lost(thread: PoolThread, err: FlError): void {
