@@ -358,6 +358,16 @@ export class ThreadPool {
     }
   }
 
+  /** Terminates a thread and gives its slot back (a thread stopped while awake cannot clear its word). */
+  private stop(thread: PoolThread): void {
+    thread.dead = true;
+    clearTimeout(thread.idleTimer);
+    thread.port.close();
+    void thread.worker.terminate();
+    Atomics.store(this.awake, thread.slot, 0);
+    this.freeSlots.push(thread.slot);
+  }
+
   /**
    * Ends a thread that stayed idle for `threadIdleMs`, giving its memory back (about 9 MiB, and its
    * instances' linear memory), unless it is the last one: that one stays, so that the next
@@ -369,11 +379,7 @@ export class ThreadPool {
     let live = 0;
     for (const t of this.threads) if (!t.dead) live++;
     if (live <= 1) return;
-    thread.dead = true;
-    thread.port.close();
-    void thread.worker.terminate();
-    Atomics.store(this.awake, thread.slot, 0);
-    this.freeSlots.push(thread.slot);
+    this.stop(thread);
     const index = this.threads.indexOf(thread);
     if (index >= 0) this.threads.splice(index, 1);
   }
@@ -393,15 +399,10 @@ export class ThreadPool {
    */
   private replace(thread: PoolThread, err?: FlError): void {
     if (thread.dead) return;
-    thread.dead = true;
     thread.running = undefined;
+    this.stop(thread);
     // Release our own pending Atomics.waitAsync on this thread's buffer (settle ignores dead threads).
     Atomics.notify(thread.views.words, Word.Reply);
-    thread.port.close();
-    void thread.worker.terminate();
-    // A thread stopped while awake cannot clear its own word.
-    Atomics.store(this.awake, thread.slot, 0);
-    this.freeSlots.push(thread.slot);
     if (this.closed) return;
     const index = this.threads.indexOf(thread);
     if (thread.ready) {
