@@ -36,6 +36,24 @@ async function api(
 
 for (const dialect of DIALECTS) {
   describe(`restart (${dialect})`, () => {
+    test('a port already in use is a clear error naming FL_PORT; the first Core keeps serving', async () => {
+      const db = await createTestDatabase(dialect);
+      const options = { port: 0, dataDir: db.dataDir, databaseUrl: db.databaseUrl, logger: silentLogger };
+      const first = await startCore(options);
+      try {
+        const port = Number(new URL(first.url).port);
+        await assert.rejects(
+          startCore({ ...options, port }),
+          new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use .*FL_PORT`),
+        );
+        // The first Core still answers.
+        assert.equal((await fetch(`${first.url}/v1/`)).status, 200);
+      } finally {
+        await first.close();
+        await db.cleanup();
+      }
+    });
+
     test('a restart against the same data loses nothing and keeps the tokens', async () => {
       const db = await createTestDatabase(dialect);
       const options = { port: 0, dataDir: db.dataDir, databaseUrl: db.databaseUrl, logger: silentLogger };

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 
 import { bootstrap } from '../auth/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
-import { resolveCoreOptions } from '../config/index.js';
+import { ConfigError, resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
 import { buildApp } from '../http/index.js';
 import { openStore } from '../store/index.js';
@@ -52,7 +52,23 @@ export async function startCore(startOptions: StartCoreOptions = {}): Promise<Ru
       logger,
     );
     app = buildApp({ store, logger, options, ...(cluster ? { cluster } : {}) });
-    await app.listen({ port: options.port, host: options.host });
+    try {
+      await app.listen({ port: options.port, host: options.host });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') {
+        throw new ConfigError(
+          `port ${options.port} on ${options.host} is already in use (another FunLess, or another program): ` +
+            'stop it, or choose another port with FL_PORT',
+        );
+      }
+      if (code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+        throw new ConfigError(
+          `cannot listen on ${options.host}:${options.port} (${code}): check FL_HOST and FL_PORT`,
+        );
+      }
+      throw error;
+    }
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
