@@ -61,7 +61,7 @@ test('the environment sets timeout, threads and HTTP settings', () => {
   assert.deepEqual(runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: ' 80 ' }), { idleSpinUs: 80 });
   assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: '-5' }), /FL_WORKER_IDLE_SPIN_US/);
   assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: '20000' }), /FL_WORKER_IDLE_SPIN_US/);
-  assert.equal(resolveRuntimeOptions({ dataDir: '/x' }).idleSpinUs, 0);
+  assert.equal(resolveRuntimeOptions({ dataDir: '/x' }).idleSpinUs, 50);
   assert.deepEqual(runtimeOptionsFromEnv({ FL_WORKER_THREAD_IDLE_MS: '0' }), { threadIdleMs: 0 });
   assert.deepEqual(runtimeOptionsFromEnv({ FL_WORKER_THREAD_IDLE_MS: '5000' }), { threadIdleMs: 5000 });
   assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_THREAD_IDLE_MS: '1m' }), /FL_WORKER_THREAD_IDLE_MS/);

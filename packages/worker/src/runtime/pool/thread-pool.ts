@@ -105,12 +105,15 @@ export class ThreadPool {
   private readyWaiters: { resolve: () => void; reject: (err: FlError) => void }[] = [];
   /** Aborts the guests' HTTP requests still in flight when the pool closes. */
   private readonly httpCancel = new AbortController();
-  /** Which threads are awake, one word per slot (see `ThreadConfig.awake`). */
+  /**
+   * Which threads are awake, one word per slot, then the load: invocations running or queued (see
+   * `ThreadConfig.awake`).
+   */
   private readonly awake: Int32Array;
   private readonly freeSlots: number[];
 
   constructor(private readonly options: ResolvedRuntimeOptions) {
-    this.awake = new Int32Array(new SharedArrayBuffer(4 * options.threads));
+    this.awake = new Int32Array(new SharedArrayBuffer(4 * (options.threads + 1)));
     this.freeSlots = Array.from({ length: options.threads }, (_, i) => options.threads - 1 - i);
   }
 
@@ -168,6 +171,7 @@ export class ThreadPool {
         );
       }
       this.queue.push(pending);
+      this.publishLoad();
       this.grow();
     });
   }
@@ -274,6 +278,7 @@ export class ThreadPool {
     // platform's delayed-task queue and a cross-thread wake-up on every call).
     const timer = setTimeout(() => this.expire(thread, id), task.timeoutMs);
     thread.running = { task, resolve: pending.resolve, reject: pending.reject, id, timer, expired: false };
+    this.publishLoad();
     thread.worker.ref();
     Atomics.store(words, Word.Reply, 0);
     Atomics.store(words, Word.Request, 1);
@@ -349,6 +354,7 @@ export class ThreadPool {
   private next(thread: PoolThread): void {
     const pending = this.queue.shift();
     if (pending) return this.dispatch(thread, pending);
+    this.publishLoad();
     // Idle threads must not keep the process alive; starting and busy ones do.
     thread.worker.unref();
     if (this.options.threadIdleMs > 0) {
@@ -356,6 +362,17 @@ export class ThreadPool {
       thread.idleTimer = setTimeout(() => this.retire(thread), this.options.threadIdleMs);
       thread.idleTimer.unref();
     }
+  }
+
+  /**
+   * Tells the threads how many invocations run or wait: a thread polls for its next task only when
+   * its own was the only one (calls one after another), never under load, where polling would take
+   * CPU the rest of the machine needs.
+   */
+  private publishLoad(): void {
+    let load = this.queue.length;
+    for (const t of this.threads) if (t.running) load++;
+    Atomics.store(this.awake, this.options.threads, load);
   }
 
   /** Terminates a thread and gives its slot back (a thread stopped while awake cannot clear its word). */

@@ -377,25 +377,41 @@ post({ type: 'ready' });
 // This thread never returns to its event loop: it sleeps in Atomics.wait between tasks, and the
 // main thread terminates it when a guest runs too long.
 // Between tasks it first polls for up to `idleSpinUs`: a task that follows soon is taken without
-// the futex wake-up, which costs tens of µs on a virtual machine. It polls only while a CPU is
-// free (awake threads plus the main thread fewer than the CPUs): on a busy machine polling would
-// take the CPU the main thread needs to hand out work. Then it says it sleeps (the main thread
+// the futex wake-up, which costs tens of µs on a virtual machine. It polls only when its task was
+// the only one running or queued (calls one after another) and a CPU is free (awake threads plus
+// the main thread no more than the CPUs): under load, polling would take the CPU the main thread
+// and the rest of the machine need. A poll that finds nothing means calls come further apart than
+// the window (e.g. over HTTP): then it does not poll for the next SKIP_AFTER_MISS tasks. Then it says it sleeps (the main thread
 // notifies only a sleeping thread; both sides use sequentially consistent atomics, so a task raised
 // while the flag changes is seen by one or the other).
 const spinMs = config.idleSpinUs / 1000;
 const awake = new Int32Array(config.awake);
 Atomics.store(awake, config.slot, 1);
 
-function cpuFree(): boolean {
+/** Tasks for which the thread does not poll after a poll that found nothing. */
+const SKIP_AFTER_MISS = 32;
+let skipPolls = 0;
+
+/** The slots' words, then the pool's load (invocations running or queued). */
+const LOAD = awake.length - 1;
+
+/** Poll only when this thread's task was the only one, and a CPU is free for it. */
+function worthPolling(): boolean {
+  if (Atomics.load(awake, LOAD) > 1) return false;
   let running = 1; // the main thread
-  for (let i = 0; i < awake.length; i++) running += Atomics.load(awake, i);
+  for (let i = 0; i < LOAD; i++) running += Atomics.load(awake, i);
   return running <= config.cpus;
 }
 
 for (;;) {
-  if (spinMs > 0 && Atomics.load(views.words, Word.Request) === 0 && cpuFree()) {
-    const until = performance.now() + spinMs;
-    while (Atomics.load(views.words, Word.Request) === 0 && performance.now() < until);
+  if (spinMs > 0 && Atomics.load(views.words, Word.Request) === 0) {
+    if (skipPolls > 0) skipPolls--;
+    else if (worthPolling()) {
+      const until = performance.now() + spinMs;
+      while (Atomics.load(views.words, Word.Request) === 0 && performance.now() < until);
+      // Polled in vain: the calls come further apart than the window; stop polling for a while.
+      if (Atomics.load(views.words, Word.Request) === 0) skipPolls = SKIP_AFTER_MISS;
+    }
   }
   if (Atomics.load(views.words, Word.Request) === 0) {
     Atomics.store(awake, config.slot, 0);

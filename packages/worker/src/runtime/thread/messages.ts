@@ -12,8 +12,9 @@ export interface ThreadConfig {
   /** Polling time before sleeping between tasks, µs. */
   idleSpinUs: number;
   /**
-   * One word per thread slot, shared by the whole pool: 1 while the slot's thread is awake. A thread
-   * polls for its next task only while the awake threads and the main thread leave a CPU free.
+   * One word per thread slot, shared by the whole pool: 1 while the slot's thread is awake; then one
+   * word with the pool's load (invocations running or queued). A thread polls for its next task only
+   * when its own was the only one and the awake threads and the main thread leave a CPU free.
    */
   awake: SharedArrayBuffer;
   /** This thread's slot in `awake`. */
