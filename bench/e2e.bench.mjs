@@ -22,12 +22,11 @@ const { SimulatedWorker } = await import(dist('core', 'test/cluster/support/simu
 
 const DURATION_S = Number(process.env.E2E_DURATION_S ?? 5);
 const CONNECTIONS = Number(process.env.E2E_CONNECTIONS ?? 32);
-// Node flags for the Core and Worker processes: by default those the `fl` command runs with (its
-// shebang line), so that the figures are what users get; E2E_NODE_FLAGS='' measures plain Node.
-const FL_FLAGS = readFileSync(new URL('../packages/cli/bin/fl.js', import.meta.url), 'utf8')
-  .split('\n')[0]
-  .replace(/^#!.*?\bnode\b/, '')
-  .trim();
+// Node flags for the Core and Worker processes: by default those the `fl` command runs with (the
+// exec line at its top), so that the figures are what users get; E2E_NODE_FLAGS='' measures plain Node.
+const FL_FLAGS = /exec node (.*?) "\$0"/.exec(
+  readFileSync(new URL('../packages/cli/bin/fl.js', import.meta.url), 'utf8'),
+)[1];
 const NODE_FLAGS = (process.env.E2E_NODE_FLAGS ?? FL_FLAGS).split(' ').filter(Boolean);
 const SECRET = 'bench-cluster-secret-0123456789';
 const ADMIN = 'bench-admin-token-0123456789';

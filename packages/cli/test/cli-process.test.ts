@@ -186,3 +186,36 @@ test('an unreachable Core is one clear error line', async () => {
   });
   assertError(result, /cannot reach the Core at http:\/\/127\.0\.0\.1:9/);
 });
+
+test('the installed fl command runs as an executable, through a symlink and under sh, passing its arguments', async () => {
+  const { execFile } = await import('node:child_process');
+  const { symlink } = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  const shim = fileURLToPath(new URL('../../bin/fl.js', import.meta.url));
+  const { dir, cleanup } = await tempDir();
+  const link = join(dir, 'fl');
+  await symlink(shim, link);
+  after(cleanup);
+  const run = (file: string, args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        file,
+        args,
+        { env: cleanEnv({}), cwd: dir, timeout: 30_000, encoding: 'utf8' },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+  for (const [file, args] of [
+    [shim, ['--version']],
+    [link, ['--version']],
+    ['sh', [link, '--version']],
+  ] as const) {
+    const out = await run(file, [...args]);
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /^\d+\.\d+\.\d+\n$/);
+  }
+  // An argument with spaces arrives whole.
+  const spaced = await run(link, ['fn', 'invoke', 'a b']);
+  assert.equal(spaced.code, 1);
+  assert.match(spaced.stderr, /^fl: error: invalid function name "a b"/);
+});
