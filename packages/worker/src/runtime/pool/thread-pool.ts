@@ -202,6 +202,10 @@ export class ThreadPool {
     const closing = new FlError(ErrorCode.Internal, 'the runtime was closed');
     for (const p of this.queue.splice(0)) p.reject(closing);
     for (const w of this.readyWaiters.splice(0)) w.reject(closing);
+    // A thread's exit event comes through this thread's event loop, and an idle (unref'd) thread
+    // that is terminating does not keep that loop alive, even after ref(): without this timer the
+    // process could run out of work first and leave close() pending (seen under load: 6 runs in 40).
+    const keepAlive = setInterval(() => {}, 1000);
     await Promise.all(
       this.threads.map((t) => {
         t.dead = true;
@@ -215,7 +219,7 @@ export class ThreadPool {
         t.port.close();
         return t.worker.terminate();
       }),
-    );
+    ).finally(() => clearInterval(keepAlive));
   }
 
   private spawn(): PoolThread {
