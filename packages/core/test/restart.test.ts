@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
@@ -134,40 +134,70 @@ for (const dialect of DIALECTS) {
 }
 
 describe('runCore', () => {
+  /** Runs `runCore` in its own process; resolves once it printed its URL and its tokens line. */
+  async function coreProcess(env: Record<string, string>) {
+    const entry = new URL('../src/index.js', import.meta.url).href;
+    const child = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { runCore } from ${JSON.stringify(entry)}; await runCore(process.env);`,
+      ],
+      {
+        env: { ...process.env, FL_PORT: '0', FL_LOG_LEVEL: 'warn', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 10_000);
+      child.stdout.on('data', () => {
+        const match = /listening on (http:\/\/\S+)/.exec(out);
+        if (match?.[1] && out.includes('Tokens')) {
+          clearTimeout(timer);
+          resolve(match[1]);
+        }
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return {
+      url,
+      out: () => out,
+      stop: () => {
+        child.kill('SIGTERM');
+        return exited;
+      },
+    };
+  }
+
   test('starts from the environment, prints URL and tokens file, and exits cleanly on SIGTERM', async () => {
     const db = await createTestDatabase('sqlite');
     try {
-      const entry = new URL('../src/index.js', import.meta.url).href;
-      const child = spawn(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          `import { runCore } from ${JSON.stringify(entry)}; await runCore(process.env);`,
-        ],
-        {
-          env: { ...process.env, FL_PORT: '0', FL_DATA_DIR: db.dataDir, FL_LOG_LEVEL: 'warn' },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        },
-      );
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 10_000);
-        child.stdout.on('data', () => {
-          const match = /listening on (http:\/\/\S+)/.exec(out);
-          if (match?.[1] && out.includes('Tokens file:')) {
-            clearTimeout(timer);
-            resolve(match[1]);
-          }
-        });
-      });
-      assert.match(out, new RegExp(`Tokens file: ${join(db.dataDir, 'tokens')}`));
-      const health = await fetch(`${url}/v1/`);
+      const core = await coreProcess({ FL_DATA_DIR: db.dataDir });
+      assert.match(core.out(), new RegExp(`Tokens file: ${join(db.dataDir, 'tokens')}`));
+      const health = await fetch(`${core.url}/v1/`);
       assert.equal(health.status, 200);
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-      child.kill('SIGTERM');
-      assert.equal(await exited, 0);
+      assert.equal(await core.stop(), 0);
+    } finally {
+      await db.cleanup();
+    }
+  });
+
+  test('without its tokens file a later start says where the tokens are not and what to do', async () => {
+    const db = await createTestDatabase('sqlite');
+    try {
+      const first = await coreProcess({ FL_DATA_DIR: db.dataDir });
+      assert.equal(await first.stop(), 0);
+      await rm(join(db.dataDir, 'tokens'));
+      const second = await coreProcess({ FL_DATA_DIR: db.dataDir });
+      assert.match(
+        second.out(),
+        /Tokens: no file at .*tokens: this database was set up earlier.*FL_ADMIN_TOKEN/,
+      );
+      assert.doesNotMatch(second.out(), /Tokens file:/);
+      assert.equal(await second.stop(), 0);
     } finally {
       await db.cleanup();
     }

@@ -31,8 +31,9 @@ export async function runCore(
   const core = await startCore({ ...options, logger, cluster });
   const tokens = existsSync(core.tokensFile)
     ? `Tokens file: ${core.tokensFile}`
-    : `Tokens: no file at ${core.tokensFile}: the database was set up by a Core with another data ` +
-      'directory, which holds its tokens file (or set FL_ADMIN_TOKEN)';
+    : `Tokens: no file at ${core.tokensFile}: this database was set up earlier (from another data ` +
+      'directory, or the file was removed); tokens are stored only as hashes, so set FL_ADMIN_TOKEN ' +
+      'to choose an admin token';
   process.stdout.write(`FunLess Core listening on ${core.url}\n${tokens}\n`);
   if (runOptions.handleSignals ?? true) {
     const stop = (signal: NodeJS.Signals): void => {
