@@ -80,6 +80,21 @@ export async function runPlatform(
   const database = coreOptions.databaseUrl
     ? 'PostgreSQL'
     : `SQLite in ${relative(process.cwd(), coreOptions.dataDir) || '.'}`;
+  // Signal handlers before the banner: whoever waits for it may send SIGTERM at once.
+  if (options.handleSignals ?? true) {
+    const stop = (signal: NodeJS.Signals): void => {
+      core.app.log.info({ signal }, 'shutting down the platform');
+      platform.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          core.app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  }
   out.write(
     [
       '',
@@ -95,19 +110,5 @@ export async function runPlatform(
       '',
     ].join('\n'),
   );
-  if (options.handleSignals ?? true) {
-    const stop = (signal: NodeJS.Signals): void => {
-      core.app.log.info({ signal }, 'shutting down the platform');
-      platform.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          core.app.log.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  }
   return platform;
 }

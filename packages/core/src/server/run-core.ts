@@ -29,12 +29,7 @@ export async function runCore(
   // By default the Core serves the Worker link (cluster secret from FL_CLUSTER_SECRET or the data dir).
   const cluster = runOptions.cluster ?? (await coreClusterFromEnv(env)).factory;
   const core = await startCore({ ...options, logger, cluster });
-  const tokens = existsSync(core.tokensFile)
-    ? `Tokens file: ${core.tokensFile}`
-    : `Tokens: no file at ${core.tokensFile}: this database was set up earlier (from another data ` +
-      'directory, or the file was removed); tokens are stored only as hashes, so set FL_ADMIN_TOKEN ' +
-      'to choose an admin token';
-  process.stdout.write(`FunLess Core listening on ${core.url}\n${tokens}\n`);
+  // Signal handlers first: whoever waits for the line below may send SIGTERM at once.
   if (runOptions.handleSignals ?? true) {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, 'shutting down');
@@ -49,5 +44,11 @@ export async function runCore(
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }
+  const tokens = existsSync(core.tokensFile)
+    ? `Tokens file: ${core.tokensFile}`
+    : `Tokens: no file at ${core.tokensFile}: this database was set up earlier (from another data ` +
+      'directory, or the file was removed); tokens are stored only as hashes, so set FL_ADMIN_TOKEN ' +
+      'to choose an admin token';
+  process.stdout.write(`FunLess Core listening on ${core.url}\n${tokens}\n`);
   return core;
 }

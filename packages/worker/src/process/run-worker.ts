@@ -103,7 +103,6 @@ export async function runWorker(
     options.reconnectInitialDelayMs = Math.min(200, reconnectMaxDelayMs);
   }
   const worker = await startWorker(options);
-  logger.info({ worker: worker.name, tag: options.tag, discovery: discovery.kind }, 'FunLess Worker started');
   if (runOptions.handleSignals ?? true) {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, 'Worker shutting down');
@@ -118,5 +117,7 @@ export async function runWorker(
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   }
+  // Logged after the signal handlers: whoever waits for this line may send SIGTERM at once.
+  logger.info({ worker: worker.name, tag: options.tag, discovery: discovery.kind }, 'FunLess Worker started');
   return worker;
 }
