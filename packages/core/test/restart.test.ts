@@ -134,21 +134,23 @@ for (const dialect of DIALECTS) {
 }
 
 describe('runCore', () => {
-  /** Runs `runCore` in its own process; resolves once it printed its URL and its tokens line. */
-  async function coreProcess(env: Record<string, string>) {
+  /** `runCore(process.env)` in a process of its own, with `env` over this one's. */
+  function spawnRunCore(env: Record<string, string>) {
     const entry = new URL('../src/index.js', import.meta.url).href;
-    const child = spawn(
+    return spawn(
       process.execPath,
       [
         '--input-type=module',
         '-e',
         `import { runCore } from ${JSON.stringify(entry)}; await runCore(process.env);`,
       ],
-      {
-        env: { ...process.env, FL_PORT: '0', FL_LOG_LEVEL: 'warn', ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+  }
+
+  /** Runs `runCore` in its own process; resolves once it printed its URL and its tokens line. */
+  async function coreProcess(env: Record<string, string>) {
+    const child = spawnRunCore({ FL_PORT: '0', FL_LOG_LEVEL: 'warn', ...env });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const url = await new Promise<string>((resolve, reject) => {
@@ -204,16 +206,7 @@ describe('runCore', () => {
   });
 
   test('a bad variable stops it with a message naming the variable', async () => {
-    const entry = new URL('../src/index.js', import.meta.url).href;
-    const child = spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { runCore } from ${JSON.stringify(entry)}; await runCore(process.env);`,
-      ],
-      { env: { ...process.env, FL_PORT: 'eighty' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawnRunCore({ FL_PORT: 'eighty' });
     let err = '';
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
