@@ -90,8 +90,8 @@ class PoolThread {
 
 /**
  * Invocation threads and a bounded queue in front of them. Threads start on demand, up to
- * `options.threads`, and then stay: a Worker with nothing to run holds none (each costs about
- * 9 MiB). Tasks go to an idle, started thread only, so a task's time limit starts when a thread
+ * `options.threads`, and end after `threadIdleMs` idle, all but the last: a Worker with nothing to
+ * run holds none (each costs about 9 MiB). Tasks go to an idle, started thread only, so a task's time limit starts when a thread
  * takes it; a thread that passes it is terminated (the only way to stop a looping guest) and replaced.
  */
 export class ThreadPool {
@@ -160,8 +160,7 @@ export class ThreadPool {
       }
       // Tasks waiting for a thread that is starting, or may still start, do not count against the
       // queue's bound: only those waiting because every thread is busy do.
-      let ready = 0;
-      for (const t of this.threads) if (t.ready && !t.dead) ready++;
+      const ready = this.count((t) => t.ready && !t.dead);
       if (this.queue.length >= this.options.queueLimit + this.options.threads - ready) {
         return reject(
           new FlError(
@@ -178,8 +177,7 @@ export class ThreadPool {
 
   /** Starts another thread when queued tasks outnumber the threads still starting, up to the limit. */
   private grow(): void {
-    let starting = 0;
-    for (const t of this.threads) if (!t.ready && !t.dead) starting++;
+    const starting = this.count((t) => !t.ready && !t.dead);
     if (starting < this.queue.length && this.threads.length < this.options.threads) {
       this.threads.push(this.spawn());
     }
@@ -208,16 +206,13 @@ export class ThreadPool {
     const keepAlive = setInterval(() => {}, 1000);
     await Promise.all(
       this.threads.map((t) => {
-        t.dead = true;
-        clearTimeout(t.idleTimer);
         if (t.running) {
           clearTimeout(t.running.timer);
           t.running.reject(closing);
           t.running = undefined;
         }
         Atomics.notify(t.views.words, Word.Reply);
-        t.port.close();
-        return t.worker.terminate();
+        return this.stop(t);
       }),
     ).finally(() => clearInterval(keepAlive));
   }
@@ -374,19 +369,26 @@ export class ThreadPool {
    * CPU the rest of the machine needs.
    */
   private publishLoad(): void {
-    let load = this.queue.length;
-    for (const t of this.threads) if (t.running) load++;
-    Atomics.store(this.awake, this.options.threads, load);
+    Atomics.store(this.awake, this.options.threads, this.queue.length + this.count((t) => !!t.running));
   }
 
-  /** Terminates a thread and gives its slot back (a thread stopped while awake cannot clear its word). */
-  private stop(thread: PoolThread): void {
+  private count(predicate: (thread: PoolThread) => boolean): number {
+    let n = 0;
+    for (const t of this.threads) if (predicate(t)) n++;
+    return n;
+  }
+
+  /**
+   * Terminates a thread and gives its slot back (a thread stopped while awake cannot clear its
+   * word); resolves when it has exited.
+   */
+  private stop(thread: PoolThread): Promise<number> {
     thread.dead = true;
     clearTimeout(thread.idleTimer);
     thread.port.close();
-    void thread.worker.terminate();
     Atomics.store(this.awake, thread.slot, 0);
     this.freeSlots.push(thread.slot);
+    return thread.worker.terminate();
   }
 
   /**
@@ -397,10 +399,8 @@ export class ThreadPool {
   private retire(thread: PoolThread): void {
     thread.idleTimer = undefined;
     if (this.closed || thread.dead || thread.running || !thread.ready) return;
-    let live = 0;
-    for (const t of this.threads) if (!t.dead) live++;
-    if (live <= 1) return;
-    this.stop(thread);
+    if (this.count((t) => !t.dead) <= 1) return;
+    void this.stop(thread);
     const index = this.threads.indexOf(thread);
     if (index >= 0) this.threads.splice(index, 1);
   }
@@ -421,7 +421,7 @@ export class ThreadPool {
   private replace(thread: PoolThread, err?: FlError): void {
     if (thread.dead) return;
     thread.running = undefined;
-    this.stop(thread);
+    void this.stop(thread);
     // Release our own pending Atomics.waitAsync on this thread's buffer (settle ignores dead threads).
     Atomics.notify(thread.views.words, Word.Reply);
     if (this.closed) return;
