@@ -130,6 +130,9 @@ export class CoreConnection {
     let reason = 'connection closed';
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      // A socket being closed can still deliver what was in flight (e.g. a join_accepted after
+      // close()): acting on it would revive a closed connection, which would then reconnect forever.
+      if (this.state === ConnectionState.Closed || this.#ws !== ws) return;
       this.#lastSeen = Date.now();
       let message: CoreMessage;
       try {

@@ -36,7 +36,12 @@ interface CoreSide {
 
 /** A scripted Core: accepts links, checks the Worker's proof, answers with its own. */
 async function fakeCore(
-  options: { secret?: string; reportIntervalMs?: number; livenessTimeoutMs?: number } = {},
+  options: {
+    secret?: string;
+    reportIntervalMs?: number;
+    livenessTimeoutMs?: number;
+    beforeAccept?: () => void;
+  } = {},
 ) {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise((resolve) => wss.once('listening', resolve));
@@ -56,13 +61,16 @@ async function fakeCore(
           socket.close(4001);
           return;
         }
-        send({
-          type: 'join_accepted',
-          core: 'fake',
-          proof: coreProof(secret, nonce, message.nonce, message.name),
-          reportIntervalMs: options.reportIntervalMs ?? 5_000,
-          livenessTimeoutMs: options.livenessTimeoutMs ?? 15_000,
-        });
+        const accept = () =>
+          send({
+            type: 'join_accepted',
+            core: 'fake',
+            proof: coreProof(secret, nonce, message.nonce, message.name),
+            reportIntervalMs: options.reportIntervalMs ?? 5_000,
+            livenessTimeoutMs: options.livenessTimeoutMs ?? 15_000,
+          });
+        options.beforeAccept?.();
+        accept();
         joins.push({
           socket,
           join: message,
@@ -439,6 +447,21 @@ test('an empty sync from a Core with no functions drops everything held before t
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     assert.deepEqual(runtime.list(), []);
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test('a connection closed during its handshake stays closed when the Core accepts it late', async () => {
+  const a = agent(new StubRuntime());
+  // The agent closes while the Core's join_accepted is already on its way to it.
+  const core = await fakeCore({ beforeAccept: () => void a.close() });
+  try {
+    a.addCore(core.url);
+    await core.joined();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    assert.equal(core.connections(), 1, 'the closed agent dialled the Core again');
   } finally {
     await a.close();
     await core.close();
