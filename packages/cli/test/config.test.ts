@@ -123,3 +123,14 @@ test('writeConfigFile creates ~/.fl with a 0600 file that readConfigFile reads b
     await cleanup();
   }
 });
+
+test('a bad FL_PORT is refused naming the variable and the range', () => {
+  assert.throws(
+    () => mergeSettings({ FL_PORT: 'eighty' }, {}, {}, PATHS),
+    /^ConfigError: FL_PORT must be an integer from 0 to 65535, got "eighty"$/,
+  );
+  assert.throws(
+    () => mergeSettings({ FL_PORT: '70000' }, {}, {}, PATHS),
+    /FL_PORT must be an integer from 0 to 65535/,
+  );
+});

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 
 import {
   DEFAULT_MULTICAST_SETTINGS,
-  DiscoveryConfigError,
+  ConfigError,
   discoveryModeFromEnv,
   multicastSettingsFromEnv,
 } from '../src/index.js';
@@ -42,7 +42,7 @@ describe('discovery settings from the environment', () => {
       assert.throws(
         () => multicastSettingsFromEnv(env),
         (error: unknown) => {
-          assert.ok(error instanceof DiscoveryConfigError);
+          assert.ok(error instanceof ConfigError);
           assert.equal(error.code, 'bad_request');
           assert.match(error.message, message);
           return true;

@@ -1,35 +1,6 @@
 import type { Command } from 'commander';
 
-import { CliError } from '../errors/index.js';
 import { example, type CommandContext } from './context.js';
-
-type Entry = (env: NodeJS.ProcessEnv, ...rest: unknown[]) => Promise<unknown>;
-
-/**
- * Loads a platform package at run time, so the CLI builds and its other commands work whatever
- * the state of the Core and Worker packages.
- */
-async function loadEntry(specifier: string, names: readonly string[]): Promise<Entry | undefined> {
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(specifier)) as Record<string, unknown>;
-  } catch (error) {
-    throw new CliError(`cannot load ${specifier} (was \`npm run build\` run?): ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  for (const name of names) if (typeof mod[name] === 'function') return mod[name] as Entry;
-  return undefined;
-}
-
-const CORE = '@funless/core';
-const WORKER = '@funless/worker';
-
-async function requireCore(): Promise<Entry> {
-  const runCore = await loadEntry(CORE, ['runCore']);
-  if (!runCore) throw new CliError(`${CORE} has no runCore entry: this build has no Core to start`);
-  return runCore;
-}
 
 /** `fl up`, `fl core`, `fl worker`: run the platform's processes. */
 export function registerUpCommands(program: Command, ctx: CommandContext): void {
@@ -45,25 +16,10 @@ export function registerUpCommands(program: Command, ctx: CommandContext): void 
     'fl up',
     'FL_PORT=8080 fl up',
   ).action(async () => {
-    const env: NodeJS.ProcessEnv = { ...ctx.io.env, FL_HOST: ctx.io.env.FL_HOST ?? '127.0.0.1' };
-    // The single-machine entry wires Core and Worker in one process; loaded only when used, so
-    // the other commands never load the Core and the Worker.
-    const runUp = await loadEntry('../platform/index.js', ['runPlatform']);
-    if (runUp) {
-      await runUp(env);
-      return;
-    }
-    const runCore = await requireCore();
-    const core = (await runCore(env)) as { url?: string } | undefined;
-    const runWorker = await loadEntry(WORKER, ['runWorker']);
-    if (!runWorker) {
-      ctx.io.stderr.write(
-        'fl: warning: no Worker is available in this build yet: the Core runs alone, and invocations ' +
-          'answer 503 "No worker available"\n',
-      );
-      return;
-    }
-    await runWorker({ ...env, FL_CORE_URL: env.FL_CORE_URL ?? core?.url });
+    // The Core and the Worker are loaded only by the commands that run them, so that the other
+    // commands start without loading either.
+    const { runPlatform } = await import('../platform/index.js');
+    await runPlatform(ctx.io.env);
   });
 
   example(
@@ -71,7 +27,7 @@ export function registerUpCommands(program: Command, ctx: CommandContext): void 
     'fl core',
     'FL_HOST=0.0.0.0 DATABASE_URL=postgres://fl@db/fl fl core',
   ).action(async () => {
-    const runCore = await requireCore();
+    const { runCore } = await import('@funless/core');
     await runCore(ctx.io.env);
   });
 
@@ -81,9 +37,7 @@ export function registerUpCommands(program: Command, ctx: CommandContext): void 
       .description('run a Worker alone; it finds its Core by FL_CORE_URL, DNS or discovery'),
     'FL_CORE_URL=http://10.0.0.5:4000 FL_CLUSTER_SECRET=... fl worker',
   ).action(async () => {
-    const runWorker = await loadEntry(WORKER, ['runWorker']);
-    if (!runWorker)
-      throw new CliError(`${WORKER} has no runWorker entry: this build has no Worker process yet`);
+    const { runWorker } = await import('@funless/worker');
     await runWorker(ctx.io.env);
   });
 }

@@ -1,3 +1,5 @@
+import { envInt } from '@funless/protocol';
+
 import { CliError } from '../errors/index.js';
 import { configPath, readConfigFile, type ConfigValues } from './config-file.js';
 import { readTokensFile, tokensPath, type PlatformTokens } from './tokens-file.js';
@@ -27,9 +29,12 @@ export interface ResolveSettingsOptions {
   cwd?: string;
 }
 
-/** The default Core address: the one `npm start` / `fl up` listens on. */
+/**
+ * The default Core address: the one `npm start` / `fl up` listens on. Throws `ConfigError` when
+ * `FL_PORT` is not a port number.
+ */
 export function defaultApiHost(env: NodeJS.ProcessEnv): string {
-  return `http://127.0.0.1:${env.FL_PORT || '4000'}`;
+  return `http://127.0.0.1:${envInt(env, 'FL_PORT', { max: 65_535 }) ?? 4000}`;
 }
 
 /** Accepts `host:port`, `http://host:port/` and the like; refuses anything that is not HTTP(S). */

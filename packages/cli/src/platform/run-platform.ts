@@ -2,6 +2,7 @@ import { relative } from 'node:path';
 
 import { coreClusterFromEnv, coreOptionsFromEnv, startCore } from '@funless/core';
 import type { RunningCore } from '@funless/core';
+import { exitOnSignals } from '@funless/protocol';
 import { runtimeOptionsFromEnv, startWorker, WORKER_ENV_VARIABLES } from '@funless/worker';
 import type { StartWorkerOptions, WorkerHandle } from '@funless/worker';
 
@@ -82,18 +83,7 @@ export async function runPlatform(
     : `SQLite in ${relative(process.cwd(), coreOptions.dataDir) || '.'}`;
   // Signal handlers before the banner: whoever waits for it may send SIGTERM at once.
   if (options.handleSignals ?? true) {
-    const stop = (signal: NodeJS.Signals): void => {
-      core.app.log.info({ signal }, 'shutting down the platform');
-      platform.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          core.app.log.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    exitOnSignals({ close: () => platform.close(), logger: core.app.log, subject: 'platform' });
   }
   out.write(
     [

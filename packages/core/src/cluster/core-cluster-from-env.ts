@@ -1,6 +1,6 @@
-import { loadClusterSecret } from '@funless/protocol';
+import { envInt, loadClusterSecret } from '@funless/protocol';
 
-import { ConfigError, coreOptionsFromEnv } from '../config/index.js';
+import { coreOptionsFromEnv } from '../config/index.js';
 import { announcerFromEnv } from '../discovery/index.js';
 import { appPlacementResolver } from '../scheduling/index.js';
 import type { ClusterFactory } from './cluster-factory.js';
@@ -14,15 +14,6 @@ export const CLUSTER_ENV_VARIABLES = {
   livenessTimeoutMs: 'FL_LIVENESS_TIMEOUT_MS',
   reportIntervalMs: 'FL_REPORT_INTERVAL_MS',
 } as const;
-
-function intFromEnv(env: NodeJS.ProcessEnv, variable: string): number | undefined {
-  const raw = env[variable]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
-    throw new ConfigError(`${variable} must be a positive whole number of ms, got ${JSON.stringify(raw)}`);
-  }
-  return Number(raw);
-}
 
 /**
  * The Core's cluster as the environment configures it, ready for `startCore({ cluster })`: the
@@ -42,11 +33,11 @@ export async function coreClusterFromEnv(
   const secret =
     overrides.secret ?? (await loadClusterSecret({ secret: env.FL_CLUSTER_SECRET, dataDir, create: true }));
   const fromEnv: Partial<CoreClusterOptions> = {};
-  const pushTimeoutMs = intFromEnv(env, CLUSTER_ENV_VARIABLES.pushTimeoutMs);
+  const pushTimeoutMs = envInt(env, CLUSTER_ENV_VARIABLES.pushTimeoutMs, { min: 1 });
   if (pushTimeoutMs !== undefined) fromEnv.pushTimeoutMs = pushTimeoutMs;
-  const livenessTimeoutMs = intFromEnv(env, CLUSTER_ENV_VARIABLES.livenessTimeoutMs);
+  const livenessTimeoutMs = envInt(env, CLUSTER_ENV_VARIABLES.livenessTimeoutMs, { min: 1 });
   if (livenessTimeoutMs !== undefined) fromEnv.livenessTimeoutMs = livenessTimeoutMs;
-  const reportIntervalMs = intFromEnv(env, CLUSTER_ENV_VARIABLES.reportIntervalMs);
+  const reportIntervalMs = envInt(env, CLUSTER_ENV_VARIABLES.reportIntervalMs, { min: 1 });
   if (reportIntervalMs !== undefined) fromEnv.reportIntervalMs = reportIntervalMs;
 
   const factory: ClusterFactory = ({ store, server, logger, options }) =>

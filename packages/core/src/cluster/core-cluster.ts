@@ -4,11 +4,14 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import {
+  CLUSTER_SECRET_MIN_LENGTH,
   coreProof,
   decodeWorkerFrame,
   encodeFrame,
   ErrorCode,
   FlError,
+  isWorkerName,
+  isWorkerTag,
   LINK_MAX_FRAME_BYTES,
   LINK_PATH,
   LINK_PROTOCOL_VERSION,
@@ -16,6 +19,8 @@ import {
   LinkCloseCode,
   linkNonce,
   proofsMatch,
+  WORKER_NAME_RULE,
+  WORKER_TAG_RULE,
   workerProof,
 } from '@funless/protocol';
 import type { CodeRequestMessage, JoinMessage, LinkFunctionRef, WorkerMessage } from '@funless/protocol';
@@ -80,7 +85,7 @@ export interface Closable {
 }
 
 export interface CoreClusterOptions {
-  /** The cluster secret Workers must prove they hold (at least 16 characters). */
+  /** The cluster secret Workers must prove they hold (at least `CLUSTER_SECRET_MIN_LENGTH` characters). */
   secret: string;
   /** Where Workers' code requests are served from. */
   store: CodeSource;
@@ -125,8 +130,6 @@ export const DEFAULT_CORE_CLUSTER_OPTIONS = {
 
 const NOOP_LOGGER: ClusterLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-const WORKER_NAME = /^[A-Za-z0-9_.-]{1,160}$/;
-
 function positive(name: string, value: number | undefined, fallback: number): number {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v <= 0) {
@@ -168,10 +171,10 @@ export class CoreCluster implements Cluster {
   #stopping = false;
 
   constructor(options: CoreClusterOptions) {
-    if (typeof options.secret !== 'string' || options.secret.length < 16) {
+    if (typeof options.secret !== 'string' || options.secret.length < CLUSTER_SECRET_MIN_LENGTH) {
       throw new FlError(
         ErrorCode.BadRequest,
-        'cluster option secret must be a string of at least 16 characters',
+        `cluster option secret must be a string of at least ${CLUSTER_SECRET_MIN_LENGTH} characters`,
       );
     }
     const d = DEFAULT_CORE_CLUSTER_OPTIONS;
@@ -356,12 +359,12 @@ export class CoreCluster implements Cluster {
       );
       return;
     }
-    if (!WORKER_NAME.test(join.name) || join.tag.length > 160) {
+    if (!isWorkerName(join.name) || !isWorkerTag(join.tag)) {
       refuse(
         LinkCloseCode.ProtocolError,
         new FlError(
           ErrorCode.BadRequest,
-          'Worker names are 1-160 characters of letters, digits, _, . and -, tags at most 160 characters',
+          `a Worker name must be ${WORKER_NAME_RULE} and its tag ${WORKER_TAG_RULE}`,
         ),
         'cluster: refused a Worker with an invalid name or tag',
         { worker: join.name },

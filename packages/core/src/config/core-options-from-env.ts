@@ -1,4 +1,6 @@
-import { ConfigError, resolveCoreOptions } from './core-options.js';
+import { envInt } from '@funless/protocol';
+
+import { resolveCoreOptions } from './core-options.js';
 import type { CoreOptions, LogLevel, ResolvedCoreOptions } from './core-options.js';
 
 /** The environment variable behind each option. */
@@ -14,13 +16,6 @@ export const CORE_ENV_VARIABLES = {
   shutdownTimeoutMs: 'FL_SHUTDOWN_TIMEOUT_MS',
 } as const satisfies Record<keyof CoreOptions, string>;
 
-function intFromEnv(variable: string, raw: string): number {
-  if (!/^\d+$/.test(raw.trim())) {
-    throw new ConfigError(`${variable} must be a whole number, got ${JSON.stringify(raw)}`);
-  }
-  return Number(raw.trim());
-}
-
 /**
  * Reads the Core's configuration from environment variables (`FL_PORT`, `FL_HOST`, `FL_DATA_DIR`,
  * `DATABASE_URL`, `FL_ADMIN_TOKEN`, `FL_INVOKE_TIMEOUT_MS`, `FL_BODY_LIMIT_BYTES`, `FL_LOG_LEVEL`,
@@ -34,8 +29,9 @@ export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Resolv
   };
   const options: CoreOptions = {};
   for (const key of ['port', 'invokeTimeoutMs', 'bodyLimitBytes', 'shutdownTimeoutMs'] as const) {
-    const raw = get(key);
-    if (raw !== undefined) options[key] = intFromEnv(CORE_ENV_VARIABLES[key], raw);
+    // The ranges are checked by resolveCoreOptions, which names the variable too.
+    const value = envInt(env, CORE_ENV_VARIABLES[key]);
+    if (value !== undefined) options[key] = value;
   }
   const host = get('host');
   if (host !== undefined) options.host = host;

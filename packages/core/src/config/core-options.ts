@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 
-import { ErrorCode, FlError } from '@funless/protocol';
+import { ConfigError } from '@funless/protocol';
 
 /** Log levels pino understands. */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -50,14 +50,6 @@ export const DEFAULT_CORE_OPTIONS = {
 /** The default data directory: `.funless` under the current directory. */
 export function defaultDataDir(): string {
   return resolve(process.cwd(), '.funless');
-}
-
-/** A configuration value that cannot be used; the message names the option or variable. */
-export class ConfigError extends FlError {
-  override readonly name = 'ConfigError';
-  constructor(message: string) {
-    super(ErrorCode.BadRequest, message);
-  }
 }
 
 function integer(name: string, value: unknown, min: number, max: number): number {

@@ -26,7 +26,7 @@ export interface AnnouncerFromEnvOptions {
  * The Core's announcer as the environment asks for it: `undefined` when `FL_DISCOVERY=off`, else a
  * `MulticastAnnouncer` (not started) on `FL_DISCOVERY_GROUP`:`FL_DISCOVERY_PORT` every
  * `FL_DISCOVERY_INTERVAL_MS`, with TTL `FL_DISCOVERY_TTL` and `FL_ADVERTISE_URL` if set. On by
- * default, so Workers on the LAN find the Core with no configuration. Throws `DiscoveryConfigError`
+ * default, so Workers on the LAN find the Core with no configuration. Throws `ConfigError`
  * naming the variable when a value is bad.
  */
 export function announcerFromEnv(

@@ -6,7 +6,7 @@ import { networkInterfaces } from 'node:os';
 
 import {
   DEFAULT_MULTICAST_SETTINGS,
-  DiscoveryConfigError,
+  ConfigError,
   ErrorCode,
   FlError,
   encodeAnnouncement,
@@ -76,7 +76,7 @@ function interfacesForHost(host: string | undefined): () => string[] {
 
 function linkUrl(value: string): string {
   if (!isLinkUrl(value)) {
-    throw new DiscoveryConfigError(
+    throw new ConfigError(
       `advertiseUrl (FL_ADVERTISE_URL) must be a ws://, wss://, http:// or https:// URL, got ${JSON.stringify(value)}`,
     );
   }
@@ -117,7 +117,7 @@ export class MulticastAnnouncer {
 
   constructor(options: MulticastAnnouncerOptions) {
     if (typeof options.secret !== 'string' || options.secret === '') {
-      throw new DiscoveryConfigError('the multicast announcer needs the cluster secret');
+      throw new ConfigError('the multicast announcer needs the cluster secret');
     }
     const d = DEFAULT_MULTICAST_SETTINGS;
     const settings = validateMulticastSettings({
@@ -132,7 +132,7 @@ export class MulticastAnnouncer {
     this.intervalMs = settings.intervalMs;
     this.ttl = settings.ttl;
     if (!Number.isInteger(options.corePort) || options.corePort < 1 || options.corePort > 65_535) {
-      throw new DiscoveryConfigError(
+      throw new ConfigError(
         `corePort must be the Core's listening port (1-65535), got ${JSON.stringify(options.corePort)}`,
       );
     }
@@ -143,14 +143,14 @@ export class MulticastAnnouncer {
     if (explicit !== undefined) {
       for (const address of explicit) {
         if (!isIPv4(address)) {
-          throw new DiscoveryConfigError(`interfaces must be IPv4 addresses, got ${JSON.stringify(address)}`);
+          throw new ConfigError(`interfaces must be IPv4 addresses, got ${JSON.stringify(address)}`);
         }
       }
     }
     this.#interfaces = explicit === undefined ? interfacesForHost(options.host) : () => explicit;
     this.coreId = options.coreId ?? randomBytes(8).toString('hex');
     if (typeof this.coreId !== 'string' || this.coreId.length < 1 || this.coreId.length > 64) {
-      throw new DiscoveryConfigError(`coreId must be 1-64 characters, got ${JSON.stringify(options.coreId)}`);
+      throw new ConfigError(`coreId must be 1-64 characters, got ${JSON.stringify(options.coreId)}`);
     }
     this.#secret = options.secret;
     this.#logger = options.logger ?? SILENT;

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 
+import { exitOnSignals } from '@funless/protocol';
 import { pino } from 'pino';
 
 import { coreClusterFromEnv } from '../cluster/index.js';
@@ -30,20 +31,7 @@ export async function runCore(
   const cluster = runOptions.cluster ?? (await coreClusterFromEnv(env)).factory;
   const core = await startCore({ ...options, logger, cluster });
   // Signal handlers first: whoever waits for the line below may send SIGTERM at once.
-  if (runOptions.handleSignals ?? true) {
-    const stop = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'shutting down');
-      core.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  }
+  if (runOptions.handleSignals ?? true) exitOnSignals({ close: () => core.close(), logger, subject: 'Core' });
   const tokens = existsSync(core.tokensFile)
     ? `Tokens file: ${core.tokensFile}`
     : `Tokens: no file at ${core.tokensFile}: this database was set up earlier (from another data ` +

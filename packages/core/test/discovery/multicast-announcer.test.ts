@@ -4,7 +4,7 @@ import type { Socket } from 'node:dgram';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { DiscoveryConfigError, verifyAnnouncement } from '@funless/protocol';
+import { ConfigError, verifyAnnouncement } from '@funless/protocol';
 import type { Announcement } from '@funless/protocol';
 
 import { MulticastAnnouncer, announcerFromEnv } from '../../src/discovery/index.js';
@@ -167,7 +167,7 @@ describe('MulticastAnnouncer over loopback', () => {
     assert.equal(new MulticastAnnouncer({ ...base, coreId: 'core-7' }).coreId, 'core-7');
     assert.throws(
       () => new MulticastAnnouncer({ ...base, advertiseUrl: 'core:4000' }),
-      (error: unknown) => error instanceof DiscoveryConfigError && /FL_ADVERTISE_URL/.test(error.message),
+      (error: unknown) => error instanceof ConfigError && /FL_ADVERTISE_URL/.test(error.message),
     );
   });
 });

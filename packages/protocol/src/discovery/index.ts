@@ -11,11 +11,8 @@ export type { Announcement, AnnouncementCheck, VerifyAnnouncementOptions } from 
 export {
   DEFAULT_MULTICAST_SETTINGS,
   DISCOVERY_ENV,
-  DiscoveryConfigError,
   DiscoveryMode,
   discoveryModeFromEnv,
-  envInteger,
-  envValue,
   isIPv4Multicast,
   multicastSettingsFromEnv,
   validateMulticastSettings,

@@ -1,14 +1,7 @@
 import { isIPv4 } from 'node:net';
 
-import { ErrorCode, FlError } from '../errors.js';
-
-/** A discovery setting that cannot be used; the message names the variable or option. */
-export class DiscoveryConfigError extends FlError {
-  override readonly name = 'DiscoveryConfigError';
-  constructor(message: string) {
-    super(ErrorCode.BadRequest, message);
-  }
-}
+import { ConfigError, envInt, envValue } from '../config.js';
+import type { EnvIntRange } from '../config.js';
 
 /** How Cores announce themselves and Workers listen, on both sides of LAN discovery. */
 export interface MulticastSettings {
@@ -58,37 +51,22 @@ export const DISCOVERY_ENV = {
 export const DiscoveryMode = { Multicast: 'multicast', Off: 'off' } as const;
 export type DiscoveryMode = (typeof DiscoveryMode)[keyof typeof DiscoveryMode];
 
-/** The value of `env[name]`, or undefined when unset or blank. */
-export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === undefined || value === '' ? undefined : value;
-}
-
-/** Reads an integer variable within `[min, max]`, or `fallback` when unset. */
-export function envInteger(
-  env: NodeJS.ProcessEnv,
-  name: string,
-  fallback: number,
-  min: number,
-  max: number,
-): number {
-  const raw = envValue(env, name);
-  if (raw === undefined) return fallback;
-  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new DiscoveryConfigError(
-      `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return value;
-}
-
 /** Whether `address` is an IPv4 multicast address (224.0.0.0/4). */
 export function isIPv4Multicast(address: string): boolean {
   if (!isIPv4(address)) return false;
   const first = Number(address.split('.')[0]);
   return first >= 224 && first <= 239;
 }
+
+type NumericSetting = Exclude<keyof MulticastSettings, 'group'>;
+
+/** The values each numeric setting accepts, from the environment or in code. */
+const MULTICAST_RANGES = {
+  port: { min: 1, max: 65_535 },
+  intervalMs: { min: 10, max: 3_600_000 },
+  maxAgeMs: { min: 100, max: 86_400_000 },
+  ttl: { min: 1, max: 255 },
+} as const satisfies Record<NumericSetting, EnvIntRange>;
 
 /** Checks complete settings, naming the option at fault. */
 export function validateMulticastSettings(
@@ -97,20 +75,17 @@ export function validateMulticastSettings(
 ): MulticastSettings {
   const name = (key: keyof MulticastSettings): string => names[key] ?? key;
   if (!isIPv4Multicast(settings.group)) {
-    throw new DiscoveryConfigError(
+    throw new ConfigError(
       `${name('group')} must be an IPv4 multicast address (224.0.0.0 to 239.255.255.255), got ${JSON.stringify(settings.group)}`,
     );
   }
-  const ranges: [keyof MulticastSettings, number, number][] = [
-    ['port', 1, 65_535],
-    ['intervalMs', 10, 3_600_000],
-    ['maxAgeMs', 100, 86_400_000],
-    ['ttl', 1, 255],
-  ];
-  for (const [key, min, max] of ranges) {
+  for (const [key, { min, max }] of Object.entries(MULTICAST_RANGES) as [
+    NumericSetting,
+    Required<EnvIntRange>,
+  ][]) {
     const value = settings[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new DiscoveryConfigError(
+      throw new ConfigError(
         `${name(key)} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
       );
     }
@@ -124,10 +99,10 @@ export function multicastSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
   return validateMulticastSettings(
     {
       group: envValue(env, DISCOVERY_ENV.group) ?? d.group,
-      port: envInteger(env, DISCOVERY_ENV.port, d.port, 1, 65_535),
-      intervalMs: envInteger(env, DISCOVERY_ENV.intervalMs, d.intervalMs, 10, 3_600_000),
-      maxAgeMs: envInteger(env, DISCOVERY_ENV.maxAgeMs, d.maxAgeMs, 100, 86_400_000),
-      ttl: envInteger(env, DISCOVERY_ENV.ttl, d.ttl, 1, 255),
+      port: envInt(env, DISCOVERY_ENV.port, MULTICAST_RANGES.port) ?? d.port,
+      intervalMs: envInt(env, DISCOVERY_ENV.intervalMs, MULTICAST_RANGES.intervalMs) ?? d.intervalMs,
+      maxAgeMs: envInt(env, DISCOVERY_ENV.maxAgeMs, MULTICAST_RANGES.maxAgeMs) ?? d.maxAgeMs,
+      ttl: envInt(env, DISCOVERY_ENV.ttl, MULTICAST_RANGES.ttl) ?? d.ttl,
     },
     DISCOVERY_ENV,
   );
@@ -137,9 +112,7 @@ export function multicastSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): 
 export function discoveryModeFromEnv(env: NodeJS.ProcessEnv = process.env): DiscoveryMode {
   const raw = envValue(env, DISCOVERY_ENV.mode)?.toLowerCase() ?? DiscoveryMode.Multicast;
   if (raw !== DiscoveryMode.Multicast && raw !== DiscoveryMode.Off) {
-    throw new DiscoveryConfigError(
-      `${DISCOVERY_ENV.mode} must be "multicast" or "off", got ${JSON.stringify(raw)}`,
-    );
+    throw new ConfigError(`${DISCOVERY_ENV.mode} must be "multicast" or "off", got ${JSON.stringify(raw)}`);
   }
   return raw;
 }

@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism, freemem, totalmem } from 'node:os';
 
-import { DEFAULT_TAG, ErrorCode, FlError, MIB } from '@funless/protocol';
+import {
+  CLUSTER_SECRET_MIN_LENGTH,
+  DEFAULT_TAG,
+  ErrorCode,
+  FlError,
+  isWorkerName,
+  isWorkerTag,
+  MIB,
+  WORKER_NAME_RULE,
+  WORKER_TAG_RULE,
+} from '@funless/protocol';
 
 import type { FunctionRef } from '../runtime/types.js';
 import type { AgentLogger, AgentRuntime } from './agent-runtime.js';
@@ -11,7 +21,7 @@ import type { AgentContext, ConnectionState } from './core-connection.js';
 
 /** Settings of a {@link WorkerAgent}. */
 export interface WorkerAgentOptions {
-  /** The Worker's name, what APP scripts refer to: 1-160 of letters, digits, `_`, `.`, `-`. */
+  /** The Worker's name, what APP scripts refer to: see `WORKER_NAME_RULE`. */
   name: string;
   /** @default 'default' */
   tag?: string;
@@ -37,8 +47,6 @@ export interface CoreStatus {
   state: ConnectionState;
   coreId: string | undefined;
 }
-
-const WORKER_NAME = /^[A-Za-z0-9_.-]{1,160}$/;
 
 function packageVersion(): string {
   try {
@@ -76,21 +84,24 @@ export class WorkerAgent {
   #idleWaiters: (() => void)[] = [];
 
   constructor(options: WorkerAgentOptions) {
-    if (typeof options.name !== 'string' || !WORKER_NAME.test(options.name)) {
+    if (!isWorkerName(options.name)) {
       throw new FlError(
         ErrorCode.BadRequest,
-        `Worker name must be 1-160 letters, digits, _, . or -, got ${JSON.stringify(options.name)}`,
+        `Worker name must be ${WORKER_NAME_RULE}, got ${JSON.stringify(options.name)}`,
       );
     }
     const tag = options.tag ?? DEFAULT_TAG;
-    if (typeof tag !== 'string' || tag === '' || tag.length > 160) {
+    if (!isWorkerTag(tag)) {
       throw new FlError(
         ErrorCode.BadRequest,
-        `Worker tag must be 1-160 characters, got ${JSON.stringify(tag)}`,
+        `Worker tag must be ${WORKER_TAG_RULE}, got ${JSON.stringify(tag)}`,
       );
     }
-    if (typeof options.secret !== 'string' || options.secret.length < 16) {
-      throw new FlError(ErrorCode.BadRequest, 'the cluster secret must be at least 16 characters');
+    if (typeof options.secret !== 'string' || options.secret.length < CLUSTER_SECRET_MIN_LENGTH) {
+      throw new FlError(
+        ErrorCode.BadRequest,
+        `the cluster secret must be at least ${CLUSTER_SECRET_MIN_LENGTH} characters`,
+      );
     }
     this.name = options.name;
     this.tag = tag;

@@ -1,9 +1,9 @@
 import {
+  ConfigError,
   DISCOVERY_ENV,
-  DiscoveryConfigError,
   DiscoveryMode,
   discoveryModeFromEnv,
-  envInteger,
+  envInt,
   envValue,
   multicastSettingsFromEnv,
 } from '@funless/protocol';
@@ -35,7 +35,7 @@ export function parseCoreDns(
 ): { hostname: string; port: number; scheme: 'ws' | 'wss' } {
   const name = DISCOVERY_ENV.coreDns;
   const bad = (why: string) =>
-    new DiscoveryConfigError(
+    new ConfigError(
       `${name} must be a DNS name, optionally with :port (${why}), got ${JSON.stringify(value)}`,
     );
   let scheme: 'ws' | 'wss' = 'ws';
@@ -60,7 +60,7 @@ export function parseCoreDns(
  * - else `FL_CORE_DNS`: `DnsDiscovery`, re-resolving every `FL_DNS_INTERVAL_MS` (default 10 000);
  * - else, unless `FL_DISCOVERY=off`: `MulticastDiscovery` on `FL_DISCOVERY_GROUP`:`FL_DISCOVERY_PORT`.
  *
- * Throws `DiscoveryConfigError` naming the variable when a value is bad, when both FL_CORE_URL
+ * Throws `ConfigError` naming the variable when a value is bad, when both FL_CORE_URL
  * and FL_CORE_DNS are set, or when nothing is left to find a Core with. The result is not started.
  */
 export function discoveryFromEnv(
@@ -70,9 +70,7 @@ export function discoveryFromEnv(
   const coreUrl = envValue(env, DISCOVERY_ENV.coreUrl);
   const coreDns = envValue(env, DISCOVERY_ENV.coreDns);
   if (coreUrl !== undefined && coreDns !== undefined) {
-    throw new DiscoveryConfigError(
-      `set only one of ${DISCOVERY_ENV.coreUrl} and ${DISCOVERY_ENV.coreDns}, not both`,
-    );
+    throw new ConfigError(`set only one of ${DISCOVERY_ENV.coreUrl} and ${DISCOVERY_ENV.coreDns}, not both`);
   }
   if (coreUrl !== undefined) {
     const urls = coreUrl
@@ -82,20 +80,11 @@ export function discoveryFromEnv(
     return new StaticDiscovery(urls, DISCOVERY_ENV.coreUrl);
   }
   if (coreDns !== undefined) {
-    const defaultPort = envInteger(
-      env,
-      DISCOVERY_ENV.corePort,
-      DEFAULT_DNS_DISCOVERY_OPTIONS.port,
-      1,
-      65_535,
-    );
-    const intervalMs = envInteger(
-      env,
-      DISCOVERY_ENV.dnsIntervalMs,
-      DEFAULT_DNS_DISCOVERY_OPTIONS.intervalMs,
-      10,
-      86_400_000,
-    );
+    const defaultPort =
+      envInt(env, DISCOVERY_ENV.corePort, { min: 1, max: 65_535 }) ?? DEFAULT_DNS_DISCOVERY_OPTIONS.port;
+    const intervalMs =
+      envInt(env, DISCOVERY_ENV.dnsIntervalMs, { min: 10, max: 86_400_000 }) ??
+      DEFAULT_DNS_DISCOVERY_OPTIONS.intervalMs;
     return new DnsDiscovery({
       ...parseCoreDns(coreDns, defaultPort),
       intervalMs,
@@ -104,12 +93,12 @@ export function discoveryFromEnv(
     });
   }
   if (discoveryModeFromEnv(env) === DiscoveryMode.Off) {
-    throw new DiscoveryConfigError(
+    throw new ConfigError(
       `no way to find a Core: ${DISCOVERY_ENV.mode}=off and neither ${DISCOVERY_ENV.coreUrl} nor ${DISCOVERY_ENV.coreDns} is set`,
     );
   }
   if (options.secret === undefined || options.secret === '') {
-    throw new DiscoveryConfigError(
+    throw new ConfigError(
       `multicast discovery needs the cluster secret: set FL_CLUSTER_SECRET (or ${DISCOVERY_ENV.coreUrl} / ${DISCOVERY_ENV.coreDns})`,
     );
   }

@@ -1,7 +1,7 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
-import { DiscoveryConfigError, ErrorCode, FlError } from '@funless/protocol';
+import { ConfigError, ErrorCode, FlError } from '@funless/protocol';
 
 import { DiscoveryBase } from './discovery-base.js';
 import { DiscoveryKind, SILENT_LOGGER } from './discovery.js';
@@ -43,9 +43,7 @@ const systemResolver: AddressResolver = async (hostname) =>
 
 function integerOption(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new DiscoveryConfigError(
-      `${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
-    );
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
   }
   return value;
 }
@@ -72,13 +70,13 @@ export class DnsDiscovery extends DiscoveryBase {
     super();
     const d = DEFAULT_DNS_DISCOVERY_OPTIONS;
     if (typeof options.hostname !== 'string' || options.hostname.trim() === '') {
-      throw new DiscoveryConfigError(`hostname must be a DNS name, got ${JSON.stringify(options.hostname)}`);
+      throw new ConfigError(`hostname must be a DNS name, got ${JSON.stringify(options.hostname)}`);
     }
     this.hostname = options.hostname.trim();
     this.port = integerOption('port', options.port ?? d.port, 1, 65_535);
     this.scheme = options.scheme ?? d.scheme;
     if (this.scheme !== 'ws' && this.scheme !== 'wss') {
-      throw new DiscoveryConfigError(`scheme must be "ws" or "wss", got ${JSON.stringify(options.scheme)}`);
+      throw new ConfigError(`scheme must be "ws" or "wss", got ${JSON.stringify(options.scheme)}`);
     }
     this.intervalMs = integerOption('intervalMs', options.intervalMs ?? d.intervalMs, 10, 86_400_000);
     this.#resolveTimeoutMs = integerOption(

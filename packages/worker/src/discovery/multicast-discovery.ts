@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import {
   AnnouncementRejection,
   DEFAULT_MULTICAST_SETTINGS,
-  DiscoveryConfigError,
+  ConfigError,
   ErrorCode,
   FlError,
   announcementUrl,
@@ -81,7 +81,7 @@ export class MulticastDiscovery extends DiscoveryBase {
   constructor(options: MulticastDiscoveryOptions) {
     super();
     if (typeof options.secret !== 'string' || options.secret === '') {
-      throw new DiscoveryConfigError('multicast discovery needs the cluster secret (FL_CLUSTER_SECRET)');
+      throw new ConfigError('multicast discovery needs the cluster secret (FL_CLUSTER_SECRET)');
     }
     const d = DEFAULT_MULTICAST_SETTINGS;
     const settings = validateMulticastSettings({
@@ -97,7 +97,7 @@ export class MulticastDiscovery extends DiscoveryBase {
     this.#explicitInterfaces = options.interfaces;
     this.#lostAfterIntervals = options.lostAfterIntervals ?? 3;
     if (!Number.isInteger(this.#lostAfterIntervals) || this.#lostAfterIntervals < 1) {
-      throw new DiscoveryConfigError(
+      throw new ConfigError(
         `lostAfterIntervals must be a positive integer, got ${JSON.stringify(options.lostAfterIntervals)}`,
       );
     }

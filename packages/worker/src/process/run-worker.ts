@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { DEFAULT_TAG, ErrorCode, FlError, loadClusterSecret } from '@funless/protocol';
+import { DEFAULT_TAG, envInt, exitOnSignals, FlError, loadClusterSecret } from '@funless/protocol';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 
@@ -32,24 +32,12 @@ export interface RunWorkerOptions {
   discovery?: Discovery;
 }
 
-function positive(env: NodeJS.ProcessEnv, variable: string): number | undefined {
-  const raw = env[variable]?.trim();
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) {
-    throw new FlError(
-      ErrorCode.BadRequest,
-      `${variable} must be a positive whole number, got ${JSON.stringify(raw)}`,
-    );
-  }
-  return Number(raw);
-}
-
 /**
  * The secret from FL_CLUSTER_SECRET or the data directory. A Worker started beside its Core may
  * come up first: wait (up to FL_SECRET_WAIT_MS, default 30 s) for the Core to write the file.
  */
 async function waitForSecret(env: NodeJS.ProcessEnv, dataDir: string, logger: Logger): Promise<string> {
-  const waitMs = positive(env, WORKER_ENV_VARIABLES.secretWaitMs) ?? 30_000;
+  const waitMs = envInt(env, WORKER_ENV_VARIABLES.secretWaitMs, { min: 1 }) ?? 30_000;
   const deadline = Date.now() + waitMs;
   let told = false;
   for (;;) {
@@ -75,7 +63,7 @@ async function waitForSecret(env: NodeJS.ProcessEnv, dataDir: string, logger: Lo
  * `FL_WORKER_NAME`, `FL_WORKER_TAG`, `FL_WORKER_MEMORY_MIB`, `FL_WORKER_THREADS`, `FL_RECONNECT_MAX_DELAY_MS`,
  * `FL_INVOKE_TIMEOUT_MS`, discovery's `FL_CORE_URL` / `FL_CORE_DNS` / multicast settings), starts
  * the Worker and, on SIGTERM or SIGINT, lets running invocations finish (up to 10 s) and exits.
- * Throws `FlError(bad_request)` naming the variable on bad configuration.
+ * Throws `ConfigError` naming the variable on bad configuration.
  */
 export async function runWorker(
   env: NodeJS.ProcessEnv = process.env,
@@ -95,28 +83,16 @@ export async function runWorker(
   };
   const name = env[WORKER_ENV_VARIABLES.name]?.trim();
   if (name) options.name = name;
-  const memoryMiB = positive(env, WORKER_ENV_VARIABLES.memoryMiB);
+  const memoryMiB = envInt(env, WORKER_ENV_VARIABLES.memoryMiB, { min: 1 });
   if (memoryMiB !== undefined) options.memoryMiB = memoryMiB;
-  const reconnectMaxDelayMs = positive(env, WORKER_ENV_VARIABLES.reconnectMaxDelayMs);
+  const reconnectMaxDelayMs = envInt(env, WORKER_ENV_VARIABLES.reconnectMaxDelayMs, { min: 1 });
   if (reconnectMaxDelayMs !== undefined) {
     options.reconnectMaxDelayMs = reconnectMaxDelayMs;
     options.reconnectInitialDelayMs = Math.min(200, reconnectMaxDelayMs);
   }
   const worker = await startWorker(options);
-  if (runOptions.handleSignals ?? true) {
-    const stop = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, 'Worker shutting down');
-      worker.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'Worker shutdown failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  }
+  if (runOptions.handleSignals ?? true)
+    exitOnSignals({ close: () => worker.close(), logger, subject: 'Worker' });
   // Logged after the signal handlers: whoever waits for this line may send SIGTERM at once.
   logger.info({ worker: worker.name, tag: options.tag, discovery: discovery.kind }, 'FunLess Worker started');
   return worker;

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 
-import { ErrorCode, FlError } from '@funless/protocol';
+import { ConfigError, envInt } from '@funless/protocol';
 
 /** Outbound HTTP from guests (`__http_request`). */
 export interface HttpOptions {
@@ -74,8 +74,8 @@ export const DEFAULT_RUNTIME_OPTIONS: Omit<ResolvedRuntimeOptions, 'dataDir' | '
   http: { enabled: true, allowList: [], timeoutMs: 10_000, maxResponseBytes: MIB },
 };
 
-function bad(message: string): FlError {
-  return new FlError(ErrorCode.BadRequest, `runtime options: ${message}`);
+function bad(message: string): ConfigError {
+  return new ConfigError(`runtime options: ${message}`);
 }
 
 function positiveInt(name: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
@@ -101,7 +101,7 @@ function spinUs(value: unknown): number {
   return value;
 }
 
-/** Validates options and merges them over {@link DEFAULT_RUNTIME_OPTIONS}. Throws `FlError(bad_request)`. */
+/** Validates options and merges them over {@link DEFAULT_RUNTIME_OPTIONS}. Throws `ConfigError` naming the option. */
 export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeOptions {
   if (typeof options !== 'object' || options === null) throw bad('options must be an object');
   if (typeof options.dataDir !== 'string' || options.dataDir === '') {
@@ -150,43 +150,26 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
  * - `FL_WORKER_THREAD_IDLE_MS`: ms an idle thread lives on, the last one excepted (60000; 0: ever);
  * - `FL_DATA_DIR`: the data directory (binaries go to `<dir>/code/`); no default here, the
  *   Worker process defaults it to `.funless`.
- * Throws `FlError(bad_request)` naming the variable when a value is malformed.
+ * Throws `ConfigError` naming the variable when a value is malformed.
  */
 export function runtimeOptionsFromEnv(env: Record<string, string | undefined>): Partial<RuntimeOptions> {
   const out: Partial<RuntimeOptions> = {};
   const dataDir = env.FL_DATA_DIR?.trim();
   if (dataDir) out.dataDir = dataDir;
-  const int = (name: string): number | undefined => {
-    const raw = env[name]?.trim();
-    if (raw === undefined || raw === '') return undefined;
-    if (!/^\d+$/.test(raw) || Number(raw) < 1)
-      throw bad(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-    return Number(raw);
-  };
-  const timeout = int('FL_INVOKE_TIMEOUT_MS');
+  const timeout = envInt(env, 'FL_INVOKE_TIMEOUT_MS', { min: 1 });
   if (timeout !== undefined) out.defaultTimeoutMs = timeout;
-  const threads = int('FL_WORKER_THREADS');
+  const threads = envInt(env, 'FL_WORKER_THREADS', { min: 1 });
   if (threads !== undefined) out.threads = threads;
-  const idle = env.FL_WORKER_THREAD_IDLE_MS?.trim();
-  if (idle !== undefined && idle !== '') {
-    if (!/^\d+$/.test(idle) || Number(idle) > 2 ** 31 - 1)
-      throw bad(
-        `FL_WORKER_THREAD_IDLE_MS must be a whole number of ms (0: never), got ${JSON.stringify(idle)}`,
-      );
-    out.threadIdleMs = Number(idle);
-  }
-  const spin = env.FL_WORKER_IDLE_SPIN_US?.trim();
-  if (spin !== undefined && spin !== '') {
-    if (!/^\d+$/.test(spin) || Number(spin) > 10_000)
-      throw bad(`FL_WORKER_IDLE_SPIN_US must be an integer from 0 to 10000, got ${JSON.stringify(spin)}`);
-    out.idleSpinUs = Number(spin);
-  }
+  const idle = envInt(env, 'FL_WORKER_THREAD_IDLE_MS', { max: 2 ** 31 - 1 });
+  if (idle !== undefined) out.threadIdleMs = idle;
+  const spin = envInt(env, 'FL_WORKER_IDLE_SPIN_US', { max: 10_000 });
+  if (spin !== undefined) out.idleSpinUs = spin;
   const http: Partial<HttpOptions> = {};
   const flag = env.FL_HTTP?.trim().toLowerCase();
   if (flag !== undefined && flag !== '') {
     if (['on', 'true', '1'].includes(flag)) http.enabled = true;
     else if (['off', 'false', '0'].includes(flag)) http.enabled = false;
-    else throw bad(`FL_HTTP must be "on" or "off", got ${JSON.stringify(env.FL_HTTP)}`);
+    else throw new ConfigError(`FL_HTTP must be "on" or "off", got ${JSON.stringify(env.FL_HTTP)}`);
   }
   const allow = env.FL_HTTP_ALLOW?.trim();
   if (allow) {

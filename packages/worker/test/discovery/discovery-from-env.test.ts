@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { DiscoveryConfigError } from '@funless/protocol';
+import { ConfigError } from '@funless/protocol';
 
 import {
   DnsDiscovery,
@@ -46,11 +46,7 @@ describe('discoveryFromEnv', () => {
     });
     assert.deepEqual(parseCoreDns('wss://core:443/', 4000), { hostname: 'core', port: 443, scheme: 'wss' });
     for (const bad of ['core:0', 'core:99999', 'ftp://core', 'co re', '-core', 'core:']) {
-      assert.throws(
-        () => parseCoreDns(bad, 4000),
-        /^DiscoveryConfigError: FL_CORE_DNS must be a DNS name/,
-        bad,
-      );
+      assert.throws(() => parseCoreDns(bad, 4000), /^ConfigError: FL_CORE_DNS must be a DNS name/, bad);
     }
   });
 
@@ -81,7 +77,7 @@ describe('discoveryFromEnv', () => {
     for (const [env, secret, message] of cases) {
       assert.throws(
         () => discoveryFromEnv(env, secret === undefined ? {} : { secret }),
-        (error: unknown) => error instanceof DiscoveryConfigError && message.test(error.message),
+        (error: unknown) => error instanceof ConfigError && message.test(error.message),
         JSON.stringify(env),
       );
     }

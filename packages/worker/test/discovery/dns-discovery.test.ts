@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { DiscoveryConfigError } from '@funless/protocol';
+import { ConfigError } from '@funless/protocol';
 
 import { DnsDiscovery } from '../../src/discovery/index.js';
 import type { DiscoveryLogger } from '../../src/discovery/index.js';
@@ -148,7 +148,7 @@ describe('DnsDiscovery', () => {
 
   test('bad options are refused naming the option', () => {
     const resolve = () => Promise.resolve([]);
-    assert.throws(() => new DnsDiscovery({ hostname: ' ', resolve }), DiscoveryConfigError);
+    assert.throws(() => new DnsDiscovery({ hostname: ' ', resolve }), ConfigError);
     assert.throws(() => new DnsDiscovery({ hostname: 'x', port: 0, resolve }), /port must be an integer/);
     assert.throws(() => new DnsDiscovery({ hostname: 'x', intervalMs: 1.5, resolve }), /intervalMs/);
   });

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { DiscoveryConfigError, encodeAnnouncement } from '@funless/protocol';
+import { ConfigError, encodeAnnouncement } from '@funless/protocol';
 import type { Announcement } from '@funless/protocol';
 
 import { MulticastDiscovery } from '../../src/discovery/index.js';
@@ -159,7 +159,7 @@ describe('MulticastDiscovery options', () => {
     assert.throws(
       () => new MulticastDiscovery({ secret: SECRET, group: '10.0.0.1' }),
       (error: unknown) =>
-        error instanceof DiscoveryConfigError && /group must be an IPv4 multicast/.test(error.message),
+        error instanceof ConfigError && /group must be an IPv4 multicast/.test(error.message),
     );
     assert.throws(
       () => new MulticastDiscovery({ secret: SECRET, lostAfterIntervals: 0 }),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { DiscoveryConfigError } from '@funless/protocol';
+import { ConfigError } from '@funless/protocol';
 
 import { StaticDiscovery, followDiscovery, normalizeCoreUrl } from '../../src/discovery/index.js';
 
@@ -29,8 +29,7 @@ describe('StaticDiscovery', () => {
     for (const bad of ['core:4000', 'ftp://core', '', 'ws://']) {
       assert.throws(
         () => new StaticDiscovery([bad], 'FL_CORE_URL'),
-        (error: unknown) =>
-          error instanceof DiscoveryConfigError && /^FL_CORE_URL must be/.test(error.message),
+        (error: unknown) => error instanceof ConfigError && /^FL_CORE_URL must be/.test(error.message),
         bad,
       );
     }
