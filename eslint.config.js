@@ -1,4 +1,6 @@
 // @ts-check
+import { readdirSync } from 'node:fs';
+
 import js from '@eslint/js';
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
@@ -38,6 +40,23 @@ export default tseslint.config(
       'import-x/no-cycle': 'error',
     },
   },
+  // Each workspace package declares what it imports in its own package.json (the workspace packages
+  // included: resolving them through the root's node_modules is no declaration). The root's
+  // devDependencies are the shared tooling of every package's tests; sources may not use them,
+  // except the test-support package.
+  ...readdirSync(new URL('packages/', import.meta.url)).map((name) => ({
+    files: [`packages/${name}/**/*.ts`],
+    rules: {
+      'import-x/no-extraneous-dependencies': [
+        'error',
+        {
+          packageDir: [`${import.meta.dirname}/packages/${name}`, import.meta.dirname],
+          devDependencies: name === 'testing' ? true : ['**/test/**'],
+          includeInternal: true,
+        },
+      ],
+    },
+  })),
   {
     // Tests read JSON bodies all day; typing every parsed response would only add noise.
     files: ['**/test/**/*.ts', 'bench/**/*.ts'],
