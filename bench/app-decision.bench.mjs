@@ -1,4 +1,4 @@
-// One APP decision with 1,000 Workers and a 10-block script (issue 5: budget 50 µs per decision),
+// One APP decision with 1,000 Workers and a 10-block script (budget: 50 µs per decision, docs/scheduling.md),
 // against the default policy over the same Workers, measured in the same run.
 import { decideApp, defaultPolicy, parseAppScript } from '../packages/core/dist/src/scheduling/index.js';
 

@@ -1,4 +1,4 @@
-// Core REST API overhead (issue 2). Over real HTTP with autocannon, in one run:
+// Core REST API overhead (docs/api.md). Over real HTTP with autocannon, in one run:
 //  - baseline: GET /v1/ (health: no auth, no body, no database);
 //  - invoke: POST /v1/fn/_/hello with a cluster that answers at once, so that the figure is the
 //    Core's own cost per invocation (auth, cached function lookup, JSON in and out);

@@ -1,4 +1,4 @@
-// End-to-end benchmark of the platform on loopback (issue 4, "Performance"):
+// End-to-end benchmark of the platform on loopback (docs/architecture.md, "The one-command platform"):
 //  1. warm invocation over HTTP (hello, Core + 1 Worker as separate processes, load from a separate
 //     autocannon process) against a floor measured in the same run: a minimal node:http server
 //     running the same function in-process with the same runtime;

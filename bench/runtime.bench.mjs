@@ -1,4 +1,4 @@
-// Worker runtime benchmark (issue 3, Performance). Measures, in one run:
+// Worker runtime benchmark (docs/runtime.md, "Performance"). Measures, in one run:
 //  - baseline: a fresh WebAssembly.Instance per call, in-process, with JS WASI imports, of a
 //    FunLess-ABI C module with ~1.1 MiB of initial memory (fixtures/c/realistic.c);
 //  - the guest's own time: one reused instance, no reset (what no runtime can beat);

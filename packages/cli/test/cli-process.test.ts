@@ -1,6 +1,6 @@
 // The CLI as users run it: real `fl` processes against a real Core process (`fl core`), with HOME
 // and the data directory in temp dirs. Covers module and function CRUD, the admin commands, and
-// every not-found path of issue 6 (error line naming what was not found, non-zero exit).
+// every not-found path of docs/cli.md (error line naming what was not found, non-zero exit).
 import assert from 'node:assert/strict';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';

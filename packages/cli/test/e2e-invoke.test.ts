@@ -1,5 +1,5 @@
 // End to end on a whole platform started like `npm start` (`fl up`: Core + one Worker): the
-// hello function of issue 6 and every template, from `fl fn new` to `fl fn invoke`. Skipped, with
+// hello function of docs/quickstart.md and every template, from `fl fn new` to `fl fn invoke`. Skipped, with
 // the reason, while `fl up` starts no Worker.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -1,4 +1,4 @@
-/** Constants of the FunLess function binary interface (DESIGN.md section 3). */
+/** Constants of the FunLess function binary interface (docs/functions.md, "The two shapes"). */
 
 /** The import module the FunLess ABI functions come from. */
 export const FL_IMPORT_MODULE = 'fl_imps';
@@ -37,11 +37,11 @@ export const MIB = 1024 * 1024;
 export const FunctionShape = { FunLess: 'funless', WasiCommand: 'wasi-command' } as const;
 export type FunctionShape = (typeof FunctionShape)[keyof typeof FunctionShape];
 
-/** Names of modules and functions: DESIGN.md section 2. */
+/** Names of modules and functions: docs/api.md, "Names". */
 export const NAME_PATTERN = /^[_a-zA-Z0-9]+$/;
 export const NAME_MAX_LENGTH = 160;
 export const NAME_RULE = `names are 1-${NAME_MAX_LENGTH} characters of letters, digits and _`;
 
-/** Function metadata defaults (DESIGN.md section 2). */
+/** Function metadata defaults (docs/design.md, "Entities"). */
 export const DEFAULT_TAG = 'default';
 export const DEFAULT_CAPACITY_MIB = 64;

@@ -7,7 +7,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-import { ErrorCode, FlError } from './errors.js';
+import { ConfigError } from './config.js';
 
 /** File under the data directory holding the generated secret. */
 export const CLUSTER_SECRET_FILE = 'cluster-secret';
@@ -59,7 +59,7 @@ export interface ClusterSecretOptions {
 
 /**
  * The cluster secret: the configured one, else the one in `$dataDir/cluster-secret`, else (with
- * `create`) a new random one written there with mode 0600. Throws `FlError(bad_request)` for a
+ * `create`) a new random one written there with mode 0600. Throws `ConfigError` for a
  * too-short secret, or when there is none and `create` is false.
  */
 export async function loadClusterSecret(options: ClusterSecretOptions): Promise<string> {
@@ -72,8 +72,7 @@ export async function loadClusterSecret(options: ClusterSecretOptions): Promise<
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (!options.create) {
-    throw new FlError(
-      ErrorCode.BadRequest,
+    throw new ConfigError(
       `no cluster secret: set FL_CLUSTER_SECRET to the Core's secret (or share its ${file})`,
     );
   }
@@ -93,8 +92,7 @@ export async function loadClusterSecret(options: ClusterSecretOptions): Promise<
 
 function checkSecret(secret: string, source: string): string {
   if (secret.length < CLUSTER_SECRET_MIN_LENGTH) {
-    throw new FlError(
-      ErrorCode.BadRequest,
+    throw new ConfigError(
       `the cluster secret from ${source} is ${secret.length} characters; it needs at least ${CLUSTER_SECRET_MIN_LENGTH}`,
     );
   }

@@ -1,4 +1,4 @@
-// The host functions of the FunLess ABI (DESIGN.md section 3). Every parameter is an i32: a
+// The host functions of the FunLess ABI (docs/functions.md, "The two shapes"). Every parameter is an i32: a
 // pointer or a length in the module's linear memory.
 
 @external("fl_imps", "__get_input_data")

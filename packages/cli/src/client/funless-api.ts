@@ -31,7 +31,7 @@ function moduleSubject(mod: string): { subject: string; subjectNames: string[] }
   return { subject: `module "${mod}"`, subjectNames: [mod] };
 }
 
-/** The Core's v1 routes (DESIGN.md section 5) as typed calls. */
+/** The Core's v1 routes (docs/api.md) as typed calls. */
 export class FunlessApi {
   constructor(readonly client: ApiClient) {}
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
-/** The tokens the Core writes at its first start (DESIGN.md section 8). */
+/** The tokens the Core writes at its first start (docs/configuration.md, "First start and tokens"). */
 export interface PlatformTokens {
   admin?: string;
   guest?: string;

@@ -1,5 +1,5 @@
 /*
- * funless.h: the FunLess function ABI for C, in one header (DESIGN.md section 3, shape (a)).
+ * funless.h: the FunLess function ABI for C, in one header (docs/functions.md, shape (a)).
  *
  * Include it in exactly one .c file and define
  *

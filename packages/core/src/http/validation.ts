@@ -57,7 +57,7 @@ export function quote(value: string, max = 40): string {
   return JSON.stringify(value.length > max ? `${value.slice(0, max)}…` : value);
 }
 
-/** Checks a module, function or subject name against the rule of DESIGN.md section 2. */
+/** Checks a module, function or subject name against the rule of docs/api.md, "Names". */
 export function validName(what: string, value: unknown): string {
   if (typeof value !== 'string') {
     throw new BadRequestError(`${what} must be a string (${NAME_RULE})`);

@@ -1,7 +1,7 @@
 import type { Placement, PlacementRequest, WorkerView } from './types.js';
 
 /**
- * The platform's own policy (DESIGN.md section 4): among the Workers with at least
+ * The platform's own policy (docs/scheduling.md, "The default policy"): among the Workers with at least
  * `req.capacityMiB` MiB free, the one with the most free memory; on a tie, the one listed first
  * in `workers`. No such Worker: a failed placement whose reason says why.
  */

@@ -63,7 +63,7 @@ const reqArb = fc.record({
   capacityMiB: fc.integer({ min: 1, max: 1024 }),
 });
 
-/** The rules of issue 5, written plainly: whether `w` is valid for `block`. */
+/** The rules of docs/scheduling.md, written plainly: whether `w` is valid for `block`. */
 function validFor(w: WorkerView, block: AppBlock, capacity: number): boolean {
   if (w.memoryFreeMiB < capacity) return false;
   const { capacityUsedPercent: pct, maxConcurrentInvocations: max } = block.invalidate;

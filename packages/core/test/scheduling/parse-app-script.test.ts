@@ -30,7 +30,7 @@ const DESIGN_EXAMPLE = `
       strategy: platform
 `;
 
-test('the example of DESIGN.md parses with every field and default', () => {
+test('the example of docs/scheduling.md parses with every field and default', () => {
   const parsed = parseAppScript(DESIGN_EXAMPLE);
   assert.ok(parsed.ok);
   assert.deepEqual(parsed.script, {
@@ -124,7 +124,7 @@ test('max_concurrent_invocations must be a positive integer', () => {
   }
 });
 
-/** One case per kind of problem in issue 5, with where it must be reported. */
+/** One case per kind of problem of docs/scheduling.md ("Validation"), with where it must be reported. */
 const PROBLEM_CASES: {
   name: string;
   text: string;

@@ -1,5 +1,5 @@
 /**
- * The APP script routes in the OpenAPI document (issue 5); `openapi-document.ts` spreads these
+ * The APP script routes in the OpenAPI document (docs/scheduling.md); `openapi-document.ts` spreads these
  * into its `paths` and `components.schemas`.
  */
 

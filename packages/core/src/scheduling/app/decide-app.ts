@@ -18,7 +18,7 @@ export function compileAppScript(script: AppScript): CompiledAppScript {
 }
 
 /**
- * Places one invocation with an APP script (issue 5, DESIGN.md section 4). The function's tag
+ * Places one invocation with an APP script (docs/scheduling.md, "How a decision is made"). The function's tag
  * selects its entry, else the `default` entry, else the placement fails with "no matching tag".
  * Blocks are tried in order; in each, Workers absent from `workers` (not connected) are skipped and
  * a Worker is valid when `req.capacityMiB` fits its free memory, neither `invalidate` threshold is

@@ -1,5 +1,5 @@
 /**
- * The parsed form of an APP (Allocation Priority Policies) script: DESIGN.md section 4.
+ * The parsed form of an APP (Allocation Priority Policies) script: docs/scheduling.md, "Reference".
  * Plain data, so it can be cached, compared and sent as JSON.
  */
 

@@ -1,6 +1,6 @@
 import type { CoreMigration } from './core-migration.js';
 
-/** APP configuration scripts (issue 5): the text as uploaded, parsed again when loaded. */
+/** APP configuration scripts (docs/scheduling.md): the text as uploaded, parsed again when loaded. */
 export const appScriptsMigration: CoreMigration = {
   name: '0002-app-scripts',
   async up(db) {

@@ -18,7 +18,7 @@ function guestBytes(s: InvocationState, ptr: number, len: number, what: string):
 }
 
 /**
- * The `fl_imps` host functions of the FunLess ABI (DESIGN.md section 3). `post` sends an HTTP call
+ * The `fl_imps` host functions of the FunLess ABI (docs/functions.md, "The two shapes"). `post` sends an HTTP call
  * to the main thread; the bridge blocks this thread until the answer or the deadline.
  */
 export function flImports(
