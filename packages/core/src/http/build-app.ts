@@ -11,6 +11,7 @@ import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
+import { AppScriptCache } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
 import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
@@ -29,6 +30,8 @@ export interface BuildAppOptions {
   cluster?: Cluster | ClusterFactory;
   /** @default a pino logger at `options.logLevel` */
   logger?: Logger;
+  /** The APP script cache of this app (tests give one over a counting source). @default one over `store` */
+  appScripts?: AppScriptCache;
   /** Core options (only the HTTP-related ones matter here). */
   options?: CoreOptions;
 }
@@ -82,6 +85,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     cluster,
     authenticator: new Authenticator(store),
     functions: new FunctionCache(store),
+    appScripts: buildOptions.appScripts ?? new AppScriptCache(store),
     options,
     logger,
   };

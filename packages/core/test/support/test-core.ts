@@ -9,6 +9,7 @@ import { TOKENS_FILE, bootstrap } from '../../src/auth/index.js';
 import type { Cluster } from '../../src/cluster/index.js';
 import type { CoreOptions } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/index.js';
+import type { AppScriptCache } from '../../src/scheduling/index.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
 import { createTestDatabase } from './databases.js';
@@ -74,7 +75,13 @@ export function tokensFromFile(text: string): { admin: string; guest: string } {
 /** A fresh Core app (not listening) on a fresh database, as a first start leaves it. */
 export async function createTestCore(
   dialect: 'sqlite' | 'postgres',
-  options: { cluster?: Cluster; core?: CoreOptions; db?: TestDatabase } = {},
+  options: {
+    cluster?: Cluster;
+    core?: CoreOptions;
+    db?: TestDatabase;
+    /** The app's APP script cache, made over the store. @default the app's own */
+    appScripts?: (store: Store) => AppScriptCache;
+  } = {},
 ): Promise<TestCore> {
   const db = options.db ?? (await createTestDatabase(dialect));
   const store = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
@@ -86,6 +93,7 @@ export async function createTestCore(
     logger: silentLogger,
     options: { dataDir: db.dataDir, ...options.core },
     ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.appScripts ? { appScripts: options.appScripts(store) } : {}),
   });
   await app.ready();
 

@@ -1,7 +1,8 @@
 import { ErrorCode, FlError } from '@funless/protocol';
 
-import type { InvokeOptions, SchedulingRequest } from '../../cluster/index.js';
-import { AppScriptCache, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
+import type { InvokeOptions } from '../../cluster/index.js';
+import { SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
+import type { SchedulingRequest } from '../../scheduling/index.js';
 import {
   BadRequestError,
   UnsupportedMediaTypeError,
@@ -31,7 +32,7 @@ function parseScheduling(value: unknown): SchedulingRequest {
 }
 
 /** `POST /v1/fn/:mod/:fn`: runs the function on a Worker and answers its JSON result. */
-export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, options }) => {
+export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, appScripts, options }) => {
   app.post<{ Params: { mod: string; fn: string } }>('/v1/fn/:mod/:fn', async (request) => {
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
@@ -45,12 +46,11 @@ export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, o
     const args = body.args ?? {};
     if (!isPlainObject(args)) throw new BadRequestError(`args must be a JSON object, like ${EXAMPLE}`);
     const invokeOptions: InvokeOptions = { timeoutMs: options.invokeTimeoutMs };
-    if (body.scheduling !== undefined) invokeOptions.scheduling = parseScheduling(body.scheduling);
-
-    if (invokeOptions.scheduling) {
-      // Refuse an unknown script (404) or a script with language "none" (400) before placing anything.
-      const scripts = AppScriptCache.for(store);
-      await resolvePolicy(invokeOptions.scheduling, (n) => scripts.get(n));
+    if (body.scheduling !== undefined) {
+      // Resolved once, here: an unknown script (404) or a script with language "none" (400) is
+      // refused before anything is placed, and the cluster places by what this resolved.
+      const scheduling = parseScheduling(body.scheduling);
+      invokeOptions.policy = await resolvePolicy(scheduling, (n) => appScripts.get(n));
     }
 
     const fn = await functions.get(module, name);

@@ -1,7 +1,7 @@
 import { ErrorCode, FlError } from '@funless/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { AppScriptCache, appScriptToJson, parseAppScript } from '../../scheduling/index.js';
+import { appScriptToJson, parseAppScript } from '../../scheduling/index.js';
 import type { AppProblem, AppScriptJson } from '../../scheduling/index.js';
 import type { AppScriptRecord } from '../../store/index.js';
 import { readMultipart } from '../multipart.js';
@@ -114,9 +114,7 @@ function refusal(problems: AppProblem[]): { errors: { detail: string; problems: 
 }
 
 /** APP configuration scripts: list, upload (validated), show (text and parsed form), replace, delete. */
-export const scriptRoutes: RouteRegistrar = (app, { store }) => {
-  const cache = AppScriptCache.for(store);
-
+export const scriptRoutes: RouteRegistrar = (app, { store, appScripts: cache }) => {
   app.get('/v1/scripts/app', async (_request, reply) => {
     const scripts = await store.listAppScripts();
     void reply.header('x-total-count', scripts.length);
