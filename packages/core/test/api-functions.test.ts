@@ -4,12 +4,24 @@ import { describe, test } from 'node:test';
 
 import { wat, watFixture } from '@funless/testing';
 
+import { summarizeConnections } from '../src/http/function-input.js';
+import { OPENAPI_DOCUMENT } from '../src/http/index.js';
 import { DIALECTS } from './support/databases.js';
 import { RecordingCluster } from './support/recording-cluster.js';
 import { createTestCore, uniqueName } from './support/test-core.js';
 import type { TestCore } from './support/test-core.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+test('an event or sink that connected is "success", as FunLess names it, in the answer and the document', () => {
+  const schemas = (OPENAPI_DOCUMENT.components as { schemas: Record<string, unknown> }).schemas;
+  const result = schemas.ConnectionResult as { properties: { status: { enum: string[] } } };
+  assert.deepEqual(result.properties.status.enum, ['success', 'error']);
+  assert.deepEqual(
+    summarizeConnections([{ status: 'success' }, { status: 'error', message: 'no' }, { status: 'success' }]),
+    { successful: 2, failed: 1, total: 3 },
+  );
+});
 
 const COMMAND = '(module (memory (export "memory") 1) (func (export "_start")))';
 

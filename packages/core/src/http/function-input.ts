@@ -58,10 +58,24 @@ export function parseMetadata(
   return metadata;
 }
 
+/** How connecting one event or sink went, by FunLess's names. */
+export const ConnectionStatus = { Success: 'success', Error: 'error' } as const;
+export type ConnectionStatus = (typeof ConnectionStatus)[keyof typeof ConnectionStatus];
+
 /** The per-item outcome of connecting an event or sink. */
 export interface ConnectionResult {
-  status: 'ok' | 'error';
+  status: ConnectionStatus;
   message?: string;
+}
+
+/** The `events_metadata` / `sinks_metadata` of an answer: how many items connected. */
+export function summarizeConnections(results: readonly ConnectionResult[]): {
+  successful: number;
+  failed: number;
+  total: number;
+} {
+  const successful = results.filter((r) => r.status === ConnectionStatus.Success).length;
+  return { successful, failed: results.length - successful, total: results.length };
 }
 
 export interface ParsedConnections {
@@ -89,13 +103,13 @@ export function parseConnections(part: 'events' | 'sinks', raw: Buffer): ParsedC
       !isPlainObject(entry.params)
     ) {
       parsed.results.push({
-        status: 'error',
+        status: ConnectionStatus.Error,
         message: `${part}[${i}] must be an object with a string "type" and an object "params"`,
       });
       return;
     }
     parsed.requests.push({ type: entry.type, params: entry.params });
-    parsed.results.push({ status: 'error', message: `${entry.type} is not supported yet` });
+    parsed.results.push({ status: ConnectionStatus.Error, message: `${entry.type} is not supported yet` });
   });
   return parsed;
 }

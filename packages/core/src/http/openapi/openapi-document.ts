@@ -1,5 +1,6 @@
 import { NAME_MAX_LENGTH } from '@funless/protocol';
 
+import { ConnectionStatus } from '../function-input.js';
 import { SCRIPT_PATHS, SCRIPT_SCHEMAS } from './scripts-openapi.js';
 
 /**
@@ -387,7 +388,10 @@ export const OPENAPI_DOCUMENT: Record<string, unknown> = withCommonErrors({
         type: 'object',
         required: ['status'],
         additionalProperties: false,
-        properties: { status: { enum: ['ok', 'error'] }, message: { type: 'string' } },
+        properties: {
+          status: { enum: Object.values(ConnectionStatus) },
+          message: { type: 'string' },
+        },
       },
       ConnectionSummary: {
         type: 'object',

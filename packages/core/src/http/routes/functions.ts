@@ -5,8 +5,14 @@ import type { PushReport } from '../../cluster/index.js';
 import type { FunctionPatch, FunctionRecord } from '../../store/index.js';
 import { validateFunctionBinary } from '../../wasm/index.js';
 import { ClusterNotifier } from '../cluster-notifier.js';
-import { parseConnections, parseMetadata, parseWaitForWorkers } from '../function-input.js';
-import type { ConnectionResult, ParsedConnections } from '../function-input.js';
+import {
+  ConnectionStatus,
+  parseConnections,
+  parseMetadata,
+  parseWaitForWorkers,
+  summarizeConnections,
+} from '../function-input.js';
+import type { ParsedConnections } from '../function-input.js';
 import { readMultipart } from '../multipart.js';
 import { functionJson } from '../representations.js';
 import { BadRequestError, validName } from '../validation.js';
@@ -21,11 +27,6 @@ const PARTS = ['name', 'code', 'metadata', 'events', 'sinks', 'wait_for_workers'
 const CREATE_EXAMPLE =
   'name, code (the .wasm file), and optionally metadata, events, sinks, wait_for_workers';
 const UPDATE_EXAMPLE = 'any of name, code, metadata, events, sinks, and optionally wait_for_workers';
-
-function summary(results: ConnectionResult[]): { successful: number; failed: number; total: number } {
-  const successful = results.filter((r) => r.status === 'ok').length;
-  return { successful, failed: results.length - successful, total: results.length };
-}
 
 /** Answers a create or update: 207 when an event or sink could not be connected. */
 function sendFunction(
@@ -44,8 +45,8 @@ function sendFunction(
   ] as const) {
     if (!parsed) continue;
     data[key] = parsed.results;
-    data[`${key}_metadata`] = summary(parsed.results);
-    if (parsed.results.some((r) => r.status === 'error')) partial = true;
+    data[`${key}_metadata`] = summarizeConnections(parsed.results);
+    if (parsed.results.some((r) => r.status === ConnectionStatus.Error)) partial = true;
   }
   if (push.missing.length > 0) data.missing_workers = push.missing;
   return reply.status(partial ? 207 : okStatus).send({ data });
