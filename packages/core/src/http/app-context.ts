@@ -18,4 +18,6 @@ export interface AppContext {
   appScripts: AppScriptCache;
   options: ResolvedCoreOptions;
   logger: Logger;
+  /** The OpenAPI document of the routes, served at `GET /v1/openapi.json`. */
+  openapi: Record<string, unknown>;
 }

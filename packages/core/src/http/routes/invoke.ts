@@ -1,8 +1,11 @@
 import { ErrorCode, FlError } from '@funless/protocol';
+import type { FastifyInstance } from 'fastify';
 
 import type { InvokeOptions } from '../../cluster/index.js';
 import { SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
 import type { SchedulingRequest } from '../../scheduling/index.js';
+import type { AppContext } from '../app-context.js';
+import { COMMON_ERRORS, data, error, json, nameParam, ref, response } from '../openapi/openapi-helpers.js';
 import {
   BadRequestError,
   UnsupportedMediaTypeError,
@@ -10,7 +13,7 @@ import {
   onlyKeys,
   validName,
 } from '../validation.js';
-import type { RouteRegistrar } from './route-registrar.js';
+import type { RouteModule } from './route-module.js';
 
 const EXAMPLE = '{"args":{"name":"Ada"}}';
 /** Scheduling languages the Core knows. */
@@ -32,7 +35,52 @@ function parseScheduling(value: unknown): SchedulingRequest {
 }
 
 /** `POST /v1/fn/:mod/:fn`: runs the function on a Worker and answers its JSON result. */
-export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, appScripts, options }) => {
+export const invokeRoutes: RouteModule = {
+  paths: {
+    '/v1/fn/{mod}/{fn}': {
+      post: {
+        summary: 'Invoke a function',
+        parameters: [nameParam('mod', 'Module'), nameParam('fn', 'Function')],
+        requestBody: { required: false, ...json(ref('InvokeRequest')) },
+        responses: {
+          '200': response('The JSON result of the function', data({})),
+          ...COMMON_ERRORS,
+          '404': error('No such module, function or APP script'),
+          '415': error('Not a JSON body'),
+          '422': error('The function failed; the detail is "Error: <message>"'),
+          '500': error('A fault of the platform (logged with the request id)'),
+          '503': error('No Worker available, the Worker was lost, or it is overloaded'),
+          '504': error('The invocation passed its time limit'),
+        },
+      },
+    },
+  },
+  schemas: {
+    InvokeRequest: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        args: { type: 'object', description: 'The function input', default: {} },
+        scheduling: {
+          type: 'object',
+          required: ['language'],
+          additionalProperties: false,
+          properties: { language: { enum: LANGUAGES }, script: ref('Name') },
+          // A script is named with language "app", and only then.
+          if: { properties: { language: { const: SchedulingLanguage.App } } },
+          then: { required: ['script'] },
+          else: { not: { required: ['script'] } },
+        },
+      },
+    },
+  },
+  register,
+};
+
+function register(
+  app: FastifyInstance,
+  { cluster, functions, store, appScripts, options }: AppContext,
+): void {
   app.post<{ Params: { mod: string; fn: string } }>('/v1/fn/:mod/:fn', async (request) => {
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
@@ -62,4 +110,4 @@ export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, a
     const result = await cluster.invoke(fn, args, invokeOptions);
     return { data: result };
   });
-};
+}
