@@ -14,7 +14,7 @@ import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
 import { createTestDatabase } from './databases.js';
 import type { TestDatabase } from './databases.js';
-import { assertMatchesOpenApi } from './openapi-check.js';
+import { assertExchangeMatchesOpenApi } from './openapi-check.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -45,7 +45,10 @@ export interface TestCore {
   db: TestDatabase;
   adminToken: string;
   guestToken: string;
-  /** Sends a request through `app.inject()` and checks the answer against the OpenAPI document. */
+  /**
+   * Sends a request through `app.inject()` and checks the exchange against the OpenAPI document:
+   * the answer is documented, and a request the document refuses is refused.
+   */
   request(method: string, url: string, options?: RequestOptions): Promise<TestResponse>;
   /** Closes the app and the store, and drops the database unless `keepData`. */
   close(keepData?: boolean): Promise<void>;
@@ -123,7 +126,7 @@ export async function createTestCore(
         headers,
         ...(payload !== undefined ? { payload } : {}),
       });
-      assertMatchesOpenApi(method, url, res.statusCode, res.body);
+      await assertExchangeMatchesOpenApi({ method, url, headers, payload }, res.statusCode, res.body);
       let json: unknown;
       try {
         json = res.body === '' ? undefined : JSON.parse(res.body);

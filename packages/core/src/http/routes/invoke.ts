@@ -41,7 +41,11 @@ export const invokeRoutes: RouteModule = {
       post: {
         summary: 'Invoke a function',
         parameters: [nameParam('mod', 'Module'), nameParam('fn', 'Function')],
-        requestBody: { required: false, ...json(ref('InvokeRequest')) },
+        requestBody: {
+          required: false,
+          // JSON null is taken as no body, like an empty one.
+          ...json({ oneOf: [ref('InvokeRequest'), { type: 'null' }] }),
+        },
         responses: {
           '200': response('The JSON result of the function', data({})),
           ...COMMON_ERRORS,
