@@ -6,6 +6,7 @@ import type { ResolvedCoreOptions } from '../config/index.js';
 import type { AppScriptCache } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
 import type { FunctionCache } from './function-cache.js';
+import type { OpenApiObject } from './openapi/openapi-helpers.js';
 
 /** What route handlers work with. Route files receive it in their `register` function. */
 export interface AppContext {
@@ -19,5 +20,5 @@ export interface AppContext {
   options: ResolvedCoreOptions;
   logger: Logger;
   /** The OpenAPI document of the routes, served at `GET /v1/openapi.json`. */
-  openapi: Record<string, unknown>;
+  openapi: OpenApiObject;
 }
