@@ -6,6 +6,10 @@ import { BadRequestError, checkJsonInput, isPlainObject, onlyKeys, quote } from 
 /** Largest capacity accepted, in MiB: a wasm32 memory cannot exceed 4 GiB. */
 export const MAX_CAPACITY_MIB = 4096;
 
+/** A tag has no control characters (the API document states it with this pattern's source). */
+// eslint-disable-next-line no-control-regex
+export const TAG_PATTERN = /^[^\u0000-\u001f\u007f]*$/;
+
 function parseJsonPart(part: string, raw: Buffer, example: string): unknown {
   let value: unknown;
   try {
@@ -35,8 +39,7 @@ export function parseMetadata(
       typeof value.tag !== 'string' ||
       value.tag.length === 0 ||
       value.tag.length > NAME_MAX_LENGTH ||
-      // eslint-disable-next-line no-control-regex
-      /[\u0000-\u001f\u007f]/.test(value.tag) ||
+      !TAG_PATTERN.test(value.tag) ||
       // A lone UTF-16 surrogate has no UTF-8 form: the database would store something else.
       /\p{Cs}/u.test(value.tag)
     ) {

@@ -3,5 +3,5 @@ export type { Placement, PlacementPolicy, PlacementRequest, SchedulingRequest, W
 export { defaultPolicy } from './default-policy.js';
 export { AppScriptCache } from './app-script-cache.js';
 export type { AppScriptCacheOptions, AppScriptSource } from './app-script-cache.js';
-export { SchedulingLanguage, resolvePolicy } from './resolve-policy.js';
+export { SCHEDULING_LANGUAGES, SchedulingLanguage, resolvePolicy } from './resolve-policy.js';
 export * from './app/index.js';

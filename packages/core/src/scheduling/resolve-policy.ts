@@ -8,7 +8,8 @@ import type { PlacementPolicy, SchedulingRequest } from './types.js';
 /** The scheduling languages an invocation may name. */
 export const SchedulingLanguage = { None: 'none', App: 'app' } as const;
 export type SchedulingLanguage = (typeof SchedulingLanguage)[keyof typeof SchedulingLanguage];
-const LANGUAGES: readonly string[] = Object.values(SchedulingLanguage);
+/** Every scheduling language, in the order error messages list them. */
+export const SCHEDULING_LANGUAGES: readonly SchedulingLanguage[] = Object.values(SchedulingLanguage);
 
 /**
  * The policy an invocation asked for, resolved once per invocation (by the invoke route, which
@@ -43,7 +44,7 @@ function scriptName(scheduling: SchedulingRequest | undefined): string | undefin
   if (scheduling.language !== SchedulingLanguage.App) {
     throw new FlError(
       ErrorCode.BadRequest,
-      `unknown scheduling language ${JSON.stringify(scheduling.language)}: use one of ${LANGUAGES.map((l) => `"${l}"`).join(', ')}`,
+      `unknown scheduling language ${JSON.stringify(scheduling.language)}: use one of ${SCHEDULING_LANGUAGES.map((l) => `"${l}"`).join(', ')}`,
     );
   }
   if (scheduling.script === undefined || scheduling.script === '') {

@@ -9,6 +9,7 @@ import { ClusterNotifier } from '../cluster-notifier.js';
 import {
   ConnectionStatus,
   MAX_CAPACITY_MIB,
+  TAG_PATTERN,
   parseConnections,
   parseMetadata,
   parseWaitForWorkers,
@@ -73,6 +74,7 @@ const METADATA_FIELDS = {
     type: 'string',
     minLength: 1,
     maxLength: NAME_MAX_LENGTH,
+    pattern: TAG_PATTERN.source,
     description: 'Free text without control characters; APP scripts place by it',
   },
   capacity: {

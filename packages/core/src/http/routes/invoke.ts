@@ -2,7 +2,7 @@ import { ErrorCode, FlError } from '@funless/protocol';
 import type { FastifyInstance } from 'fastify';
 
 import type { InvokeOptions } from '../../cluster/index.js';
-import { SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
+import { SCHEDULING_LANGUAGES, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
 import type { SchedulingRequest } from '../../scheduling/index.js';
 import type { AppContext } from '../app-context.js';
 import { COMMON_ERRORS, data, error, json, nameParam, ref, response } from '../openapi/openapi-helpers.js';
@@ -16,8 +16,6 @@ import {
 import type { RouteModule } from './route-module.js';
 
 const EXAMPLE = '{"args":{"name":"Ada"}}';
-/** Scheduling languages the Core knows. */
-const LANGUAGES: readonly string[] = Object.values(SchedulingLanguage);
 
 function parseScheduling(value: unknown): SchedulingRequest {
   const example = '{"language":"app","script":"<name>"}';
@@ -26,7 +24,7 @@ function parseScheduling(value: unknown): SchedulingRequest {
   // An unknown language is refused by resolvePolicy, which names it.
   if (typeof value.language !== 'string') {
     throw new BadRequestError(
-      `scheduling.language must be a string, one of ${LANGUAGES.map((l) => `"${l}"`).join(', ')}`,
+      `scheduling.language must be a string, one of ${SCHEDULING_LANGUAGES.map((l) => `"${l}"`).join(', ')}`,
     );
   }
   const scheduling: SchedulingRequest = { language: value.language };
@@ -69,7 +67,7 @@ export const invokeRoutes: RouteModule = {
           type: 'object',
           required: ['language'],
           additionalProperties: false,
-          properties: { language: { enum: LANGUAGES }, script: ref('Name') },
+          properties: { language: { enum: SCHEDULING_LANGUAGES }, script: ref('Name') },
           // A script is named with language "app", and only then.
           if: { properties: { language: { const: SchedulingLanguage.App } } },
           then: { required: ['script'] },
