@@ -51,8 +51,8 @@ function errorsOf(validate: ValidateFunction): string {
 /** The documented operation a request is for, with its path parameters (still %-encoded). */
 function operationOf(method: string, url: string) {
   const path = url.split('?')[0] ?? url;
-  // Fastify ignores one trailing slash (`ignoreTrailingSlash`), except on the root of the API.
-  const candidates = path.length > 4 && path.endsWith('/') ? [path, path.slice(0, -1)] : [path];
+  // The app ignores a trailing slash (`ignoreTrailingSlash`): `/v1/fn/` is `/v1/fn`, `/v1` is `/v1/`.
+  const candidates = [path, path.endsWith('/') ? path.slice(0, -1) : `${path}/`];
   for (const candidate of candidates) {
     for (const t of templates) {
       const match = t.regex.exec(candidate);

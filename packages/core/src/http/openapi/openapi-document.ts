@@ -4,7 +4,7 @@ import { error } from './openapi-helpers.js';
 import type { OpenApiObject, OpenApiPart } from './openapi-helpers.js';
 
 /** The methods of an operation in a path item (the other keys, like `parameters`, are not operations). */
-export const OPERATION_METHODS = ['get', 'post', 'put', 'delete'] as const;
+const OPERATION_METHODS = ['get', 'post', 'put', 'delete'] as const;
 
 /** Schemas every route module may refer to. */
 const SHARED_SCHEMAS: Record<string, OpenApiObject> = {
