@@ -37,6 +37,8 @@ interface FunctionParams {
 }
 
 const PARTS = ['name', 'code', 'metadata', 'events', 'sinks', 'wait_for_workers'] as const;
+/** The parts an update changes the function with: it needs at least one. */
+const CHANGE_PARTS = PARTS.filter((p) => p !== 'wait_for_workers');
 const CREATE_EXAMPLE =
   'name, code (the .wasm file), and optionally metadata, events, sinks, wait_for_workers';
 const UPDATE_EXAMPLE = 'any of name, code, metadata, events, sinks, and optionally wait_for_workers';
@@ -101,11 +103,11 @@ const UPLOAD_PARTS: Record<(typeof PARTS)[number], OpenApiObject> = {
   wait_for_workers: { type: 'string', enum: ['true', 'false'], default: 'true' },
 };
 
-const functionUpload = (required: string[]): OpenApiObject => ({
+const functionUpload = (schema: OpenApiObject): OpenApiObject => ({
   required: true,
   content: {
     'multipart/form-data': {
-      schema: { type: 'object', required, additionalProperties: false, properties: UPLOAD_PARTS },
+      schema: { type: 'object', additionalProperties: false, properties: UPLOAD_PARTS, ...schema },
     },
   },
 });
@@ -117,7 +119,7 @@ export const functionRoutes: RouteModule = {
       post: {
         summary: 'Create a function (multipart upload)',
         parameters: [MOD],
-        requestBody: functionUpload(['name', 'code']),
+        requestBody: functionUpload({ required: ['name', 'code'] }),
         responses: {
           '201': response('Created', data(ref('FunctionChange'))),
           '207': response(
@@ -144,7 +146,7 @@ export const functionRoutes: RouteModule = {
       put: {
         summary: 'Update code, name, metadata, events or sinks (multipart)',
         parameters: [MOD, FN],
-        requestBody: functionUpload([]),
+        requestBody: functionUpload({ anyOf: CHANGE_PARTS.map((part) => ({ required: [part] })) }),
         responses: {
           '200': response('Updated', data(ref('FunctionChange'))),
           '207': response(
@@ -302,7 +304,7 @@ function register(app: FastifyInstance, { store, cluster, functions, logger }: A
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
     const parts = await readMultipart(request, PARTS, UPDATE_EXAMPLE);
-    if (!['name', 'code', 'metadata', 'events', 'sinks'].some((p) => parts.has(p))) {
+    if (!CHANGE_PARTS.some((p) => parts.has(p))) {
       throw new BadRequestError(`nothing to update: send ${UPDATE_EXAMPLE}`);
     }
     const existing = await store.getFunctionWithCode(module, name);

@@ -133,14 +133,15 @@ function refusal(problems: AppProblem[]): { errors: { detail: string; problems: 
 
 const SCRIPT_NAME = nameParam('name', 'Script');
 
-const upload = (required: string[]): OpenApiObject => ({
+/** A create needs both fields; an update at least one (`all` false). */
+const upload = (all: boolean): OpenApiObject => ({
   required: true,
   content: {
-    'application/json': { schema: { ...ref('AppScriptRequest'), required } },
+    'application/json': { schema: { ...ref('AppScriptRequest'), ...needs(all, ['name', 'script']) } },
     'multipart/form-data': {
       schema: {
         type: 'object',
-        required: required.map((r) => (r === 'script' ? 'file' : r)),
+        ...needs(all, ['name', 'file']),
         additionalProperties: false,
         properties: {
           name: ref('Name'),
@@ -150,6 +151,10 @@ const upload = (required: string[]): OpenApiObject => ({
     },
   },
 });
+
+function needs(all: boolean, fields: string[]): OpenApiObject {
+  return all ? { required: fields } : { anyOf: fields.map((field) => ({ required: [field] })) };
+}
 
 const CHANGE_ERRORS = {
   ...COMMON_ERRORS,
@@ -176,7 +181,7 @@ export const scriptRoutes: RouteModule = {
       },
       post: {
         summary: 'Upload an APP script (JSON {"name","script"} or multipart name + file)',
-        requestBody: upload(['name', 'script']),
+        requestBody: upload(true),
         responses: {
           '201': response('Created', data(ref('AppScript'))),
           ...CHANGE_ERRORS,
@@ -198,7 +203,7 @@ export const scriptRoutes: RouteModule = {
       put: {
         summary: 'Replace the text of an APP script, and/or rename it with "name"',
         parameters: [SCRIPT_NAME],
-        requestBody: upload([]),
+        requestBody: upload(false),
         responses: {
           '200': response('Updated', data(ref('AppScript'))),
           ...CHANGE_ERRORS,
