@@ -2,14 +2,50 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 
+import { NAME_MAX_LENGTH } from '@funless/protocol';
 import { wat, watFixture } from '@funless/testing';
 
+import { MAX_CAPACITY_MIB, summarizeConnections } from '../src/http/function-input.js';
+import { OPENAPI_DOCUMENT } from '../src/http/index.js';
 import { DIALECTS } from './support/databases.js';
 import { RecordingCluster } from './support/recording-cluster.js';
-import { createTestCore, uniqueName } from './support/test-core.js';
+import { requestProblems } from './support/openapi-check.js';
+import { createTestCore, encodeForm, uniqueName } from './support/test-core.js';
 import type { TestCore } from './support/test-core.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+test('an event or sink that connected is "success", as FunLess names it, in the answer and the document', () => {
+  const schemas = (OPENAPI_DOCUMENT.components as { schemas: Record<string, unknown> }).schemas;
+  const result = schemas.ConnectionResult as { properties: { status: { enum: string[] } } };
+  assert.deepEqual(result.properties.status.enum, ['success', 'error']);
+  assert.deepEqual(
+    summarizeConnections([{ status: 'success' }, { status: 'error', message: 'no' }, { status: 'success' }]),
+    { successful: 2, failed: 1, total: 3 },
+  );
+});
+
+test("capacity's maximum and tag's maxLength are documented from the limits the code enforces", () => {
+  type Fields = { capacity: { maximum: number }; tag: { maxLength: number } };
+  type Upload = { schema: { properties: { metadata: { contentSchema: { properties: Fields } } } } };
+  const doc = OPENAPI_DOCUMENT as unknown as {
+    components: { schemas: { Metadata: { properties: Fields } } };
+    paths: Record<string, Record<string, { requestBody: { content: Record<string, Upload> } }>>;
+  };
+  const shown = doc.components.schemas.Metadata.properties;
+  assert.equal(shown.capacity.maximum, MAX_CAPACITY_MIB);
+  assert.equal(shown.tag.maxLength, NAME_MAX_LENGTH);
+  for (const [method, path] of [
+    ['post', '/v1/fn/{mod}'],
+    ['put', '/v1/fn/{mod}/{fn}'],
+  ] as const) {
+    const form = doc.paths[path]?.[method]?.requestBody.content['multipart/form-data'];
+    const sent = form?.schema.properties.metadata.contentSchema.properties;
+    assert.ok(sent, `${method} ${path} documents its metadata part`);
+    assert.equal(sent.capacity.maximum, MAX_CAPACITY_MIB, `${method} ${path}`);
+    assert.equal(sent.tag.maxLength, NAME_MAX_LENGTH, `${method} ${path}`);
+  }
+});
 
 const COMMAND = '(module (memory (export "memory") 1) (func (export "_start")))';
 
@@ -30,6 +66,38 @@ async function withModule(
 
 for (const dialect of DIALECTS) {
   describe(`functions (${dialect})`, () => {
+    test('the largest capacity and the longest tag are taken, one more is refused by the Core and the document', () =>
+      withModule(dialect, async (core, module) => {
+        const code = await watFixture('hello');
+        const upload = (name: string, metadata: object) => ({
+          form: { name, code, metadata: JSON.stringify(metadata) },
+        });
+        const longest = 't'.repeat(NAME_MAX_LENGTH);
+        const ok = upload('at_limits', { tag: longest, capacity: MAX_CAPACITY_MIB });
+        assert.equal((await core.request('POST', `/v1/fn/${module}`, ok)).status, 201);
+        for (const [name, metadata, message] of [
+          [
+            'big',
+            { capacity: MAX_CAPACITY_MIB + 1 },
+            /metadata\.capacity must be a whole number of MiB from 1 to 4096/,
+          ],
+          ['long', { tag: `${longest}t` }, /metadata\.tag must be a string of 1-160 characters/],
+        ] as const) {
+          const sent = upload(name, metadata);
+          const { body, contentType } = await encodeForm(sent.form);
+          const problems = await requestProblems({
+            method: 'POST',
+            url: `/v1/fn/${module}`,
+            headers: { 'content-type': contentType },
+            payload: body,
+          });
+          assert.match(problems.join('; '), /the multipart part metadata: /, `the document refuses ${name}`);
+          const res = await core.request('POST', `/v1/fn/${module}`, sent);
+          assert.equal(res.status, 400, res.body);
+          assert.match(res.json.errors.detail, message);
+        }
+      }));
+
     test('create answers 201 with name, module, hash, size, metadata and pushes the code', () =>
       withModule(dialect, async (core, module, cluster) => {
         const code = await watFixture('hello');

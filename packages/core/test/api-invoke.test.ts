@@ -6,6 +6,9 @@ import type { ErrorCode as ErrorCodeType } from '@funless/protocol';
 import { watFixture } from '@funless/testing';
 
 import type { ClusterFunction } from '../src/cluster/index.js';
+import { AppScriptCache, defaultPolicy } from '../src/scheduling/index.js';
+import type { AppScriptSource } from '../src/scheduling/index.js';
+import { worker } from './scheduling/helpers.js';
 import { DIALECTS } from './support/databases.js';
 import { RecordingCluster } from './support/recording-cluster.js';
 import { createTestCore, uniqueName } from './support/test-core.js';
@@ -16,9 +19,13 @@ async function withFunction(
   onInvoke: (fn: ClusterFunction, args: unknown) => Promise<unknown>,
   body: (core: TestCore, url: string, cluster: RecordingCluster) => Promise<void>,
   useDefaultCluster = false,
+  appScripts?: (store: AppScriptSource) => AppScriptCache,
 ): Promise<void> {
   const cluster = new RecordingCluster(onInvoke);
-  const core = await createTestCore(dialect, useDefaultCluster ? {} : { cluster });
+  const core = await createTestCore(dialect, {
+    ...(useDefaultCluster ? {} : { cluster }),
+    ...(appScripts ? { appScripts } : {}),
+  });
   try {
     const module = uniqueName('mod');
     await core.request('POST', '/v1/fn', { json: { module: { name: module } } });
@@ -62,7 +69,7 @@ for (const dialect of DIALECTS) {
         assert.equal(call?.fn.capacityMiB, 16);
         assert.match(call?.fn.hash ?? '', /^[0-9a-f]{64}$/);
         assert.equal(call?.options?.timeoutMs, 60_000);
-        assert.equal(call?.options?.scheduling, undefined);
+        assert.equal(call?.options?.policy, undefined, 'no scheduling: the cluster uses its default');
       }));
 
     test('no body, an empty body and {} all invoke with args {}', () =>
@@ -78,27 +85,51 @@ for (const dialect of DIALECTS) {
         }
       }));
 
-    test('a scheduling request is passed on', () =>
-      withFunction(dialect, echo, async (core, url, cluster) => {
-        const script = await core.request('POST', '/v1/scripts/app', {
-          json: { name: 'edge_first', script: '- default:\n    - workers: "*"\n' },
-        });
-        assert.equal(script.status, 201, script.body);
-        const res = await core.request('POST', url, {
-          json: { args: {}, scheduling: { language: 'app', script: 'edge_first' } },
-        });
-        assert.equal(res.status, 200);
-        assert.deepEqual(cluster.invocations[0]?.options?.scheduling, {
-          language: 'app',
-          script: 'edge_first',
-        });
-      }));
+    test('the APP script an invocation names is resolved once and its policy handed to the cluster', () => {
+      // Every read of the script reaches the store (no caching), so the count is the number of look-ups.
+      const reads: string[] = [];
+      const counting = (store: AppScriptSource) =>
+        new AppScriptCache(
+          {
+            getAppScript: (name) => {
+              reads.push(name);
+              return store.getAppScript(name);
+            },
+          },
+          { maxAgeMs: 0 },
+        );
+      return withFunction(
+        dialect,
+        echo,
+        async (core, url, cluster) => {
+          const script = await core.request('POST', '/v1/scripts/app', {
+            json: { name: 'pin_b', script: '- default:\n    - workers: [b]\n  followup: fail\n' },
+          });
+          assert.equal(script.status, 201, script.body);
+          for (let i = 1; i <= 3; i++) {
+            const res = await core.request('POST', url, {
+              json: { args: {}, scheduling: { language: 'app', script: 'pin_b' } },
+            });
+            assert.equal(res.status, 200, res.body);
+            assert.equal(reads.length, i, 'one look-up of the script per invocation');
+          }
+          const workers = [worker('a', { free: 900 }), worker('b', { free: 100 })];
+          const fn = { tag: 't1', capacityMiB: 16 };
+          const policy = cluster.invocations[0]?.options?.policy;
+          assert.ok(policy, 'the cluster is handed a policy');
+          assert.deepEqual(policy(workers, fn), { ok: true, worker: 'b' }, 'the script decides');
+          assert.deepEqual(defaultPolicy(workers, fn), { ok: true, worker: 'a' }, 'the default would not');
+        },
+        false,
+        counting,
+      );
+    });
 
     test('language "none" means the default policy', () =>
       withFunction(dialect, echo, async (core, url, cluster) => {
         const res = await core.request('POST', url, { json: { args: {}, scheduling: { language: 'none' } } });
         assert.equal(res.status, 200, res.body);
-        assert.deepEqual(cluster.invocations[0]?.options?.scheduling, { language: 'none' });
+        assert.equal(cluster.invocations[0]?.options?.policy, defaultPolicy);
       }));
 
     test('an unknown APP script is 404 and nothing runs', () =>

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { appPlacementResolver } from '../src/scheduling/index.js';
+import { watFixture } from '@funless/testing';
+
 import type { WorkerView } from '../src/scheduling/index.js';
 import { DIALECTS } from './support/databases.js';
+import { RecordingCluster } from './support/recording-cluster.js';
 import { createTestCore, uniqueName } from './support/test-core.js';
 import type { TestCore } from './support/test-core.js';
 
@@ -276,25 +278,41 @@ for (const dialect of DIALECTS) {
       }
     });
 
-    test('the placement resolver sees uploads, updates and deletes at once', () =>
-      withCore(dialect, async (core) => {
-        const resolve = appPlacementResolver(core.store);
+    test('invocations see uploads, updates and deletes at once', async () => {
+      const cluster = new RecordingCluster(() => Promise.resolve({}));
+      const core = await createTestCore(dialect, { cluster });
+      try {
+        const created = await core.request('POST', '/v1/fn/_', {
+          form: { name: uniqueName('fn'), code: await watFixture('hello'), metadata: '{"tag":"t"}' },
+        });
+        assert.equal(created.status, 201, created.body);
+        const url = `/v1/fn/_/${created.json.data.name}`;
         const workers = [view('a'), view('b')];
-        const fn = { tag: 't', capacityMiB: 64 };
         const name = uniqueName('script');
-        const scheduling = { language: 'app', script: name };
-        await assert.rejects(Promise.resolve(resolve(workers, fn, scheduling)), { code: 'not_found' });
+        const invoke = () =>
+          core.request('POST', url, { json: { scheduling: { language: 'app', script: name } } });
+        /** The Worker the policy handed to the cluster by the last invocation chooses. */
+        const chosen = () => {
+          const call = cluster.invocations.at(-1);
+          return call?.options?.policy?.(workers, call.fn);
+        };
+        assert.equal((await invoke()).status, 404);
         await core.request('POST', '/v1/scripts/app', { json: { name, script: PIN_A } });
-        assert.deepEqual(await resolve(workers, fn, scheduling), { ok: true, worker: 'a' });
+        assert.equal((await invoke()).status, 200);
+        assert.deepEqual(chosen(), { ok: true, worker: 'a' });
         await core.request('PUT', `/v1/scripts/app/${name}`, {
           json: { script: '- t:\n    - workers: [b]\n' },
         });
-        assert.deepEqual(await resolve(workers, fn, scheduling), { ok: true, worker: 'b' });
+        assert.equal((await invoke()).status, 200);
+        assert.deepEqual(chosen(), { ok: true, worker: 'b' });
         await core.request('DELETE', `/v1/scripts/app/${name}`);
-        await assert.rejects(Promise.resolve(resolve(workers, fn, scheduling)), {
-          code: 'not_found',
-          message: `APP script ${name} not found`,
-        });
-      }));
+        const gone = await invoke();
+        assert.equal(gone.status, 404);
+        assert.equal(gone.json.errors.detail, `APP script ${name} not found`);
+        assert.equal(cluster.invocations.length, 2);
+      } finally {
+        await core.close();
+      }
+    });
   });
 }

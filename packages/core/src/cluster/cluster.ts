@@ -3,7 +3,7 @@
  * describe the Workers. The implementation that talks to real Workers lives in this folder;
  * `NoWorkersCluster` is the stand-in for a Core with no Worker link.
  */
-import type { ErrorPayload } from '@funless/protocol';
+import type { PlacementPolicy } from '../scheduling/types.js';
 
 /** A function as the cluster needs it to place and run invocations. */
 export interface ClusterFunction {
@@ -18,12 +18,6 @@ export interface ClusterFunction {
 /** A function with its code, as pushed to Workers. */
 export interface ClusterFunctionCode extends ClusterFunction {
   code: Uint8Array;
-}
-
-/** The scheduling part of an invocation request: `{"language":"app","script":"name"}`. */
-export interface SchedulingRequest {
-  language: string;
-  script?: string;
 }
 
 /** Which Workers took a push, and which did not answer in time. */
@@ -44,7 +38,12 @@ export interface WorkerInfo {
 }
 
 export interface InvokeOptions {
-  scheduling?: SchedulingRequest;
+  /**
+   * Chooses the Worker, resolved by the caller (the invoke route resolves the request's
+   * `scheduling` once). @default the default policy
+   */
+  policy?: PlacementPolicy;
+  /** Time limit of the invocation, in ms. @default the cluster's own */
   timeoutMs?: number;
 }
 
@@ -61,6 +60,3 @@ export interface Cluster {
   workers(): WorkerInfo[];
   close(): Promise<void>;
 }
-
-/** The wire form of a failed invocation, as it travels from Worker to Core. */
-export type InvokeFailure = ErrorPayload;

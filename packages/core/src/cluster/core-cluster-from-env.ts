@@ -2,7 +2,6 @@ import { envInt, loadClusterSecret } from '@funless/protocol';
 
 import { coreOptionsFromEnv } from '../config/index.js';
 import { announcerFromEnv } from '../discovery/index.js';
-import { appPlacementResolver } from '../scheduling/index.js';
 import type { ClusterFactory } from './cluster-factory.js';
 import { CoreCluster } from './core-cluster.js';
 import type { CoreClusterOptions } from './core-cluster.js';
@@ -19,8 +18,8 @@ export const CLUSTER_ENV_VARIABLES = {
  * The Core's cluster as the environment configures it, ready for `startCore({ cluster })`: the
  * cluster secret (`FL_CLUSTER_SECRET`, else `$FL_DATA_DIR/cluster-secret`, generated with mode
  * 0600 at first start), the time limits (`FL_PUSH_TIMEOUT_MS`, `FL_LIVENESS_TIMEOUT_MS`,
- * `FL_REPORT_INTERVAL_MS`, `FL_INVOKE_TIMEOUT_MS`), the LAN announcer (`FL_DISCOVERY`…) and
- * placement by the default policy or the APP script an invocation names.
+ * `FL_REPORT_INTERVAL_MS`, `FL_INVOKE_TIMEOUT_MS`) and the LAN announcer (`FL_DISCOVERY`…).
+ * Placement is what each invocation hands over (`InvokeOptions.policy`).
  * Throws `ConfigError` naming the variable when a value is bad.
  *
  * @param overrides - options that win over the environment (tests, the one-command platform).
@@ -43,8 +42,6 @@ export async function coreClusterFromEnv(
   const factory: ClusterFactory = ({ store, server, logger, options }) =>
     new CoreCluster({
       invokeTimeoutMs: options.invokeTimeoutMs,
-      // The default policy, or the APP script an invocation names (cached with the script routes).
-      placement: appPlacementResolver(store),
       announce: async ({ port }) => {
         const announcer = announcerFromEnv(env, { secret, corePort: port, host: options.host, logger });
         await announcer?.start();

@@ -28,14 +28,12 @@ import { WebSocketServer } from 'ws';
 import type { RawData, WebSocket } from 'ws';
 
 import { defaultPolicy } from '../scheduling/default-policy.js';
-import type { Placement, WorkerView } from '../scheduling/types.js';
 import type {
   Cluster,
   ClusterFunction,
   ClusterFunctionCode,
   InvokeOptions,
   PushReport,
-  SchedulingRequest,
   WorkerInfo,
 } from './cluster.js';
 import { WorkerLink } from './worker-link.js';
@@ -56,16 +54,6 @@ export interface CodeSource {
   /** Every function at its current hash, sent to each Worker that joins (`sync`). Without it, no sync. */
   listFunctionRefs?(): Promise<LinkFunctionRef[]>;
 }
-
-/**
- * Chooses the Worker for one invocation. `scheduling` is what the request asked for (an APP
- * script); without it the function is placed by the default policy.
- */
-export type PlacementResolver = (
-  workers: readonly WorkerView[],
-  fn: ClusterFunction,
-  scheduling: SchedulingRequest | undefined,
-) => Placement | Promise<Placement>;
 
 /** Where the link listens, for announcers (LAN discovery) to advertise. */
 export interface LinkEndpoint {
@@ -111,8 +99,6 @@ export interface CoreClusterOptions {
   invokeGraceMs?: number;
   /** A connection must complete its join within this, in ms. @default 5_000 */
   handshakeTimeoutMs?: number;
-  /** @default the default policy for every invocation */
-  placement?: PlacementResolver;
   /** Started once the server listens (e.g. the multicast announcer); closed with the cluster. */
   announce?: (endpoint: LinkEndpoint) => Closable | undefined | Promise<Closable | undefined>;
 }
@@ -151,12 +137,11 @@ export class CoreCluster implements Cluster {
   /** Running totals, for tests, benchmarks and metrics. */
   readonly counters = { joins: 0, refused: 0, codeServed: 0, invocations: 0, workersLost: 0 };
   readonly #options: Required<
-    Omit<CoreClusterOptions, 'server' | 'logger' | 'placement' | 'announce' | 'coreId' | 'store' | 'secret'>
+    Omit<CoreClusterOptions, 'server' | 'logger' | 'announce' | 'coreId' | 'store' | 'secret'>
   >;
   readonly #secret: string;
   readonly #store: CodeSource;
   readonly #log: ClusterLogger;
-  readonly #placement: PlacementResolver;
   readonly #wss: WebSocketServer;
   /** Joined Workers' links by name. */
   readonly #links = new Map<string, WorkerLink>();
@@ -190,7 +175,6 @@ export class CoreCluster implements Cluster {
     this.#secret = options.secret;
     this.#store = options.store;
     this.#log = options.logger ?? NOOP_LOGGER;
-    this.#placement = options.placement ?? ((workers, fn) => defaultPolicy(workers, fn));
     this.coreId = options.coreId ?? randomUUID();
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -578,7 +562,7 @@ export class CoreCluster implements Cluster {
 
   async invoke(fn: ClusterFunction, args: unknown, options: InvokeOptions = {}): Promise<unknown> {
     const timeoutMs = options.timeoutMs ?? this.#options.invokeTimeoutMs;
-    const placement = await this.#placement(this.registry.views(), fn, options.scheduling);
+    const placement = (options.policy ?? defaultPolicy)(this.registry.views(), fn);
     if (!placement.ok)
       throw new FlError(ErrorCode.NoWorker, `no Worker can run ${fn.module}/${fn.name}: ${placement.reason}`);
     const worker = placement.worker;

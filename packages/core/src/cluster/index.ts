@@ -2,10 +2,8 @@ export type {
   Cluster,
   ClusterFunction,
   ClusterFunctionCode,
-  InvokeFailure,
   InvokeOptions,
   PushReport,
-  SchedulingRequest,
   WorkerInfo,
 } from './cluster.js';
 export { NoWorkersCluster } from './no-workers-cluster.js';
@@ -17,7 +15,6 @@ export type {
   CodeSource,
   CoreClusterOptions,
   LinkEndpoint,
-  PlacementResolver,
 } from './core-cluster.js';
 export { WorkerRegistry } from './worker-registry.js';
 export type { Placed, Reservation, WorkerJoin, WorkerReport } from './worker-registry.js';

@@ -3,8 +3,10 @@ import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/index.js';
 import type { Cluster } from '../cluster/index.js';
 import type { ResolvedCoreOptions } from '../config/index.js';
+import type { AppScriptCache } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
 import type { FunctionCache } from './function-cache.js';
+import type { OpenApiObject } from './openapi/openapi-helpers.js';
 
 /** What route handlers work with. Route files receive it in their `register` function. */
 export interface AppContext {
@@ -13,6 +15,10 @@ export interface AppContext {
   authenticator: Authenticator;
   /** Functions as invocations need them; call `functions.invalidate()` after any change. */
   functions: FunctionCache;
+  /** Parsed APP scripts: the script routes invalidate, the invoke route resolves policies with it. */
+  appScripts: AppScriptCache;
   options: ResolvedCoreOptions;
   logger: Logger;
+  /** The OpenAPI document of the routes, served at `GET /v1/openapi.json`. */
+  openapi: OpenApiObject;
 }

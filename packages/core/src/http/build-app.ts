@@ -11,12 +11,14 @@ import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
+import { AppScriptCache } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
 import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
 import { createErrorHandler, errorBody } from './error-handler.js';
 import { FunctionCache } from './function-cache.js';
-import { ROUTES } from './routes/index.js';
+import { undocumentedRoutes } from './openapi/openapi-document.js';
+import { OPENAPI_DOCUMENT, ROUTES } from './routes/index.js';
 import { BadRequestError, checkJsonInput } from './validation.js';
 
 export interface BuildAppOptions {
@@ -29,6 +31,8 @@ export interface BuildAppOptions {
   cluster?: Cluster | ClusterFactory;
   /** @default a pino logger at `options.logLevel` */
   logger?: Logger;
+  /** The APP script cache of this app (tests give one over a counting source). @default one over `store` */
+  appScripts?: AppScriptCache;
   /** Core options (only the HTTP-related ones matter here). */
   options?: CoreOptions;
 }
@@ -82,8 +86,10 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     cluster,
     authenticator: new Authenticator(store),
     functions: new FunctionCache(store),
+    appScripts: buildOptions.appScripts ?? new AppScriptCache(store),
     options,
     logger,
+    openapi: OPENAPI_DOCUMENT,
   };
 
   // An empty JSON body is allowed (an invocation without arguments); anything else must parse.
@@ -134,6 +140,20 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     await cluster.close();
   });
 
-  for (const register of ROUTES) register(app, context);
+  // Every route serves a documented operation and every operation has its route: checked as
+  // the app gets ready, so that an undocumented route cannot be served.
+  const served: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) served.push({ method, url: route.url });
+  });
+  app.addHook('onReady', (done) => {
+    const problems = undocumentedRoutes(OPENAPI_DOCUMENT, served);
+    done(
+      problems.length === 0
+        ? undefined
+        : new Error(`the API document and the routes differ: ${problems.join('; ')}`),
+    );
+  });
+  for (const routes of ROUTES) routes.register(app, context);
   return app;
 }

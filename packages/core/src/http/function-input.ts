@@ -6,6 +6,10 @@ import { BadRequestError, checkJsonInput, isPlainObject, onlyKeys, quote } from 
 /** Largest capacity accepted, in MiB: a wasm32 memory cannot exceed 4 GiB. */
 export const MAX_CAPACITY_MIB = 4096;
 
+/** A tag has no control characters (the API document states it with this pattern's source). */
+// eslint-disable-next-line no-control-regex
+export const TAG_PATTERN = /^[^\u0000-\u001f\u007f]*$/;
+
 function parseJsonPart(part: string, raw: Buffer, example: string): unknown {
   let value: unknown;
   try {
@@ -35,8 +39,7 @@ export function parseMetadata(
       typeof value.tag !== 'string' ||
       value.tag.length === 0 ||
       value.tag.length > NAME_MAX_LENGTH ||
-      // eslint-disable-next-line no-control-regex
-      /[\u0000-\u001f\u007f]/.test(value.tag) ||
+      !TAG_PATTERN.test(value.tag) ||
       // A lone UTF-16 surrogate has no UTF-8 form: the database would store something else.
       /\p{Cs}/u.test(value.tag)
     ) {
@@ -58,10 +61,24 @@ export function parseMetadata(
   return metadata;
 }
 
+/** How connecting one event or sink went, by FunLess's names. */
+export const ConnectionStatus = { Success: 'success', Error: 'error' } as const;
+export type ConnectionStatus = (typeof ConnectionStatus)[keyof typeof ConnectionStatus];
+
 /** The per-item outcome of connecting an event or sink. */
 export interface ConnectionResult {
-  status: 'ok' | 'error';
+  status: ConnectionStatus;
   message?: string;
+}
+
+/** The `events_metadata` / `sinks_metadata` of an answer: how many items connected. */
+export function summarizeConnections(results: readonly ConnectionResult[]): {
+  successful: number;
+  failed: number;
+  total: number;
+} {
+  const successful = results.filter((r) => r.status === ConnectionStatus.Success).length;
+  return { successful, failed: results.length - successful, total: results.length };
 }
 
 export interface ParsedConnections {
@@ -89,13 +106,13 @@ export function parseConnections(part: 'events' | 'sinks', raw: Buffer): ParsedC
       !isPlainObject(entry.params)
     ) {
       parsed.results.push({
-        status: 'error',
+        status: ConnectionStatus.Error,
         message: `${part}[${i}] must be an object with a string "type" and an object "params"`,
       });
       return;
     }
     parsed.requests.push({ type: entry.type, params: entry.params });
-    parsed.results.push({ status: 'error', message: `${entry.type} is not supported yet` });
+    parsed.results.push({ status: ConnectionStatus.Error, message: `${entry.type} is not supported yet` });
   });
   return parsed;
 }

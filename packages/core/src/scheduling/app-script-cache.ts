@@ -26,12 +26,10 @@ interface Entry {
   loadedAt: number;
 }
 
-const shared = new WeakMap<AppScriptSource, AppScriptCache>();
-
 /**
  * Parsed (and compiled) APP scripts by name, so that an invocation naming a script costs no query
- * and no parse. The routes that change scripts call `invalidate`; the cluster's placement reads
- * with `get`. Both reach the same cache through `AppScriptCache.for(store)`.
+ * and no parse. One per Core app (`buildApp` makes it and puts it in the routes' context): the
+ * routes that change scripts call `invalidate`, the invoke route reads with `get`.
  */
 export class AppScriptCache {
   private readonly entries = new Map<string, Entry>();
@@ -47,16 +45,6 @@ export class AppScriptCache {
   ) {
     this.maxAgeMs = options.maxAgeMs ?? 5_000;
     this.now = options.now ?? Date.now;
-  }
-
-  /** The cache shared by everything that uses `source` (one per store). */
-  static for(source: AppScriptSource): AppScriptCache {
-    let cache = shared.get(source);
-    if (cache === undefined) {
-      cache = new AppScriptCache(source);
-      shared.set(source, cache);
-    }
-    return cache;
   }
 
   /** The script, fresh enough to use without a query; undefined when no script has that name. */

@@ -28,3 +28,18 @@ export interface PlacementRequest {
 
 /** A decision: the chosen Worker, or why there is none. */
 export type Placement = { ok: true; worker: string } | { ok: false; reason: string };
+
+/**
+ * A placement policy: the one shape of every way to choose a Worker (the default policy, an APP
+ * script's decisions). A pure function of the snapshot and the function to place.
+ */
+export type PlacementPolicy = (workers: readonly WorkerView[], req: PlacementRequest) => Placement;
+
+/**
+ * The scheduling part of an invocation, as the caller wrote it: `{"language": "app", "script":
+ * "<name>"}` or `{"language": "none"}`. `resolvePolicy` turns it into a `PlacementPolicy`.
+ */
+export interface SchedulingRequest {
+  language: string;
+  script?: string;
+}

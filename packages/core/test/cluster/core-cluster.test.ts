@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import { ErrorCode, FlError, LINK_PROTOCOL_VERSION, LinkCloseCode, SYNC_BATCH } from '@funless/protocol';
 
 import { CoreCluster } from '../../src/cluster/index.js';
-import { appPlacementResolver } from '../../src/scheduling/index.js';
 import type { CoreClusterOptions } from '../../src/cluster/index.js';
+import type { PlacementPolicy, PlacementRequest, WorkerView } from '../../src/scheduling/index.js';
 import { SimulatedWorker } from './support/simulated-worker.js';
 import type { SimulatedWorkerOptions } from './support/simulated-worker.js';
 import { eventually } from './support/worker-process.js';
@@ -271,13 +271,8 @@ test('cluster options are checked where they enter', () => {
   );
 });
 
-test('an invocation naming an APP script is placed by that script', async () => {
-  const text = '- default:\n    - workers: [second]\n  followup: fail\n';
-  const s = await setup({
-    placement: appPlacementResolver({
-      getAppScript: (name) => Promise.resolve(name === 'pin' ? { text } : undefined),
-    }),
-  });
+test('an invocation is placed by the policy handed to it, the default policy without one', async () => {
+  const s = await setup();
   try {
     const answer = (name: string) => (m: { id: number }) => ({
       type: 'result' as const,
@@ -289,12 +284,25 @@ test('an invocation naming an APP script is placed by that script', async () => 
     const second = s.worker('second', { memoryMiB: 1024, onInvoke: answer('second') });
     await Promise.all([first.joined, second.joined]);
     assert.equal(await s.cluster.invoke(FN, {}), 'first', 'the default policy takes the most free');
-    const scheduling = { language: 'app', script: 'pin' };
-    assert.equal(await s.cluster.invoke(FN, {}, { scheduling }), 'second');
+    const seen: { workers: string[]; req: PlacementRequest }[] = [];
+    const pickSecond: PlacementPolicy = (workers: readonly WorkerView[], req) => {
+      seen.push({ workers: workers.map((w) => w.name).sort(), req });
+      return { ok: true, worker: 'second' };
+    };
+    assert.equal(await s.cluster.invoke(FN, {}, { policy: pickSecond }), 'second');
+    assert.equal(seen.length, 1, 'the policy decides once');
+    assert.deepEqual(seen[0]?.workers, ['first', 'second']);
+    assert.equal(seen[0]?.req.capacityMiB, FN.capacityMiB);
+    assert.equal(seen[0]?.req.tag, FN.tag);
     await rejectsWith(
-      s.cluster.invoke(FN, {}, { scheduling: { language: 'app', script: 'nope' } }),
-      ErrorCode.NotFound,
-      /APP script nope not found/,
+      s.cluster.invoke(FN, {}, { policy: () => ({ ok: false, reason: 'the script says no' }) }),
+      ErrorCode.NoWorker,
+      /no Worker can run _\/f: the script says no/,
+    );
+    await rejectsWith(
+      s.cluster.invoke(FN, {}, { policy: () => ({ ok: true, worker: 'elsewhere' }) }),
+      ErrorCode.NoWorker,
+      /Worker "elsewhere" chosen for _\/f is gone/,
     );
   } finally {
     await s.close();

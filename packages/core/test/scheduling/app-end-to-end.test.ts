@@ -1,5 +1,5 @@
 // A Core and three named Worker processes on loopback: APP scripts uploaded over REST place real
-// invocations. The Core's cluster gets `appPlacementResolver(store)` as the Core will be wired.
+// invocations. The Core is wired as `fl core` wires it; the test only records each decision.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,8 +10,8 @@ import { watFixture } from '@funless/testing';
 import { pino } from 'pino';
 
 import { coreClusterFromEnv, startCore } from '../../src/index.js';
-import type { RunningCore, Store } from '../../src/index.js';
-import { appPlacementResolver } from '../../src/scheduling/index.js';
+import type { RunningCore } from '../../src/index.js';
+import { defaultPolicy } from '../../src/scheduling/index.js';
 import type { Placement } from '../../src/scheduling/index.js';
 import { eventually, spawnWorker } from '../cluster/support/worker-process.js';
 import type { WorkerProcess } from '../cluster/support/worker-process.js';
@@ -29,7 +29,6 @@ interface Answer {
 describe('APP scripts with three Worker processes', () => {
   let dir: string;
   let core: RunningCore;
-  let store: Store | undefined;
   const workers: WorkerProcess[] = [];
   const decisions: { fn: string; placement: Placement }[] = [];
   let workerNames: () => string[] = () => [];
@@ -74,21 +73,27 @@ describe('APP scripts with three Worker processes', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fl-app-e2e-'));
     const env = { FL_DATA_DIR: dir, FL_DISCOVERY: 'off', FL_CLUSTER_SECRET: SECRET };
-    const { factory } = await coreClusterFromEnv(env, {
-      placement: async (views, fn, scheduling) => {
-        const placement = await appPlacementResolver(store!)(views, fn, scheduling);
-        decisions.push({ fn: fn.name, placement });
-        return placement;
-      },
-    });
+    const { factory } = await coreClusterFromEnv(env);
     core = await startCore({
       port: 0,
       dataDir: dir,
       adminToken: ADMIN,
       logger: pino({ level: 'silent' }),
       cluster: (ctx) => {
-        store = ctx.store;
         const cluster = factory(ctx);
+        // Records the decision of the policy the invoke route hands over (the default without one).
+        const invoke = cluster.invoke.bind(cluster);
+        cluster.invoke = (fn, input, options = {}) => {
+          const policy = options.policy ?? defaultPolicy;
+          return invoke(fn, input, {
+            ...options,
+            policy: (views, req) => {
+              const placement = policy(views, req);
+              decisions.push({ fn: fn.name, placement });
+              return placement;
+            },
+          });
+        };
         workerNames = () => cluster.workers().map((w) => w.name);
         return cluster;
       },

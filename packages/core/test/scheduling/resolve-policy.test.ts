@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import {
-  AppScriptCache,
-  appPlacementResolver,
-  defaultPolicy,
-  resolvePolicy,
-} from '../../src/scheduling/index.js';
+import { AppScriptCache, defaultPolicy, resolvePolicy } from '../../src/scheduling/index.js';
 import type { AppScript } from '../../src/scheduling/index.js';
 import { script, worker } from './helpers.js';
 
@@ -75,11 +70,6 @@ for (const [label, scheduling, code, message] of [
       assert.match(error.message, message);
       return true;
     });
-    const resolver = appPlacementResolver(source({}));
-    await assert.rejects(
-      Promise.resolve().then(() => resolver(workers, req, scheduling)),
-      (error: { code: string }) => error.code === code,
-    );
   });
 }
 
@@ -144,15 +134,4 @@ test('a stored script that no longer parses is an internal error naming it', asy
     code: 'internal',
     message: /stored APP script bad does not parse/,
   });
-});
-
-test('the resolver answers synchronously for the default policy and for a cached script', async () => {
-  const s = source({ pin: PIN_B });
-  const resolver = appPlacementResolver(s);
-  assert.deepEqual(resolver(workers, req, undefined), { ok: true, worker: 'a' });
-  const first = resolver(workers, req, { language: 'app', script: 'pin' });
-  assert.ok(first instanceof Promise, 'the first use reads the script');
-  assert.deepEqual(await first, { ok: true, worker: 'b' });
-  assert.deepEqual(resolver(workers, req, { language: 'app', script: 'pin' }), { ok: true, worker: 'b' });
-  assert.equal(AppScriptCache.for(s), AppScriptCache.for(s), 'one cache per source');
 });

@@ -9,11 +9,12 @@ import { TOKENS_FILE, bootstrap } from '../../src/auth/index.js';
 import type { Cluster } from '../../src/cluster/index.js';
 import type { CoreOptions } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/index.js';
+import type { AppScriptCache } from '../../src/scheduling/index.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
 import { createTestDatabase } from './databases.js';
 import type { TestDatabase } from './databases.js';
-import { assertMatchesOpenApi } from './openapi-check.js';
+import { assertExchangeMatchesOpenApi } from './openapi-check.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -44,7 +45,10 @@ export interface TestCore {
   db: TestDatabase;
   adminToken: string;
   guestToken: string;
-  /** Sends a request through `app.inject()` and checks the answer against the OpenAPI document. */
+  /**
+   * Sends a request through `app.inject()` and checks the exchange against the OpenAPI document:
+   * the answer is documented, and a request the document refuses is refused.
+   */
   request(method: string, url: string, options?: RequestOptions): Promise<TestResponse>;
   /** Closes the app and the store, and drops the database unless `keepData`. */
   close(keepData?: boolean): Promise<void>;
@@ -74,7 +78,13 @@ export function tokensFromFile(text: string): { admin: string; guest: string } {
 /** A fresh Core app (not listening) on a fresh database, as a first start leaves it. */
 export async function createTestCore(
   dialect: 'sqlite' | 'postgres',
-  options: { cluster?: Cluster; core?: CoreOptions; db?: TestDatabase } = {},
+  options: {
+    cluster?: Cluster;
+    core?: CoreOptions;
+    db?: TestDatabase;
+    /** The app's APP script cache, made over the store. @default the app's own */
+    appScripts?: (store: Store) => AppScriptCache;
+  } = {},
 ): Promise<TestCore> {
   const db = options.db ?? (await createTestDatabase(dialect));
   const store = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
@@ -86,6 +96,7 @@ export async function createTestCore(
     logger: silentLogger,
     options: { dataDir: db.dataDir, ...options.core },
     ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.appScripts ? { appScripts: options.appScripts(store) } : {}),
   });
   await app.ready();
 
@@ -115,7 +126,7 @@ export async function createTestCore(
         headers,
         ...(payload !== undefined ? { payload } : {}),
       });
-      assertMatchesOpenApi(method, url, res.statusCode, res.body);
+      await assertExchangeMatchesOpenApi({ method, url, headers, payload }, res.statusCode, res.body);
       let json: unknown;
       try {
         json = res.body === '' ? undefined : JSON.parse(res.body);

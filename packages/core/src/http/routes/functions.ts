@@ -1,16 +1,35 @@
-import { ErrorCode, FlError } from '@funless/protocol';
-import type { FastifyReply } from 'fastify';
+import { ErrorCode, FlError, NAME_MAX_LENGTH } from '@funless/protocol';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import type { PushReport } from '../../cluster/index.js';
 import type { FunctionPatch, FunctionRecord } from '../../store/index.js';
 import { validateFunctionBinary } from '../../wasm/index.js';
+import type { AppContext } from '../app-context.js';
 import { ClusterNotifier } from '../cluster-notifier.js';
-import { parseConnections, parseMetadata, parseWaitForWorkers } from '../function-input.js';
-import type { ConnectionResult, ParsedConnections } from '../function-input.js';
+import {
+  ConnectionStatus,
+  MAX_CAPACITY_MIB,
+  TAG_PATTERN,
+  parseConnections,
+  parseMetadata,
+  parseWaitForWorkers,
+  summarizeConnections,
+} from '../function-input.js';
+import type { ParsedConnections } from '../function-input.js';
 import { readMultipart } from '../multipart.js';
+import {
+  COMMON_ERRORS,
+  data,
+  error,
+  jsonField,
+  nameParam,
+  ref,
+  response,
+} from '../openapi/openapi-helpers.js';
+import type { OpenApiObject } from '../openapi/openapi-helpers.js';
 import { functionJson } from '../representations.js';
 import { BadRequestError, validName } from '../validation.js';
-import type { RouteRegistrar } from './route-registrar.js';
+import type { RouteModule } from './route-module.js';
 
 interface FunctionParams {
   mod: string;
@@ -18,14 +37,11 @@ interface FunctionParams {
 }
 
 const PARTS = ['name', 'code', 'metadata', 'events', 'sinks', 'wait_for_workers'] as const;
+/** The parts an update changes the function with: it needs at least one. */
+const CHANGE_PARTS = PARTS.filter((p) => p !== 'wait_for_workers');
 const CREATE_EXAMPLE =
   'name, code (the .wasm file), and optionally metadata, events, sinks, wait_for_workers';
 const UPDATE_EXAMPLE = 'any of name, code, metadata, events, sinks, and optionally wait_for_workers';
-
-function summary(results: ConnectionResult[]): { successful: number; failed: number; total: number } {
-  const successful = results.filter((r) => r.status === 'ok').length;
-  return { successful, failed: results.length - successful, total: results.length };
-}
 
 /** Answers a create or update: 207 when an event or sink could not be connected. */
 function sendFunction(
@@ -44,15 +60,196 @@ function sendFunction(
   ] as const) {
     if (!parsed) continue;
     data[key] = parsed.results;
-    data[`${key}_metadata`] = summary(parsed.results);
-    if (parsed.results.some((r) => r.status === 'error')) partial = true;
+    data[`${key}_metadata`] = summarizeConnections(parsed.results);
+    if (parsed.results.some((r) => r.status === ConnectionStatus.Error)) partial = true;
   }
   if (push.missing.length > 0) data.missing_workers = push.missing;
   return reply.status(partial ? 207 : okStatus).send({ data });
 }
 
+const MOD = nameParam('mod', 'Module');
+const FN = nameParam('fn', 'Function');
+
+/** The metadata of a function: the limits are the ones `parseMetadata` enforces. */
+const METADATA_FIELDS = {
+  tag: {
+    type: 'string',
+    minLength: 1,
+    maxLength: NAME_MAX_LENGTH,
+    pattern: TAG_PATTERN.source,
+    description: 'Free text without control characters; APP scripts place by it',
+  },
+  capacity: {
+    type: 'integer',
+    minimum: 1,
+    maximum: MAX_CAPACITY_MIB,
+    description: 'Memory for one invocation, in MiB',
+  },
+};
+
+const CONNECTIONS = { type: 'array', description: 'Entries like {"type": "mqtt", "params": {...}}' };
+
+/** The multipart form of a create or an update: one schema per part the routes read. */
+const UPLOAD_PARTS: Record<(typeof PARTS)[number], OpenApiObject> = {
+  name: ref('Name'),
+  code: { type: 'string', contentMediaType: 'application/wasm', description: 'The .wasm binary' },
+  metadata: jsonField(
+    'JSON: {"tag": string, "capacity": MiB}; both optional',
+    { type: 'object', additionalProperties: false, properties: METADATA_FIELDS },
+    '{"tag":"default","capacity":64}',
+  ),
+  events: jsonField('JSON array of {"type","params"}; a malformed entry is a per-item error', CONNECTIONS),
+  sinks: jsonField('JSON array of {"type","params"}; a malformed entry is a per-item error', CONNECTIONS),
+  wait_for_workers: { type: 'string', enum: ['true', 'false'], default: 'true' },
+};
+
+const functionUpload = (schema: OpenApiObject): OpenApiObject => ({
+  required: true,
+  content: {
+    'multipart/form-data': {
+      schema: { type: 'object', additionalProperties: false, properties: UPLOAD_PARTS, ...schema },
+    },
+  },
+});
+
 /** Functions: create and update (multipart), show, delete. */
-export const functionRoutes: RouteRegistrar = (app, { store, cluster, functions, logger }) => {
+export const functionRoutes: RouteModule = {
+  paths: {
+    '/v1/fn/{mod}': {
+      post: {
+        summary: 'Create a function (multipart upload)',
+        parameters: [MOD],
+        requestBody: functionUpload({ required: ['name', 'code'] }),
+        responses: {
+          '201': response('Created', data(ref('FunctionChange'))),
+          '207': response(
+            'Created, but some events or sinks could not be connected',
+            data(ref('FunctionChange')),
+          ),
+          ...COMMON_ERRORS,
+          '404': error('No such module'),
+          '409': error('A function with that name exists in the module'),
+          '415': error('Not a multipart body'),
+        },
+      },
+    },
+    '/v1/fn/{mod}/{fn}': {
+      get: {
+        summary: 'Show a function',
+        parameters: [MOD, FN],
+        responses: {
+          '200': response('The function', data(ref('FunctionDetail'))),
+          ...COMMON_ERRORS,
+          '404': error('No such module or function'),
+        },
+      },
+      put: {
+        summary: 'Update code, name, metadata, events or sinks (multipart)',
+        parameters: [MOD, FN],
+        requestBody: functionUpload({ anyOf: CHANGE_PARTS.map((part) => ({ required: [part] })) }),
+        responses: {
+          '200': response('Updated', data(ref('FunctionChange'))),
+          '207': response(
+            'Updated, but some events or sinks could not be connected',
+            data(ref('FunctionChange')),
+          ),
+          ...COMMON_ERRORS,
+          '404': error('No such module or function'),
+          '409': error('The new name is taken'),
+          '415': error('Not a multipart body'),
+        },
+      },
+      delete: {
+        summary: 'Delete a function',
+        parameters: [MOD, FN],
+        responses: {
+          '204': response('Deleted'),
+          ...COMMON_ERRORS,
+          '404': error('No such module or function'),
+        },
+      },
+    },
+  },
+  schemas: {
+    Metadata: {
+      type: 'object',
+      required: ['tag', 'capacity'],
+      additionalProperties: false,
+      properties: METADATA_FIELDS,
+    },
+    FunctionFields: {
+      type: 'object',
+      required: ['name', 'module', 'hash', 'size', 'metadata', 'created_at', 'updated_at'],
+      properties: {
+        name: ref('Name'),
+        module: ref('Name'),
+        hash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Hex SHA-256 of the code' },
+        size: { type: 'integer', minimum: 1, description: 'Code size in bytes' },
+        metadata: ref('Metadata'),
+        created_at: { type: 'string', format: 'date-time' },
+        updated_at: { type: 'string', format: 'date-time' },
+      },
+    },
+    Function: { $ref: '#/components/schemas/FunctionFields', unevaluatedProperties: false },
+    FunctionDetail: {
+      $ref: '#/components/schemas/FunctionFields',
+      required: ['events', 'sinks'],
+      properties: {
+        events: { type: 'array', items: ref('ConnectionRequest') },
+        sinks: { type: 'array', items: ref('ConnectionRequest') },
+      },
+      unevaluatedProperties: false,
+    },
+    FunctionChange: {
+      $ref: '#/components/schemas/FunctionFields',
+      properties: {
+        events: { type: 'array', items: ref('ConnectionResult') },
+        events_metadata: ref('ConnectionSummary'),
+        sinks: { type: 'array', items: ref('ConnectionResult') },
+        sinks_metadata: ref('ConnectionSummary'),
+        missing_workers: {
+          type: 'array',
+          description: 'Workers that did not acknowledge the code in time',
+          items: {
+            type: 'object',
+            required: ['worker', 'reason'],
+            additionalProperties: false,
+            properties: { worker: { type: 'string' }, reason: { type: 'string' } },
+          },
+        },
+      },
+      unevaluatedProperties: false,
+    },
+    ConnectionRequest: {
+      type: 'object',
+      required: ['type', 'params'],
+      additionalProperties: false,
+      properties: { type: { type: 'string', minLength: 1 }, params: { type: 'object' } },
+    },
+    ConnectionResult: {
+      type: 'object',
+      required: ['status'],
+      additionalProperties: false,
+      properties: {
+        status: { enum: Object.values(ConnectionStatus) },
+        message: { type: 'string' },
+      },
+    },
+    ConnectionSummary: {
+      type: 'object',
+      required: ['successful', 'failed', 'total'],
+      additionalProperties: false,
+      properties: {
+        successful: { type: 'integer', minimum: 0 },
+        failed: { type: 'integer', minimum: 0 },
+        total: { type: 'integer', minimum: 0 },
+      },
+    },
+  },
+  register,
+};
+
+function register(app: FastifyInstance, { store, cluster, functions, logger }: AppContext): void {
   const notify = new ClusterNotifier(cluster, logger);
 
   app.post<{ Params: { mod: string } }>('/v1/fn/:mod', async (request, reply) => {
@@ -107,7 +304,7 @@ export const functionRoutes: RouteRegistrar = (app, { store, cluster, functions,
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
     const parts = await readMultipart(request, PARTS, UPDATE_EXAMPLE);
-    if (!['name', 'code', 'metadata', 'events', 'sinks'].some((p) => parts.has(p))) {
+    if (!CHANGE_PARTS.some((p) => parts.has(p))) {
       throw new BadRequestError(`nothing to update: send ${UPDATE_EXAMPLE}`);
     }
     const existing = await store.getFunctionWithCode(module, name);
@@ -156,4 +353,4 @@ export const functionRoutes: RouteRegistrar = (app, { store, cluster, functions,
     await notify.deleted(fn);
     return reply.status(204).send();
   });
-};
+}

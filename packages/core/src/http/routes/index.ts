@@ -1,17 +1,18 @@
+import { assembleOpenApiDocument } from '../openapi/openapi-document.js';
 import { functionRoutes } from './functions.js';
 import { healthRoutes } from './health.js';
 import { invokeRoutes } from './invoke.js';
 import { moduleRoutes } from './modules.js';
 import { openapiRoutes } from './openapi.js';
-import type { RouteRegistrar } from './route-registrar.js';
+import type { RouteModule } from './route-module.js';
 import { scriptRoutes } from './scripts.js';
 import { subjectRoutes } from './subjects.js';
 import { workersRoutes } from './workers.js';
 
-export type { RouteRegistrar } from './route-registrar.js';
+export type { RouteModule } from './route-module.js';
 
 /** Every resource's routes. A new resource: add a file beside this one and append it here. */
-export const ROUTES: readonly RouteRegistrar[] = [
+export const ROUTES: readonly RouteModule[] = [
   healthRoutes,
   openapiRoutes,
   moduleRoutes,
@@ -21,3 +22,10 @@ export const ROUTES: readonly RouteRegistrar[] = [
   workersRoutes,
   scriptRoutes,
 ];
+
+/**
+ * The OpenAPI 3.1 description of the REST API, served at `GET /v1/openapi.json`: assembled from
+ * the operations each route module declares. The tests check every request they send and every
+ * response they get against it.
+ */
+export const OPENAPI_DOCUMENT = assembleOpenApiDocument(ROUTES);

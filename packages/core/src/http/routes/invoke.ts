@@ -1,7 +1,11 @@
 import { ErrorCode, FlError } from '@funless/protocol';
+import type { FastifyInstance } from 'fastify';
 
-import type { InvokeOptions, SchedulingRequest } from '../../cluster/index.js';
-import { AppScriptCache, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
+import type { InvokeOptions } from '../../cluster/index.js';
+import { SCHEDULING_LANGUAGES, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
+import type { SchedulingRequest } from '../../scheduling/index.js';
+import type { AppContext } from '../app-context.js';
+import { COMMON_ERRORS, data, error, json, nameParam, ref, response } from '../openapi/openapi-helpers.js';
 import {
   BadRequestError,
   UnsupportedMediaTypeError,
@@ -9,11 +13,9 @@ import {
   onlyKeys,
   validName,
 } from '../validation.js';
-import type { RouteRegistrar } from './route-registrar.js';
+import type { RouteModule } from './route-module.js';
 
 const EXAMPLE = '{"args":{"name":"Ada"}}';
-/** Scheduling languages the Core knows. */
-const LANGUAGES: readonly string[] = Object.values(SchedulingLanguage);
 
 function parseScheduling(value: unknown): SchedulingRequest {
   const example = '{"language":"app","script":"<name>"}';
@@ -22,7 +24,7 @@ function parseScheduling(value: unknown): SchedulingRequest {
   // An unknown language is refused by resolvePolicy, which names it.
   if (typeof value.language !== 'string') {
     throw new BadRequestError(
-      `scheduling.language must be a string, one of ${LANGUAGES.map((l) => `"${l}"`).join(', ')}`,
+      `scheduling.language must be a string, one of ${SCHEDULING_LANGUAGES.map((l) => `"${l}"`).join(', ')}`,
     );
   }
   const scheduling: SchedulingRequest = { language: value.language };
@@ -31,7 +33,56 @@ function parseScheduling(value: unknown): SchedulingRequest {
 }
 
 /** `POST /v1/fn/:mod/:fn`: runs the function on a Worker and answers its JSON result. */
-export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, options }) => {
+export const invokeRoutes: RouteModule = {
+  paths: {
+    '/v1/fn/{mod}/{fn}': {
+      post: {
+        summary: 'Invoke a function',
+        parameters: [nameParam('mod', 'Module'), nameParam('fn', 'Function')],
+        requestBody: {
+          required: false,
+          // JSON null is taken as no body, like an empty one.
+          ...json({ oneOf: [ref('InvokeRequest'), { type: 'null' }] }),
+        },
+        responses: {
+          '200': response('The JSON result of the function', data({})),
+          ...COMMON_ERRORS,
+          '404': error('No such module, function or APP script'),
+          '415': error('Not a JSON body'),
+          '422': error('The function failed; the detail is "Error: <message>"'),
+          '500': error('A fault of the platform (logged with the request id)'),
+          '503': error('No Worker available, the Worker was lost, or it is overloaded'),
+          '504': error('The invocation passed its time limit'),
+        },
+      },
+    },
+  },
+  schemas: {
+    InvokeRequest: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        args: { type: 'object', description: 'The function input', default: {} },
+        scheduling: {
+          type: 'object',
+          required: ['language'],
+          additionalProperties: false,
+          properties: { language: { enum: SCHEDULING_LANGUAGES }, script: ref('Name') },
+          // A script is named with language "app", and only then.
+          if: { properties: { language: { const: SchedulingLanguage.App } } },
+          then: { required: ['script'] },
+          else: { not: { required: ['script'] } },
+        },
+      },
+    },
+  },
+  register,
+};
+
+function register(
+  app: FastifyInstance,
+  { cluster, functions, store, appScripts, options }: AppContext,
+): void {
   app.post<{ Params: { mod: string; fn: string } }>('/v1/fn/:mod/:fn', async (request) => {
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
@@ -45,12 +96,11 @@ export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, o
     const args = body.args ?? {};
     if (!isPlainObject(args)) throw new BadRequestError(`args must be a JSON object, like ${EXAMPLE}`);
     const invokeOptions: InvokeOptions = { timeoutMs: options.invokeTimeoutMs };
-    if (body.scheduling !== undefined) invokeOptions.scheduling = parseScheduling(body.scheduling);
-
-    if (invokeOptions.scheduling) {
-      // Refuse an unknown script (404) or a script with language "none" (400) before placing anything.
-      const scripts = AppScriptCache.for(store);
-      await resolvePolicy(invokeOptions.scheduling, (n) => scripts.get(n));
+    if (body.scheduling !== undefined) {
+      // Resolved once, here: an unknown script (404) or a script with language "none" (400) is
+      // refused before anything is placed, and the cluster places by what this resolved.
+      const scheduling = parseScheduling(body.scheduling);
+      invokeOptions.policy = await resolvePolicy(scheduling, (n) => appScripts.get(n));
     }
 
     const fn = await functions.get(module, name);
@@ -62,4 +112,4 @@ export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, o
     const result = await cluster.invoke(fn, args, invokeOptions);
     return { data: result };
   });
-};
+}

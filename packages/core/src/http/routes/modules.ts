@@ -1,11 +1,23 @@
 import { ErrorCode, FlError } from '@funless/protocol';
+import type { FastifyInstance } from 'fastify';
 
 import { DEFAULT_MODULE } from '../../auth/index.js';
+import type { AppContext } from '../app-context.js';
 import { ClusterNotifier } from '../cluster-notifier.js';
 import { toClusterFunction } from '../function-cache.js';
 import { functionJson, moduleJson } from '../representations.js';
+import {
+  COMMON_ERRORS,
+  TOTAL_COUNT,
+  data,
+  error,
+  json,
+  nameParam,
+  ref,
+  response,
+} from '../openapi/openapi-helpers.js';
 import { BadRequestError, isPlainObject, jsonObjectBody, onlyKeys, validName } from '../validation.js';
-import type { RouteRegistrar } from './route-registrar.js';
+import type { RouteModule } from './route-module.js';
 
 interface ModuleParams {
   mod: string;
@@ -22,8 +34,86 @@ function moduleNameFromBody(body: Record<string, unknown>): string {
   return validName('module name', module.name);
 }
 
+const MOD = nameParam('mod', 'Module');
+
 /** Modules: list, create, show (with functions), rename, delete. */
-export const moduleRoutes: RouteRegistrar = (app, { store, cluster, functions, logger }) => {
+export const moduleRoutes: RouteModule = {
+  paths: {
+    '/v1/fn': {
+      get: {
+        summary: 'List modules',
+        responses: {
+          '200': {
+            ...response('Modules', data({ type: 'array', items: ref('Module') })),
+            headers: TOTAL_COUNT,
+          },
+          '401': COMMON_ERRORS['401'],
+        },
+      },
+      post: {
+        summary: 'Create a module',
+        requestBody: { required: true, ...json(ref('ModuleRequest')) },
+        responses: {
+          '201': response('Created', data(ref('Module'))),
+          ...COMMON_ERRORS,
+          '409': error('A module with that name exists'),
+          '415': error('Not a JSON body'),
+        },
+      },
+    },
+    '/v1/fn/{mod}': {
+      get: {
+        summary: 'Show a module with its functions',
+        parameters: [MOD],
+        responses: {
+          '200': response('The module', data(ref('ModuleWithFunctions'))),
+          ...COMMON_ERRORS,
+          '404': error('No such module'),
+        },
+      },
+      put: {
+        summary: 'Rename a module (not `_`)',
+        parameters: [MOD],
+        requestBody: { required: true, ...json(ref('ModuleRequest')) },
+        responses: {
+          '200': response('Renamed', data(ref('Module'))),
+          ...COMMON_ERRORS,
+          '404': error('No such module'),
+          '409': error('The new name is taken'),
+          '415': error('Not a JSON body'),
+        },
+      },
+      delete: {
+        summary: 'Delete a module and its functions (not `_`)',
+        parameters: [MOD],
+        responses: { '204': response('Deleted'), ...COMMON_ERRORS, '404': error('No such module') },
+      },
+    },
+  },
+  schemas: {
+    Module: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: { name: ref('Name') },
+    },
+    ModuleRequest: {
+      type: 'object',
+      required: ['module'],
+      additionalProperties: false,
+      properties: { module: ref('Module') },
+    },
+    ModuleWithFunctions: {
+      type: 'object',
+      required: ['name', 'functions'],
+      additionalProperties: false,
+      properties: { name: ref('Name'), functions: { type: 'array', items: ref('Function') } },
+    },
+  },
+  register,
+};
+
+function register(app: FastifyInstance, { store, cluster, functions, logger }: AppContext): void {
   const notify = new ClusterNotifier(cluster, logger);
 
   app.get('/v1/fn', async (_request, reply) => {
@@ -76,4 +166,4 @@ export const moduleRoutes: RouteRegistrar = (app, { store, cluster, functions, l
     for (const fn of deleted) await notify.deleted(fn);
     return reply.status(204).send();
   });
-};
+}

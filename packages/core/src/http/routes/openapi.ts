@@ -1,7 +1,18 @@
-import { OPENAPI_DOCUMENT } from '../openapi/openapi-document.js';
-import type { RouteRegistrar } from './route-registrar.js';
+import { response } from '../openapi/openapi-helpers.js';
+import type { RouteModule } from './route-module.js';
 
 /** `GET /v1/openapi.json`: the OpenAPI 3.1 description of this API. No token needed. */
-export const openapiRoutes: RouteRegistrar = (app) => {
-  app.get('/v1/openapi.json', { config: { auth: 'public' } }, () => OPENAPI_DOCUMENT);
+export const openapiRoutes: RouteModule = {
+  paths: {
+    '/v1/openapi.json': {
+      get: {
+        summary: 'This document',
+        security: [],
+        responses: { '200': response('OpenAPI 3.1 document', { type: 'object' }) },
+      },
+    },
+  },
+  register(app, { openapi }) {
+    app.get('/v1/openapi.json', { config: { auth: 'public' } }, () => openapi);
+  },
 };

@@ -1,12 +1,30 @@
 import { ErrorCode, FlError } from '@funless/protocol';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { AppScriptCache, appScriptToJson, parseAppScript } from '../../scheduling/index.js';
+import {
+  APP_ALL_WORKERS,
+  APP_FOLLOWUPS,
+  APP_STRATEGIES,
+  AppProblemKind,
+  appScriptToJson,
+  parseAppScript,
+} from '../../scheduling/index.js';
 import type { AppProblem, AppScriptJson } from '../../scheduling/index.js';
 import type { AppScriptRecord } from '../../store/index.js';
+import type { AppContext } from '../app-context.js';
 import { readMultipart } from '../multipart.js';
+import {
+  COMMON_ERRORS,
+  TOTAL_COUNT,
+  data,
+  error,
+  nameParam,
+  ref,
+  response,
+} from '../openapi/openapi-helpers.js';
+import type { OpenApiObject } from '../openapi/openapi-helpers.js';
 import { BadRequestError, isPlainObject, onlyKeys, validName } from '../validation.js';
-import type { RouteRegistrar } from './route-registrar.js';
+import type { RouteModule } from './route-module.js';
 
 interface ScriptParams {
   name: string;
@@ -113,10 +131,198 @@ function refusal(problems: AppProblem[]): { errors: { detail: string; problems: 
   };
 }
 
-/** APP configuration scripts: list, upload (validated), show (text and parsed form), replace, delete. */
-export const scriptRoutes: RouteRegistrar = (app, { store }) => {
-  const cache = AppScriptCache.for(store);
+const SCRIPT_NAME = nameParam('name', 'Script');
 
+/** A create needs both fields; an update at least one (`all` false). */
+const upload = (all: boolean): OpenApiObject => ({
+  required: true,
+  content: {
+    'application/json': { schema: { ...ref('AppScriptRequest'), ...needs(all, ['name', 'script']) } },
+    'multipart/form-data': {
+      schema: {
+        type: 'object',
+        ...needs(all, ['name', 'file']),
+        additionalProperties: false,
+        properties: {
+          name: ref('Name'),
+          file: { type: 'string', contentMediaType: 'application/yaml', description: 'The YAML text' },
+        },
+      },
+    },
+  },
+});
+
+function needs(all: boolean, fields: string[]): OpenApiObject {
+  return all ? { required: fields } : { anyOf: fields.map((field) => ({ required: [field] })) };
+}
+
+const CHANGE_ERRORS = {
+  ...COMMON_ERRORS,
+  '413': error(`Body larger than the limit, or a script over ${APP_SCRIPT_MAX_BYTES} bytes`),
+  '415': error('Neither JSON nor multipart'),
+  '422': response('The script is not valid APP: every problem, located', ref('AppScriptProblems')),
+};
+
+const nullableNumber = { type: ['number', 'null'] };
+
+/** APP configuration scripts: list, upload (validated), show (text and parsed form), replace, delete. */
+export const scriptRoutes: RouteModule = {
+  paths: {
+    '/v1/scripts/app': {
+      get: {
+        summary: 'List APP scripts (names)',
+        responses: {
+          '200': {
+            ...response('Scripts', data({ type: 'array', items: ref('AppScriptName') })),
+            headers: TOTAL_COUNT,
+          },
+          '401': COMMON_ERRORS['401'],
+        },
+      },
+      post: {
+        summary: 'Upload an APP script (JSON {"name","script"} or multipart name + file)',
+        requestBody: upload(true),
+        responses: {
+          '201': response('Created', data(ref('AppScript'))),
+          ...CHANGE_ERRORS,
+          '409': error('A script with that name exists'),
+        },
+      },
+    },
+    '/v1/scripts/app/{name}': {
+      get: {
+        summary: 'Show an APP script: its text as uploaded and its parsed form',
+        parameters: [SCRIPT_NAME],
+        responses: {
+          '200': response('The script', data(ref('AppScript'))),
+          '400': error('Invalid name'),
+          '401': COMMON_ERRORS['401'],
+          '404': error('No such script'),
+        },
+      },
+      put: {
+        summary: 'Replace the text of an APP script, and/or rename it with "name"',
+        parameters: [SCRIPT_NAME],
+        requestBody: upload(false),
+        responses: {
+          '200': response('Updated', data(ref('AppScript'))),
+          ...CHANGE_ERRORS,
+          '404': error('No such script'),
+          '409': error('The new name is taken'),
+        },
+      },
+      delete: {
+        summary: 'Delete an APP script',
+        parameters: [SCRIPT_NAME],
+        responses: {
+          '204': response('Deleted'),
+          '400': error('Invalid name'),
+          '401': COMMON_ERRORS['401'],
+          '404': error('No such script'),
+        },
+      },
+    },
+  },
+  schemas: {
+    AppScriptName: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: { name: ref('Name') },
+    },
+    AppScriptRequest: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        name: ref('Name'),
+        script: {
+          description: `The YAML text (at most ${APP_SCRIPT_MAX_BYTES} bytes), or the list of tag entries as JSON`,
+          oneOf: [{ type: 'string' }, { type: 'array' }],
+        },
+      },
+    },
+    AppScript: {
+      type: 'object',
+      required: ['name', 'script', 'parsed', 'created_at', 'updated_at'],
+      additionalProperties: false,
+      properties: {
+        name: ref('Name'),
+        script: { type: 'string', description: 'The text exactly as uploaded' },
+        parsed: {
+          type: 'array',
+          description: 'How the Core reads the script, every default written out',
+          items: ref('AppTagEntry'),
+        },
+        created_at: { type: 'string', format: 'date-time' },
+        updated_at: { type: 'string', format: 'date-time' },
+      },
+    },
+    AppTagEntry: {
+      type: 'object',
+      required: ['tag', 'blocks', 'followup'],
+      additionalProperties: false,
+      properties: {
+        tag: { type: 'string', minLength: 1 },
+        blocks: { type: 'array', minItems: 1, items: ref('AppBlock') },
+        followup: { enum: APP_FOLLOWUPS },
+      },
+    },
+    AppBlock: {
+      type: 'object',
+      required: ['workers', 'strategy', 'invalidate', 'affinity'],
+      additionalProperties: false,
+      properties: {
+        workers: { oneOf: [{ const: APP_ALL_WORKERS }, { type: 'array', items: { type: 'string' } }] },
+        strategy: { enum: APP_STRATEGIES },
+        invalidate: {
+          type: 'object',
+          required: ['capacity_used', 'max_concurrent_invocations'],
+          additionalProperties: false,
+          properties: {
+            capacity_used: { ...nullableNumber, description: 'Percent of the Worker memory; null: no limit' },
+            max_concurrent_invocations: { type: ['integer', 'null'], minimum: 1 },
+          },
+        },
+        affinity: { type: 'array', items: { type: 'string' }, description: '"tag" or "!tag"' },
+      },
+    },
+    AppScriptProblems: {
+      type: 'object',
+      required: ['errors'],
+      additionalProperties: false,
+      properties: {
+        errors: {
+          type: 'object',
+          required: ['detail', 'problems'],
+          additionalProperties: false,
+          properties: {
+            detail: { type: 'string', minLength: 1, description: 'Every problem in one sentence each' },
+            problems: { type: 'array', minItems: 1, items: ref('AppProblem') },
+          },
+        },
+      },
+    },
+    AppProblem: {
+      type: 'object',
+      required: ['kind', 'expected', 'message'],
+      additionalProperties: false,
+      properties: {
+        kind: { enum: Object.values(AppProblemKind) },
+        tag: { type: 'string' },
+        entry: { type: 'integer', minimum: 1, description: 'Position of the tag entry in the list' },
+        block: { type: 'integer', minimum: 1 },
+        field: { type: 'string', description: 'Dotted for nested fields: invalidate.capacity_used' },
+        line: { type: 'integer', minimum: 1 },
+        column: { type: 'integer', minimum: 1 },
+        expected: { type: 'string' },
+        message: { type: 'string' },
+      },
+    },
+  },
+  register,
+};
+
+function register(app: FastifyInstance, { store, appScripts: cache }: AppContext): void {
   app.get('/v1/scripts/app', async (_request, reply) => {
     const scripts = await store.listAppScripts();
     void reply.header('x-total-count', scripts.length);
@@ -184,4 +390,4 @@ export const scriptRoutes: RouteRegistrar = (app, { store }) => {
     cache.invalidate(name);
     return reply.status(204).send();
   });
-};
+}

@@ -1,6 +1,43 @@
-import type { RouteRegistrar } from './route-registrar.js';
+import { COMMON_ERRORS, data, ref, response } from '../openapi/openapi-helpers.js';
+import type { RouteModule } from './route-module.js';
 
 /** `GET /v1/workers`: the Workers the cluster knows, with their resources. */
-export const workersRoutes: RouteRegistrar = (app, { cluster }) => {
-  app.get('/v1/workers', () => ({ data: cluster.workers() }));
+export const workersRoutes: RouteModule = {
+  paths: {
+    '/v1/workers': {
+      get: {
+        summary: 'Connected Workers and their resources',
+        responses: {
+          '200': response('Workers', data({ type: 'array', items: ref('Worker') })),
+          '401': COMMON_ERRORS['401'],
+        },
+      },
+    },
+  },
+  schemas: {
+    Worker: {
+      type: 'object',
+      required: [
+        'name',
+        'tag',
+        'memoryTotalMiB',
+        'memoryFreeMiB',
+        'inFlight',
+        'runningTags',
+        'secondsSinceReport',
+      ],
+      properties: {
+        name: { type: 'string' },
+        tag: { type: 'string' },
+        memoryTotalMiB: { type: 'number', minimum: 0 },
+        memoryFreeMiB: { type: 'number' },
+        inFlight: { type: 'integer', minimum: 0 },
+        runningTags: { type: 'array', items: { type: 'string' } },
+        secondsSinceReport: { type: 'number', minimum: 0 },
+      },
+    },
+  },
+  register(app, { cluster }) {
+    app.get('/v1/workers', () => ({ data: cluster.workers() }));
+  },
 };
