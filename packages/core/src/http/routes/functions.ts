@@ -1,9 +1,8 @@
-import { ErrorCode, FlError } from '@funless/protocol';
+import { ErrorCode, FlError, validateFunction } from '@funless/protocol';
 import type { FastifyReply } from 'fastify';
 
 import type { PushReport } from '../../cluster/index.js';
 import type { FunctionPatch, FunctionRecord } from '../../store/index.js';
-import { validateFunctionBinary } from '../../wasm/index.js';
 import { ClusterNotifier } from '../cluster-notifier.js';
 import { parseConnections, parseMetadata, parseWaitForWorkers } from '../function-input.js';
 import type { ConnectionResult, ParsedConnections } from '../function-input.js';
@@ -76,7 +75,7 @@ export const functionRoutes: RouteRegistrar = (app, { store, cluster, functions,
     if (await store.getFunction(module, name)) {
       throw new FlError(ErrorCode.Conflict, `function ${module}/${name} already exists`);
     }
-    await validateFunctionBinary(code, metadata.capacityMiB);
+    await validateFunction(code, metadata.capacityMiB);
     const fn = await store.createFunction({
       module,
       name,
@@ -135,10 +134,7 @@ export const functionRoutes: RouteRegistrar = (app, { store, cluster, functions,
     }
     if (patch.code !== undefined || patch.metadata !== undefined) {
       // A smaller capacity must still hold the stored code's minimum memory.
-      await validateFunctionBinary(
-        patch.code ?? existing.code,
-        (patch.metadata ?? existing.metadata).capacityMiB,
-      );
+      await validateFunction(patch.code ?? existing.code, (patch.metadata ?? existing.metadata).capacityMiB);
     }
     const fn = await store.updateFunction(module, name, patch);
     functions.invalidate();
