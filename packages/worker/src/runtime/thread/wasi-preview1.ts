@@ -21,7 +21,11 @@ const Errno = {
 } as const;
 
 const FILETYPE_CHARACTER_DEVICE = 2;
+/** Most bytes `getRandomValues` fills in one call. */
+const RANDOM_CHUNK_BYTES = 65_536;
 const RIGHTS_ALL = 0x1fffffffn;
+/** Most buffers one `fd_read`/`fd_write` takes, as POSIX's `IOV_MAX`; more is `EINVAL`. */
+const IOV_MAX = 1024;
 
 const startNs = BigInt(Date.now()) * 1_000_000n;
 const startHr = process.hrtime.bigint();
@@ -37,9 +41,9 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
   const memory = () => new GuestMemory(state().memory);
   const iovecs = (iovs: number, count: number): Uint8Array[] => {
     const mem = memory();
-    const base = unsigned(iovs);
+    const base = mem.offset(iovs, count * 8);
     const out: Uint8Array[] = [];
-    for (let i = 0; i < unsigned(count); i++) {
+    for (let i = 0; i < count; i++) {
       out.push(mem.bytes(mem.getU32(base + i * 8), mem.getU32(base + i * 8 + 4)));
     }
     return out;
@@ -75,6 +79,7 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
     },
     fd_write: (fd: number, iovs: number, count: number, nwritten: number) => {
       if (fd !== 1 && fd !== 2) return Errno.Badf;
+      if (unsigned(count) > IOV_MAX) return Errno.Inval;
       const s = state();
       let total = 0;
       for (const chunk of iovecs(iovs, count)) {
@@ -98,6 +103,7 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
     },
     fd_read: (fd: number, iovs: number, count: number, nread: number) => {
       if (fd !== 0) return isStdio(fd) ? Errno.Inval : Errno.Badf;
+      if (unsigned(count) > IOV_MAX) return Errno.Inval;
       const s = state();
       let total = 0;
       for (const chunk of iovecs(iovs, count)) {
@@ -140,15 +146,16 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
     sched_yield: () => Errno.Success,
     random_get: (ptr: number, len: number) => {
       const target = memory().bytes(ptr, len);
-      for (let offset = 0; offset < target.length; offset += 65_536) {
-        getRandomValues(target.subarray(offset, offset + 65_536));
+      for (let offset = 0; offset < target.length; offset += RANDOM_CHUNK_BYTES) {
+        getRandomValues(target.subarray(offset, offset + RANDOM_CHUNK_BYTES));
       }
       return Errno.Success;
     },
     poll_oneoff: (input: number, output: number, count: number, nevents: number) => {
       const mem = memory();
-      const subs = unsigned(input);
-      const events = unsigned(output);
+      // Both arrays must lie in memory before anything is read or written.
+      const subs = mem.offset(input, unsigned(count) * 48);
+      const events = mem.offset(output, unsigned(count) * 32);
       const now = process.hrtime.bigint();
       let sleepNs: bigint | undefined;
       let written = 0;
