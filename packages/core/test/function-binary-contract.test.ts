@@ -154,6 +154,21 @@ const CASES: Case[] = [
     result: [1],
   },
   {
+    name: 'active segments that fill memory and table to the last byte and entry',
+    code: () =>
+      wat(`(module
+        (import "fl_imps" "__insert_response" (func $out (param i32 i32)))
+        (memory (export "memory") 1)
+        (table 2 funcref)
+        (func $f)
+        (elem (i32.const 1) $f)
+        (data (i32.const 65533) "[7]")
+        (func (export "__invoke") (param i32) (result i32)
+          (call $out (i32.const 65533) (i32.const 3))
+          (i32.const 0)))`),
+    result: [7],
+  },
+  {
     name: '99,997 mutable globals: with the runtime exports, exactly the 100,000 exports a module may have',
     code: async () => withMutableGlobals(await wat(ECHO), 99_997),
     input: { many: 'globals' },
@@ -284,6 +299,21 @@ const CASES: Case[] = [
     code: async () => withMutableGlobals(await wat('(module (memory 1) (func (export "_start")))'), 99_999),
     refused:
       /needs 100001 exports \(1 of its own, the rest to reset its mutable globals and tables between calls\), more than the 100000/,
+  },
+  {
+    name: 'a data segment past the end of the initial memory',
+    code: () => wat(`(module (memory (export "memory") 1) (data (i32.const 65534) "abc") ${INVOKE_ZERO})`),
+    refused:
+      /data segment 0 \(3 bytes at 65534\) does not fit in the memory's initial 65536 bytes; no instance of the module could be created/,
+  },
+  {
+    name: 'an element segment past the end of its table',
+    code: () =>
+      wat(
+        `(module (memory (export "memory") 1) (table 1 funcref) (func $f) (elem (i32.const 1) $f) ${INVOKE_ZERO})`,
+      ),
+    refused:
+      /element segment 0 \(1 entries at 1\) does not fit in table 0's initial 1 entries; no instance of the module could be created/,
   },
   {
     name: 'a minimum memory larger than the capacity (refused by the Worker when it runs it)',

@@ -68,6 +68,22 @@ export class BinaryReader {
     throw new WasmFormatError('integer too long', at);
   }
 
+  /** Signed LEB128 up to 32 bits. */
+  s32(): number {
+    const at = this.pos;
+    let result = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      const byte = this.u8();
+      result += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) {
+        if (byte & 0x40) result -= 2 ** (shift + 7);
+        if (result < -(2 ** 31) || result >= 2 ** 31) throw new WasmFormatError('integer too large', at);
+        return result;
+      }
+    }
+    throw new WasmFormatError('integer too long', at);
+  }
+
   /** Skips a signed LEB128 of any width up to 64 bits. */
   skipLeb(): void {
     const at = this.pos;
@@ -106,6 +122,21 @@ export class BinaryReader {
     const min = read();
     const max = (flags & 0x01) !== 0 ? read() : undefined;
     return { flags, min, max };
+  }
+
+  /**
+   * Reads a segment's offset expression: its value when it is a plain `i32.const` (read as
+   * unsigned, as an address), undefined for any other expression (skipped).
+   */
+  constOffset(): number | undefined {
+    const start = this.pos;
+    if (this.u8() === 0x41) {
+      const value = this.s32();
+      if (this.u8() === 0x0b) return value >>> 0;
+    }
+    this.seek(start);
+    this.skipConstExpr();
+    return undefined;
   }
 
   /** Skips a constant expression (global initialisers, segment offsets). */

@@ -110,6 +110,19 @@ function checkMemory(module: WasmModule): number {
   return memory.min;
 }
 
+/** Instantiation copies the active segments in, and fails when one does not fit: check it now. */
+function checkSegments(module: WasmModule, initialPages: number): void {
+  for (const seg of module.activeSegments) {
+    const room = seg.kind === 'data' ? initialPages * WASM_PAGE_BYTES : module.tableSizes[seg.target];
+    if (room === undefined || seg.offset + seg.length <= room) continue;
+    throw new InvalidFunctionError(
+      seg.kind === 'data'
+        ? `data segment ${seg.index} (${seg.length} bytes at ${seg.offset}) does not fit in the memory's initial ${room} bytes; no instance of the module could be created`
+        : `element segment ${seg.index} (${seg.length} entries at ${seg.offset}) does not fit in table ${seg.target}'s initial ${room} entries; no instance of the module could be created`,
+    );
+  }
+}
+
 /** `export` must be a function of exactly `signature`. */
 function checkExportedFunction(e: WasmExport, signature: string): void {
   if (e.kind !== ExternKind.Function || signatureText(e.type) !== signature) {
@@ -160,8 +173,9 @@ function mib(bytes: number): string {
  * runs anything, so that whatever the Core accepts, a Worker runs (docs/functions.md). `code` must
  * be a WebAssembly binary of one of the two shapes (exports `memory` and `__invoke: (i32) -> (i32)`,
  * or `_start: () -> ()`), import only functions the host provides, with their signatures (the
- * `fl_imps` ABI and WASI preview1), define exactly one 32-bit, unshared memory, leave the runtime's
- * export names and room for its exports, and — when `capacityMiB` is given — start with no more
+ * `fl_imps` ABI and WASI preview1), define exactly one 32-bit, unshared memory into which (and
+ * into whose tables) its active segments fit, leave the runtime's export names and room for its
+ * exports, and — when `capacityMiB` is given — start with no more
  * memory than that. Throws {@link InvalidFunctionError} naming what is wrong. Does not compile:
  * see {@link validateFunction}.
  */
@@ -185,6 +199,7 @@ export function checkFunction(code: Uint8Array, capacityMiB?: number): FunctionB
   }
   checkImports(module);
   const initialPages = checkMemory(module);
+  checkSegments(module, initialPages);
   const { shape, init } = checkExports(module);
   const exports = module.exports.length + runtimeExports(module).length;
   if (exports > MAX_EXPORTS) {

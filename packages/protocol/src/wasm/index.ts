@@ -13,6 +13,7 @@ export {
   ExternKind,
   readModule,
   Section,
+  type ActiveSegment,
   ValueType,
   type FuncType,
   type WasmExport,

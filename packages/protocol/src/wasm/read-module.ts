@@ -44,6 +44,17 @@ export interface WasmMemory extends Limits {
   imported: boolean;
 }
 
+export interface ActiveSegment {
+  kind: 'data' | 'element';
+  /** The segment's index among those of its kind. */
+  index: number;
+  /** The memory (data) or table (element) it goes to. */
+  target: number;
+  offset: number;
+  /** Bytes (data) or entries (element). */
+  length: number;
+}
+
 /** Where a section lies in the binary. */
 export interface WasmSection {
   id: number;
@@ -65,6 +76,13 @@ export interface WasmModule {
   mutableGlobals: { index: number; type: number }[];
   /** Indexes (in the table index space) of the module's own tables. */
   tables: number[];
+  /** Initial size of each table, in entries, by table index. */
+  tableSizes: number[];
+  /**
+   * Active segments whose offset is a constant: instantiation copies them into memory or a
+   * table, and fails when one does not fit.
+   */
+  activeSegments: ActiveSegment[];
   /** True when a data or element segment is passive: `data.drop`/`elem.drop` state cannot be restored. */
   hasPassiveSegments: boolean;
   /**
@@ -111,15 +129,19 @@ function funcType(r: BinaryReader): FuncType {
   return { params, results };
 }
 
-/** True when one of the element segments is passive. */
-function elementSegmentsPassive(r: BinaryReader): boolean {
+/** Reads the element segments: whether one is passive, and the active ones with a constant offset. */
+function readElementSegments(r: BinaryReader, module: WasmModule): void {
   const n = r.u32();
   for (let i = 0; i < n; i++) {
     const flags = r.u32();
-    if ((flags & 3) === 1) return true;
-    if ((flags & 1) === 0) {
-      if (flags & 2) r.u32(); // table index
-      r.skipConstExpr(); // offset
+    if (flags > 7) throw new WasmFormatError(`unknown element segment flags ${flags}`, r.offset);
+    const active = (flags & 1) === 0;
+    if ((flags & 3) === 1) module.hasPassiveSegments = true;
+    let table = 0;
+    let offset: number | undefined;
+    if (active) {
+      if (flags & 2) table = r.u32();
+      offset = r.constOffset();
     }
     if (flags & 3) r.u8(); // reftype or elemkind
     const count = r.u32();
@@ -127,21 +149,32 @@ function elementSegmentsPassive(r: BinaryReader): boolean {
       if (flags & 4) r.skipConstExpr();
       else r.u32();
     }
+    if (offset !== undefined) {
+      module.activeSegments.push({ kind: 'element', index: i, target: table, offset, length: count });
+    }
   }
-  return false;
 }
 
-/** True when one of the data segments is passive. */
-function dataSegmentsPassive(r: BinaryReader): boolean {
+/** Reads the data segments: whether one is passive, and the active ones with a constant offset. */
+function readDataSegments(r: BinaryReader, module: WasmModule): void {
   const n = r.u32();
   for (let i = 0; i < n; i++) {
+    const at = r.offset;
     const flags = r.u32();
-    if (flags === 1) return true;
-    if (flags === 2) r.u32(); // memory index
-    r.skipConstExpr();
-    r.skip(r.u32());
+    if (flags > 2) throw new WasmFormatError(`unknown data segment flags ${flags}`, at);
+    if (flags === 1) {
+      module.hasPassiveSegments = true;
+      r.skip(r.u32());
+      continue;
+    }
+    const memory = flags === 2 ? r.u32() : 0;
+    const offset = r.constOffset();
+    const length = r.u32();
+    r.skip(length);
+    if (offset !== undefined) {
+      module.activeSegments.push({ kind: 'data', index: i, target: memory, offset, length });
+    }
   }
-  return false;
 }
 
 /**
@@ -161,6 +194,8 @@ export function readModule(bytes: Uint8Array): WasmModule {
     memories: [],
     mutableGlobals: [],
     tables: [],
+    tableSizes: [],
+    activeSegments: [],
     hasPassiveSegments: false,
     tablesMutable: true,
   };
@@ -196,7 +231,7 @@ export function readModule(bytes: Uint8Array): WasmModule {
             imp.type = type;
           } else if (kind === ExternKind.Table) {
             r.u8();
-            r.limits();
+            module.tableSizes.push(r.limits().min);
             importedTables++;
           } else if (kind === ExternKind.Memory) {
             module.memories.push({ ...r.limits(), imported: true });
@@ -218,7 +253,7 @@ export function readModule(bytes: Uint8Array): WasmModule {
         const n = r.u32();
         for (let i = 0; i < n; i++) {
           r.u8();
-          r.limits();
+          module.tableSizes.push(r.limits().min);
           module.tables.push(importedTables + i);
         }
         break;
@@ -244,13 +279,13 @@ export function readModule(bytes: Uint8Array): WasmModule {
         }
         break;
       case Section.Element:
-        if (elementSegmentsPassive(r)) module.hasPassiveSegments = true;
+        readElementSegments(r, module);
         break;
       case Section.Code:
         module.tablesMutable = codeWritesTables(r);
         break;
       case Section.Data:
-        if (dataSegmentsPassive(r)) module.hasPassiveSegments = true;
+        readDataSegments(r, module);
         break;
       default:
         break;

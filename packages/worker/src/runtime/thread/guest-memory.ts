@@ -26,11 +26,15 @@ export function unsigned(value: number): number {
  */
 export class GuestMemory {
   readonly buffer: ArrayBuffer;
-  private readonly view: DataView;
+  #view: DataView | undefined;
 
   constructor(memory: WebAssembly.Memory) {
     this.buffer = memory.buffer;
-    this.view = new DataView(this.buffer);
+  }
+
+  /** Made on first use: most `fl_imps` calls only need `bytes`. */
+  private get view(): DataView {
+    return (this.#view ??= new DataView(this.buffer));
   }
 
   get byteLength(): number {
