@@ -205,6 +205,14 @@ const CASES: Case[] = [
     refused: /imports env\.foo, which the platform does not provide/,
   },
   {
+    name: 'an import with a name of 10,000 characters: the message shows its start',
+    code: () =>
+      wat(
+        `(module (import "env" "${'x'.repeat(10_000)}" (func)) (memory (export "memory") 1) ${INVOKE_ZERO})`,
+      ),
+    refused: /^imports env\."x{64}"… \(10000 characters\), which the platform does not provide/,
+  },
+  {
     name: 'an fl_imps function the ABI does not have',
     code: () =>
       wat(

@@ -54,13 +54,28 @@ export function signatureText(type: FuncType | undefined): string {
   return `(${list(type.params)}) -> (${list(type.results)})`;
 }
 
+/** Longest name a message shows whole. */
+const NAME_SHOWN = 64;
+/** Most export names a message lists. */
+const NAMES_LISTED = 12;
+
+/**
+ * A name from the binary as a message shows it: as is when short and printable, else quoted (a
+ * name can hold any Unicode, and be as long as the binary) and cut.
+ */
+function shown(name: string): string {
+  if (/^[\x21-\x7e]+$/.test(name) && name.length <= NAME_SHOWN) return name;
+  const cut = name.length > NAME_SHOWN;
+  return `${JSON.stringify(cut ? name.slice(0, NAME_SHOWN) : name)}${cut ? `… (${name.length} characters)` : ''}`;
+}
+
 function flSignature(params: number): string {
   return signatureText({ params: Array<number>(params).fill(ValueType.I32), results: [] });
 }
 
 function checkImports(module: WasmModule): void {
   for (const imp of module.imports) {
-    const what = `${imp.module}.${imp.name}`;
+    const what = `${shown(imp.module)}.${shown(imp.name)}`;
     if (!ALLOWED_IMPORT_MODULES.includes(imp.module)) {
       throw new InvalidFunctionError(
         `imports ${what}, which the platform does not provide (only ${ALLOWED_IMPORT_MODULES.join(' and ')} imports are allowed)`,
@@ -127,7 +142,7 @@ function checkSegments(module: WasmModule, initialPages: number): void {
 function checkExportedFunction(e: WasmExport, signature: string): void {
   if (e.kind !== ExternKind.Function || signatureText(e.type) !== signature) {
     throw new InvalidFunctionError(
-      `exports ${e.name} as ${e.kind === ExternKind.Function ? signatureText(e.type) : `a ${EXTERN_KIND_NAMES[e.kind]}`}, but it must be a function ${signature}`,
+      `exports ${shown(e.name)} as ${e.kind === ExternKind.Function ? signatureText(e.type) : `a ${EXTERN_KIND_NAMES[e.kind]}`}, but it must be a function ${signature}`,
     );
   }
 }
@@ -137,7 +152,7 @@ function checkExports(module: WasmModule): Pick<FunctionBinary, 'shape' | 'init'
   for (const e of module.exports) {
     if (e.name.startsWith(RUNTIME_EXPORT_PREFIX)) {
       throw new InvalidFunctionError(
-        `exports ${JSON.stringify(e.name)}; names starting with ${JSON.stringify(RUNTIME_EXPORT_PREFIX)} are the runtime's own`,
+        `exports ${shown(e.name)}; names starting with ${JSON.stringify(RUNTIME_EXPORT_PREFIX)} are the runtime's own`,
       );
     }
   }
@@ -156,7 +171,8 @@ function checkExports(module: WasmModule): Pick<FunctionBinary, 'shape' | 'init'
     return { shape: FunctionShape.FunLess, init: initialize ? '_initialize' : start ? '_start' : undefined };
   }
   if (start) return { shape: FunctionShape.WasiCommand, init: initialize ? '_initialize' : undefined };
-  const names = module.exports.map((e) => e.name);
+  const names = module.exports.slice(0, NAMES_LISTED).map((e) => shown(e.name));
+  if (module.exports.length > NAMES_LISTED) names.push(`and ${module.exports.length - NAMES_LISTED} more`);
   throw new InvalidFunctionError(
     `exports neither ${INVOKE_EXPORT} (with memory, the FunLess ABI) nor ${START_EXPORT} (a WASI command); ` +
       `its exports are: ${names.length > 0 ? names.join(', ') : 'none'}`,
