@@ -8,20 +8,12 @@ import {
   START_EXPORT,
   WASM_PAGE_BYTES,
 } from '../abi.js';
-import { ErrorCode, FlError } from '../errors.js';
+import { InvalidFunctionError } from './invalid-function-error.js';
 import { EXTERN_KIND_NAMES, ExternKind, readModule, ValueType } from './read-module.js';
 import type { FuncType, WasmExport, WasmModule } from './read-module.js';
 import { MAX_EXPORTS, RUNTIME_EXPORT_PREFIX, runtimeExports } from './runtime-exports.js';
 import { WASI_PREVIEW1_FUNCTIONS } from './wasi-preview1.js';
 import { WasmFormatError } from './wasm-format-error.js';
-
-/** A binary that is not a function the platform can run (`invalid_module`, HTTP 400). */
-export class InvalidFunctionError extends FlError {
-  override readonly name = 'InvalidFunctionError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ErrorCode.InvalidModule, message, options);
-  }
-}
 
 /** What {@link checkFunction} learnt about a function binary. */
 export interface FunctionBinary {

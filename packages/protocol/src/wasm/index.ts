@@ -2,12 +2,12 @@ export { BinaryReader, type Limits } from './binary-reader.js';
 export {
   checkFunction,
   compileFunction,
-  InvalidFunctionError,
   signatureText,
   validateFunction,
   type FunctionBinary,
 } from './check-function.js';
 export { codeHash } from './code-hash.js';
+export { InvalidFunctionError } from './invalid-function-error.js';
 export {
   EXTERN_KIND_NAMES,
   ExternKind,
