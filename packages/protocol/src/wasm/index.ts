@@ -32,5 +32,6 @@ export {
   runtimeTableExport,
   type RuntimeExport,
 } from './runtime-exports.js';
+export { mayWriteTables } from './table-writes.js';
 export { WASI_NOT_CAPABLE, WASI_PREVIEW1_FUNCTIONS } from './wasi-preview1.js';
 export { WasmFormatError } from './wasm-format-error.js';

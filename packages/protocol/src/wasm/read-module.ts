@@ -1,5 +1,4 @@
 import { BinaryReader, type Limits } from './binary-reader.js';
-import { codeWritesTables } from './table-writes.js';
 import { WasmFormatError } from './wasm-format-error.js';
 
 /** The kinds of what a module imports and exports, by their binary codes. */
@@ -85,11 +84,6 @@ export interface WasmModule {
   activeSegments: ActiveSegment[];
   /** True when a data or element segment is passive: `data.drop`/`elem.drop` state cannot be restored. */
   hasPassiveSegments: boolean;
-  /**
-   * False only when the code provably contains no instruction that changes a table (table.set,
-   * table.grow, table.fill, table.copy, table.init). True when in doubt.
-   */
-  tablesMutable: boolean;
 }
 
 export const Section = {
@@ -179,7 +173,8 @@ function readDataSegments(r: BinaryReader, module: WasmModule): void {
 
 /**
  * Reads what the platform needs from a WebAssembly binary (imports and exports with their types,
- * memories, mutable globals, tables, passive segments, table writes) and where each section is.
+ * memories, mutable globals, tables, segments) and where each section is; function bodies are
+ * left for {@link mayWriteTables}, which only the Worker needs.
  * Bounds-checked: throws {@link WasmFormatError} on bytes it cannot read. Everything else about
  * validity is left to `WebAssembly.compile`.
  */
@@ -197,7 +192,6 @@ export function readModule(bytes: Uint8Array): WasmModule {
     tableSizes: [],
     activeSegments: [],
     hasPassiveSegments: false,
-    tablesMutable: true,
   };
   const types: FuncType[] = [];
   const funcTypes: number[] = []; // type index of each function, imports first
@@ -280,9 +274,6 @@ export function readModule(bytes: Uint8Array): WasmModule {
         break;
       case Section.Element:
         readElementSegments(r, module);
-        break;
-      case Section.Code:
-        module.tablesMutable = codeWritesTables(r);
         break;
       case Section.Data:
         readDataSegments(r, module);

@@ -1,4 +1,5 @@
-import type { BinaryReader } from './binary-reader.js';
+import { BinaryReader } from './binary-reader.js';
+import { Section, type WasmModule } from './read-module.js';
 
 const MEMARG_OPS = new Set<number>();
 for (let op = 0x28; op <= 0x3e; op++) MEMARG_OPS.add(op);
@@ -8,11 +9,17 @@ const U32_OPS = new Set([
 const TABLE_WRITE_FC = new Set([12, 14, 15, 17]);
 
 /**
- * Decodes every function body of a code section looking for instructions that write a table
- * (`table.set/grow/fill/copy/init`). Returns true (may write) on any opcode it does not know, so
- * that an unknown extension can only make the runtime more careful.
+ * False only when the module's code provably contains no instruction that writes a table
+ * (`table.set/grow/fill/copy/init`): then its tables need no snapshot. Decodes every function
+ * body; true on any opcode it does not know, so that an unknown extension can only make the
+ * runtime more careful.
  */
-export function codeWritesTables(r: BinaryReader): boolean {
+export function mayWriteTables(bytes: Uint8Array, module: WasmModule): boolean {
+  const code = module.sections.find((s) => s.id === Section.Code);
+  return code ? codeWritesTables(new BinaryReader(bytes, code.start, code.end)) : false;
+}
+
+function codeWritesTables(r: BinaryReader): boolean {
   try {
     const n = r.u32();
     for (let f = 0; f < n; f++) {

@@ -4,6 +4,7 @@ import {
   ErrorCode,
   FlError,
   isSnapshotable,
+  mayWriteTables,
   MIB,
   WASM_PAGE_BYTES,
   type FunctionBinary,
@@ -52,7 +53,7 @@ export function analyseModule(bytes: Uint8Array): AnalysedModule {
       snapshotable,
       globals: snapshotable ? module.mutableGlobals.map((g) => g.index) : [],
       // Tables the code cannot change need no snapshot (restoring a big one costs tens of µs).
-      tables: snapshotable && module.tablesMutable ? module.tables : [],
+      tables: snapshotable && mayWriteTables(bytes, module) ? module.tables : [],
     },
   };
 }
