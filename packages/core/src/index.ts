@@ -5,5 +5,4 @@ export * from './config/index.js';
 export * from './http/index.js';
 export * from './server/index.js';
 export * from './store/index.js';
-export * from './wasm/index.js';
 export type * from './scheduling/types.js';

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 
-import { NAME_MAX_LENGTH } from '@funless/protocol';
+import { MAX_CAPACITY_MIB, NAME_MAX_LENGTH } from '@funless/protocol';
 import { wat, watFixture } from '@funless/testing';
 
-import { MAX_CAPACITY_MIB, summarizeConnections } from '../src/http/function-input.js';
+import { summarizeConnections } from '../src/http/function-input.js';
 import { OPENAPI_DOCUMENT } from '../src/http/index.js';
 import { DIALECTS } from './support/databases.js';
 import { RecordingCluster } from './support/recording-cluster.js';

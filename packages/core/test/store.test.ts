@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ErrorCode } from '@funless/protocol';
+import { codeHash, ErrorCode } from '@funless/protocol';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import BetterSqlite3 from 'better-sqlite3';
 import { join } from 'node:path';
 import pg from 'pg';
 
-import { MIGRATIONS, SQLITE_FILE, codeHash, openStore } from '../src/store/index.js';
+import { MIGRATIONS, SQLITE_FILE, openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/index.js';
 import { DIALECTS, createTestDatabase } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';

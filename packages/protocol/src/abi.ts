@@ -15,15 +15,11 @@ export const FL_IMPORTS = {
   __console_log: 2,
   __http_request: 10,
 } as const satisfies Record<string, number>;
-export type FlImportName = keyof typeof FL_IMPORTS;
 
 /** Export that marks the FunLess-ABI shape: `__invoke(input_len: i32) -> i32`. */
 export const INVOKE_EXPORT = '__invoke';
 /** Export that marks the WASI-command shape. */
 export const START_EXPORT = '_start';
-
-/** `__invoke` return codes. */
-export const InvokeReturn = { Ok: 0, Error: 1 } as const;
 
 /** `__http_request` method numbers. */
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
@@ -32,6 +28,15 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE'] as const;
 export const WASM_PAGE_BYTES = 65_536;
 /** Bytes in one MiB: capacities are in MiB. */
 export const MIB = 1024 * 1024;
+/** Pages a wasm32 memory can address (4 GiB). */
+export const MAX_WASM32_PAGES = 65_536;
+/** Largest capacity of a function, in MiB: all a wasm32 memory can address. */
+export const MAX_CAPACITY_MIB = (MAX_WASM32_PAGES * WASM_PAGE_BYTES) / MIB;
+
+/** Pages of linear memory a capacity allows: the maximum the Worker gives memory 0. */
+export function capacityPages(capacityMiB: number): number {
+  return Math.min(MAX_WASM32_PAGES, Math.floor((capacityMiB * MIB) / WASM_PAGE_BYTES));
+}
 
 /** The two function shapes. */
 export const FunctionShape = { FunLess: 'funless', WasiCommand: 'wasi-command' } as const;

@@ -7,3 +7,4 @@ export * from './frame.js';
 export * from './link-auth.js';
 export * from './worker-identity.js';
 export * from './discovery/index.js';
+export * from './wasm/index.js';

@@ -1,10 +1,7 @@
-import { DEFAULT_CAPACITY_MIB, DEFAULT_TAG, NAME_MAX_LENGTH } from '@funless/protocol';
+import { DEFAULT_CAPACITY_MIB, DEFAULT_TAG, MAX_CAPACITY_MIB, NAME_MAX_LENGTH } from '@funless/protocol';
 
 import type { ConnectionRequest, FunctionMetadata } from '../store/index.js';
 import { BadRequestError, checkJsonInput, isPlainObject, onlyKeys, quote } from './validation.js';
-
-/** Largest capacity accepted, in MiB: a wasm32 memory cannot exceed 4 GiB. */
-export const MAX_CAPACITY_MIB = 4096;
 
 /** A tag has no control characters (the API document states it with this pattern's source). */
 // eslint-disable-next-line no-control-regex

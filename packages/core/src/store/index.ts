@@ -12,7 +12,7 @@ export type {
   SubjectRecord,
 } from './store.js';
 export { SubjectRole } from './store.js';
-export { KyselyStore, codeHash } from './kysely-store.js';
+export { KyselyStore } from './kysely-store.js';
 export { SQLITE_FILE, openStore } from './open-store.js';
 export type { StoreOptions } from './open-store.js';
 export { MIGRATIONS, MIGRATIONS_TABLE, migrate } from './migrations/index.js';

@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-
-import { ErrorCode, FlError } from '@funless/protocol';
+import { codeHash, ErrorCode, FlError } from '@funless/protocol';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 
 import { MIGRATIONS, migrate } from './migrations/index.js';
@@ -18,11 +16,6 @@ import type {
   Store,
   SubjectRecord,
 } from './store.js';
-
-/** Hex SHA-256 of a function's code: the version the Workers key their caches on. */
-export function codeHash(code: Uint8Array): string {
-  return createHash('sha256').update(code).digest('hex');
-}
 
 function toBuffer(code: Uint8Array): Buffer {
   return Buffer.isBuffer(code) ? code : Buffer.from(code.buffer, code.byteOffset, code.byteLength);

@@ -1,4 +1,6 @@
-export { Runtime, InvocationError, codeHash } from './runtime.js';
+export { Runtime, InvocationError } from './runtime.js';
+/** The hash a `FunctionRef` names, defined once in `@funless/protocol`. */
+export { codeHash } from '@funless/protocol';
 export {
   DEFAULT_RUNTIME_OPTIONS,
   resolveRuntimeOptions,

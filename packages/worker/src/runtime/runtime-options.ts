@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 
-import { ConfigError, envInt } from '@funless/protocol';
+import { ConfigError, envInt, MIB } from '@funless/protocol';
 
 /** Outbound HTTP from guests (`__http_request`). */
 export interface HttpOptions {
@@ -59,8 +59,6 @@ export interface RuntimeOptions {
 export interface ResolvedRuntimeOptions extends Required<Omit<RuntimeOptions, 'http'>> {
   http: HttpOptions;
 }
-
-const MIB = 1024 * 1024;
 
 export const DEFAULT_RUNTIME_OPTIONS: Omit<ResolvedRuntimeOptions, 'dataDir' | 'threads'> = {
   queueLimit: 1_000,

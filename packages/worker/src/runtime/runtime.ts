@@ -1,12 +1,17 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
 import {
+  capacityPages,
+  codeHash,
+  compileFunction,
   ErrorCode,
   FlError,
+  MAX_CAPACITY_MIB,
+  MIB,
   NAME_MAX_LENGTH,
   NAME_PATTERN,
   NAME_RULE,
+  WASM_PAGE_BYTES,
   type ErrorPayload,
 } from '@funless/protocol';
 
@@ -14,8 +19,6 @@ import { CodeCache } from './cache/code-cache.js';
 import { LruCache } from './cache/lru-cache.js';
 import {
   analyseModule,
-  capacityPages,
-  MAX_WASM32_PAGES,
   prepareModule,
   type AnalysedModule,
   type ModuleMeta,
@@ -30,7 +33,6 @@ import {
 import type { FunctionCode, FunctionRef, InvokeRequest, InvokeResult, RuntimeStats } from './types.js';
 
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
-const WASM_PAGE_BYTES = 65_536;
 
 /** An invocation that failed; `logs` holds what the guest logged before it failed. */
 export class InvocationError extends FlError {
@@ -63,11 +65,6 @@ function checkRef(ref: FunctionRef): void {
   if (typeof ref.hash !== 'string' || !HASH_PATTERN.test(ref.hash)) {
     throw badRequest(`hash ${JSON.stringify(ref.hash)} is not a lowercase hex SHA-256`);
   }
-}
-
-/** Hex SHA-256 of a binary: the hash a {@link FunctionRef} names. */
-export function codeHash(code: Uint8Array): string {
-  return createHash('sha256').update(code).digest('hex');
 }
 
 /**
@@ -124,7 +121,7 @@ export class Runtime {
     const analysed = analyseModule(fn.code);
     this.analysed.set(fn.hash, analysed);
     // Compile now: a broken module is refused here, not at its first invocation.
-    const capacity = Math.max(64, Math.ceil((analysed.meta.initialPages * WASM_PAGE_BYTES) / 1024 / 1024));
+    const capacity = Math.max(64, Math.ceil((analysed.meta.initialPages * WASM_PAGE_BYTES) / MIB));
     await this.compile(fn.hash, capacity, fn.code);
     await this.code.write(fn, fn.code);
     // The function will run: start a thread for it now rather than on its first call. Not awaited: a
@@ -172,9 +169,11 @@ export class Runtime {
       typeof capacity !== 'number' ||
       !Number.isInteger(capacity) ||
       capacity < 1 ||
-      capacity > (MAX_WASM32_PAGES * WASM_PAGE_BYTES) / 1024 / 1024
+      capacity > MAX_CAPACITY_MIB
     ) {
-      throw badRequest(`capacityMiB must be an integer from 1 to 4096, got ${JSON.stringify(capacity)}`);
+      throw badRequest(
+        `capacityMiB must be an integer from 1 to ${MAX_CAPACITY_MIB}, got ${JSON.stringify(capacity)}`,
+      );
     }
     const timeoutMs = req.timeoutMs ?? this.options.defaultTimeoutMs;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > 2 ** 31 - 1) {
@@ -283,15 +282,7 @@ export class Runtime {
         analysed = analyseModule(bytes);
         this.analysed.set(hash, analysed);
       }
-      const prepared = prepareModule(bytes, analysed, capacity);
-      let module: WebAssembly.Module;
-      try {
-        module = await WebAssembly.compile(prepared);
-      } catch (err) {
-        throw new FlError(ErrorCode.InvalidModule, `invalid module: ${(err as Error).message}`, {
-          cause: err,
-        });
-      }
+      const module = await compileFunction(prepareModule(bytes, analysed, capacity));
       const compiled = { module, meta: analysed.meta };
       this.compiled.set(key, compiled);
       return compiled;

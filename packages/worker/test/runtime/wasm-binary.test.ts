@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import {
+  mayWriteTables,
+  readModule,
+  runtimeGlobalExport,
+  runtimeMemoryExport,
+  runtimeTableExport,
+} from '@funless/protocol';
 import { wat } from '@funless/testing';
 
-import {
-  parseWasm,
-  rewriteWasm,
-  snapshotGlobalExport,
-  snapshotMemoryExport,
-  snapshotTableExport,
-} from '../../src/runtime/module/wasm-binary.js';
+import { rewriteWasm } from '../../src/runtime/module/wasm-binary.js';
 
 test('the rewrite sets the memory maximum and adds snapshot exports, keeping the module valid', async () => {
   const code = await wat(`(module
@@ -19,13 +20,13 @@ test('the rewrite sets the memory maximum and adds snapshot exports, keeping the
     (global $h (mut i64) (i64.const 7))
     (table 3 funcref)
     (func (export "_start")))`);
-  const info = parseWasm(code);
-  assert.deepEqual(info.memories, [{ flags: 0, min: 2, max: undefined }]);
+  const info = readModule(code);
+  assert.deepEqual(info.memories, [{ flags: 0, min: 2, max: undefined, imported: false }]);
   assert.deepEqual(
     info.mutableGlobals.map((g) => g.index),
     [0, 2],
   );
-  const out = rewriteWasm(code, info, { maxPages: 16, addSnapshotExports: true });
+  const out = rewriteWasm(code, info, 16);
   const module = new WebAssembly.Module(out);
   const names = WebAssembly.Module.exports(module)
     .map((e) => e.name)
@@ -34,36 +35,36 @@ test('the rewrite sets the memory maximum and adds snapshot exports, keeping the
     names,
     [
       '_start',
-      snapshotGlobalExport(0),
-      snapshotGlobalExport(2),
-      snapshotMemoryExport,
-      snapshotTableExport(0),
+      runtimeGlobalExport(0),
+      runtimeGlobalExport(2),
+      runtimeMemoryExport,
+      runtimeTableExport(0),
     ].sort(),
   );
   const instance = new WebAssembly.Instance(module);
-  const memory = instance.exports[snapshotMemoryExport] as WebAssembly.Memory;
+  const memory = instance.exports[runtimeMemoryExport] as WebAssembly.Memory;
   assert.equal(memory.grow(14), 2);
   assert.throws(() => memory.grow(1), RangeError);
-  assert.equal((instance.exports[snapshotGlobalExport(2)] as WebAssembly.Global).value, 7n);
+  assert.equal((instance.exports[runtimeGlobalExport(2)] as WebAssembly.Global).value, 7n);
 });
 
 test('a declared maximum lower than the capacity is kept', async () => {
   const code = await wat(`(module (memory 1 3) (export "memory" (memory 0)) (func (export "_start")))`);
-  const out = rewriteWasm(code, parseWasm(code), { maxPages: 100, addSnapshotExports: false });
-  assert.deepEqual(parseWasm(out).memories, [{ flags: 1, min: 1, max: 3 }]);
+  const out = rewriteWasm(code, readModule(code), 100);
+  assert.deepEqual(readModule(out).memories, [{ flags: 1, min: 1, max: 3, imported: false }]);
 });
 
 test('passive data and element segments are detected', async () => {
   const data = await wat(`(module (memory 1) (data "x") (func (export "_start")))`);
-  assert.equal(parseWasm(data).hasPassiveSegments, true);
+  assert.equal(readModule(data).hasPassiveSegments, true);
   const elem = await wat(
     `(module (memory 1) (table 1 funcref) (func $f) (elem func $f) (func (export "_start")))`,
   );
-  assert.equal(parseWasm(elem).hasPassiveSegments, true);
+  assert.equal(readModule(elem).hasPassiveSegments, true);
   const active = await wat(
     `(module (memory 1) (table 1 funcref) (func $f) (elem (i32.const 0) $f) (data (i32.const 0) "x") (func (export "_start")))`,
   );
-  assert.equal(parseWasm(active).hasPassiveSegments, false);
+  assert.equal(readModule(active).hasPassiveSegments, false);
 });
 
 test('the code scan finds table writes and clears modules without them', async () => {
@@ -80,6 +81,6 @@ test('the code scan finds table writes and clears modules without them', async (
     const code =
       await wat(`(module (memory 1) (table 1 funcref) (func $f (result i32) (i32.const 1)) (elem (i32.const 0) $f)
       (func (export "_start") ${body}))`);
-    assert.equal(parseWasm(code).tablesMutable, mutable, body);
+    assert.equal(mayWriteTables(code, readModule(code)), mutable, body);
   }
 });

@@ -1,14 +1,12 @@
-import { ErrorCode, FlError, NAME_MAX_LENGTH } from '@funless/protocol';
+import { ErrorCode, FlError, MAX_CAPACITY_MIB, NAME_MAX_LENGTH, validateFunction } from '@funless/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import type { PushReport } from '../../cluster/index.js';
 import type { FunctionPatch, FunctionRecord } from '../../store/index.js';
-import { validateFunctionBinary } from '../../wasm/index.js';
 import type { AppContext } from '../app-context.js';
 import { ClusterNotifier } from '../cluster-notifier.js';
 import {
   ConnectionStatus,
-  MAX_CAPACITY_MIB,
   TAG_PATTERN,
   parseConnections,
   parseMetadata,
@@ -273,7 +271,7 @@ function register(app: FastifyInstance, { store, cluster, functions, logger }: A
     if (await store.getFunction(module, name)) {
       throw new FlError(ErrorCode.Conflict, `function ${module}/${name} already exists`);
     }
-    await validateFunctionBinary(code, metadata.capacityMiB);
+    await validateFunction(code, metadata.capacityMiB);
     const fn = await store.createFunction({
       module,
       name,
@@ -332,10 +330,7 @@ function register(app: FastifyInstance, { store, cluster, functions, logger }: A
     }
     if (patch.code !== undefined || patch.metadata !== undefined) {
       // A smaller capacity must still hold the stored code's minimum memory.
-      await validateFunctionBinary(
-        patch.code ?? existing.code,
-        (patch.metadata ?? existing.metadata).capacityMiB,
-      );
+      await validateFunction(patch.code ?? existing.code, (patch.metadata ?? existing.metadata).capacityMiB);
     }
     const fn = await store.updateFunction(module, name, patch);
     functions.invalidate();

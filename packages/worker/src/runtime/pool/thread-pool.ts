@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
-import { ErrorCode, FlError } from '@funless/protocol';
+import { ErrorCode, FlError, WASM_PAGE_BYTES } from '@funless/protocol';
 
 import { LruCache } from '../cache/lru-cache.js';
 import { createHttpBuffer, writeHttpAnswer } from '../http/http-bridge.js';
@@ -19,7 +19,6 @@ import {
 } from '../thread/task-channel.js';
 
 const THREAD_SCRIPT = new URL('../thread/invocation-thread.js', import.meta.url);
-const WASM_PAGE_BYTES = 65_536;
 
 /** One invocation as the pool sees it. */
 export interface PoolTask {

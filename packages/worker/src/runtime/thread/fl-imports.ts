@@ -2,19 +2,14 @@ import { ErrorCode, HTTP_METHODS } from '@funless/protocol';
 
 import type { HttpBridgeClient } from '../http/http-bridge.js';
 import type { HttpCall } from './messages.js';
+import { GuestMemory, unsigned } from './guest-memory.js';
 import { GuestFault, type InvocationState } from './invocation-state.js';
 
 const decoder = new TextDecoder();
 
-/** Bytes of guest memory, or a trap-like fault when the guest passed a range outside it. */
+/** Bytes of guest memory; a range outside it ends the invocation with `trap`. */
 function guestBytes(s: InvocationState, ptr: number, len: number, what: string): Uint8Array {
-  const buffer = s.memory.buffer;
-  const start = ptr >>> 0;
-  const length = len >>> 0;
-  if (start + length > buffer.byteLength) {
-    throw new GuestFault(ErrorCode.Trap, `memory access out of bounds: ${what} (${start}+${length})`);
-  }
-  return new Uint8Array(buffer, start, length);
+  return new GuestMemory(s.memory).bytes(ptr, len, what);
 }
 
 /**
@@ -33,7 +28,7 @@ export function flImports(
     },
     __insert_response(ptr: number, len: number) {
       const s = state();
-      if (len >>> 0 > s.maxOutputBytes) {
+      if (unsigned(len) > s.maxOutputBytes) {
         throw new GuestFault(
           ErrorCode.TooLarge,
           `the function's result is larger than ${s.maxOutputBytes} bytes`,
@@ -43,7 +38,7 @@ export function flImports(
     },
     __insert_error(ptr: number, len: number) {
       const s = state();
-      if (len >>> 0 > s.maxOutputBytes) {
+      if (unsigned(len) > s.maxOutputBytes) {
         throw new GuestFault(
           ErrorCode.TooLarge,
           `the function's error message is larger than ${s.maxOutputBytes} bytes`,
@@ -71,13 +66,14 @@ export function flImports(
     ) {
       const s = state();
       // Where the status and length go must be valid before anything else happens.
-      guestBytes(s, statusPtr, 2, '__http_request status');
-      const lenView = guestBytes(s, respLenPtr, 4, '__http_request length');
+      const entry = new GuestMemory(s.memory);
+      entry.offset(statusPtr, 2, '__http_request status');
+      const declared = entry.getU32(respLenPtr, '__http_request length');
       const fail = (reason: string) => {
         s.logs.add(`http: ${reason}`);
-        const dv = new DataView(s.memory.buffer);
-        dv.setUint16(statusPtr >>> 0, 0, true);
-        dv.setUint32(respLenPtr >>> 0, 0, true);
+        const mem = new GuestMemory(s.memory);
+        mem.setU16(statusPtr, 0);
+        mem.setU32(respLenPtr, 0);
       };
       const name = HTTP_METHODS[method];
       if (name === undefined) return fail(`unknown method number ${method} (0 GET, 1 POST, 2 PUT, 3 DELETE)`);
@@ -90,11 +86,10 @@ export function flImports(
         if (colon <= 0) continue;
         headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
       }
-      const body = bodyLen > 0 ? guestBytes(s, bodyPtr, bodyLen, '__http_request body').slice() : undefined;
+      const body = bodyLen !== 0 ? guestBytes(s, bodyPtr, bodyLen, '__http_request body').slice() : undefined;
       // A non-zero length on entry is the size of the guest's buffer; zero (what FunLess's SDKs
       // pass) means "up to the end of memory": either way no byte lands outside the guest.
-      const declared = new DataView(lenView.buffer, lenView.byteOffset, 4).getUint32(0, true);
-      const toEnd = s.memory.buffer.byteLength - (respPtr >>> 0);
+      const toEnd = s.memory.buffer.byteLength - unsigned(respPtr);
       if (toEnd < 0) return fail('response pointer outside memory');
       const room = declared > 0 ? Math.min(declared, toEnd) : toEnd;
       const seq = bridge.begin();
@@ -104,10 +99,10 @@ export function flImports(
       if (answer.status === 0) return fail(decoder.decode(answer.bytes));
       if (answer.bytes.length > room)
         return fail(`response of ${answer.bytes.length} bytes does not fit in ${room} bytes`);
-      new Uint8Array(s.memory.buffer, respPtr >>> 0, answer.bytes.length).set(answer.bytes);
-      const dv = new DataView(s.memory.buffer);
-      dv.setUint16(statusPtr >>> 0, answer.status, true);
-      dv.setUint32(respLenPtr >>> 0, answer.bytes.length, true);
+      const mem = new GuestMemory(s.memory);
+      mem.bytes(respPtr, answer.bytes.length, '__http_request response').set(answer.bytes);
+      mem.setU16(statusPtr, answer.status);
+      mem.setU32(respLenPtr, answer.bytes.length);
     },
   };
 }

@@ -13,6 +13,9 @@ import {
   ErrorCode,
   FunctionShape,
   INVOKE_EXPORT,
+  runtimeGlobalExport,
+  runtimeMemoryExport,
+  runtimeTableExport,
   START_EXPORT,
   WASI_IMPORT_MODULE,
   WASM_PAGE_BYTES,
@@ -21,7 +24,6 @@ import type { ErrorPayload } from '@funless/protocol';
 
 import { HttpBridgeClient } from '../http/http-bridge.js';
 import type { ModuleMeta } from '../module/analyse-module.js';
-import { snapshotGlobalExport, snapshotMemoryExport, snapshotTableExport } from '../module/wasm-binary.js';
 import { WARM_UP_MODULE } from '../module/warm-up-module.js';
 import { flImports } from './fl-imports.js';
 import {
@@ -89,7 +91,7 @@ function instantiate(loaded: Loaded): Live {
     fl_imps: flImports(state, bridge, post),
   };
   const instance = new WebAssembly.Instance(loaded.module, imports);
-  const memory = instance.exports[snapshotMemoryExport] as WebAssembly.Memory;
+  const memory = instance.exports[runtimeMemoryExport] as WebAssembly.Memory;
   state().memory = memory;
   const init = loaded.meta.init;
   if (init) {
@@ -134,11 +136,11 @@ function takeSnapshot(
     byteLength: live.length,
     runs,
     globals: meta.globals.map((i) => {
-      const g = instance.exports[snapshotGlobalExport(i)] as WebAssembly.Global;
+      const g = instance.exports[runtimeGlobalExport(i)] as WebAssembly.Global;
       return [g, g.value];
     }),
     tables: meta.tables.map((i) => {
-      const t = instance.exports[snapshotTableExport(i)] as WebAssembly.Table;
+      const t = instance.exports[runtimeTableExport(i)] as WebAssembly.Table;
       return [t, Array.from({ length: t.length }, (_, j) => t.get(j))];
     }),
   };

@@ -5,8 +5,9 @@
  */
 import { getRandomValues } from 'node:crypto';
 
-import { ErrorCode } from '@funless/protocol';
+import { ErrorCode, WASI_NOT_CAPABLE } from '@funless/protocol';
 
+import { GuestMemory, GuestMemoryFault, unsigned } from './guest-memory.js';
 import { GuestFault, ProcExit, type InvocationState } from './invocation-state.js';
 
 const Errno = {
@@ -20,25 +21,11 @@ const Errno = {
 } as const;
 
 const FILETYPE_CHARACTER_DEVICE = 2;
+/** Most bytes `getRandomValues` fills in one call. */
+const RANDOM_CHUNK_BYTES = 65_536;
 const RIGHTS_ALL = 0x1fffffffn;
-
-/** Functions that would touch the filesystem or the network: refused as "not capable". */
-const NOT_CAPABLE = new Set([
-  'path_create_directory',
-  'path_filestat_get',
-  'path_filestat_set_times',
-  'path_link',
-  'path_open',
-  'path_readlink',
-  'path_remove_directory',
-  'path_rename',
-  'path_symlink',
-  'path_unlink_file',
-  'sock_accept',
-  'sock_recv',
-  'sock_send',
-  'sock_shutdown',
-]);
+/** Most buffers one `fd_read`/`fd_write` takes, as POSIX's `IOV_MAX`; more is `EINVAL`. */
+const IOV_MAX = 1024;
 
 const startNs = BigInt(Date.now()) * 1_000_000n;
 const startHr = process.hrtime.bigint();
@@ -51,19 +38,13 @@ type HostFn = (...args: never[]) => unknown;
  * invocation in progress: imports are built once per instance and reused across invocations.
  */
 export function wasiImports(names: readonly string[], state: () => InvocationState): Record<string, HostFn> {
-  const view = () => new DataView(state().memory.buffer);
-  const bytes = (ptr: number, len: number) => {
-    const buf = state().memory.buffer;
-    if (ptr + len > buf.byteLength) throw new RangeError('out of bounds');
-    return new Uint8Array(buf, ptr, len);
-  };
+  const memory = () => new GuestMemory(state().memory);
   const iovecs = (iovs: number, count: number): Uint8Array[] => {
-    const dv = view();
+    const mem = memory();
+    const base = mem.offset(iovs, count * 8);
     const out: Uint8Array[] = [];
     for (let i = 0; i < count; i++) {
-      const ptr = dv.getUint32(iovs + i * 8, true);
-      const len = dv.getUint32(iovs + i * 8 + 4, true);
-      out.push(bytes(ptr, len));
+      out.push(mem.bytes(mem.getU32(base + i * 8), mem.getU32(base + i * 8 + 4)));
     }
     return out;
   };
@@ -72,32 +53,33 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
   const impl: Record<string, (...args: never[]) => number> = {
     args_get: () => Errno.Success,
     args_sizes_get: (argc: number, bufSize: number) => {
-      const dv = view();
-      dv.setUint32(argc, 0, true);
-      dv.setUint32(bufSize, 0, true);
+      const mem = memory();
+      mem.setU32(argc, 0);
+      mem.setU32(bufSize, 0);
       return Errno.Success;
     },
     environ_get: () => Errno.Success,
     environ_sizes_get: (count: number, bufSize: number) => {
-      const dv = view();
-      dv.setUint32(count, 0, true);
-      dv.setUint32(bufSize, 0, true);
+      const mem = memory();
+      mem.setU32(count, 0);
+      mem.setU32(bufSize, 0);
       return Errno.Success;
     },
     clock_res_get: (id: number, ptr: number) => {
       if (id < 0 || id > 3) return Errno.Inval;
-      view().setBigUint64(ptr, 1000n, true);
+      memory().setU64(ptr, 1000n);
       return Errno.Success;
     },
     clock_time_get: (id: number, _precision: bigint, ptr: number) => {
       const hr = process.hrtime.bigint();
-      if (id === 0) view().setBigUint64(ptr, startNs + (hr - startHr), true);
-      else if (id >= 1 && id <= 3) view().setBigUint64(ptr, hr, true);
+      if (id === 0) memory().setU64(ptr, startNs + (hr - startHr));
+      else if (id >= 1 && id <= 3) memory().setU64(ptr, hr);
       else return Errno.Inval;
       return Errno.Success;
     },
     fd_write: (fd: number, iovs: number, count: number, nwritten: number) => {
       if (fd !== 1 && fd !== 2) return Errno.Badf;
+      if (unsigned(count) > IOV_MAX) return Errno.Inval;
       const s = state();
       let total = 0;
       for (const chunk of iovecs(iovs, count)) {
@@ -116,11 +98,12 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
           s.stdoutLines?.write(chunk);
         }
       }
-      view().setUint32(nwritten, total, true);
+      memory().setU32(nwritten, total);
       return Errno.Success;
     },
     fd_read: (fd: number, iovs: number, count: number, nread: number) => {
       if (fd !== 0) return isStdio(fd) ? Errno.Inval : Errno.Badf;
+      if (unsigned(count) > IOV_MAX) return Errno.Inval;
       const s = state();
       let total = 0;
       for (const chunk of iovecs(iovs, count)) {
@@ -130,7 +113,7 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
         total += part.length;
         if (part.length < chunk.length) break;
       }
-      view().setUint32(nread, total, true);
+      memory().setU32(nread, total);
       return Errno.Success;
     },
     fd_close: (fd: number) => (isStdio(fd) ? Errno.Success : Errno.Badf),
@@ -138,18 +121,19 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
     fd_datasync: (fd: number) => (isStdio(fd) ? Errno.Success : Errno.Badf),
     fd_fdstat_get: (fd: number, ptr: number) => {
       if (!isStdio(fd)) return Errno.Badf;
-      const dv = view();
-      dv.setUint8(ptr, FILETYPE_CHARACTER_DEVICE);
-      dv.setUint16(ptr + 2, 0, true);
-      dv.setBigUint64(ptr + 8, RIGHTS_ALL, true);
-      dv.setBigUint64(ptr + 16, RIGHTS_ALL, true);
+      const mem = memory();
+      mem.bytes(ptr, 24).fill(0);
+      mem.setU8(ptr, FILETYPE_CHARACTER_DEVICE);
+      mem.setU64(unsigned(ptr) + 8, RIGHTS_ALL);
+      mem.setU64(unsigned(ptr) + 16, RIGHTS_ALL);
       return Errno.Success;
     },
     fd_fdstat_set_flags: (fd: number) => (isStdio(fd) ? Errno.Success : Errno.Badf),
     fd_filestat_get: (fd: number, ptr: number) => {
       if (!isStdio(fd)) return Errno.Badf;
-      bytes(ptr, 64).fill(0);
-      view().setUint8(ptr + 16, FILETYPE_CHARACTER_DEVICE);
+      const mem = memory();
+      mem.bytes(ptr, 64).fill(0);
+      mem.setU8(unsigned(ptr) + 16, FILETYPE_CHARACTER_DEVICE);
       return Errno.Success;
     },
     fd_seek: (fd: number) => (isStdio(fd) ? Errno.Spipe : Errno.Badf),
@@ -161,26 +145,36 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
     },
     sched_yield: () => Errno.Success,
     random_get: (ptr: number, len: number) => {
-      const target = bytes(ptr, len);
-      for (let offset = 0; offset < len; offset += 65_536) {
-        getRandomValues(target.subarray(offset, Math.min(len, offset + 65_536)));
+      const target = memory().bytes(ptr, len);
+      for (let offset = 0; offset < target.length; offset += RANDOM_CHUNK_BYTES) {
+        getRandomValues(target.subarray(offset, offset + RANDOM_CHUNK_BYTES));
       }
       return Errno.Success;
     },
     poll_oneoff: (input: number, output: number, count: number, nevents: number) => {
-      const dv = view();
+      const mem = memory();
+      // Both arrays must lie in memory before anything is read or written.
+      const subs = mem.offset(input, unsigned(count) * 48);
+      const events = mem.offset(output, unsigned(count) * 32);
       const now = process.hrtime.bigint();
       let sleepNs: bigint | undefined;
-      let events = 0;
+      let written = 0;
+      const event = (userdata: bigint, type: number) => {
+        const ev = events + written++ * 32;
+        mem.bytes(ev, 32).fill(0);
+        mem.setU64(ev, userdata);
+        mem.setU16(ev + 8, Errno.Success);
+        mem.setU8(ev + 10, type);
+      };
       const clocks: { userdata: bigint; wake: bigint }[] = [];
-      for (let i = 0; i < count; i++) {
-        const sub = input + i * 48;
-        const userdata = dv.getBigUint64(sub, true);
-        const tag = dv.getUint8(sub + 8);
+      for (let i = 0; i < unsigned(count); i++) {
+        const sub = subs + i * 48;
+        const userdata = mem.getU64(sub);
+        const tag = mem.getU8(sub + 8);
         if (tag === 0) {
-          const timeout = dv.getBigUint64(sub + 24, true);
-          const absolute = (dv.getUint16(sub + 40, true) & 1) === 1;
-          const id = dv.getUint32(sub + 16, true);
+          const timeout = mem.getU64(sub + 24);
+          const absolute = (mem.getU16(sub + 40) & 1) === 1;
+          const id = mem.getU32(sub + 16);
           const base = id === 0 ? startNs + (now - startHr) : now;
           const wait = absolute ? timeout - base : timeout;
           const wake = wait > 0n ? wait : 0n;
@@ -188,25 +182,16 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
           sleepNs = sleepNs === undefined || wake < sleepNs ? wake : sleepNs;
         } else {
           // fd readiness: stdio never blocks here, so report it ready at once.
-          const ev = output + events++ * 32;
-          bytes(ev, 32).fill(0);
-          dv.setBigUint64(ev, userdata, true);
-          dv.setUint16(ev + 8, Errno.Success, true);
-          dv.setUint8(ev + 10, tag);
+          event(userdata, tag);
         }
       }
-      if (events === 0 && sleepNs !== undefined) {
+      if (written === 0 && sleepNs !== undefined) {
         // Never sleep past the invocation's deadline: the thread would be terminated anyway.
         const ms = Math.min(Number(sleepNs / 1_000_000n), Math.max(0, state().deadline - Date.now()));
         if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
-        for (const c of clocks) {
-          if (c.wake !== sleepNs) continue;
-          const ev = output + events++ * 32;
-          bytes(ev, 32).fill(0);
-          dv.setBigUint64(ev, c.userdata, true);
-        }
+        for (const c of clocks) if (c.wake === sleepNs) event(c.userdata, 0);
       }
-      dv.setUint32(nevents, events, true);
+      mem.setU32(nevents, written);
       return Errno.Success;
     },
   };
@@ -215,7 +200,7 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
   for (const name of names) {
     const fn = impl[name];
     if (!fn) {
-      const errno = NOT_CAPABLE.has(name) ? Errno.Notcapable : Errno.Nosys;
+      const errno = WASI_NOT_CAPABLE.has(name) ? Errno.Notcapable : Errno.Nosys;
       out[name] = () => errno;
       continue;
     }
@@ -224,7 +209,7 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
         return fn(...args);
       } catch (err) {
         // A pointer outside the guest's memory is the guest's bug: tell it, as POSIX would.
-        if (err instanceof RangeError) return Errno.Fault;
+        if (err instanceof GuestMemoryFault) return Errno.Fault;
         throw err;
       }
     };
