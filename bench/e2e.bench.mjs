@@ -1,12 +1,15 @@
-// End-to-end benchmark of the platform on loopback (issue 4, "Performance"):
+// End-to-end benchmark of the platform on loopback (docs/architecture.md, "The link"):
 //  1. warm invocation over HTTP (hello, Core + 1 Worker as separate processes, load from a separate
 //     autocannon process) against a floor measured in the same run: a minimal node:http server
 //     running the same function in-process with the same runtime;
+//  1b. the one-process platform (`fl up`, what `npm start` runs: Core and Worker joined in process)
+//     against a bare node:http server doing the same JSON work with no Wasm at all;
 //  2. cold start: upload of a ~200 KB module (pushed to the Worker) to its first result;
 //  3. idle resident memory of the Core and the Worker processes;
 //  4. 200 simulated Workers joined to one Core: a create with wait_for_workers, and the time of one
 //     scheduling decision.
-// Usage: npm run bench -- e2e   (E2E_DURATION_S=5 E2E_CONNECTIONS=32 to change the load)
+// Usage: npm run bench -- e2e   (E2E_DURATION_S=5 E2E_CONNECTIONS=32 to change the load;
+// E2E_CPU_PROF=<dir> writes a CPU profile of the `fl up` process there)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -168,6 +171,24 @@ const FLOOR_SERVER = `
   });
   server.listen(0, '127.0.0.1', () => console.log('FLOOR ' + server.address().port));`;
 
+// What the platform's HTTP side does for hello, without Wasm, a link or a Worker: read the body,
+// parse it, build the answer, send it. The ceiling a one-process platform is measured against.
+const BARE_SERVER = `
+  import { createServer } from 'node:http';
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        const { args } = JSON.parse(Buffer.concat(chunks).toString());
+        const body = JSON.stringify({ data: { payload: 'Hello ' + args.name + '!' } });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+        res.end(body);
+      } catch (e) { res.writeHead(400); res.end(String(e)); }
+    });
+  });
+  server.listen(0, '127.0.0.1', () => console.log('BARE ' + server.address().port));`;
+
 function fmt(n, digits = 2) {
   return Number(n).toFixed(digits);
 }
@@ -225,14 +246,47 @@ try {
   );
   const floorUrl = `http://127.0.0.1:${floorMatch[1]}/`;
 
-  // Warm both, then measure: floor first, then the platform, same load.
-  // JIT warm-up: the first second of either side runs at a fraction of its steady speed.
-  await autocannon(floorUrl, CONNECTIONS, 3);
-  await autocannon(invokeUrl, CONNECTIONS, 3);
+  // ---- the one-process platform (`fl up`) and a bare node:http server with the same JSON work ----
+  const upDir = join(dir, 'up');
+  const profFlags = process.env.E2E_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.E2E_CPU_PROF}`]
+    : [];
+  const { child: upProc, match: upMatch } = await start(
+    [...NODE_FLAGS, ...profFlags, dist('cli', 'src/bin.js'), 'up'],
+    cleanEnv({ FL_PORT: '0', FL_DATA_DIR: upDir, FL_CLUSTER_SECRET: SECRET, FL_ADMIN_TOKEN: ADMIN }),
+    /FunLess is up at (http:\/\/[\d.]+:\d+)/,
+  );
+  const upUrl = upMatch[1];
+  await api(`${upUrl}/v1/fn/_`, { method: 'POST', body: uploadForm('hello', hello) });
+  const upInvokeUrl = `${upUrl}/v1/fn/_/hello`;
+  const upCheck = await api(upInvokeUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: BODY,
+  });
+  if (upCheck.data?.payload !== 'Hello Bob!') throw new Error(`fl up answered ${JSON.stringify(upCheck)}`);
+  const bareFile = join(dir, 'bare-server.mjs');
+  writeFileSync(bareFile, BARE_SERVER);
+  const { match: bareMatch } = await start([bareFile], cleanEnv({}), /BARE (\d+)/);
+  const bareUrl = `http://127.0.0.1:${bareMatch[1]}/`;
+  const bareCheck = await (await fetch(bareUrl, { method: 'POST', body: BODY })).json();
+  if (JSON.stringify(bareCheck) !== JSON.stringify(upCheck))
+    throw new Error('the bare server answers otherwise');
+
+  // Warm every server, then measure each under the same load, one at a time.
+  // JIT warm-up: the first second of any of them runs at a fraction of its steady speed.
+  for (const url of [floorUrl, invokeUrl, bareUrl, upInvokeUrl]) await autocannon(url, CONNECTIONS, 3);
   const floor = await autocannon(floorUrl, CONNECTIONS, DURATION_S);
   const platform = await autocannon(invokeUrl, CONNECTIONS, DURATION_S);
+  const bare = await autocannon(bareUrl, CONNECTIONS, DURATION_S);
+  const up = await autocannon(upInvokeUrl, CONNECTIONS, DURATION_S);
   const floorSeq = await sequentialLatency(floorUrl, 2000);
   const platformSeq = await sequentialLatency(invokeUrl, 2000);
+  const bareSeq = await sequentialLatency(bareUrl, 2000);
+  const upSeq = await sequentialLatency(upInvokeUrl, 2000);
+  // SIGINT lets `fl up` close and write its CPU profile.
+  upProc.kill('SIGINT');
+  await new Promise((resolve) => upProc.once('exit', resolve));
 
   // ---- cold start: ~200 KB module, upload with push to first result ----
   const source = readFileSync(join(root, 'packages/testing/fixtures/wat/hello.wat'), 'utf8');
@@ -320,7 +374,7 @@ try {
     `  platform (Core + Worker processes):       ${fmt(platform.rps, 0)} req/s, p50 ${platform.p50} ms, p99 ${platform.p99} ms, errors ${platform.errors}`,
   );
   console.log(
-    `  throughput ratio platform/floor: ${fmt(ratio * 100, 1)}%  (target >= 50%: ${verdict(ratio >= 0.5)})`,
+    `  throughput ratio platform/floor: ${fmt(ratio * 100, 1)}%  (target >= 75%: ${verdict(ratio >= 0.75)})`,
   );
   console.log(`  errors: ${platform.errors}  (target 0: ${verdict(platform.errors === 0)})`);
   console.log(
@@ -328,8 +382,20 @@ try {
   );
   console.log(`  floor p50 ${fmt(floorSeq.p50, 3)} ms, p99 ${fmt(floorSeq.p99, 3)} ms`);
   console.log(`  platform p50 ${fmt(platformSeq.p50, 3)} ms, p99 ${fmt(platformSeq.p99, 3)} ms`);
+  const p50Gap = platformSeq.p50 - floorSeq.p50;
   console.log(
-    `  platform p50 target <= 1 ms: ${verdict(platformSeq.p50 <= 1)}  (platform - floor: ${fmt(platformSeq.p50 - floorSeq.p50, 3)} ms)`,
+    `  platform - floor p50: ${fmt(p50Gap, 3)} ms (target <= 0.15 ms: ${verdict(p50Gap <= 0.15)}); platform p50 target <= 1 ms: ${verdict(platformSeq.p50 <= 1)}`,
+  );
+  const upRatio = up.rps / bare.rps;
+  console.log(`one process (fl up, what npm start runs), ${CONNECTIONS} connections, ${DURATION_S} s:`);
+  console.log(
+    `  bare node:http, same JSON work, no Wasm: ${fmt(bare.rps, 0)} req/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms; concurrency 1 p50 ${fmt(bareSeq.p50, 3)} ms`,
+  );
+  console.log(
+    `  fl up (Core + Worker in one process):    ${fmt(up.rps, 0)} req/s, p50 ${up.p50} ms, p99 ${up.p99} ms; concurrency 1 p50 ${fmt(upSeq.p50, 3)} ms, errors ${up.errors}`,
+  );
+  console.log(
+    `  throughput ratio fl up/bare: ${fmt(upRatio * 100, 1)}%  (target >= 50%: ${verdict(upRatio >= 0.5)})`,
   );
   console.log(
     `cold start, ${(big.length / 1024).toFixed(0)} KB module, upload (pushed, wait_for_workers) to first result:`,
