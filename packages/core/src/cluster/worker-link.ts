@@ -53,7 +53,7 @@ export class WorkerLink {
       // the request is registered below: a channel never delivers synchronously.
       this.channel.send(message);
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     return new Promise<WorkerAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
