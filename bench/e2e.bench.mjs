@@ -8,7 +8,7 @@
 //  3. idle resident memory of the Core and the Worker processes;
 //  4. 200 simulated Workers joined to one Core: a create with wait_for_workers, and the time of one
 //     scheduling decision.
-// Usage: npm run bench -- e2e   (E2E_DURATION_S=5 E2E_CONNECTIONS=32 to change the load;
+// Usage: npm run bench -- e2e   (E2E_DURATION_S=4 E2E_ROUNDS=3 E2E_CONNECTIONS=32 to change the load;
 // E2E_CPU_PROF=<dir> writes a CPU profile of the `fl up` process there)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,8 @@ const { startCore, coreClusterFromEnv, CoreCluster } = await import(dist('core',
 const { defaultPolicy } = await import(dist('core', 'src/scheduling/index.js'));
 const { SimulatedWorker } = await import(dist('core', 'test/cluster/support/simulated-worker.js'));
 
-const DURATION_S = Number(process.env.E2E_DURATION_S ?? 5);
+const DURATION_S = Number(process.env.E2E_DURATION_S ?? 4);
+const ROUNDS = Number(process.env.E2E_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.E2E_CONNECTIONS ?? 32);
 // Node flags for the Core and Worker processes: by default those the `fl` command runs with (the
 // exec line at its top), so that the figures are what users get; E2E_NODE_FLAGS='' measures plain Node.
@@ -189,6 +190,11 @@ const BARE_SERVER = `
   });
   server.listen(0, '127.0.0.1', () => console.log('BARE ' + server.address().port));`;
 
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
 function fmt(n, digits = 2) {
   return Number(n).toFixed(digits);
 }
@@ -273,17 +279,35 @@ try {
   if (JSON.stringify(bareCheck) !== JSON.stringify(upCheck))
     throw new Error('the bare server answers otherwise');
 
-  // Warm every server, then measure each under the same load, one at a time.
+  // Warm every server, then measure each under the same load, one at a time, in ROUNDS rounds:
+  // on a shared machine the load of others changes from second to second, and a ratio taken
+  // within one round (median over the rounds) is steadier than figures from far apart.
   // JIT warm-up: the first second of any of them runs at a fraction of its steady speed.
-  for (const url of [floorUrl, invokeUrl, bareUrl, upInvokeUrl]) await autocannon(url, CONNECTIONS, 3);
-  const floor = await autocannon(floorUrl, CONNECTIONS, DURATION_S);
-  const platform = await autocannon(invokeUrl, CONNECTIONS, DURATION_S);
-  const bare = await autocannon(bareUrl, CONNECTIONS, DURATION_S);
-  const up = await autocannon(upInvokeUrl, CONNECTIONS, DURATION_S);
-  const floorSeq = await sequentialLatency(floorUrl, 2000);
-  const platformSeq = await sequentialLatency(invokeUrl, 2000);
-  const bareSeq = await sequentialLatency(bareUrl, 2000);
-  const upSeq = await sequentialLatency(upInvokeUrl, 2000);
+  const servers = { floor: floorUrl, platform: invokeUrl, bare: bareUrl, up: upInvokeUrl };
+  for (const url of Object.values(servers)) await autocannon(url, CONNECTIONS, 3);
+  const loadRounds = [];
+  const seqRounds = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const load = {};
+    for (const [name, url] of Object.entries(servers))
+      load[name] = await autocannon(url, CONNECTIONS, DURATION_S);
+    loadRounds.push(load);
+    const seq = {};
+    for (const [name, url] of Object.entries(servers)) seq[name] = await sequentialLatency(url, 1000);
+    seqRounds.push(seq);
+  }
+  const pick = (rounds, name) => ({
+    rps: median(rounds.map((r) => r[name].rps)),
+    p50: median(rounds.map((r) => r[name].p50)),
+    p99: median(rounds.map((r) => r[name].p99)),
+    errors: rounds.reduce((sum, r) => sum + (r[name].errors ?? 0), 0),
+  });
+  const [floor, platform, bare, up] = ['floor', 'platform', 'bare', 'up'].map((n) => pick(loadRounds, n));
+  const [floorSeq, platformSeq, bareSeq, upSeq] = ['floor', 'platform', 'bare', 'up'].map((n) =>
+    pick(seqRounds, n),
+  );
+  const roundRatios = (a, b) => loadRounds.map((r) => r[a].rps / r[b].rps);
+  const roundGaps = (a, b) => seqRounds.map((r) => r[a].p50 - r[b].p50);
   // SIGINT lets `fl up` close and write its CPU profile.
   upProc.kill('SIGINT');
   await new Promise((resolve) => upProc.once('exit', resolve));
@@ -363,9 +387,11 @@ try {
   for (const s of sims) s.close();
   await core.close();
 
-  const ratio = platform.rps / floor.rps;
+  const ratios = roundRatios('platform', 'floor');
+  const ratio = median(ratios);
+  const percents = (values) => values.map((v) => `${fmt(v * 100, 1)}%`).join(', ');
   console.log(
-    `warm invocation, hello, ${CONNECTIONS} connections, ${DURATION_S} s (autocannon in its own process):`,
+    `warm invocation, hello, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s (autocannon in its own process; medians):`,
   );
   console.log(
     `  floor (node:http + runtime, one process): ${fmt(floor.rps, 0)} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms, errors ${floor.errors}`,
@@ -374,20 +400,22 @@ try {
     `  platform (Core + Worker processes):       ${fmt(platform.rps, 0)} req/s, p50 ${platform.p50} ms, p99 ${platform.p99} ms, errors ${platform.errors}`,
   );
   console.log(
-    `  throughput ratio platform/floor: ${fmt(ratio * 100, 1)}%  (target >= 75%: ${verdict(ratio >= 0.75)})`,
+    `  throughput ratio platform/floor: ${fmt(ratio * 100, 1)}% (median of rounds: ${percents(ratios)})  (target >= 75%: ${verdict(ratio >= 0.75)})`,
   );
   console.log(`  errors: ${platform.errors}  (target 0: ${verdict(platform.errors === 0)})`);
   console.log(
-    'latency at concurrency 1 (2000 sequential requests on one keep-alive connection, separate process):',
+    `latency at concurrency 1 (${ROUNDS} rounds of 1000 sequential requests on one keep-alive connection, separate process):`,
   );
   console.log(`  floor p50 ${fmt(floorSeq.p50, 3)} ms, p99 ${fmt(floorSeq.p99, 3)} ms`);
   console.log(`  platform p50 ${fmt(platformSeq.p50, 3)} ms, p99 ${fmt(platformSeq.p99, 3)} ms`);
-  const p50Gap = platformSeq.p50 - floorSeq.p50;
+  const gaps = roundGaps('platform', 'floor');
+  const p50Gap = median(gaps);
   console.log(
-    `  platform - floor p50: ${fmt(p50Gap, 3)} ms (target <= 0.15 ms: ${verdict(p50Gap <= 0.15)}); platform p50 target <= 1 ms: ${verdict(platformSeq.p50 <= 1)}`,
+    `  platform - floor p50: ${fmt(p50Gap, 3)} ms (median of rounds: ${gaps.map((g) => fmt(g, 3)).join(', ')}) (target <= 0.15 ms: ${verdict(p50Gap <= 0.15)}); platform p50 target <= 1 ms: ${verdict(platformSeq.p50 <= 1)}`,
   );
-  const upRatio = up.rps / bare.rps;
-  console.log(`one process (fl up, what npm start runs), ${CONNECTIONS} connections, ${DURATION_S} s:`);
+  const upRatios = roundRatios('up', 'bare');
+  const upRatio = median(upRatios);
+  console.log(`one process (fl up, what npm start runs), same load and rounds:`);
   console.log(
     `  bare node:http, same JSON work, no Wasm: ${fmt(bare.rps, 0)} req/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms; concurrency 1 p50 ${fmt(bareSeq.p50, 3)} ms`,
   );
@@ -395,7 +423,7 @@ try {
     `  fl up (Core + Worker in one process):    ${fmt(up.rps, 0)} req/s, p50 ${up.p50} ms, p99 ${up.p99} ms; concurrency 1 p50 ${fmt(upSeq.p50, 3)} ms, errors ${up.errors}`,
   );
   console.log(
-    `  throughput ratio fl up/bare: ${fmt(upRatio * 100, 1)}%  (target >= 50%: ${verdict(upRatio >= 0.5)})`,
+    `  throughput ratio fl up/bare: ${fmt(upRatio * 100, 1)}% (median of rounds: ${percents(upRatios)}); fl up/floor: ${fmt(median(roundRatios('up', 'floor')) * 100, 1)}%  (target >= 50%: ${verdict(upRatio >= 0.5)})`,
   );
   console.log(
     `cold start, ${(big.length / 1024).toFixed(0)} KB module, upload (pushed, wait_for_workers) to first result:`,
