@@ -65,6 +65,18 @@ function start(args, env, ready) {
   });
 }
 
+/** CPU time the process has used (all its threads, user + system), in µs; ticks of 10 ms. */
+function cpuUs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
+}
+
+/** Read and write system calls the process has made (the reads count epoll-driven socket reads too). */
+function syscalls(pid) {
+  const io = readFileSync(`/proc/${pid}/io`, 'utf8');
+  return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
+}
+
 function rssMiB(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
@@ -245,7 +257,7 @@ try {
   // A file, not `-e`: worker threads inherit execArgv, and --input-type breaks their start.
   const floorFile = join(dir, 'floor-server.mjs');
   writeFileSync(floorFile, FLOOR_SERVER);
-  const { match: floorMatch } = await start(
+  const { child: floorProc, match: floorMatch } = await start(
     [floorFile],
     cleanEnv({ CODE_FILE: codeFile, DATA_DIR: join(dir, 'floor') }),
     /FLOOR (\d+)/,
@@ -273,7 +285,7 @@ try {
   if (upCheck.data?.payload !== 'Hello Bob!') throw new Error(`fl up answered ${JSON.stringify(upCheck)}`);
   const bareFile = join(dir, 'bare-server.mjs');
   writeFileSync(bareFile, BARE_SERVER);
-  const { match: bareMatch } = await start([bareFile], cleanEnv({}), /BARE (\d+)/);
+  const { child: bareProc, match: bareMatch } = await start([bareFile], cleanEnv({}), /BARE (\d+)/);
   const bareUrl = `http://127.0.0.1:${bareMatch[1]}/`;
   const bareCheck = await (await fetch(bareUrl, { method: 'POST', body: BODY })).json();
   if (JSON.stringify(bareCheck) !== JSON.stringify(upCheck))
@@ -284,13 +296,23 @@ try {
   // within one round (median over the rounds) is steadier than figures from far apart.
   // JIT warm-up: the first second of any of them runs at a fraction of its steady speed.
   const servers = { floor: floorUrl, platform: invokeUrl, bare: bareUrl, up: upInvokeUrl };
+  const processes = { floor: [floorProc], platform: [coreProc, workerProc], bare: [bareProc], up: [upProc] };
   for (const url of Object.values(servers)) await autocannon(url, CONNECTIONS, 3);
   const loadRounds = [];
   const seqRounds = [];
   for (let round = 0; round < ROUNDS; round++) {
     const load = {};
-    for (const [name, url] of Object.entries(servers))
+    for (const [name, url] of Object.entries(servers)) {
+      const pids = processes[name].map((c) => c.pid);
+      const cpu0 = pids.map(cpuUs);
+      const sys0 = pids.map(syscalls);
       load[name] = await autocannon(url, CONNECTIONS, DURATION_S);
+      // CPU per request of the server's processes: less sensitive to other load than req/s.
+      const spent = pids.reduce((sum, pid, i) => sum + cpuUs(pid) - cpu0[i], 0);
+      load[name].cpuUs = spent / Math.max(1, load[name].total);
+      const calls = pids.reduce((sum, pid, i) => sum + syscalls(pid) - sys0[i], 0);
+      load[name].syscalls = calls / Math.max(1, load[name].total);
+    }
     loadRounds.push(load);
     const seq = {};
     for (const [name, url] of Object.entries(servers)) seq[name] = await sequentialLatency(url, 1000);
@@ -301,6 +323,8 @@ try {
     p50: median(rounds.map((r) => r[name].p50)),
     p99: median(rounds.map((r) => r[name].p99)),
     errors: rounds.reduce((sum, r) => sum + (r[name].errors ?? 0), 0),
+    cpuUs: median(rounds.map((r) => r[name].cpuUs ?? 0)),
+    syscalls: median(rounds.map((r) => r[name].syscalls ?? 0)),
   });
   const [floor, platform, bare, up] = ['floor', 'platform', 'bare', 'up'].map((n) => pick(loadRounds, n));
   const [floorSeq, platformSeq, bareSeq, upSeq] = ['floor', 'platform', 'bare', 'up'].map((n) =>
@@ -394,10 +418,10 @@ try {
     `warm invocation, hello, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION_S} s (autocannon in its own process; medians):`,
   );
   console.log(
-    `  floor (node:http + runtime, one process): ${fmt(floor.rps, 0)} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms, errors ${floor.errors}`,
+    `  floor (node:http + runtime, one process): ${fmt(floor.rps, 0)} req/s, p50 ${floor.p50} ms, p99 ${floor.p99} ms, errors ${floor.errors}; CPU ${fmt(floor.cpuUs, 0)} µs/request, ${fmt(floor.syscalls, 1)} read/write syscalls/request`,
   );
   console.log(
-    `  platform (Core + Worker processes):       ${fmt(platform.rps, 0)} req/s, p50 ${platform.p50} ms, p99 ${platform.p99} ms, errors ${platform.errors}`,
+    `  platform (Core + Worker processes):       ${fmt(platform.rps, 0)} req/s, p50 ${platform.p50} ms, p99 ${platform.p99} ms, errors ${platform.errors}; CPU ${fmt(platform.cpuUs, 0)} µs/request, ${fmt(platform.syscalls, 1)} read/write syscalls/request (both processes)`,
   );
   console.log(
     `  throughput ratio platform/floor: ${fmt(ratio * 100, 1)}% (median of rounds: ${percents(ratios)})  (target >= 75%: ${verdict(ratio >= 0.75)})`,
@@ -417,10 +441,10 @@ try {
   const upRatio = median(upRatios);
   console.log(`one process (fl up, what npm start runs), same load and rounds:`);
   console.log(
-    `  bare node:http, same JSON work, no Wasm: ${fmt(bare.rps, 0)} req/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms; concurrency 1 p50 ${fmt(bareSeq.p50, 3)} ms`,
+    `  bare node:http, same JSON work, no Wasm: ${fmt(bare.rps, 0)} req/s, p50 ${bare.p50} ms, p99 ${bare.p99} ms; concurrency 1 p50 ${fmt(bareSeq.p50, 3)} ms; CPU ${fmt(bare.cpuUs, 0)} µs/request, ${fmt(bare.syscalls, 1)} syscalls/request`,
   );
   console.log(
-    `  fl up (Core + Worker in one process):    ${fmt(up.rps, 0)} req/s, p50 ${up.p50} ms, p99 ${up.p99} ms; concurrency 1 p50 ${fmt(upSeq.p50, 3)} ms, errors ${up.errors}`,
+    `  fl up (Core + Worker in one process):    ${fmt(up.rps, 0)} req/s, p50 ${up.p50} ms, p99 ${up.p99} ms; concurrency 1 p50 ${fmt(upSeq.p50, 3)} ms, errors ${up.errors}; CPU ${fmt(up.cpuUs, 0)} µs/request, ${fmt(up.syscalls, 1)} syscalls/request`,
   );
   console.log(
     `  throughput ratio fl up/bare: ${fmt(upRatio * 100, 1)}% (median of rounds: ${percents(upRatios)}); fl up/floor: ${fmt(median(roundRatios('up', 'floor')) * 100, 1)}%  (target >= 50%: ${verdict(upRatio >= 0.5)})`,
