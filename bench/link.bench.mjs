@@ -4,7 +4,7 @@
 // and system calls per invocation at concurrency 32, and the latency of one invocation at a time.
 // CPU per invocation of a single-threaded process barely moves with the machine's other load,
 // unlike requests per second. See docs/architecture.md, "The link".
-// Usage: npm run bench -- link   (LINK_INVOCATIONS=20000 LINK_ROUNDS=3)
+// Usage: npm run bench -- link   (LINK_INVOCATIONS=20000 LINK_ROUNDS=3 LINK_TRANSPORTS=websocket,in-process)
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -105,7 +105,10 @@ async function measure(transport) {
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
-const results = { websocket: [], 'in-process': [] };
+// LINK_TRANSPORTS=websocket measures a tree that has no in-process transport (before it existed).
+const results = Object.fromEntries(
+  (process.env.LINK_TRANSPORTS ?? 'websocket,in-process').split(',').map((t) => [t, []]),
+);
 for (let round = 0; round < ROUNDS; round++) {
   for (const transport of Object.keys(results)) results[transport].push(await measure(transport));
 }
