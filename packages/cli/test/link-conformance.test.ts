@@ -11,20 +11,15 @@ import { test } from 'node:test';
 
 import { CoreCluster } from '@funless/core';
 import type { ClusterFunction, CoreClusterOptions, PushReport } from '@funless/core';
-import {
-  ErrorCode,
-  FlError,
-  LINK_PROTOCOL_VERSION,
-  LinkCloseCode
-} from '@funless/protocol';
+import { ErrorCode, FlError, LINK_PROTOCOL_VERSION, LinkCloseCode } from '@funless/protocol';
 import type {
   CoreMessage,
   LinkChannelEvents,
   LinkDialer,
   WorkerChannel,
   WorkerMessage,
-
-  WebSocketChannel} from '@funless/protocol';
+  WebSocketChannel,
+} from '@funless/protocol';
 import { watFixture } from '@funless/testing';
 import { codeHash, Runtime, webSocketDialer, WorkerAgent } from '@funless/worker';
 
@@ -192,9 +187,20 @@ async function platform(
   const runtime = await Runtime.create({ dataDir: join(work.dir, 'worker'), threads: 1 });
   await options.held?.(runtime);
   const started: (() => void)[] = [];
+  // Stores still writing to the data directory: waited for before it is removed.
+  const storing = new Set<Promise<unknown>>();
   // The real runtime, with a hook to know when an invocation reached it.
   const observed = new Proxy(runtime, {
     get(target, property) {
+      if (property === 'store') {
+        return (...args: Parameters<Runtime['store']>) => {
+          const store = target.store(...args);
+          storing.add(store);
+          const forget = () => storing.delete(store);
+          store.then(forget, forget);
+          return store;
+        };
+      }
       if (property === 'invoke') {
         return (...args: Parameters<Runtime['invoke']>) => {
           for (const resolve of started.splice(0)) resolve();
@@ -242,6 +248,7 @@ async function platform(
       await agent.close();
       await cluster.close();
       await new Promise((resolve) => server.close(resolve));
+      await Promise.allSettled(storing);
       await runtime.close();
       await work.cleanup();
     },
@@ -445,6 +452,9 @@ for (const transport of TRANSPORTS) {
     async () => {
       const p = await platform(transport);
       try {
+        // A message sent in the same turn as the close does not cost the Worker the close code.
+        const hello = await fixture('hello');
+        void p.core.cluster.functionStored({ ...hello.fn, code: hello.code }, { wait: false });
         await p.core.cluster.close();
         assert.equal(await p.channels[0]!.closed, LinkCloseCode.Shutdown);
         await p.workerLog.seen('link: lost the Core; reconnecting');

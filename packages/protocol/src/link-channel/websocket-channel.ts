@@ -105,10 +105,14 @@ export class WebSocketChannel<Out extends LinkMessage, In extends LinkMessage> i
     if (this.#corked || !tcp) return;
     this.#corked = true;
     tcp.cork();
-    setImmediate(() => {
-      this.#corked = false;
-      tcp.uncork();
-    });
+    setImmediate(() => this.#flush());
+  }
+
+  /** Writes what the cork holds now (before a close or a terminate, which would discard it). */
+  #flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.socket._socket?.uncork();
   }
 
   close(code: number, reason: string): void {
@@ -120,6 +124,7 @@ export class WebSocketChannel<Out extends LinkMessage, In extends LinkMessage> i
     }
     try {
       this.socket.close(code, Buffer.from(reason).subarray(0, MAX_REASON_BYTES).toString());
+      this.#flush();
     } catch {
       this.socket.terminate();
     }
@@ -128,6 +133,7 @@ export class WebSocketChannel<Out extends LinkMessage, In extends LinkMessage> i
 
   terminate(): void {
     this.#closing = true;
+    this.#flush();
     this.socket.terminate();
   }
 }
