@@ -68,7 +68,7 @@ interface PendingCode {
 }
 
 /** The URL a Worker dials for a Core's URL: the link path is added when the URL has none. */
-export function linkUrl(url: string): string {
+function linkUrl(url: string): string {
   const parsed = new URL(url);
   if (parsed.pathname === '' || parsed.pathname === '/') parsed.pathname = LINK_PATH;
   return parsed.toString();
