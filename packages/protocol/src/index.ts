@@ -8,3 +8,4 @@ export * from './link-auth.js';
 export * from './worker-identity.js';
 export * from './discovery/index.js';
 export * from './wasm/index.js';
+export * from './link-channel/index.js';

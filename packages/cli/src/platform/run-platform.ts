@@ -1,8 +1,9 @@
 import { relative } from 'node:path';
 
-import { coreClusterFromEnv, coreOptionsFromEnv, startCore } from '@funless/core';
+import { coreClusterFromEnv, coreOptionsFromEnv, CoreCluster, startCore } from '@funless/core';
 import type { RunningCore } from '@funless/core';
 import { exitOnSignals } from '@funless/protocol';
+import type { LinkDialer } from '@funless/protocol';
 import { runtimeOptionsFromEnv, startWorker, WORKER_ENV_VARIABLES } from '@funless/worker';
 import type { StartWorkerOptions, WorkerHandle } from '@funless/worker';
 
@@ -25,7 +26,9 @@ export interface RunPlatformOptions {
 
 /**
  * The one-command platform (`npm start`, `fl up`): a Core with its cluster and one Worker in this
- * process, joined over the same authenticated WebSocket link as on a real cluster (loopback), on
+ * process, joined by the same authenticated link as on a real cluster, carried in process (no
+ * socket, no framing: docs/architecture.md, "The link"); Workers of other processes can still join
+ * it over WebSocket. On
  * SQLite (or `DATABASE_URL`) under `FL_DATA_DIR`, listening on `FL_HOST` (default 127.0.0.1) and
  * `FL_PORT` (default 4000). Prints the URL, where the tokens are and the next command to try.
  * Configuration errors throw `FlError(bad_request)` naming the variable.
@@ -37,14 +40,28 @@ export async function runPlatform(
   const platformEnv: NodeJS.ProcessEnv = { ...env, FL_HOST: env.FL_HOST?.trim() || '127.0.0.1' };
   const coreOptions = coreOptionsFromEnv(platformEnv);
   const { secret, factory } = await coreClusterFromEnv(platformEnv);
-  const core = await startCore({ ...coreOptions, cluster: factory });
+  let cluster: CoreCluster | undefined;
+  const core = await startCore({
+    ...coreOptions,
+    cluster: (context) => {
+      const built = factory(context);
+      if (built instanceof CoreCluster) cluster = built;
+      return built;
+    },
+  });
   let worker: WorkerHandle;
   try {
+    if (!cluster) throw new Error('the platform needs a CoreCluster to connect its Worker to');
+    const inProcess = cluster;
+    const dialer: LinkDialer = {
+      url: `in-process:${inProcess.coreId}`,
+      dial: () => inProcess.connectInProcess(),
+    };
     const workerOptions: StartWorkerOptions = {
       dataDir: coreOptions.dataDir,
       secret,
       tag: platformEnv[WORKER_ENV_VARIABLES.tag]?.trim() || 'default',
-      cores: [core.url],
+      cores: [dialer],
       runtime: runtimeOptionsFromEnv(platformEnv),
       logger: core.app.log.child({ component: 'worker' }),
     };

@@ -7,7 +7,6 @@ import {
   CLUSTER_SECRET_MIN_LENGTH,
   coreProof,
   decodeWorkerFrame,
-  encodeFrame,
   ErrorCode,
   FlError,
   isWorkerName,
@@ -16,16 +15,26 @@ import {
   LINK_PATH,
   LINK_PROTOCOL_VERSION,
   SYNC_BATCH,
+  inProcessChannelPair,
   LinkCloseCode,
   linkNonce,
   proofsMatch,
   WORKER_NAME_RULE,
   WORKER_TAG_RULE,
+  WebSocketChannel,
   workerProof,
 } from '@funless/protocol';
-import type { CodeRequestMessage, JoinMessage, LinkFunctionRef, WorkerMessage } from '@funless/protocol';
+import type {
+  CodeRequestMessage,
+  CoreChannel,
+  CoreMessage,
+  InvokeMessage,
+  JoinMessage,
+  LinkFunctionRef,
+  WorkerChannel,
+  WorkerMessage,
+} from '@funless/protocol';
 import { WebSocketServer } from 'ws';
-import type { RawData, WebSocket } from 'ws';
 
 import { defaultPolicy } from '../scheduling/default-policy.js';
 import type {
@@ -128,8 +137,9 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 }
 
 /**
- * The cluster of real Workers: accepts their links on the Core's HTTP server, pushes code, places
- * and relays invocations, and drops Workers that go away. See docs/architecture.md, "The link".
+ * The cluster of real Workers: accepts their links — over WebSocket on the Core's HTTP server, or
+ * in process (`connectInProcess`) — pushes code, places and relays invocations, and drops Workers
+ * that go away. See docs/architecture.md, "The link".
  */
 export class CoreCluster implements Cluster {
   readonly coreId: string;
@@ -254,12 +264,27 @@ export class CoreCluster implements Cluster {
       socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#accept(ws, req));
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    this.#wss.handleUpgrade(req, socket, head, (ws) =>
+      this.#accept(new WebSocketChannel<CoreMessage, WorkerMessage>(ws, decodeWorkerFrame, remote)),
+    );
   };
 
-  #accept(ws: WebSocket, req: IncomingMessage): void {
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const link = new WorkerLink(ws, remote);
+  /**
+   * Connects a Worker of this process (the one-process platform, `fl up`): the Worker's end of a
+   * new in-process connection, to return from its `LinkDialer`. The link above is the same as over
+   * WebSocket, handshake included. Once the cluster is closed, the connection closes at once.
+   */
+  connectInProcess(): WorkerChannel {
+    const { core, worker } = inProcessChannelPair();
+    if (this.#closed) core.close(LinkCloseCode.Shutdown, 'Core shutting down');
+    else this.#accept(core);
+    return worker;
+  }
+
+  #accept(channel: CoreChannel): void {
+    const remote = channel.remote;
+    const link = new WorkerLink(channel);
     this.#connections.add(link);
     const nonce = linkNonce();
     const handshake = setTimeout(() => {
@@ -268,36 +293,33 @@ export class CoreCluster implements Cluster {
     }, this.#options.handshakeTimeoutMs);
     handshake.unref();
 
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      link.lastSeen = Date.now();
-      let message: WorkerMessage;
-      try {
-        if (!isBinary || !Buffer.isBuffer(data))
-          throw new FlError(ErrorCode.BadRequest, 'link protocol: text frame');
-        message = decodeWorkerFrame(data);
-      } catch (error) {
+    channel.listen({
+      message: (message) => {
+        link.lastSeen = Date.now();
+        if (link.name === undefined) {
+          clearTimeout(handshake);
+          this.#onJoin(link, nonce, message);
+        } else {
+          this.#onMessage(link, message);
+        }
+      },
+      invalid: (error) => {
+        link.lastSeen = Date.now();
         this.#log.warn(
-          { worker: link.name, remote, err: (error as Error).message },
+          { worker: link.name, remote, err: error.message },
           'cluster: bad frame from a Worker; link closed',
         );
-        link.close(LinkCloseCode.ProtocolError, (error as Error).message);
-        return;
-      }
-      if (link.name === undefined) {
+        link.close(LinkCloseCode.ProtocolError, error.message);
+      },
+      close: () => {
         clearTimeout(handshake);
-        this.#onJoin(link, nonce, message);
-      } else {
-        this.#onMessage(link, message);
-      }
-    });
-    ws.on('close', () => {
-      clearTimeout(handshake);
-      this.#connections.delete(link);
-      link.close(LinkCloseCode.Shutdown, 'closed');
-      this.#drop(link, 'disconnected');
-    });
-    ws.on('error', (error) => {
-      this.#log.debug({ worker: link.name, remote, err: error.message }, 'cluster: link socket error');
+        this.#connections.delete(link);
+        link.close(LinkCloseCode.Shutdown, 'closed');
+        this.#drop(link, 'disconnected');
+      },
+      error: (error) => {
+        this.#log.debug({ worker: link.name, remote, err: error.message }, 'cluster: link socket error');
+      },
     });
     link.send({ type: 'challenge', protocol: LINK_PROTOCOL_VERSION, nonce, core: this.coreId });
   }
@@ -481,8 +503,8 @@ export class CoreCluster implements Cluster {
   }
 
   #pingAll(): void {
-    const frame = encodeFrame({ type: 'ping', at: Date.now() });
-    for (const link of this.#links.values()) link.sendFrame(frame);
+    const ping: CoreMessage = { type: 'ping', at: Date.now() };
+    for (const link of this.#links.values()) link.send(ping);
   }
 
   #checkLiveness(): void {
@@ -502,13 +524,14 @@ export class CoreCluster implements Cluster {
   }
 
   /**
-   * Sends `frame` (request `id`) to each link and sorts the Workers into those that acknowledged
-   * and those that failed or did not answer within the push limit.
+   * Sends `message` (request `id`) to each link and sorts the Workers into those that acknowledged
+   * and those that failed or did not answer within the push limit. The one message object goes
+   * to every link: a WebSocket encodes its frame once for all of them.
    */
-  async #broadcast(id: number, frame: Buffer, what: string): Promise<PushReport> {
+  async #broadcast(id: number, message: CoreMessage, what: string): Promise<PushReport> {
     const links = [...this.#links.values()];
     const results = await Promise.allSettled(
-      links.map((link) => link.request(id, frame, this.#options.pushTimeoutMs, what)),
+      links.map((link) => link.request(id, message, this.#options.pushTimeoutMs, what)),
     );
     const report: PushReport = { acknowledged: [], missing: [] };
     results.forEach((r, i) => {
@@ -526,15 +549,15 @@ export class CoreCluster implements Cluster {
 
   async functionStored(fn: ClusterFunctionCode, options: { wait: boolean }): Promise<PushReport> {
     const id = this.#id();
-    const frame = encodeFrame({
+    const message: CoreMessage = {
       type: 'store',
       id,
       module: fn.module,
       name: fn.name,
       hash: fn.hash,
       code: fn.code,
-    });
-    const push = this.#broadcast(id, frame, `the push of ${fn.module}/${fn.name}`).then((report) => {
+    };
+    const push = this.#broadcast(id, message, `the push of ${fn.module}/${fn.name}`).then((report) => {
       if (report.missing.length > 0) {
         this.#log.warn(
           { module: fn.module, name: fn.name, hash: fn.hash, missing: report.missing },
@@ -550,8 +573,8 @@ export class CoreCluster implements Cluster {
 
   async functionDeleted(fn: ClusterFunction): Promise<void> {
     const id = this.#id();
-    const frame = encodeFrame({ type: 'drop', id, module: fn.module, name: fn.name });
-    const report = await this.#broadcast(id, frame, `the drop of ${fn.module}/${fn.name}`);
+    const message: CoreMessage = { type: 'drop', id, module: fn.module, name: fn.name };
+    const report = await this.#broadcast(id, message, `the drop of ${fn.module}/${fn.name}`);
     if (report.missing.length > 0) {
       this.#log.warn(
         { module: fn.module, name: fn.name, missing: report.missing },
@@ -570,7 +593,7 @@ export class CoreCluster implements Cluster {
     if (!link)
       throw new FlError(ErrorCode.NoWorker, `Worker "${worker}" chosen for ${fn.module}/${fn.name} is gone`);
     const id = this.#id();
-    const frame = encodeFrame({
+    const message: InvokeMessage = {
       type: 'invoke',
       id,
       module: fn.module,
@@ -579,12 +602,12 @@ export class CoreCluster implements Cluster {
       capacityMiB: fn.capacityMiB,
       input: args ?? {},
       timeoutMs,
-    });
+    };
     const reservation = this.registry.reserve(worker, fn);
     this.counters.invocations++;
     let answer: WorkerAnswer;
     try {
-      answer = await link.request(id, frame, timeoutMs + this.#options.invokeGraceMs, `invocation ${id}`);
+      answer = await link.request(id, message, timeoutMs + this.#options.invokeGraceMs, `invocation ${id}`);
     } catch (error) {
       if (error instanceof FlError && error.code === ErrorCode.Timeout) {
         throw new FlError(ErrorCode.Timeout, `${fn.module}/${fn.name} did not finish within ${timeoutMs} ms`);
@@ -613,7 +636,7 @@ export class CoreCluster implements Cluster {
       this.#drop(link, 'Core shutting down');
       link.close(LinkCloseCode.Shutdown, 'Core shutting down');
       // Workers reconnect at once to a restarting Core: do not wait for the closing handshake.
-      link.socket.terminate();
+      link.channel.terminate();
     }
   }
 

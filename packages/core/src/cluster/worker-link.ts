@@ -1,6 +1,5 @@
-import { encodeFrame, ErrorCode, FlError } from '@funless/protocol';
-import type { CoreMessage, WorkerMessage } from '@funless/protocol';
-import type { WebSocket } from 'ws';
+import { ErrorCode, FlError } from '@funless/protocol';
+import type { CoreChannel, CoreMessage, WorkerMessage } from '@funless/protocol';
 
 /** Answers the Core waits for, by the request id they repeat. */
 export type WorkerAnswer = Extract<WorkerMessage, { type: 'ack' | 'result' | 'invoke_error' }>;
@@ -12,9 +11,9 @@ interface Pending {
 }
 
 /**
- * The Core's end of one Worker's connection: sends messages and keeps the requests waiting for an
- * answer, each with a time bound. When the connection goes away every pending request is rejected
- * at once with `worker_lost`, so no caller ever waits on a dead Worker.
+ * The Core's end of one Worker's connection, over either transport: sends messages and keeps the
+ * requests waiting for an answer, each with a time bound. When the connection goes away every
+ * pending request is rejected at once with `worker_lost`, so no caller ever waits on a dead Worker.
  */
 export class WorkerLink {
   /** The Worker's name once it joined. */
@@ -24,37 +23,38 @@ export class WorkerLink {
   readonly #pending = new Map<number, Pending>();
   #closed = false;
 
-  constructor(
-    readonly socket: WebSocket,
-    readonly remote: string,
-  ) {
+  constructor(readonly channel: CoreChannel) {
     this.lastSeen = Date.now();
+  }
+
+  /** Who is on the other end, for logs. */
+  get remote(): string {
+    return this.channel.remote;
   }
 
   get closed(): boolean {
     return this.#closed;
   }
 
-  get pendingCount(): number {
-    return this.#pending.size;
-  }
-
+  /** Sends a message; throws `LinkProtocolError` if it exceeds the link's bounds. */
   send(message: CoreMessage): void {
-    this.sendFrame(encodeFrame(message));
-  }
-
-  /** Sends an already encoded frame (a push encodes the code once for every Worker). */
-  sendFrame(frame: Buffer): void {
     if (this.#closed) return;
-    this.socket.send(frame, { binary: true });
+    this.channel.send(message);
   }
 
   /**
-   * Sends `frame` (a request whose id is `id`) and resolves with the answer repeating that id.
+   * Sends `message` (a request whose id is `id`) and resolves with the answer repeating that id.
    * Rejects with `timeout` after `timeoutMs`, with `worker_lost` if the connection closes first.
    */
-  request(id: number, frame: Buffer, timeoutMs: number, what: string): Promise<WorkerAnswer> {
+  request(id: number, message: CoreMessage, timeoutMs: number, what: string): Promise<WorkerAnswer> {
     if (this.#closed) return Promise.reject(this.#lost());
+    try {
+      // Before waiting: a message over the bounds fails at once. The answer cannot come before
+      // the request is registered below: a channel never delivers synchronously.
+      this.channel.send(message);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     return new Promise<WorkerAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
@@ -66,7 +66,6 @@ export class WorkerLink {
         );
       }, timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
-      this.sendFrame(frame);
     });
   }
 
@@ -84,14 +83,7 @@ export class WorkerLink {
   close(code: number, reason: string): void {
     if (!this.#closed) {
       this.#closed = true;
-      try {
-        // Close reasons are limited to 123 bytes by the WebSocket protocol.
-        this.socket.close(code, Buffer.from(reason).subarray(0, 120).toString());
-      } catch {
-        this.socket.terminate();
-      }
-      // A peer that vanished never completes the closing handshake: do not keep its socket.
-      setTimeout(() => this.socket.terminate(), 1000).unref();
+      this.channel.close(code, reason);
     }
     this.failPending();
   }

@@ -1,14 +1,15 @@
 import {
   coreProof,
   decodeCoreFrame,
-  encodeFrame,
   ErrorCode,
   FlError,
   LINK_MAX_FRAME_BYTES,
+  LINK_PATH,
   LINK_PROTOCOL_VERSION,
   LinkCloseCode,
   linkNonce,
   proofsMatch,
+  WebSocketChannel,
   workerProof,
 } from '@funless/protocol';
 import type {
@@ -17,11 +18,12 @@ import type {
   DropMessage,
   ErrorPayload,
   InvokeMessage,
+  LinkDialer,
   StoreMessage,
+  WorkerChannel,
   WorkerMessage,
 } from '@funless/protocol';
 import WebSocket from 'ws';
-import type { RawData } from 'ws';
 
 import type { FunctionRef } from '../runtime/types.js';
 import type { AgentLogger, AgentRuntime } from './agent-runtime.js';
@@ -65,10 +67,36 @@ interface PendingCode {
   timer: NodeJS.Timeout;
 }
 
+/** The URL a Worker dials for a Core's URL: the link path is added when the URL has none. */
+function linkUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.pathname === '' || parsed.pathname === '/') parsed.pathname = LINK_PATH;
+  return parsed.toString();
+}
+
+/** Dials the Core at `url` (`ws://`, `http://`…) over WebSocket: the link between processes. */
+export function webSocketDialer(url: string): LinkDialer {
+  const target = linkUrl(url);
+  return {
+    url,
+    dial: () =>
+      new WebSocketChannel<WorkerMessage, CoreMessage>(
+        new WebSocket(target, {
+          maxPayload: LINK_MAX_FRAME_BYTES,
+          perMessageDeflate: false,
+          handshakeTimeout: 10_000,
+        }),
+        decodeCoreFrame,
+        url,
+      ),
+  };
+}
+
 /**
- * The Worker's one persistent link to one Core: connects, proves the secret, joins, reports its
- * resources, applies pushes, runs invocations, and reconnects with exponential backoff and jitter
- * whenever the link breaks, until `close()`.
+ * The Worker's one persistent link to one Core, over the transport its dialer opens (WebSocket,
+ * or in process): connects, proves the secret, joins, reports its resources, applies pushes, runs
+ * invocations, and reconnects with exponential backoff and jitter whenever the link breaks, until
+ * `close()`.
  */
 export class CoreConnection {
   state: ConnectionState = ConnectionState.Connecting;
@@ -76,7 +104,9 @@ export class CoreConnection {
   coreId: string | undefined;
   /** Failed attempts since the last successful join. */
   attempts = 0;
-  #ws: WebSocket | undefined;
+  readonly url: string;
+  readonly #dialer: LinkDialer;
+  #channel: WorkerChannel | undefined;
   #retry: NodeJS.Timeout | undefined;
   #reportTimer: NodeJS.Timeout | undefined;
   #livenessTimer: NodeJS.Timeout | undefined;
@@ -93,16 +123,13 @@ export class CoreConnection {
   #heldAtJoin: FunctionRef[] = [];
   #synced = new Set<string>();
 
+  /** @param core - the Core's URL (dialled over WebSocket) or a dialer of another transport */
   constructor(
-    readonly url: string,
+    core: string | LinkDialer,
     private readonly ctx: AgentContext,
-  ) {}
-
-  /** The URL actually dialled: the link path is added when the URL has none. */
-  get linkUrl(): string {
-    const url = new URL(this.url);
-    if (url.pathname === '' || url.pathname === '/') url.pathname = '/v1/link';
-    return url.toString();
+  ) {
+    this.#dialer = typeof core === 'string' ? webSocketDialer(core) : core;
+    this.url = this.#dialer.url;
   }
 
   start(): void {
@@ -119,60 +146,55 @@ export class CoreConnection {
   #connect(): void {
     if (this.state === ConnectionState.Closed) return;
     this.state = ConnectionState.Connecting;
-    const ws = new WebSocket(this.linkUrl, {
-      maxPayload: LINK_MAX_FRAME_BYTES,
-      perMessageDeflate: false,
-      handshakeTimeout: 10_000,
-    });
-    this.#ws = ws;
+    const channel = this.#dialer.dial();
+    this.#channel = channel;
     const nonce = linkNonce();
     let coreNonce: string | undefined;
     let reason = 'connection closed';
 
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      // A socket being closed can still deliver what was in flight (e.g. a join_accepted after
-      // close()): acting on it would revive a closed connection, which would then reconnect forever.
-      if (this.state === ConnectionState.Closed || this.#ws !== ws) return;
-      this.#lastSeen = Date.now();
-      let message: CoreMessage;
-      try {
-        if (!isBinary || !Buffer.isBuffer(data))
-          throw new FlError(ErrorCode.BadRequest, 'link protocol: text frame');
-        message = decodeCoreFrame(data);
-      } catch (error) {
-        reason = (error as Error).message;
+    // A connection being closed can still deliver what was in flight (e.g. a join_accepted after
+    // close()): acting on it would revive a closed connection, which would then reconnect forever.
+    const current = () => this.state !== ConnectionState.Closed && this.#channel === channel;
+    channel.listen({
+      message: (message) => {
+        if (!current()) return;
+        this.#lastSeen = Date.now();
+        if (this.state !== ConnectionState.Joined) {
+          const outcome = this.#handshake(channel, message, nonce, coreNonce);
+          if (typeof outcome === 'string') coreNonce = outcome;
+          else if (outcome instanceof Error) reason = outcome.message;
+          return;
+        }
+        this.#onMessage(channel, message);
+      },
+      invalid: (error) => {
+        if (!current()) return;
+        this.#lastSeen = Date.now();
+        reason = error.message;
         this.ctx.log.warn({ core: this.url, err: reason }, 'link: bad frame from the Core; reconnecting');
-        ws.close(LinkCloseCode.ProtocolError, reason.slice(0, 120));
-        return;
-      }
-      if (this.state !== ConnectionState.Joined) {
-        const outcome = this.#handshake(ws, message, nonce, coreNonce);
-        if (typeof outcome === 'string') coreNonce = outcome;
-        else if (outcome instanceof Error) reason = outcome.message;
-        return;
-      }
-      this.#onMessage(ws, message);
-    });
-    ws.on('close', (code: number, why: Buffer) => {
-      const wasJoined = this.state === ConnectionState.Joined;
-      this.#stopTimers();
-      this.#failPending(new FlError(ErrorCode.WorkerLost, `link to ${this.url} closed`));
-      if (this.#ws === ws) this.#ws = undefined;
-      if (this.state === ConnectionState.Closed) return;
-      const detail = why.length > 0 ? why.toString() : reason;
-      if (wasJoined)
-        this.ctx.log.warn({ core: this.url, code, reason: detail }, 'link: lost the Core; reconnecting');
-      this.#scheduleRetry(code === LinkCloseCode.Unauthorized);
-    });
-    ws.on('error', (error: Error) => {
-      reason = error.message;
-      this.ctx.log.debug({ core: this.url, err: error.message }, 'link: connection error');
+        channel.close(LinkCloseCode.ProtocolError, reason);
+      },
+      close: (code, why) => {
+        const wasJoined = this.state === ConnectionState.Joined;
+        this.#stopTimers();
+        this.#failPending(new FlError(ErrorCode.WorkerLost, `link to ${this.url} closed`));
+        if (this.#channel === channel) this.#channel = undefined;
+        if (this.state === ConnectionState.Closed) return;
+        const detail = why.length > 0 ? why : reason;
+        if (wasJoined)
+          this.ctx.log.warn({ core: this.url, code, reason: detail }, 'link: lost the Core; reconnecting');
+        this.#scheduleRetry(code === LinkCloseCode.Unauthorized);
+      },
+      error: (error) => {
+        reason = error.message;
+        this.ctx.log.debug({ core: this.url, err: error.message }, 'link: connection error');
+      },
     });
   }
 
   /** Runs the handshake; returns the Core's nonce after `challenge`, an Error when refused. */
   #handshake(
-    ws: WebSocket,
+    channel: WorkerChannel,
     message: CoreMessage,
     nonce: string,
     coreNonce: string | undefined,
@@ -184,11 +206,11 @@ export class CoreConnection {
           `the Core speaks link protocol ${message.protocol}, this Worker ${LINK_PROTOCOL_VERSION}`,
         );
         ctx.log.error({ core: this.url }, `link: ${error.message}; upgrade the older side`);
-        ws.close(LinkCloseCode.VersionMismatch, 'protocol version');
+        channel.close(LinkCloseCode.VersionMismatch, 'protocol version');
         return error;
       }
       const memory = ctx.memory();
-      this.#send(ws, {
+      this.#send(channel, {
         type: 'join',
         protocol: LINK_PROTOCOL_VERSION,
         name: ctx.name,
@@ -216,7 +238,7 @@ export class CoreConnection {
           { core: this.url },
           `link: ${error.message} (wrong FL_CLUSTER_SECRET on one side); disconnecting`,
         );
-        ws.close(LinkCloseCode.Unauthorized, 'wrong cluster secret');
+        channel.close(LinkCloseCode.Unauthorized, 'wrong cluster secret');
         return error;
       }
       this.state = ConnectionState.Joined;
@@ -225,37 +247,37 @@ export class CoreConnection {
       this.#livenessTimeoutMs = message.livenessTimeoutMs;
       this.#heldAtJoin = ctx.runtime.list?.() ?? [];
       this.#synced = new Set();
-      this.#startTimers(ws, message.reportIntervalMs);
+      this.#startTimers(channel, message.reportIntervalMs);
       ctx.log.info({ core: this.url, coreId: message.core, worker: ctx.name }, 'link: joined the Core');
       for (const resolve of this.#joinedWaiters.splice(0)) resolve();
       return;
     }
     const error = new Error(`the Core sent ${message.type} during the handshake`);
     ctx.log.warn({ core: this.url }, `link: ${error.message}; reconnecting`);
-    ws.close(LinkCloseCode.ProtocolError, 'unexpected message during the handshake');
+    channel.close(LinkCloseCode.ProtocolError, 'unexpected message during the handshake');
     return error;
   }
 
-  #onMessage(ws: WebSocket, message: CoreMessage): void {
+  #onMessage(channel: WorkerChannel, message: CoreMessage): void {
     switch (message.type) {
       case 'store':
-        void this.#onStore(ws, message);
+        void this.#onStore(channel, message);
         return;
       case 'drop':
-        void this.#onDrop(ws, message);
+        void this.#onDrop(channel, message);
         return;
       case 'sync':
         for (const f of message.functions) this.#synced.add(refKey(f));
         if (message.last) void this.#onSynced();
         return;
       case 'invoke':
-        void this.#onInvoke(ws, message);
+        void this.#onInvoke(channel, message);
         return;
       case 'code_reply':
         this.#onCodeReply(message);
         return;
       case 'ping':
-        this.#send(ws, { type: 'pong', at: message.at });
+        this.#send(channel, { type: 'pong', at: message.at });
         return;
       case 'pong':
         return;
@@ -264,18 +286,18 @@ export class CoreConnection {
           { core: this.url, type: message.type },
           'link: unexpected message after joining; reconnecting',
         );
-        ws.close(LinkCloseCode.ProtocolError, `unexpected ${message.type}`);
+        channel.close(LinkCloseCode.ProtocolError, `unexpected ${message.type}`);
     }
   }
 
-  async #onStore(ws: WebSocket, message: StoreMessage): Promise<void> {
+  async #onStore(channel: WorkerChannel, message: StoreMessage): Promise<void> {
     const { id, module, name, hash, code } = message;
     try {
       await this.ctx.storeCode({ module, name, hash, code });
-      this.#send(ws, { type: 'ack', id });
+      this.#send(channel, { type: 'ack', id });
     } catch (error) {
       this.ctx.log.error({ module, name, hash, err: error }, 'link: could not store pushed code');
-      this.#send(ws, { type: 'ack', id, error: payload(error) });
+      this.#send(channel, { type: 'ack', id, error: payload(error) });
     }
   }
 
@@ -302,19 +324,19 @@ export class CoreConnection {
     }
   }
 
-  async #onDrop(ws: WebSocket, message: DropMessage): Promise<void> {
+  async #onDrop(channel: WorkerChannel, message: DropMessage): Promise<void> {
     try {
       await this.ctx.dropCode(message.module, message.name, message.hash);
-      this.#send(ws, { type: 'ack', id: message.id });
+      this.#send(channel, { type: 'ack', id: message.id });
     } catch (error) {
-      this.#send(ws, { type: 'ack', id: message.id, error: payload(error) });
+      this.#send(channel, { type: 'ack', id: message.id, error: payload(error) });
     }
   }
 
-  async #onInvoke(ws: WebSocket, message: InvokeMessage): Promise<void> {
+  async #onInvoke(channel: WorkerChannel, message: InvokeMessage): Promise<void> {
     const { id, module, name, hash, capacityMiB, input, timeoutMs } = message;
     if (!this.ctx.accepting()) {
-      this.#send(ws, {
+      this.#send(channel, {
         type: 'invoke_error',
         id,
         error: { code: ErrorCode.WorkerLost, message: `Worker "${this.ctx.name}" is shutting down` },
@@ -334,9 +356,9 @@ export class CoreConnection {
         const code = await this.#fetchCode({ module, name, hash });
         outcome = await this.ctx.runtime.invoke({ ...request, code });
       }
-      this.#send(ws, { type: 'result', id, result: outcome.result, durationMs: outcome.durationMs });
+      this.#send(channel, { type: 'result', id, result: outcome.result, durationMs: outcome.durationMs });
     } catch (error) {
-      this.#send(ws, { type: 'invoke_error', id, error: payload(error) });
+      this.#send(channel, { type: 'invoke_error', id, error: payload(error) });
     } finally {
       this.#reservedMiB -= capacityMiB;
       this.ctx.finished(capacityMiB);
@@ -359,8 +381,8 @@ export class CoreConnection {
   }
 
   #requestCode(ref: FunctionRef): Promise<Uint8Array> {
-    const ws = this.#ws;
-    if (!ws || this.state !== ConnectionState.Joined) {
+    const channel = this.#channel;
+    if (!channel || this.state !== ConnectionState.Joined) {
       return Promise.reject(new FlError(ErrorCode.WorkerLost, `link to ${this.url} closed`));
     }
     const id = this.#nextId++;
@@ -375,7 +397,7 @@ export class CoreConnection {
         );
       }, this.ctx.codeRequestTimeoutMs);
       this.#pendingCode.set(id, { resolve, reject, timer });
-      this.#send(ws, { type: 'code_request', id, ...ref });
+      this.#send(channel, { type: 'code_request', id, ...ref });
     });
   }
 
@@ -396,9 +418,9 @@ export class CoreConnection {
     this.#pendingCode.clear();
   }
 
-  #startTimers(ws: WebSocket, reportIntervalMs: number): void {
+  #startTimers(channel: WorkerChannel, reportIntervalMs: number): void {
     this.#stopTimers();
-    this.#reportTimer = setInterval(() => this.#report(ws), reportIntervalMs);
+    this.#reportTimer = setInterval(() => this.#report(channel), reportIntervalMs);
     this.#lastSeen = Date.now();
     const check = Math.max(50, Math.min(1000, Math.floor(this.#livenessTimeoutMs / 4)));
     this.#livenessTimer = setInterval(() => {
@@ -407,7 +429,7 @@ export class CoreConnection {
           { core: this.url, silentMs: Date.now() - this.#lastSeen },
           'link: the Core went silent; reconnecting',
         );
-        ws.terminate();
+        channel.terminate();
       }
     }, check);
   }
@@ -417,9 +439,9 @@ export class CoreConnection {
     clearInterval(this.#livenessTimer);
   }
 
-  #report(ws: WebSocket): void {
+  #report(channel: WorkerChannel): void {
     const memory = this.ctx.memory();
-    this.#send(ws, {
+    this.#send(channel, {
       type: 'report',
       memoryTotalMiB: memory.totalMiB,
       memoryFreeMiB: memory.freeMiB,
@@ -428,14 +450,14 @@ export class CoreConnection {
     });
   }
 
-  #send(ws: WebSocket, message: WorkerMessage): void {
-    if (ws.readyState !== WebSocket.OPEN) return;
+  #send(channel: WorkerChannel, message: WorkerMessage): void {
+    if (!channel.open) return;
     try {
-      ws.send(encodeFrame(message), { binary: true });
+      channel.send(message);
     } catch (error) {
       // A result over the size bound: tell the Core instead of leaving it waiting.
       if (message.type === 'result') {
-        this.#send(ws, { type: 'invoke_error', id: message.id, error: payload(error) });
+        this.#send(channel, { type: 'invoke_error', id: message.id, error: payload(error) });
       } else {
         this.ctx.log.error({ core: this.url, type: message.type, err: error }, 'link: could not send');
       }
@@ -461,12 +483,9 @@ export class CoreConnection {
     this.#stopTimers();
     this.#failPending(new FlError(ErrorCode.WorkerLost, 'Worker shutting down'));
     for (const resolve of this.#joinedWaiters.splice(0)) resolve();
-    const ws = this.#ws;
-    this.#ws = undefined;
-    if (ws) {
-      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-      else ws.close(LinkCloseCode.Shutdown, 'Worker shutting down');
-    }
+    const channel = this.#channel;
+    this.#channel = undefined;
+    channel?.close(LinkCloseCode.Shutdown, 'Worker shutting down');
   }
 }
 

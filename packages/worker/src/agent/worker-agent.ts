@@ -12,6 +12,7 @@ import {
   WORKER_NAME_RULE,
   WORKER_TAG_RULE,
 } from '@funless/protocol';
+import type { LinkDialer } from '@funless/protocol';
 
 import type { FunctionRef } from '../runtime/types.js';
 import type { AgentLogger, AgentRuntime } from './agent-runtime.js';
@@ -146,11 +147,15 @@ export class WorkerAgent {
     return this.#running;
   }
 
-  /** Opens a persistent connection to the Core at `url` (`ws://`, `http://`…); no-op if already open. */
-  addCore(url: string): CoreConnection {
+  /**
+   * Opens a persistent connection to the Core at `url` (`ws://`, `http://`…, over WebSocket) or
+   * that a dialer reaches (in process); no-op if one to the same URL is open.
+   */
+  addCore(core: string | LinkDialer): CoreConnection {
+    const url = typeof core === 'string' ? core : core.url;
     let connection = this.#connections.get(url);
     if (!connection) {
-      connection = new CoreConnection(url, this.#ctx);
+      connection = new CoreConnection(core, this.#ctx);
       this.#connections.set(url, connection);
       connection.start();
     }

@@ -1,4 +1,5 @@
 import { DEFAULT_TAG } from '@funless/protocol';
+import type { LinkDialer } from '@funless/protocol';
 
 import { WorkerAgent } from '../agent/index.js';
 import type { AgentLogger, WorkerAgentOptions } from '../agent/index.js';
@@ -18,8 +19,11 @@ export interface StartWorkerOptions {
   name?: string;
   /** @default 'default' */
   tag?: string;
-  /** Core URLs to connect to at once (`ws://host:port`, `http://host:port`). @default [] */
-  cores?: string[];
+  /**
+   * Cores to connect to at once: URLs (`ws://host:port`, `http://host:port`) or dialers (a Core
+   * in this process, `CoreCluster.connectInProcess`). @default []
+   */
+  cores?: (string | LinkDialer)[];
   /** Discovery to follow: its Cores are added and removed as they come and go. Started here. */
   discovery?: Discovery;
   /** Runtime settings beyond the data directory. */

@@ -1,0 +1,139 @@
+import { Buffer } from 'node:buffer';
+
+import { encodeFrame, LinkProtocolError } from '../frame.js';
+import type { LinkMessage } from '../messages.js';
+import type { LinkChannel, LinkChannelEvents } from './link-channel.js';
+
+/**
+ * The part of a `ws` WebSocket (either side: accepted by a server or dialled) the channel uses;
+ * described here so that this package needs no WebSocket library.
+ */
+export interface LinkSocket {
+  readonly readyState: number;
+  send(data: Uint8Array, options: { binary: boolean }): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  on(event: 'message', listener: (data: unknown, isBinary: boolean) => void): unknown;
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  /** The TCP socket under it, once open (`ws` keeps it there). */
+  readonly _socket?: { cork(): void; uncork(): void } | null;
+}
+
+const CONNECTING = 0;
+const OPEN = 1;
+/** Close reasons are limited to 123 bytes by the WebSocket protocol. */
+const MAX_REASON_BYTES = 120;
+/** A peer that vanished never completes the closing handshake: its socket is dropped after this, in ms. */
+const CLOSE_GRACE_MS = 1000;
+
+/**
+ * A push sends the same `store` message to every Worker: its frame (which holds the code) is
+ * encoded once and reused for every connection, as long as the message object lives.
+ */
+const sharedFrames = new WeakMap<object, Buffer>();
+
+function frameOf(message: LinkMessage): Buffer {
+  if (message.type !== 'store') return encodeFrame(message);
+  let frame = sharedFrames.get(message);
+  if (!frame) {
+    frame = encodeFrame(message);
+    sharedFrames.set(message, frame);
+  }
+  return frame;
+}
+
+/**
+ * The link between processes: one binary WebSocket frame per message (`frame.ts`), each decoded
+ * and checked on arrival by `decode` (`decodeWorkerFrame` on the Core, `decodeCoreFrame` on a
+ * Worker). A frame that fails the checks becomes an `invalid` event, never a message.
+ */
+export class WebSocketChannel<Out extends LinkMessage, In extends LinkMessage> implements LinkChannel<
+  Out,
+  In
+> {
+  #events: LinkChannelEvents<In> | undefined;
+  #closing = false;
+  #corked = false;
+
+  constructor(
+    readonly socket: LinkSocket,
+    private readonly decode: (frame: Uint8Array) => In,
+    readonly remote: string,
+  ) {
+    socket.on('message', (data, isBinary) => {
+      const events = this.#events;
+      if (!events) return;
+      let message: In;
+      try {
+        if (!isBinary || !Buffer.isBuffer(data)) throw new LinkProtocolError('text frame');
+        message = this.decode(data);
+      } catch (error) {
+        events.invalid(
+          error instanceof LinkProtocolError ? error : new LinkProtocolError((error as Error).message),
+        );
+        return;
+      }
+      events.message(message);
+    });
+    socket.on('close', (code, reason) => this.#events?.close(code, reason.toString()));
+    socket.on('error', (error) => this.#events?.error?.(error));
+  }
+
+  get open(): boolean {
+    return !this.#closing && this.socket.readyState === OPEN;
+  }
+
+  listen(events: LinkChannelEvents<In>): void {
+    this.#events = events;
+  }
+
+  send(message: Out): void {
+    const frame = frameOf(message);
+    if (!this.open) return;
+    this.#cork();
+    this.socket.send(frame, { binary: true });
+  }
+
+  /**
+   * Holds this event-loop turn's frames and writes them in one system call once the turn's I/O
+   * callbacks are done (under load, many invocations go out per turn; alone, one frame leaves a
+   * few microseconds later).
+   */
+  #cork(): void {
+    const tcp = this.socket._socket;
+    if (this.#corked || !tcp) return;
+    this.#corked = true;
+    tcp.cork();
+    setImmediate(() => this.#flush());
+  }
+
+  /** Writes what the cork holds now (before a close or a terminate, which would discard it). */
+  #flush(): void {
+    if (!this.#corked) return;
+    this.#corked = false;
+    this.socket._socket?.uncork();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.socket.readyState === CONNECTING) {
+      this.socket.terminate();
+      return;
+    }
+    try {
+      this.socket.close(code, Buffer.from(reason).subarray(0, MAX_REASON_BYTES).toString());
+      this.#flush();
+    } catch {
+      this.socket.terminate();
+    }
+    setTimeout(() => this.socket.terminate(), CLOSE_GRACE_MS).unref();
+  }
+
+  terminate(): void {
+    this.#closing = true;
+    this.#flush();
+    this.socket.terminate();
+  }
+}
