@@ -123,9 +123,11 @@ function readTests(eventsFile) {
 function tally(tests) {
   const out = { passed: 0, failed: [], skipped: [] };
   for (const t of tests) {
-    if (t.todo !== undefined) out.skipped.push({ name: t.name, reason: `todo${t.todo ? `: ${t.todo}` : ''}` });
+    if (t.todo !== undefined)
+      out.skipped.push({ name: t.name, reason: `todo${t.todo ? `: ${t.todo}` : ''}` });
     else if (t.skip !== undefined) out.skipped.push({ name: t.name, reason: t.skip || '(no reason given)' });
-    else if (t.outcome === 'fail' && !(t.suite && t.failureType === 'subtestsFailed')) out.failed.push(t.name);
+    else if (t.outcome === 'fail' && !(t.suite && t.failureType === 'subtestsFailed'))
+      out.failed.push(t.name);
     else if (t.outcome === 'pass' && !t.suite) out.passed += 1;
   }
   return out;
@@ -173,7 +175,9 @@ function runFile(file, index) {
       // A file that failed with no failed test of its own (it hung, or crashed outside any test)
       // still counts as one failure, so the counts never say 0 failed when the run failed.
       if (!ok && counts.failed.length === 0) {
-        counts.failed.push(hung ? `(hung: killed after ${fileTimeoutS} s)` : `(exited with ${code ?? signal})`);
+        counts.failed.push(
+          hung ? `(hung: killed after ${fileTimeoutS} s)` : `(exited with ${code ?? signal})`,
+        );
       }
       resolve({
         file: file.slice(root.length),
@@ -228,7 +232,9 @@ if (passed + failed.length === 0) {
   exitCode = 1;
 }
 if (ci && skipped.length > 0) {
-  console.log('run-tests: CI=true and tests were skipped: CI installs everything the suite needs, so a skip fails the run');
+  console.log(
+    'run-tests: CI=true and tests were skipped: CI installs everything the suite needs, so a skip fails the run',
+  );
   exitCode = 1;
 }
 console.log(`${passed} passed, ${failed.length} failed, ${skipped.length} skipped`);

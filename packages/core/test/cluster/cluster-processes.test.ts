@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { wat, watFixture } from '@funless/testing';
+import { eventually, wat, watFixture } from '@funless/testing';
 import { pino } from 'pino';
 
 import { coreClusterFromEnv, CoreCluster, startCore } from '../../src/index.js';
 import type { RunningCore } from '../../src/index.js';
-import { eventually, spawnWorker } from './support/worker-process.js';
+import { spawnWorker } from './support/worker-process.js';
 import type { WorkerProcess } from './support/worker-process.js';
 
 const SECRET = 'cluster-test-secret-0123456789';
@@ -63,7 +63,7 @@ describe('a Core with Worker processes on loopback', () => {
   const joined = (...names: string[]) =>
     eventually(
       () => names.every((n) => cluster.workerNames().includes(n)),
-      `${names.join(', ')} joined (now: ${cluster.workerNames().join(', ')})`,
+      () => `${names.join(', ')} joined (now: ${cluster.workerNames().join(', ')})`,
     );
 
   async function upload(name: string, code: Uint8Array, method = 'POST'): Promise<Response> {

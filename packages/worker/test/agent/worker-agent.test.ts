@@ -16,6 +16,7 @@ import {
   workerProof,
 } from '@funless/protocol';
 import type { CoreMessage, JoinMessage, WorkerMessage } from '@funless/protocol';
+import { eventually } from '@funless/testing';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 
@@ -76,15 +77,8 @@ async function fakeCore(
           join: message,
           received,
           send,
-          async waitFor(predicate, timeoutMs = 5_000) {
-            const deadline = Date.now() + timeoutMs;
-            for (;;) {
-              const found = received.find(predicate);
-              if (found) return found;
-              if (Date.now() > deadline) throw new Error('the Core got no such message');
-              await new Promise((resolve) => setTimeout(resolve, 5));
-            }
-          },
+          waitFor: (predicate, timeoutMs = 5_000) =>
+            eventually(() => received.find(predicate), 'the Core got no such message', { timeoutMs }),
         });
       }
     });
@@ -96,12 +90,9 @@ async function fakeCore(
     joins,
     connections: () => connections,
     async joined(count = 1): Promise<CoreSide> {
-      const deadline = Date.now() + 5_000;
-      while (joins.length < count) {
-        if (Date.now() > deadline) throw new Error(`fewer than ${count} joins`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      return joins[count - 1]!;
+      return eventually(() => joins[count - 1], `${count} joins (${joins.length} so far)`, {
+        timeoutMs: 5_000,
+      });
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -296,11 +287,10 @@ test('a Core that cannot prove the cluster secret is disconnected and logged', a
   try {
     a.addCore(core.url);
     await core.joined();
-    const deadline = Date.now() + 3_000;
-    while (!log.lines.some((l) => /did not prove it holds the cluster secret/.test(l))) {
-      assert.ok(Date.now() < deadline, log.lines.join('\n'));
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await eventually(
+      () => log.lines.some((l) => /did not prove it holds the cluster secret/.test(l)),
+      () => `the refusal in the log:\n${log.lines.join('\n')}`,
+    );
     assert.notEqual(a.cores()[0]!.state, 'joined');
   } finally {
     await a.close();
@@ -362,7 +352,7 @@ test('a draining agent refuses new invocations and waits for the running one', a
       input: 1,
       timeoutMs: 1000,
     });
-    while (a.running === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await eventually(() => a.running > 0, 'the invocation is running');
     const drained = a.drain(5_000);
     side.send({
       type: 'invoke',
@@ -415,10 +405,7 @@ test("after a join, the Core's sync drops code the Worker held of functions it n
     await side.waitFor((m) => m.type === 'ack');
     side.send({ type: 'sync', functions: [{ module: 'm', name: 'a', hash: h('1') }], last: false });
     side.send({ type: 'sync', functions: [{ module: 'm', name: 'b', hash: h('4') }], last: true });
-    const deadline = Date.now() + 5_000;
-    while (runtime.dropped.length < 2 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await eventually(() => runtime.dropped.length >= 2, 'two functions dropped');
     assert.deepEqual(
       runtime
         .list()
@@ -442,10 +429,7 @@ test('an empty sync from a Core with no functions drops everything held before t
     a.addCore(core.url);
     const side = await core.joined();
     side.send({ type: 'sync', functions: [], last: true });
-    const deadline = Date.now() + 5_000;
-    while (runtime.list().length > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await eventually(() => runtime.list().length === 0, 'everything dropped');
     assert.deepEqual(runtime.list(), []);
   } finally {
     await a.close();

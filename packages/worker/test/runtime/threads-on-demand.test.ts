@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 
-import { watFixture } from '@funless/testing';
+import { eventually, watFixture } from '@funless/testing';
 
 import { Runtime } from '../../src/index.js';
-import { fn, tempDir, until, withRuntime } from './helpers.js';
+import { fn, tempDir, withRuntime } from './helpers.js';
 
 test('a runtime with no functions holds no thread; storing one starts exactly one', async () => {
   await withRuntime({ threads: 3 }, async (runtime) => {
@@ -13,7 +13,7 @@ test('a runtime with no functions holds no thread; storing one starts exactly on
     const hello = fn(await watFixture('hello'));
     await runtime.store(hello);
     await runtime.store(fn(await watFixture('hello')));
-    await until(() => runtime.stats().threads === 1);
+    await eventually(() => runtime.stats().threads === 1, 'one thread');
     await runtime.warm();
     assert.equal(runtime.stats().threads, 1);
   });
@@ -123,7 +123,7 @@ test('threads idle for threadIdleMs end, down to the last one; the pool grows ag
       );
     await burst();
     assert.ok(runtime.stats().threads >= 2, `only ${runtime.stats().threads} threads started`);
-    await until(() => runtime.stats().threads === 1, 3000);
+    await eventually(() => runtime.stats().threads === 1, 'the idle threads retired but one');
     // The last one stays, however long it idles.
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.equal(runtime.stats().threads, 1);
