@@ -18,12 +18,12 @@
 // second reporter (scripts/test-events-reporter.mjs) writing one JSON line per test to a temp file.
 // A single test has FL_TEST_TIMEOUT_MS (default 300000) before it fails with its name.
 // The exit code is non-zero when a test failed, a file failed or hung, or (under CI) a test skipped.
-// Usage: node scripts/run-tests.mjs [substring-filter ...]
+// Usage: node scripts/run-tests.mjs [substring-filter | test-file ...]
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);
@@ -60,16 +60,32 @@ for (const pkg of readdirSync(join(root, 'packages'))) {
     // package without tests
   }
 }
-const selected = files.filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+// An argument naming an existing file runs that file, wherever it is; any other is a substring
+// that selects among the compiled test files.
+const paths = filters.filter((f) => f.endsWith('.js') && existsSync(f)).map((f) => resolve(f));
+const substrings = filters.filter((f) => !paths.includes(resolve(f)));
+const selected = [
+  ...paths,
+  ...files.filter((f) => substrings.some((s) => f.includes(s)) || filters.length === 0),
+];
 if (selected.length === 0) {
   console.error('run-tests: no test files found (did the build run?)');
   process.exit(1);
 }
 
 const pgUrl =
-  process.env.FL_TEST_PG_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  process.env.FL_TEST_PG_URL || process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+try {
+  new URL(pgUrl);
+} catch {
+  console.error(`run-tests: the PostgreSQL URL is not a URL: ${pgUrl} (from FL_TEST_PG_URL or DATABASE_URL)`);
+  process.exit(1);
+}
 const env = { ...process.env };
 delete env.DATABASE_URL; // tests choose their database explicitly
+// Run from inside a test (the runner's own test), a child would otherwise report to that test's
+// runner instead of to the reporters given here.
+delete env.NODE_TEST_CONTEXT;
 if (await reachable(pgUrl)) {
   env.FL_TEST_PG_URL = pgUrl;
   console.log(`run-tests: PostgreSQL pass enabled (${pgUrl.replace(/:[^:@/]*@/, ':***@')})`);
@@ -180,7 +196,7 @@ function runFile(file, index) {
         );
       }
       resolve({
-        file: file.slice(root.length),
+        file: file.startsWith(root) ? file.slice(root.length) : file,
         ok,
         hung,
         code: code ?? signal,
