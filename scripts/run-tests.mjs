@@ -224,7 +224,8 @@ const startedAll = Date.now();
 await Promise.all(Array.from({ length: Math.max(1, concurrency) }, lane));
 rmSync(eventsDir, { recursive: true, force: true });
 
-console.log(`\nrun-tests: ${results.length} files in ${((Date.now() - startedAll) / 1000).toFixed(0)} s`);
+const took = ((Date.now() - startedAll) / 1000).toFixed(0);
+console.log(`\nrun-tests: ${results.length} files in ${took} s (tests passed/failed/skipped in each)`);
 for (const r of [...results].sort((a, b) => b.seconds - a.seconds)) {
   const state = r.hung ? 'HUNG' : r.ok ? 'ok' : `FAILED (${r.code})`;
   const counts = `${r.passed}/${r.failed.length}/${r.skipped.length}`;
@@ -243,8 +244,8 @@ if (failed.length > 0) {
 }
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 let exitCode = results.some((r) => !r.ok) || failed.length > 0 ? 1 : 0;
-if (passed + failed.length === 0) {
-  console.log('run-tests: no test ran');
+if (passed + failed.length + skipped.length === 0) {
+  console.log('run-tests: the files run hold no test');
   exitCode = 1;
 }
 if (ci && skipped.length > 0) {
