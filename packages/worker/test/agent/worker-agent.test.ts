@@ -1,6 +1,7 @@
 // The Worker's link agent against a scripted Core (a bare WebSocket server speaking the protocol)
 // and a stand-in runtime: handshake, reports, pushes, code fetches, reconnection and draining.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 
@@ -17,8 +18,7 @@ import {
 } from '@funless/protocol';
 import type { CoreMessage, JoinMessage, WorkerMessage } from '@funless/protocol';
 import { eventually } from '@funless/testing';
-import { WebSocketServer } from 'ws';
-import type { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 
 import { WorkerAgent } from '../../src/agent/index.js';
 import type { AgentLogger, AgentRuntime } from '../../src/agent/index.js';
@@ -298,20 +298,40 @@ test('a Core that cannot prove the cluster secret is disconnected and logged', a
   }
 });
 
-test('after the Core drops the link the agent reconnects with backoff and joins again', async () => {
+/**
+ * Opens and drops a link of the test's own to the Core: once the Core has counted it, it has
+ * counted every link dialled before it. With the agent's timers on a mock clock, "no reconnection"
+ * is then a count, not a sleep: tick far past every backoff, then count.
+ */
+async function ownDial(url: string): Promise<void> {
+  const ws = new WebSocket(url);
+  await once(ws, 'open'); // the Core counts a link before it answers the upgrade
+  ws.terminate();
+}
+
+test('after the Core drops the link the agent reconnects with backoff and joins again', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] }); // the backoff runs on a clock the test moves
   const core = await fakeCore();
   const a = agent(new StubRuntime());
   try {
     a.addCore(core.url);
     const first = await core.joined(1);
     first.socket.terminate();
-    await core.joined(2);
+    await eventually(() => {
+      t.mock.timers.tick(100); // the longest backoff
+      return core.joins.length >= 2;
+    }, 'the agent joined again');
     await a.joined();
     assert.equal(a.cores()[0]!.state, 'joined');
+    const second = core.joins[1]!;
+    const closed = once(second.socket, 'close');
     a.removeCore(core.url);
     const connections = core.connections();
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    assert.equal(core.connections(), connections, 'a removed Core is not reconnected');
+    await closed; // the Core saw the link end
+    await ownDial(core.url); // by then the agent has seen it end too
+    t.mock.timers.tick(10_000);
+    await ownDial(core.url);
+    assert.equal(core.connections(), connections + 2, 'a removed Core is not reconnected');
   } finally {
     await a.close();
     await core.close();
@@ -437,15 +457,18 @@ test('an empty sync from a Core with no functions drops everything held before t
   }
 });
 
-test('a connection closed during its handshake stays closed when the Core accepts it late', async () => {
+test('a connection closed during its handshake stays closed when the Core accepts it late', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] }); // the backoff runs on a clock the test moves
   const a = agent(new StubRuntime());
   // The agent closes while the Core's join_accepted is already on its way to it.
   const core = await fakeCore({ beforeAccept: () => void a.close() });
   try {
     a.addCore(core.url);
     await core.joined();
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    assert.equal(core.connections(), 1, 'the closed agent dialled the Core again');
+    await ownDial(core.url); // by then the agent has read the late join_accepted
+    t.mock.timers.tick(10_000);
+    await ownDial(core.url);
+    assert.equal(core.connections(), 3, 'the closed agent dialled the Core again');
   } finally {
     await a.close();
     await core.close();
