@@ -1,8 +1,10 @@
 // End to end on a whole platform started like `npm start` (`fl up`: Core + one Worker): the
-// hello function of docs/quickstart.md and every template, from `fl fn new` to `fl fn invoke`. Skipped, with
-// the reason, while `fl up` starts no Worker.
+// hello function and every template, from `fl fn new` to `fl fn invoke`. A Worker that does not
+// join fails every test here (it is the regression these tests guard), it never skips them.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+
+import { eventually } from '@funless/testing';
 
 import { cleanEnv, fl, startPlatform, type FlResult, type PlatformProcess } from './support/platform.js';
 import { tempDir } from './support/temp-dir.js';
@@ -10,7 +12,6 @@ import { tempDir } from './support/temp-dir.js';
 let work: { dir: string; cleanup: () => Promise<void> };
 let platform: PlatformProcess | undefined;
 let env: NodeJS.ProcessEnv;
-let noWorker: string | undefined;
 
 const WORKER_WAIT_MS = 30_000;
 
@@ -22,18 +23,18 @@ before(async () => {
     timeoutMs: 60_000,
   });
   env = cleanEnv({ HOME: work.dir, FL_API_HOST: platform.url });
-  // Wait for the Worker to join (or for `fl up` to say there is none).
-  const deadline = Date.now() + WORKER_WAIT_MS;
-  while (Date.now() < deadline) {
-    if (/no Worker is available/.test(platform.output())) {
-      noWorker = '`fl up` starts no Worker in this build yet';
-      return;
-    }
-    const workers = await fl(['workers', '--json'], { env, cwd: work.dir });
-    if (workers.code === 0 && (JSON.parse(workers.stdout) as unknown[]).length > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  noWorker = `no Worker joined within ${WORKER_WAIT_MS} ms:\n${platform.output()}`;
+  const started = platform;
+  await eventually(
+    async () => {
+      if (/no Worker is available/.test(started.output())) {
+        throw new Error(`\`fl up\` started no Worker:\n${started.output()}`);
+      }
+      const workers = await fl(['workers', '--json'], { env, cwd: work.dir });
+      return workers.code === 0 && (JSON.parse(workers.stdout) as unknown[]).length > 0;
+    },
+    () => `the Worker of \`fl up\` to join; its output:\n${started.output()}`,
+    { timeoutMs: WORKER_WAIT_MS, intervalMs: 200 },
+  );
 });
 
 after(async () => {
@@ -50,8 +51,7 @@ function ok(result: FlResult): string {
   return result.stdout;
 }
 
-test('hello_test in _ answers {"payload":"Hello Test!"} on one line', async (t) => {
-  if (noWorker) return t.skip(noWorker);
+test('hello_test in _ answers {"payload":"Hello Test!"} on one line', async () => {
   ok(await run('fn', 'new', 'hello', '-l', 'as'));
   ok(await run('fn', 'create', 'hello_test', 'hello'));
   assert.equal(
@@ -70,8 +70,7 @@ test('hello_test in _ answers {"payload":"Hello Test!"} on one line', async (t) 
   assert.match(gone.stderr, /^fl: error: .*hello_test.*not found/);
 });
 
-test('a module with two functions: fl mod get lists both, fl mod list shows _ and test_mod', async (t) => {
-  if (noWorker) return t.skip(noWorker);
+test('a module with two functions: fl mod get lists both, fl mod list shows _ and test_mod', async () => {
   ok(await run('mod', 'create', 'test_mod'));
   ok(await run('fn', 'new', 'greet', '-l', 'c'));
   ok(await run('fn', 'new', 'echo', '-l', 'wat'));
@@ -97,8 +96,7 @@ test('a module with two functions: fl mod get lists both, fl mod list shows _ an
   assert.match(gone.stderr, /^fl: error: .*test_mod.*not found/);
 });
 
-test('fl workers shows the Worker started by fl up', async (t) => {
-  if (noWorker) return t.skip(noWorker);
+test('fl workers shows the Worker started by fl up', async () => {
   const table = ok(await run('workers'));
   assert.match(table, /^NAME +TAG +MEMORY MIB +FREE MIB +IN FLIGHT +RUNNING TAGS +LAST REPORT\n/);
   assert.equal(table.trim().split('\n').length, 2, 'one Worker');

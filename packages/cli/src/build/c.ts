@@ -1,5 +1,7 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+
+import type { Command } from '@yowasp/clang';
 
 import { BuildFailedError, CliError, ToolchainMissingError } from '../errors/index.js';
 import { runTool } from './run-tool.js';
@@ -47,10 +49,86 @@ async function listSources(dir: string): Promise<string[]> {
   return sources;
 }
 
+/** The .c and .h files of `dir` and `dir/src`, as the in-memory tree the npm clang reads. */
+async function sourceTree(dir: string): Promise<Record<string, Record<string, Uint8Array> | Uint8Array>> {
+  const tree: Record<string, Record<string, Uint8Array> | Uint8Array> = {};
+  for (const sub of ['.', 'src']) {
+    let entries: string[];
+    try {
+      entries = await readdir(join(dir, sub));
+    } catch {
+      continue;
+    }
+    const files: Record<string, Uint8Array> = {};
+    for (const e of entries) {
+      if (/\.[ch]$/.test(e)) files[e] = new Uint8Array(await readFile(join(dir, sub, e)));
+    }
+    if (sub === '.') Object.assign(tree, files);
+    else tree[sub] = files;
+  }
+  return tree;
+}
+
+type NpmClang = Command;
+
+/** The npm toolchain (clang, lld and wasi-libc compiled to WebAssembly), if it is installed. */
+async function loadNpmClang(): Promise<NpmClang | undefined> {
+  try {
+    return (await import('@yowasp/clang')).commands.clang;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Compiles C with Debian's clang, lld and wasi-libc (`--target=wasm32-wasi`). Sources with a
- * `main` become a WASI command (JSON on stdin/stdout); otherwise the module has no entry point
- * and exports `__invoke` (the FunLess ABI, as `funless.h` defines it).
+ * Builds with the npm toolchain: in this process, on an in-memory copy of the sources. Its
+ * newer clang names the target wasm32-wasip1 (the same ABI as Debian's wasm32-wasi).
+ */
+async function buildWithNpmClang(
+  clang: NpmClang,
+  dir: string,
+  sources: string[],
+  entryArgs: string[],
+  outFile: string,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let output = '';
+  const collect = (bytes: Uint8Array | null) => {
+    if (bytes) output += decoder.decode(bytes, { stream: true });
+  };
+  const args = [
+    '--target=wasm32-wasip1',
+    '-O2',
+    '-I.',
+    '-Wl,--strip-all',
+    ...entryArgs,
+    '-o',
+    'out.wasm',
+    ...sources.map((s) => relative(dir, s)),
+  ];
+  let files;
+  try {
+    files = await clang(args, await sourceTree(dir), {
+      stdout: collect,
+      stderr: collect,
+      fetchProgress: () => {},
+    });
+  } catch (error) {
+    throw new BuildFailedError(`C build in ${dir} failed:\n${output.trim() || (error as Error).message}`);
+  }
+  const code = files?.['out.wasm'];
+  if (!(code instanceof Uint8Array))
+    throw new BuildFailedError(`C build in ${dir} produced no module:\n${output}`);
+  await writeFile(resolve(outFile), code);
+}
+
+/**
+ * Compiles C to a WASI module. Sources with a `main` become a WASI command (JSON on stdin/stdout);
+ * otherwise the module has no entry point and exports `__invoke` (the FunLess ABI, as `funless.h`
+ * defines it). With Debian's clang, lld and wasi-libc (`--target=wasm32-wasi`) when they are
+ * installed; else with the npm toolchain `@yowasp/clang` (an optional dependency of the CLI), so a
+ * machine with only Node.js builds C too. `CC_WASM` names the compiler to use and turns the
+ * fallback off.
  */
 export async function buildC(source: string, outFile: string, env: NodeJS.ProcessEnv): Promise<void> {
   const isFile = source.endsWith('.c');
@@ -59,32 +137,50 @@ export async function buildC(source: string, outFile: string, env: NodeJS.Proces
   if (sources.length === 0) throw new CliError(`no .c files in ${dir} (or ${join(dir, 'src')})`);
   const texts = await Promise.all(sources.map((s) => readFile(s, 'utf8')));
   const isCommand = texts.some((t) => /\bint\s+main\s*\(/.test(t));
-  const sysroot = await findSysroot(env);
+  const entryArgs = isCommand ? [] : ['-nostartfiles', '-Wl,--no-entry', '-Wl,--export-if-defined=__invoke'];
+  const npmClang = env.CC_WASM ? undefined : await loadNpmClang();
+  const orNpm = env.CC_WASM ? '' : ', or `npm install @yowasp/clang`';
+
+  const cc = env.CC_WASM || 'clang';
+  const clangMissing = () => new ToolchainMissingError(`clang is not installed: run \`${INSTALL}\`${orNpm}`);
+  let sysroot: string;
+  try {
+    sysroot = await findSysroot(env);
+  } catch (error) {
+    if (npmClang) return buildWithNpmClang(npmClang, dir, sources, entryArgs, outFile);
+    // Name the first piece missing: the compiler, then its library.
+    if (!(await runTool(cc, ['--version'], dir, env))) throw clangMissing();
+    throw new ToolchainMissingError(`${(error as Error).message}${orNpm}`, { cause: error });
+  }
   const args = [
     '--target=wasm32-wasi',
     `--sysroot=${sysroot}`,
     '-O2',
     `-I${dir}`,
     '-Wl,--strip-all',
-    ...(isCommand ? [] : ['-nostartfiles', '-Wl,--no-entry', '-Wl,--export-if-defined=__invoke']),
+    ...entryArgs,
     '-o',
     resolve(outFile),
     ...sources,
   ];
-  const result = await runTool(env.CC_WASM || 'clang', args, dir);
-  if (!result) throw new ToolchainMissingError(`clang is not installed: run \`${INSTALL}\``);
+  const result = await runTool(cc, args, dir, env);
+  if (!result) {
+    if (npmClang) return buildWithNpmClang(npmClang, dir, sources, entryArgs, outFile);
+    throw clangMissing();
+  }
   if (result.code !== 0) {
     const output = (result.stderr + result.stdout).trim();
+    let missing: string | undefined;
     if (
       /wasm-ld.*(not found|No such file)|unable to execute command.*wasm-ld|invalid linker name/i.test(output)
     ) {
-      throw new ToolchainMissingError(`the wasm-ld linker is not installed: run \`apt-get install lld\``);
+      missing = 'the wasm-ld linker is not installed: run `apt-get install lld`';
+    } else if (/libclang_rt\.builtins-wasm32\.a/.test(output)) {
+      missing = 'the wasm32 compiler runtime is missing: run `apt-get install libclang-rt-14-dev-wasm32`';
     }
-    if (/libclang_rt\.builtins-wasm32\.a/.test(output)) {
-      throw new ToolchainMissingError(
-        'the wasm32 compiler runtime is missing: run `apt-get install libclang-rt-14-dev-wasm32`',
-      );
-    }
-    throw new BuildFailedError(`C build in ${dir} failed:\n${output}`);
+    if (missing === undefined) throw new BuildFailedError(`C build in ${dir} failed:\n${output}`);
+    // Debian's toolchain is only partly installed: the npm one is complete.
+    if (npmClang) return buildWithNpmClang(npmClang, dir, sources, entryArgs, outFile);
+    throw new ToolchainMissingError(`${missing}${orNpm}`);
   }
 }

@@ -17,11 +17,12 @@ export function runTool(
   command: string,
   args: readonly string[],
   cwd: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<ToolResult | undefined> {
   return new Promise((resolve, reject) => {
     // Our own timer rather than spawn's `timeout`, whose timer outlives a spawn that fails
     // (ENOENT) and would keep the process alive for the whole limit.
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), TOOL_TIMEOUT_MS);
     timer.unref();
     let stdout = '';

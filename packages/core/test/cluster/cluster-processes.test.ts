@@ -6,12 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { wat, watFixture } from '@funless/testing';
+import { eventually, wat, watFixture } from '@funless/testing';
 import { pino } from 'pino';
 
 import { coreClusterFromEnv, CoreCluster, startCore } from '../../src/index.js';
 import type { RunningCore } from '../../src/index.js';
-import { eventually, spawnWorker } from './support/worker-process.js';
+import { spawnWorker } from './support/worker-process.js';
 import type { WorkerProcess } from './support/worker-process.js';
 
 const SECRET = 'cluster-test-secret-0123456789';
@@ -63,7 +63,7 @@ describe('a Core with Worker processes on loopback', () => {
   const joined = (...names: string[]) =>
     eventually(
       () => names.every((n) => cluster.workerNames().includes(n)),
-      `${names.join(', ')} joined (now: ${cluster.workerNames().join(', ')})`,
+      () => `${names.join(', ')} joined (now: ${cluster.workerNames().join(', ')})`,
     );
 
   async function upload(name: string, code: Uint8Array, method = 'POST'): Promise<Response> {
@@ -188,7 +188,7 @@ describe('a Core with Worker processes on loopback', () => {
     await intruder.stop();
   });
 
-  test('a Worker killed mid-invocation fails it with 503 within a second; the next go elsewhere', async () => {
+  test('a Worker killed mid-invocation fails it with 503 (disconnected, not timed out); the next go elsewhere', async () => {
     assert.equal((await upload('loop', await watFixture('infinite-loop'))).status, 201);
     assert.equal((await upload('hello2', helloCode)).status, 201);
     const pending = invoke('loop', {});
@@ -197,13 +197,10 @@ describe('a Core with Worker processes on loopback', () => {
       'the loop runs on big',
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
-    const killedAt = Date.now();
     await workers.get('big')!.stop('SIGKILL');
     const res = await pending;
-    const elapsed = Date.now() - killedAt;
     assert.equal(res.status, 503);
     assert.match(((await res.json()) as { errors: { detail: string } }).errors.detail, /big.*disconnected/);
-    assert.ok(elapsed < 1000, `answered ${elapsed} ms after the kill`);
     assert.deepEqual(cluster.workerNames(), ['small']);
     for (let i = 0; i < 3; i++) assert.equal((await invoke('hello2')).status, 200);
     assert.equal(cluster.workers()[0]!.inFlight, 0);

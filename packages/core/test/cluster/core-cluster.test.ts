@@ -7,13 +7,13 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 
 import { ErrorCode, FlError, LINK_PROTOCOL_VERSION, LinkCloseCode, SYNC_BATCH } from '@funless/protocol';
+import { eventually } from '@funless/testing';
 
 import { CoreCluster } from '../../src/cluster/index.js';
 import type { CoreClusterOptions } from '../../src/cluster/index.js';
 import type { PlacementPolicy, PlacementRequest, WorkerView } from '../../src/scheduling/index.js';
 import { SimulatedWorker } from './support/simulated-worker.js';
 import type { SimulatedWorkerOptions } from './support/simulated-worker.js';
-import { eventually } from './support/worker-process.js';
 
 const SECRET = 'core-cluster-test-secret-42';
 const FN = { module: '_', name: 'f', hash: 'a'.repeat(64), tag: 'default', capacityMiB: 64 };
@@ -142,7 +142,7 @@ test('a Worker that goes silent leaves after the liveness limit; its invocation 
     const invocation = s.cluster.invoke(FN, {});
     await rejectsWith(invocation, ErrorCode.WorkerLost, /"mute" disconnected/);
     const elapsed = Date.now() - started;
-    assert.ok(elapsed >= 250 && elapsed < 1500, `failed after ${elapsed} ms`);
+    assert.ok(elapsed >= 250, `failed after ${elapsed} ms, before the liveness limit`);
     assert.deepEqual(s.cluster.workerNames(), []);
     assert.equal(await w.closed, LinkCloseCode.LivenessTimeout);
   } finally {
@@ -163,10 +163,9 @@ test('a Worker that disconnects fails its in-flight invocations at once, and the
     await w.joined;
     const invocation = s.cluster.invoke(FN, {});
     await eventually(() => runs === 1, 'the invocation reached the Worker');
-    const t = Date.now();
     w.close();
+    // worker_lost, not the timeout its time limit would give: it failed on the disconnect.
     await rejectsWith(invocation, ErrorCode.WorkerLost);
-    assert.ok(Date.now() - t < 500);
     assert.equal(runs, 1);
   } finally {
     await s.close();
@@ -357,7 +356,8 @@ test('with no functions stored the sync is one empty, last part; a store without
     assert.deepEqual(sync, { type: 'sync', functions: [], last: true });
     const v = none.worker('w2');
     await v.joined;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // An invocation sent after the join arrives after anything the Core sent on joining.
+    await none.cluster.invoke(FN, {});
     assert.equal(
       v.received.some((m) => m.type === 'sync'),
       false,

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { ConfigError, verifyAnnouncement } from '@funless/protocol';
 import type { Announcement } from '@funless/protocol';
+import { eventually } from '@funless/testing';
 
 import { MulticastAnnouncer, announcerFromEnv } from '../../src/discovery/index.js';
 
@@ -30,14 +30,6 @@ async function rawListener(
   await new Promise<void>((resolve) => socket.bind(port, resolve));
   socket.addMembership(GROUP, '127.0.0.1');
   return { packets, socket };
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(10);
-  }
 }
 
 describe('MulticastAnnouncer over loopback', () => {
@@ -73,7 +65,7 @@ describe('MulticastAnnouncer over loopback', () => {
       interfaces: ['127.0.0.1'],
     });
     await announcer.start();
-    await waitFor(() => listener.packets.length >= 3);
+    await eventually(() => listener.packets.length >= 3, 'three announcements');
     const announcements = verified();
     for (const a of announcements) {
       assert.equal(a.port, 4321);
@@ -104,7 +96,7 @@ describe('MulticastAnnouncer over loopback', () => {
       advertiseUrl: 'http://core.example:8080/',
     });
     await announcer.start();
-    await waitFor(() => listener.packets.length >= 1);
+    await eventually(() => listener.packets.length >= 1, 'an announcement');
     assert.equal(verified()[0]!.url, 'ws://core.example:8080');
   });
 
@@ -120,7 +112,10 @@ describe('MulticastAnnouncer over loopback', () => {
     assert.deepEqual(announcer.interfaces(), ['127.0.0.1']);
   });
 
-  test('close stops the announcements and releases the sockets', async () => {
+  test('close stops the announcements and releases the sockets', async (t) => {
+    // The rounds' timer runs on a mock clock: the test moves time on, so "nothing after close"
+    // is a count over ten intervals that certainly passed, not a sleep that hopes they did.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     announcer = new MulticastAnnouncer({
       secret: SECRET,
       corePort: 4000,
@@ -130,12 +125,13 @@ describe('MulticastAnnouncer over loopback', () => {
       interfaces: ['127.0.0.1'],
     });
     await announcer.start();
-    await waitFor(() => listener.packets.length >= 2);
+    assert.equal(announcer.sent, 1, 'the first round is sent by start()');
+    t.mock.timers.tick(20);
+    await announcer.close(); // waits for the round the tick started
     await announcer.close();
-    await announcer.close();
-    const count = listener.packets.length;
-    await sleep(100);
-    assert.equal(listener.packets.length, count, 'nothing sent after close');
+    assert.equal(announcer.sent, 2, 'a round every interval until close');
+    t.mock.timers.tick(200);
+    assert.equal(announcer.sent, 2, 'nothing sent after close');
     assert.deepEqual(announcer.interfaces(), []);
   });
 

@@ -10,10 +10,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-import { watFixture } from '@funless/testing';
+import { eventually, watFixture } from '@funless/testing';
 
 import { NetnsLab, netnsUnavailable } from './netns-lab.js';
 
@@ -194,17 +193,19 @@ describe('multi-host cluster in network namespaces', { skip: skip ?? false, time
     /** Polls `GET /v1/workers` until it lists exactly `expected`. */
     const waitForWorkers = async (expected: string[], why: string): Promise<void> => {
       let names: string[] = [];
-      const deadline = Date.now() + 45_000;
-      while (Date.now() < deadline) {
-        const res = await http({ method: 'GET', path: '/v1/workers', token: admin });
-        if (res.status === 200) {
-          names = (res.json() as { data: { name: string }[] }).data.map((w) => w.name).sort();
-          if (names.join() === expected.join()) return;
-        }
-        assert.equal(core.child.exitCode, null, `the Core exited:${logs()}`);
-        await sleep(200);
-      }
-      assert.deepEqual(names, expected, `${why}:${logs()}`);
+      await eventually(
+        async () => {
+          const res = await http({ method: 'GET', path: '/v1/workers', token: admin });
+          if (res.status === 200) {
+            names = (res.json() as { data: { name: string }[] }).data.map((w) => w.name).sort();
+          }
+          assert.equal(core.child.exitCode, null, `the Core exited:${logs()}`);
+          return names.join() === expected.join();
+        },
+        () =>
+          `${why} (Workers listed: ${names.join(', ') || 'none'}, expected ${expected.join(', ')}):${logs()}`,
+        { timeoutMs: 45_000, intervalMs: 200 },
+      );
     };
     const invoke = async (name: string): Promise<void> => {
       const invoked = await http({

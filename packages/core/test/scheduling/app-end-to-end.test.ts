@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { watFixture } from '@funless/testing';
+import { eventually, watFixture } from '@funless/testing';
 import { pino } from 'pino';
 
 import { coreClusterFromEnv, startCore } from '../../src/index.js';
 import type { RunningCore } from '../../src/index.js';
 import { defaultPolicy } from '../../src/scheduling/index.js';
 import type { Placement } from '../../src/scheduling/index.js';
-import { eventually, spawnWorker } from '../cluster/support/worker-process.js';
+import { spawnWorker } from '../cluster/support/worker-process.js';
 import type { WorkerProcess } from '../cluster/support/worker-process.js';
 
 const SECRET = 'app-e2e-secret-0123456789abcdef';
@@ -115,7 +115,7 @@ describe('APP scripts with three Worker processes', () => {
     await eventually(
       () => ['edge1', 'edge2', 'cloud'].every((n) => workerNames().includes(n)),
       'the three Workers joined',
-      20_000,
+      { timeoutMs: 20_000 },
     );
     await upload('pinned_fn', { tag: 'pinned', capacity: 64 });
     await upload('big_fn', { tag: 'big', capacity: 1024 });

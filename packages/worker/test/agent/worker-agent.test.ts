@@ -1,6 +1,7 @@
 // The Worker's link agent against a scripted Core (a bare WebSocket server speaking the protocol)
 // and a stand-in runtime: handshake, reports, pushes, code fetches, reconnection and draining.
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 
@@ -16,8 +17,8 @@ import {
   workerProof,
 } from '@funless/protocol';
 import type { CoreMessage, JoinMessage, WorkerMessage } from '@funless/protocol';
-import { WebSocketServer } from 'ws';
-import type { WebSocket } from 'ws';
+import { eventually } from '@funless/testing';
+import { WebSocket, WebSocketServer } from 'ws';
 
 import { WorkerAgent } from '../../src/agent/index.js';
 import type { AgentLogger, AgentRuntime } from '../../src/agent/index.js';
@@ -76,15 +77,8 @@ async function fakeCore(
           join: message,
           received,
           send,
-          async waitFor(predicate, timeoutMs = 5_000) {
-            const deadline = Date.now() + timeoutMs;
-            for (;;) {
-              const found = received.find(predicate);
-              if (found) return found;
-              if (Date.now() > deadline) throw new Error('the Core got no such message');
-              await new Promise((resolve) => setTimeout(resolve, 5));
-            }
-          },
+          waitFor: (predicate, timeoutMs = 5_000) =>
+            eventually(() => received.find(predicate), 'the Core got no such message', { timeoutMs }),
         });
       }
     });
@@ -96,12 +90,9 @@ async function fakeCore(
     joins,
     connections: () => connections,
     async joined(count = 1): Promise<CoreSide> {
-      const deadline = Date.now() + 5_000;
-      while (joins.length < count) {
-        if (Date.now() > deadline) throw new Error(`fewer than ${count} joins`);
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      return joins[count - 1]!;
+      return eventually(() => joins[count - 1], `${count} joins (${joins.length} so far)`, {
+        timeoutMs: 5_000,
+      });
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -296,11 +287,10 @@ test('a Core that cannot prove the cluster secret is disconnected and logged', a
   try {
     a.addCore(core.url);
     await core.joined();
-    const deadline = Date.now() + 3_000;
-    while (!log.lines.some((l) => /did not prove it holds the cluster secret/.test(l))) {
-      assert.ok(Date.now() < deadline, log.lines.join('\n'));
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await eventually(
+      () => log.lines.some((l) => /did not prove it holds the cluster secret/.test(l)),
+      () => `the refusal in the log:\n${log.lines.join('\n')}`,
+    );
     assert.notEqual(a.cores()[0]!.state, 'joined');
   } finally {
     await a.close();
@@ -308,20 +298,40 @@ test('a Core that cannot prove the cluster secret is disconnected and logged', a
   }
 });
 
-test('after the Core drops the link the agent reconnects with backoff and joins again', async () => {
+/**
+ * Opens and drops a link of the test's own to the Core: once the Core has counted it, it has
+ * counted every link dialled before it. With the agent's timers on a mock clock, "no reconnection"
+ * is then a count, not a sleep: tick far past every backoff, then count.
+ */
+async function ownDial(url: string): Promise<void> {
+  const ws = new WebSocket(url);
+  await once(ws, 'open'); // the Core counts a link before it answers the upgrade
+  ws.terminate();
+}
+
+test('after the Core drops the link the agent reconnects with backoff and joins again', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] }); // the backoff runs on a clock the test moves
   const core = await fakeCore();
   const a = agent(new StubRuntime());
   try {
     a.addCore(core.url);
     const first = await core.joined(1);
     first.socket.terminate();
-    await core.joined(2);
+    await eventually(() => {
+      t.mock.timers.tick(100); // the longest backoff
+      return core.joins.length >= 2;
+    }, 'the agent joined again');
     await a.joined();
     assert.equal(a.cores()[0]!.state, 'joined');
+    const second = core.joins[1]!;
+    const closed = once(second.socket, 'close');
     a.removeCore(core.url);
     const connections = core.connections();
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    assert.equal(core.connections(), connections, 'a removed Core is not reconnected');
+    await closed; // the Core saw the link end
+    await ownDial(core.url); // by then the agent has seen it end too
+    t.mock.timers.tick(10_000);
+    await ownDial(core.url);
+    assert.equal(core.connections(), connections + 2, 'a removed Core is not reconnected');
   } finally {
     await a.close();
     await core.close();
@@ -362,7 +372,7 @@ test('a draining agent refuses new invocations and waits for the running one', a
       input: 1,
       timeoutMs: 1000,
     });
-    while (a.running === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await eventually(() => a.running > 0, 'the invocation is running');
     const drained = a.drain(5_000);
     side.send({
       type: 'invoke',
@@ -415,10 +425,7 @@ test("after a join, the Core's sync drops code the Worker held of functions it n
     await side.waitFor((m) => m.type === 'ack');
     side.send({ type: 'sync', functions: [{ module: 'm', name: 'a', hash: h('1') }], last: false });
     side.send({ type: 'sync', functions: [{ module: 'm', name: 'b', hash: h('4') }], last: true });
-    const deadline = Date.now() + 5_000;
-    while (runtime.dropped.length < 2 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await eventually(() => runtime.dropped.length >= 2, 'two functions dropped');
     assert.deepEqual(
       runtime
         .list()
@@ -442,10 +449,7 @@ test('an empty sync from a Core with no functions drops everything held before t
     a.addCore(core.url);
     const side = await core.joined();
     side.send({ type: 'sync', functions: [], last: true });
-    const deadline = Date.now() + 5_000;
-    while (runtime.list().length > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    await eventually(() => runtime.list().length === 0, 'everything dropped');
     assert.deepEqual(runtime.list(), []);
   } finally {
     await a.close();
@@ -453,15 +457,18 @@ test('an empty sync from a Core with no functions drops everything held before t
   }
 });
 
-test('a connection closed during its handshake stays closed when the Core accepts it late', async () => {
+test('a connection closed during its handshake stays closed when the Core accepts it late', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] }); // the backoff runs on a clock the test moves
   const a = agent(new StubRuntime());
   // The agent closes while the Core's join_accepted is already on its way to it.
   const core = await fakeCore({ beforeAccept: () => void a.close() });
   try {
     a.addCore(core.url);
     await core.joined();
-    await new Promise((resolve) => setTimeout(resolve, 600));
-    assert.equal(core.connections(), 1, 'the closed agent dialled the Core again');
+    await ownDial(core.url); // by then the agent has read the late join_accepted
+    t.mock.timers.tick(10_000);
+    await ownDial(core.url);
+    assert.equal(core.connections(), 3, 'the closed agent dialled the Core again');
   } finally {
     await a.close();
     await core.close();

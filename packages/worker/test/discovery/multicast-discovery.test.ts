@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { ConfigError, encodeAnnouncement } from '@funless/protocol';
 import type { Announcement } from '@funless/protocol';
+import { eventually } from '@funless/testing';
 
 import { MulticastDiscovery } from '../../src/discovery/index.js';
 import type { DiscoveryLogger } from '../../src/discovery/index.js';
@@ -60,6 +60,16 @@ describe('MulticastDiscovery over loopback', () => {
 
   const send = (packet: Uint8Array) => sender.send(packet, GROUP, port);
 
+  // Datagrams from one socket over loopback are read in the order sent: once a new Core sent
+  // after them is found, everything sent before it was handled. Proves absence without a sleep.
+  let markers = 0;
+  const barrier = async (target = discovery): Promise<void> => {
+    const url = `ws://marker-${++markers}:1`;
+    await send(encodeAnnouncement(announcement({ coreId: url, url, intervalMs: 60_000 }), SECRET));
+    await eventually(() => target.urls().includes(url), `the marker ${url} found`);
+  };
+  const cores = (urls: string[]) => urls.filter((url) => !url.startsWith('ws://marker-'));
+
   test('a signed, fresh announcement without a URL is joined at its source address and port', async () => {
     const next = nextEvent(discovery, 'found');
     await send(encodeAnnouncement(announcement({ port: 4123 }), SECRET));
@@ -92,7 +102,10 @@ describe('MulticastDiscovery over loopback', () => {
     );
   });
 
-  test('a replayed announcement (same nonce) is ignored and does not keep the Core alive', async () => {
+  test('a replayed announcement (same nonce) is ignored and does not keep the Core alive', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] }); // the lost timers run on a clock the test moves
+    const lost: string[] = [];
+    discovery.on('lost', (url) => lost.push(url));
     const first = encodeAnnouncement(
       announcement({ coreId: 'x', url: 'ws://one:1', intervalMs: 100 }),
       SECRET,
@@ -100,28 +113,29 @@ describe('MulticastDiscovery over loopback', () => {
     const next = nextEvent(discovery, 'found');
     await send(first);
     assert.equal(await next, 'ws://one:1');
+    t.mock.timers.tick(200);
     await send(first);
-    await sleep(50);
-    assert.ok(debug.some((d) => d.fields.reason === 'replayed'));
-    // The replay did not refresh the Core: with no fresh announcement it is lost after 3 x 100 ms.
-    const lostAt = Date.now();
-    assert.equal(await nextEvent(discovery, 'lost'), 'ws://one:1');
-    assert.ok(Date.now() - lostAt < 1000);
+    await eventually(() => debug.some((d) => d.fields.reason === 'replayed'), 'the replay ignored');
+    // The replay did not refresh the Core: with no fresh announcement it is lost 3 x 100 ms after the first.
+    t.mock.timers.tick(100);
+    assert.deepEqual(lost, ['ws://one:1']);
   });
 
-  test('a Core is lost after 3 silent intervals and kept while it keeps announcing', async () => {
-    // Announcing every 100 ms while the Core is lost after 3 x 200 ms leaves room for a slow machine.
+  test('a Core is lost after 3 silent intervals and kept while it keeps announcing', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout'] }); // the lost timers run on a clock the test moves
     const core = { coreId: 'steady', url: 'ws://steady:1', intervalMs: 200 };
-    let lost = false;
-    discovery.on('lost', () => (lost = true));
+    const lost: string[] = [];
+    discovery.on('lost', (url) => lost.push(url));
     for (let i = 0; i < 10; i++) {
       await send(encodeAnnouncement(announcement(core), SECRET));
-      await sleep(100);
+      await barrier();
+      t.mock.timers.tick(200); // one interval, well inside the 3 x 200 ms
     }
-    assert.equal(lost, false, 'announcing every interval keeps the Core');
-    assert.deepEqual(found, ['ws://steady:1'], 'found once, not once per announcement');
-    assert.equal(await nextEvent(discovery, 'lost'), 'ws://steady:1');
-    assert.deepEqual(discovery.urls(), []);
+    assert.deepEqual(lost, [], 'announcing every interval keeps the Core');
+    assert.deepEqual(cores(found), ['ws://steady:1'], 'found once, not once per announcement');
+    t.mock.timers.tick(400); // 600 ms since its last announcement
+    assert.deepEqual(lost, ['ws://steady:1']);
+    assert.deepEqual(cores(discovery.urls()), []);
   });
 
   test('one Core heard under two addresses is followed once; a restart on the same URL is not a new Core', async () => {
@@ -130,26 +144,31 @@ describe('MulticastDiscovery over loopback', () => {
     await send(encodeAnnouncement(announcement({ coreId: 'multi', url: 'ws://second:1' }), SECRET));
     await send(encodeAnnouncement(announcement({ coreId: 'restarted', url: 'ws://first:1' }), SECRET));
     assert.equal(await next, 'ws://first:1');
-    await sleep(50);
-    assert.deepEqual(found, ['ws://first:1']);
+    await barrier();
+    assert.deepEqual(cores(found), ['ws://first:1']);
   });
 
   test('two Cores are two found events', async () => {
     await send(encodeAnnouncement(announcement({ coreId: 'a', url: 'ws://a:1' }), SECRET));
     await send(encodeAnnouncement(announcement({ coreId: 'b', url: 'ws://b:1' }), SECRET));
-    const deadline = Date.now() + 2000;
-    while (found.length < 2 && Date.now() < deadline) await sleep(10);
+    await eventually(() => found.length >= 2, 'two Cores found');
     assert.deepEqual(found.sort(), ['ws://a:1', 'ws://b:1']);
   });
 
   test('close stops listening: no event afterwards, and the port can be reused', async () => {
     await discovery.close();
-    await send(encodeAnnouncement(announcement({ url: 'ws://late:1' }), SECRET));
-    await sleep(50);
-    assert.deepEqual(found, []);
     const again = new MulticastDiscovery({ secret: SECRET, group: GROUP, port, interfaces: ['127.0.0.1'] });
     await again.start();
-    await again.close();
+    try {
+      // Both would get each datagram: once the new one has seen two, the closed one saw them too.
+      const late = nextEvent(again, 'found');
+      await send(encodeAnnouncement(announcement({ url: 'ws://late:1' }), SECRET));
+      assert.equal(await late, 'ws://late:1');
+      await barrier(again);
+      assert.deepEqual(found, []);
+    } finally {
+      await again.close();
+    }
   });
 });
 

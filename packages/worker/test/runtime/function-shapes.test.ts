@@ -22,7 +22,8 @@ describe('function shapes and their errors', () => {
 
   test('a realistic C function (wasi-libc reactor, ~1 MiB memory) runs through _initialize and __invoke', async () => {
     const code = await cFixture('realistic');
-    assert.ok(code.length > 200_000, `fixture is ${code.length} bytes`);
+    // Some hundreds of KB with either C toolchain (docs/testing.md): Debian's ~256 KB, the npm one ~181 KB.
+    assert.ok(code.length > 150_000, `fixture is ${code.length} bytes`);
     const first = await storeAndInvoke(runtime, code, { name: 'Grace' });
     const result = first.result as { payload: string; check: number };
     assert.equal(result.payload, 'Hello Grace!');

@@ -55,12 +55,3 @@ export async function rejectsWith(
   }
   throw new Error(`expected a rejection with code ${code}, but it resolved`);
 }
-
-/** Waits until `condition()` holds, polling every few ms; fails after `timeoutMs`. */
-export async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
 
-import { watFixture } from '@funless/testing';
+import { eventually, watFixture } from '@funless/testing';
 
 import { Runtime } from '../../src/index.js';
-import { fn, tempDir, until, withRuntime } from './helpers.js';
+import { fn, tempDir, withRuntime } from './helpers.js';
 
 test('a runtime with no functions holds no thread; storing one starts exactly one', async () => {
   await withRuntime({ threads: 3 }, async (runtime) => {
@@ -13,7 +13,7 @@ test('a runtime with no functions holds no thread; storing one starts exactly on
     const hello = fn(await watFixture('hello'));
     await runtime.store(hello);
     await runtime.store(fn(await watFixture('hello')));
-    await until(() => runtime.stats().threads === 1);
+    await eventually(() => runtime.stats().threads === 1, 'one thread');
     await runtime.warm();
     assert.equal(runtime.stats().threads, 1);
   });
@@ -111,7 +111,10 @@ test('threads that poll between tasks still run each task once, in isolation, wi
   });
 });
 
-test('threads idle for threadIdleMs end, down to the last one; the pool grows again on demand', async () => {
+test('threads idle for threadIdleMs end, down to the last one; the pool grows again on demand', async (t) => {
+  // The idle timers run on a mock clock the test moves: "the last one stays" is checked after ten
+  // idle limits that certainly passed, not after a sleep that hopes they did.
+  t.mock.timers.enable({ apis: ['setTimeout'] });
   await withRuntime({ threads: 3, threadIdleMs: 150 }, async (runtime) => {
     const hello = fn(await watFixture('hello'));
     await runtime.store(hello);
@@ -123,9 +126,13 @@ test('threads idle for threadIdleMs end, down to the last one; the pool grows ag
       );
     await burst();
     assert.ok(runtime.stats().threads >= 2, `only ${runtime.stats().threads} threads started`);
-    await until(() => runtime.stats().threads === 1, 3000);
+    // Each try moves the clock by one idle limit: a thread still finishing its start goes idle later.
+    await eventually(() => {
+      t.mock.timers.tick(150);
+      return runtime.stats().threads === 1;
+    }, 'the idle threads retired but one');
     // The last one stays, however long it idles.
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    t.mock.timers.tick(1500);
     assert.equal(runtime.stats().threads, 1);
     const results = await burst();
     assert.equal(results.length, 9);
@@ -134,14 +141,15 @@ test('threads idle for threadIdleMs end, down to the last one; the pool grows ag
   });
 });
 
-test('with threadIdleMs 0 threads never end', async () => {
+test('with threadIdleMs 0 threads never end', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] }); // as above: the test moves the clock
   await withRuntime({ threads: 2, threadIdleMs: 0 }, async (runtime) => {
     const hello = fn(await watFixture('hello'));
     await Promise.all(
       Array.from({ length: 6 }, () => runtime.invoke({ ...hello, capacityMiB: 64, input: { name: 'x' } })),
     );
     assert.equal(runtime.stats().threads, 2);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.mock.timers.tick(600_000);
     assert.equal(runtime.stats().threads, 2);
   });
 });

@@ -8,6 +8,7 @@ import {
   workerProof,
 } from '@funless/protocol';
 import type { CoreMessage, InvokeMessage, WorkerMessage } from '@funless/protocol';
+import { eventually } from '@funless/testing';
 import WebSocket from 'ws';
 
 export interface SimulatedWorkerOptions {
@@ -107,18 +108,19 @@ export class SimulatedWorker {
     if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(message));
   }
 
-  /** Waits until a message of `type` arrived (checked every 10 ms, up to `timeoutMs`). */
+  /** Waits until a message of `type` arrived (up to `timeoutMs`). */
   async waitFor<T extends CoreMessage['type']>(
     type: T,
     timeoutMs = 5_000,
   ): Promise<Extract<CoreMessage, { type: T }>> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const found = this.received.find((m) => m.type === type);
-      if (found) return found as Extract<CoreMessage, { type: T }>;
-      if (Date.now() > deadline) throw new Error(`${this.options.name} got no ${type}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    const found = await eventually(
+      () => this.received.find((m) => m.type === type),
+      `${this.options.name} got a ${type}`,
+      {
+        timeoutMs,
+      },
+    );
+    return found as Extract<CoreMessage, { type: T }>;
   }
 
   close(): void {

@@ -70,12 +70,3 @@ export function spawnWorker(name: string, dataDir: string, env: Record<string, s
     },
   };
 }
-
-/** Polls `check` every 20 ms until it returns true; throws `message` after `timeoutMs`. */
-export async function eventually(check: () => boolean, message: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${message}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
