@@ -573,7 +573,7 @@ export class CoreCluster implements Cluster {
     }
   }
 
-  async invoke(fn: ClusterFunction, args: unknown, options: InvokeOptions = {}): Promise<unknown> {
+  async invoke(fn: ClusterFunction, input: Uint8Array, options: InvokeOptions = {}): Promise<Uint8Array> {
     const timeoutMs = options.timeoutMs ?? this.#options.invokeTimeoutMs;
     const placement = await this.#placement(this.registry.views(), fn, options.scheduling);
     if (!placement.ok)
@@ -590,7 +590,7 @@ export class CoreCluster implements Cluster {
       name: fn.name,
       hash: fn.hash,
       capacityMiB: fn.capacityMiB,
-      input: args ?? {},
+      input,
       timeoutMs,
     });
     const reservation = this.registry.reserve(worker, fn);

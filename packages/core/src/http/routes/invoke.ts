@@ -1,4 +1,4 @@
-import { ErrorCode, FlError } from '@funless/protocol';
+import { ErrorCode, FlError, INVOCATION_LIMITS } from '@funless/protocol';
 
 import type { InvokeOptions, SchedulingRequest } from '../../cluster/index.js';
 import { AppScriptCache, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
@@ -9,9 +9,15 @@ import {
   onlyKeys,
   validName,
 } from '../validation.js';
+import { jsonMemberBytes } from '../raw-json.js';
 import type { RouteRegistrar } from './route-registrar.js';
 
 const EXAMPLE = '{"args":{"name":"Ada"}}';
+/** The input of an invocation without `args`. */
+const NO_ARGS = Buffer.from('{}');
+/** What the answer wraps around the guest's raw result: `{"data":<result>}`. */
+const DATA_OPEN = Buffer.from('{"data":');
+const DATA_CLOSE = Buffer.from('}');
 /** Scheduling languages the Core knows. */
 const LANGUAGES: readonly string[] = Object.values(SchedulingLanguage);
 
@@ -32,7 +38,7 @@ function parseScheduling(value: unknown): SchedulingRequest {
 
 /** `POST /v1/fn/:mod/:fn`: runs the function on a Worker and answers its JSON result. */
 export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, options }) => {
-  app.post<{ Params: { mod: string; fn: string } }>('/v1/fn/:mod/:fn', async (request) => {
+  app.post<{ Params: { mod: string; fn: string } }>('/v1/fn/:mod/:fn', async (request, reply) => {
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
     if (request.isMultipart()) {
@@ -44,6 +50,17 @@ export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, o
     onlyKeys('the body', body, ['args', 'scheduling']);
     const args = body.args ?? {};
     if (!isPlainObject(args)) throw new BadRequestError(`args must be a JSON object, like ${EXAMPLE}`);
+    // The guest gets the bytes the client sent (checked above), not a re-encoding of them.
+    const input =
+      body.args === undefined || body.args === null
+        ? NO_ARGS
+        : ((request.rawBody && jsonMemberBytes(request.rawBody, 'args')) ?? NO_ARGS);
+    if (input.byteLength > INVOCATION_LIMITS.maxInputBytes) {
+      throw new FlError(
+        ErrorCode.TooLarge,
+        `args of ${input.byteLength} bytes are larger than the input limit of ${INVOCATION_LIMITS.maxInputBytes} bytes`,
+      );
+    }
     const invokeOptions: InvokeOptions = { timeoutMs: options.invokeTimeoutMs };
     if (body.scheduling !== undefined) invokeOptions.scheduling = parseScheduling(body.scheduling);
 
@@ -59,7 +76,8 @@ export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, o
         throw new FlError(ErrorCode.NotFound, `module ${module} not found`);
       throw new FlError(ErrorCode.NotFound, `function ${module}/${name} not found`);
     }
-    const result = await cluster.invoke(fn, args, invokeOptions);
-    return { data: result };
+    const result = await cluster.invoke(fn, input, invokeOptions);
+    // The Worker checked the result (UTF-8 JSON within the limit): it is relayed as its bytes.
+    return reply.type('application/json; charset=utf-8').send(Buffer.concat([DATA_OPEN, result, DATA_CLOSE]));
   });
 };
