@@ -10,7 +10,7 @@ import { Runtime, type InvokeRequest } from '../../src/index.js';
 import { fn, rejectsWith, tempDir, text } from './helpers.js';
 
 /** A FunLess-ABI function answering its input, byte for byte. */
-export const ECHO_WAT = `(module
+const ECHO_WAT = `(module
   (import "fl_imps" "__get_input_data" (func $input (param i32)))
   (import "fl_imps" "__insert_response" (func $response (param i32 i32)))
   (memory (export "memory") 1)
@@ -20,7 +20,7 @@ export const ECHO_WAT = `(module
     (i32.const 0)))`;
 
 /** A function that answers (`insert` "__insert_response") or fails with (`"__insert_error"`) `bytes` bytes of `fill`. */
-export function fillWat(insert: '__insert_response' | '__insert_error', fill: number, bytes: number): string {
+function fillWat(insert: '__insert_response' | '__insert_error', fill: number, bytes: number): string {
   const pages = Math.ceil(bytes / 65_536) + 1;
   return `(module
   (import "fl_imps" "${insert}" (func $out (param i32 i32)))
@@ -32,7 +32,7 @@ export function fillWat(insert: '__insert_response' | '__insert_error', fill: nu
 }
 
 /** A function whose result is `json`, from a data segment. */
-export function constantWat(json: string): string {
+function constantWat(json: string): string {
   return `(module
   (import "fl_imps" "__insert_response" (func $response (param i32 i32)))
   (memory (export "memory") 1)
@@ -43,7 +43,7 @@ export function constantWat(json: string): string {
 }
 
 /** 10,000 nested arrays: about 20 KB, deeper than `JSON.stringify` can go. */
-export const DEEP_JSON = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+const DEEP_JSON = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
 
 describe('inputs and results pass through as bytes', () => {
   let runtime: Runtime;
