@@ -212,6 +212,8 @@ export class Runtime {
       input,
       timeoutMs,
     });
+    // Replaced or dropped while it ran: what this run compiled or loaded must not stay behind.
+    if (!this.code.has(req)) this.forget(req.hash);
     if (reply.error) throw new InvocationError(reply.error, reply.logs);
     return { type: 'result', result: reply.result!, logs: reply.logs, durationMs: reply.durationMs };
   }
