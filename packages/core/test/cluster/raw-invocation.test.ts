@@ -32,13 +32,24 @@ const ECHO = `(module
     (call $response (i32.const 0) (local.get $len))
     (i32.const 0)))`;
 
-/** Answers (or, with `__insert_error`, fails with) `bytes` bytes of `fill`. */
-function fill(insert: '__insert_response' | '__insert_error', byte: number, bytes: number): string {
+/** Answers (or, with `__insert_error`, fails with) `bytes` bytes of `byte`, between quotes if `quoted`. */
+function fill(
+  insert: '__insert_response' | '__insert_error',
+  byte: number,
+  bytes: number,
+  quoted = false,
+): string {
   return `(module
   (import "fl_imps" "${insert}" (func $out (param i32 i32)))
   (memory (export "memory") ${Math.ceil(bytes / 65_536) + 1})
   (func (export "__invoke") (param i32) (result i32)
-    (memory.fill (i32.const 0) (i32.const ${byte}) (i32.const ${bytes}))
+    (memory.fill (i32.const 0) (i32.const ${byte}) (i32.const ${bytes}))${
+      quoted
+        ? `
+    (i32.store8 (i32.const 0) (i32.const 34))
+    (i32.store8 (i32.const ${bytes - 1}) (i32.const 34))`
+        : ''
+    }
     (call $out (i32.const 0) (i32.const ${bytes}))
     (i32.const ${insert === '__insert_response' ? 0 : 1})))`;
 }
@@ -126,8 +137,8 @@ describe('invocation input and results cross the link as bytes', () => {
     assert.equal(res.text, `{"data":${DEEP}}`);
   });
 
-  test('a result of 4 MB of invalid UTF-8 is a 422 saying so', async () => {
-    await upload('binary', fill('__insert_response', 0xff, 4 * 1024 * 1024));
+  test('a result of 4 MB of invalid UTF-8 (a JSON string once decoded with replacements) is a 422 saying so', async () => {
+    await upload('binary', fill('__insert_response', 0xff, 4 * 1024 * 1024, true));
     const res = await invoke('binary', '{}');
     assert.equal(res.status, 422, res.text);
     assert.match(res.text, /result is not valid UTF-8 \(4194304 bytes\)/);

@@ -19,14 +19,25 @@ const ECHO_WAT = `(module
     (call $response (i32.const 0) (local.get $len))
     (i32.const 0)))`;
 
-/** A function that answers (`insert` "__insert_response") or fails with (`"__insert_error"`) `bytes` bytes of `fill`. */
-function fillWat(insert: '__insert_response' | '__insert_error', fill: number, bytes: number): string {
+/** Answers (or, with `__insert_error`, fails with) `bytes` bytes of `fill`, between quotes if `quoted`. */
+function fillWat(
+  insert: '__insert_response' | '__insert_error',
+  fill: number,
+  bytes: number,
+  quoted = false,
+): string {
   const pages = Math.ceil(bytes / 65_536) + 1;
   return `(module
   (import "fl_imps" "${insert}" (func $out (param i32 i32)))
   (memory (export "memory") ${pages})
   (func (export "__invoke") (param i32) (result i32)
-    (memory.fill (i32.const 0) (i32.const ${fill}) (i32.const ${bytes}))
+    (memory.fill (i32.const 0) (i32.const ${fill}) (i32.const ${bytes}))${
+      quoted
+        ? `
+    (i32.store8 (i32.const 0) (i32.const 34))
+    (i32.store8 (i32.const ${bytes - 1}) (i32.const 34))`
+        : ''
+    }
     (call $out (i32.const 0) (i32.const ${bytes}))
     (i32.const ${insert === '__insert_response' ? 0 : 1})))`;
 }
@@ -72,8 +83,8 @@ describe('inputs and results pass through as bytes', () => {
     assert.equal(await invoke(constantWat(DEEP_JSON), '{}'), DEEP_JSON);
   });
 
-  test('a result of 4 MB of invalid UTF-8 is result_not_json naming UTF-8', async () => {
-    const f = fn(await wat(fillWat('__insert_response', 0xff, 4 * 1024 * 1024)));
+  test('a result of 4 MB of invalid UTF-8 (a JSON string once decoded with replacements) is result_not_json naming UTF-8', async () => {
+    const f = fn(await wat(fillWat('__insert_response', 0xff, 4 * 1024 * 1024, true)));
     await runtime.store(f);
     await rejectsWith(
       runtime.invoke({ ...f, capacityMiB: 64, input: Buffer.from('{}') }),
