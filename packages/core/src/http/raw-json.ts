@@ -65,11 +65,19 @@ function skipValue(bytes: Uint8Array, i: number): number {
 
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
+/** Keys as they are written without escapes, quotes included: a route asks for one or two. */
+const quotedKeys = new Map<string, Uint8Array>();
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let j = 0; j < a.length; j++) if (a[j] !== b[j]) return false;
+/** True when `json[start, end)` is exactly `key`'s bytes. */
+function keyIs(json: Uint8Array, start: number, end: number, key: Uint8Array): boolean {
+  if (end - start !== key.length) return false;
+  for (let j = 0; j < key.length; j++) if (json[start + j] !== key[j]) return false;
   return true;
+}
+
+function hasEscape(json: Uint8Array, start: number, end: number): boolean {
+  for (let j = start; j < end; j++) if (json[j] === BACKSLASH) return true;
+  return false;
 }
 
 /**
@@ -79,28 +87,37 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
  * key written with escapes (`"\u0061rgs"`) is the key it spells. Returns a view, not a copy.
  */
 export function jsonMemberBytes(json: Uint8Array, key: string): Uint8Array | undefined {
-  const quoted = encoder.encode(JSON.stringify(key));
-  let found: Uint8Array | undefined;
-  let i = skipSpace(json, 0);
-  if (json[i] !== OPEN_BRACE) return undefined;
-  i++;
-  for (;;) {
-    i = skipSpace(json, i);
-    if (json[i] !== QUOTE) return found;
-    const keyStart = i;
-    i = skipString(json, i);
-    const rawKey = json.subarray(keyStart, i);
-    const matches = rawKey.includes(BACKSLASH)
-      ? JSON.parse(decoder.decode(rawKey)) === key
-      : sameBytes(rawKey, quoted);
-    i = skipSpace(json, i);
-    if (json[i] !== COLON) return found;
-    i = skipSpace(json, i + 1);
-    const valueStart = i;
-    i = skipValue(json, i);
-    if (matches) found = json.subarray(valueStart, i);
-    i = skipSpace(json, i);
-    if (json[i] !== COMMA) return found;
-    i++;
+  let quoted = quotedKeys.get(key);
+  if (!quoted) {
+    quoted = encoder.encode(JSON.stringify(key));
+    if (quotedKeys.size < 16) quotedKeys.set(key, quoted);
   }
+  let foundStart = -1;
+  let foundEnd = -1;
+  let i = skipSpace(json, 0);
+  if (json[i] === OPEN_BRACE) {
+    i++;
+    for (;;) {
+      i = skipSpace(json, i);
+      if (json[i] !== QUOTE) break;
+      const keyStart = i;
+      i = skipString(json, i);
+      const matches = hasEscape(json, keyStart, i)
+        ? JSON.parse(decoder.decode(json.subarray(keyStart, i))) === key
+        : keyIs(json, keyStart, i, quoted);
+      i = skipSpace(json, i);
+      if (json[i] !== COLON) break;
+      i = skipSpace(json, i + 1);
+      const valueStart = i;
+      i = skipValue(json, i);
+      if (matches) {
+        foundStart = valueStart;
+        foundEnd = i;
+      }
+      i = skipSpace(json, i);
+      if (json[i] !== COMMA) break;
+      i++;
+    }
+  }
+  return foundStart < 0 ? undefined : json.subarray(foundStart, foundEnd);
 }

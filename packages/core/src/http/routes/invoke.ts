@@ -18,6 +18,8 @@ const NO_ARGS = Buffer.from('{}');
 /** What the answer wraps around the guest's raw result: `{"data":<result>}`. */
 const DATA_OPEN = Buffer.from('{"data":');
 const DATA_CLOSE = Buffer.from('}');
+/** Answers up to this size are sent as text (see the handler). */
+const SMALL_ANSWER_BYTES = 16 * 1024;
 /** Scheduling languages the Core knows. */
 const LANGUAGES: readonly string[] = Object.values(SchedulingLanguage);
 
@@ -78,6 +80,12 @@ export const invokeRoutes: RouteRegistrar = (app, { cluster, functions, store, o
     }
     const result = await cluster.invoke(fn, input, invokeOptions);
     // The Worker checked the result (UTF-8 JSON within the limit): it is relayed as its bytes.
-    return reply.type('application/json; charset=utf-8').send(Buffer.concat([DATA_OPEN, result, DATA_CLOSE]));
+    const answer = Buffer.concat([DATA_OPEN, result, DATA_CLOSE]);
+    // A small answer goes as text: Node writes the headers and a string body in one write, a Buffer
+    // body in a second one (measurably slower per request). Valid UTF-8 decodes and encodes back to
+    // the same bytes, so the client gets the guest's bytes either way.
+    return reply
+      .type('application/json; charset=utf-8')
+      .send(answer.length <= SMALL_ANSWER_BYTES ? answer.toString('utf8') : answer);
   });
 };
