@@ -21,7 +21,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'fl-bench-core-'));
 const cluster = {
   functionStored: async () => ({ acknowledged: [], missing: [] }),
   functionDeleted: async () => {},
-  invoke: async (_fn, args) => ({ echo: args }),
+  invoke: async (_fn, input) => Buffer.concat([Buffer.from('{"echo":'), input, Buffer.from('}')]),
   workers: () => [],
   close: async () => {},
 };

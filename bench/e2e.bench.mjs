@@ -175,8 +175,9 @@ const FLOOR_SERVER = `
     req.on('end', async () => {
       try {
         const { args } = JSON.parse(Buffer.concat(chunks).toString());
-        const out = await runtime.invoke({ ...ref, capacityMiB: 64, input: args });
-        const body = JSON.stringify({ data: out.result });
+        const input = Buffer.from(JSON.stringify(args ?? {}));
+        const out = await runtime.invoke({ ...ref, capacityMiB: 64, input });
+        const body = Buffer.concat([Buffer.from('{"data":'), out.result, Buffer.from('}')]);
         res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
         res.end(body);
       } catch (e) { res.writeHead(500); res.end(String(e)); }
@@ -404,9 +405,10 @@ try {
   const decisionUs = Number(process.hrtime.bigint() - d0) / N / 1000;
   // A whole invocation through the cluster (placement, accounting, link) with 200 Workers joined.
   const fn = { module: '_', name: 'hello', hash: created.data.hash, tag: 'default', capacityMiB: 64 };
-  for (let i = 0; i < 500; i++) await cluster.invoke(fn, { i });
+  const args = (i) => Buffer.from(JSON.stringify({ i }));
+  for (let i = 0; i < 500; i++) await cluster.invoke(fn, args(i));
   const r0 = performance.now();
-  for (let i = 0; i < 2000; i++) await cluster.invoke(fn, { i });
+  for (let i = 0; i < 2000; i++) await cluster.invoke(fn, args(i));
   const relayUs = ((performance.now() - r0) / 2000) * 1000;
   for (const s of sims) s.close();
   await core.close();

@@ -111,11 +111,11 @@ const pingUs = await pingPongUs();
 
 // Warm invocations, one at a time.
 const fn = { module: 'bench', name: 'realistic', hash: codeHash(code) };
-const request = { ...fn, capacityMiB: 64, input };
+const request = { ...fn, capacityMiB: 64, input: inputBytes };
 async function warmUsWith(extra) {
   const rt = await runtimeWith(1, extra);
   await rt.store({ ...fn, code });
-  const expected = (await rt.invoke(request)).result.payload;
+  const expected = JSON.parse(Buffer.from((await rt.invoke(request)).result).toString()).payload;
   if (expected !== 'Hello benchmark!') throw new Error(`unexpected result ${expected}`);
   for (let i = 0; i < 2000; i++) await rt.invoke(request);
   const n = 20000;
@@ -145,7 +145,7 @@ for (let i = 0; i < 15; i++) {
   const ref = { module: 'bench', name: `cold${i}`, hash: codeHash(bytes) };
   const t0 = process.hrtime.bigint();
   await rt1.store({ ...ref, code: bytes });
-  await rt1.invoke({ ...ref, capacityMiB: 64, input });
+  await rt1.invoke({ ...ref, capacityMiB: 64, input: inputBytes });
   colds.push(Number(process.hrtime.bigint() - t0) / 1e6);
 }
 colds.sort((a, b) => a - b);
@@ -173,7 +173,7 @@ const busy = { module: 'bench', name: 'busy', hash: codeHash(busyCode) };
 async function throughput(threads, fnCode, fnRef, total) {
   const rt = await runtimeWith(threads);
   await rt.store({ ...fnRef, code: fnCode });
-  const req = { ...fnRef, capacityMiB: 64, input };
+  const req = { ...fnRef, capacityMiB: 64, input: inputBytes };
   const inflight = 32;
   const run = async (n) => {
     let done = 0;

@@ -28,8 +28,21 @@ after(async () => {
   await work.cleanup();
 });
 
-function run(name: string, code: Uint8Array, input: unknown): Promise<{ result: unknown; logs: string[] }> {
-  return runtime.invoke({ module: '_', name, hash: codeHash(code), capacityMiB: 64, input, code });
+async function run(
+  name: string,
+  code: Uint8Array,
+  input: unknown,
+): Promise<{ result: unknown; logs: string[] }> {
+  const ref = { module: '_', name, hash: codeHash(code) };
+  await runtime.store({ ...ref, code });
+  const outcome = await runtime.invoke({
+    ...ref,
+    capacityMiB: 64,
+    input: Buffer.from(JSON.stringify(input)),
+  });
+  assert.equal(outcome.type, 'result', 'the runtime holds the code it was given');
+  if (outcome.type !== 'result') throw new Error('unreachable');
+  return { result: JSON.parse(Buffer.from(outcome.result).toString()) as unknown, logs: outcome.logs };
 }
 
 test('without clang on PATH the C template builds with the npm toolchain and answers', async () => {

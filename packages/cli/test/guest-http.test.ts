@@ -25,8 +25,20 @@ after(async () => {
   await work.cleanup();
 });
 
-function run(name: string, code: Uint8Array, input: unknown): Promise<{ result: unknown; logs: string[] }> {
-  return runtime.invoke({ module: '_', name, hash: codeHash(code), capacityMiB: 64, input, code });
+async function run(
+  name: string,
+  code: Uint8Array,
+  input: unknown,
+): Promise<{ result: unknown; logs: string[] }> {
+  const ref = { module: '_', name, hash: codeHash(code) };
+  await runtime.store({ ...ref, code });
+  const outcome = await runtime.invoke({
+    ...ref,
+    capacityMiB: 64,
+    input: Buffer.from(JSON.stringify(input)),
+  });
+  assert.ok(outcome.type === 'result', 'the code was just stored');
+  return { result: JSON.parse(Buffer.from(outcome.result).toString()) as unknown, logs: outcome.logs };
 }
 
 test('outbound HTTP from the AssemblyScript SDK and from funless.h, with their buffer sizes declared', async () => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { CoreCluster } from '@funless/core';
-import type { ClusterFunction, CoreClusterOptions, PushReport } from '@funless/core';
+import type { ClusterFunction, CoreClusterOptions, InvokeOptions, PushReport } from '@funless/core';
 import { ErrorCode, FlError, LINK_PROTOCOL_VERSION, LinkCloseCode } from '@funless/protocol';
 import type {
   CoreMessage,
@@ -24,6 +24,17 @@ import { watFixture } from '@funless/testing';
 import { codeHash, Runtime, webSocketDialer, WorkerAgent } from '@funless/worker';
 
 import { tempDir } from './support/temp-dir.js';
+
+/** Invokes through the cluster's byte interface with `args` as JSON; the result parsed. */
+async function invokeJson(
+  cluster: CoreCluster,
+  fn: ClusterFunction,
+  args: unknown,
+  options?: InvokeOptions,
+): Promise<unknown> {
+  const result = await cluster.invoke(fn, Buffer.from(JSON.stringify(args)), options);
+  return JSON.parse(Buffer.from(result).toString()) as unknown;
+}
 
 const SECRET = 'link-conformance-secret-0123';
 const WORKER = 'w1';
@@ -311,7 +322,9 @@ for (const transport of TRANSPORTS) {
         const report = await p.deploy(hello);
         assert.deepEqual(report, { acknowledged: [WORKER], missing: [] });
         assert.ok(p.runtime.has({ module: '_', name: 'hello', hash: hello.fn.hash }));
-        assert.deepEqual(await p.core.cluster.invoke(hello.fn, { name: 'Bob' }), { payload: 'Hello Bob!' });
+        assert.deepEqual(await invokeJson(p.core.cluster, hello.fn, { name: 'Bob' }), {
+          payload: 'Hello Bob!',
+        });
         assert.equal(p.core.cluster.counters.codeServed, 0);
         const [info] = p.core.cluster.workers();
         assert.equal(info!.inFlight, 0);
@@ -327,10 +340,10 @@ for (const transport of TRANSPORTS) {
       const hello = await fixture('hello');
       p.core.code.set('_/hello', { hash: hello.fn.hash, code: hello.code });
       const results = await Promise.all(
-        ['A', 'B', 'C'].map((name) => p.core.cluster.invoke(hello.fn, { name })),
+        ['A', 'B', 'C'].map((name) => invokeJson(p.core.cluster, hello.fn, { name })),
       );
       assert.deepEqual(results, [{ payload: 'Hello A!' }, { payload: 'Hello B!' }, { payload: 'Hello C!' }]);
-      assert.deepEqual(await p.core.cluster.invoke(hello.fn, { name: 'D' }), { payload: 'Hello D!' });
+      assert.deepEqual(await invokeJson(p.core.cluster, hello.fn, { name: 'D' }), { payload: 'Hello D!' });
       assert.equal(p.core.cluster.counters.codeServed, 1);
     } finally {
       await p.close();
@@ -346,10 +359,10 @@ for (const transport of TRANSPORTS) {
       try {
         const trap = await fixture('trap');
         await p.deploy(trap);
-        await rejectsWith(p.core.cluster.invoke(trap.fn, {}), ErrorCode.Trap);
+        await rejectsWith(invokeJson(p.core.cluster, trap.fn, {}), ErrorCode.Trap);
         const hello = await fixture('hello');
         await rejectsWith(
-          p.core.cluster.invoke(hello.fn, {}),
+          invokeJson(p.core.cluster, hello.fn, {}),
           ErrorCode.NotFound,
           /_\/hello no longer exists/,
         );
@@ -416,13 +429,15 @@ for (const transport of TRANSPORTS) {
         first!.muted = true;
         // The Worker runs it, but neither its result nor its pongs reach the Core.
         await rejectsWith(
-          p.core.cluster.invoke(hello.fn, { name: 'Bob' }),
+          invokeJson(p.core.cluster, hello.fn, { name: 'Bob' }),
           ErrorCode.WorkerLost,
           /"w1" disconnected/,
         );
         assert.equal(await first!.closed, LinkCloseCode.LivenessTimeout);
         await p.core.log.seen('cluster: Worker joined', 2);
-        assert.deepEqual(await p.core.cluster.invoke(hello.fn, { name: 'Ann' }), { payload: 'Hello Ann!' });
+        assert.deepEqual(await invokeJson(p.core.cluster, hello.fn, { name: 'Ann' }), {
+          payload: 'Hello Ann!',
+        });
       } finally {
         await p.close();
       }
@@ -436,10 +451,10 @@ for (const transport of TRANSPORTS) {
       const hello = await fixture('hello');
       for (const f of [loop, hello]) await p.deploy(f);
       const started = p.invocationStarted();
-      const running = p.core.cluster.invoke(loop.fn, {}, { timeoutMs: 300 });
+      const running = invokeJson(p.core.cluster, loop.fn, {}, { timeoutMs: 300 });
       await started;
       const drained = p.agent.drain(10_000);
-      await rejectsWith(p.core.cluster.invoke(hello.fn, {}), ErrorCode.WorkerLost, /shutting down/);
+      await rejectsWith(invokeJson(p.core.cluster, hello.fn, {}), ErrorCode.WorkerLost, /shutting down/);
       await rejectsWith(running, ErrorCode.Timeout);
       await drained;
     } finally {

@@ -24,8 +24,20 @@ after(async () => {
 });
 
 /** Runs a module on the Worker's real runtime, as the platform would. */
-function run(name: string, code: Uint8Array, input: unknown): Promise<{ result: unknown; logs: string[] }> {
-  return runtime.invoke({ module: '_', name, hash: codeHash(code), capacityMiB: 64, input, code });
+async function run(
+  name: string,
+  code: Uint8Array,
+  input: unknown,
+): Promise<{ result: unknown; logs: string[] }> {
+  const ref = { module: '_', name, hash: codeHash(code) };
+  await runtime.store({ ...ref, code });
+  const outcome = await runtime.invoke({
+    ...ref,
+    capacityMiB: 64,
+    input: Buffer.from(JSON.stringify(input)),
+  });
+  assert.ok(outcome.type === 'result', 'the code was just stored');
+  return { result: JSON.parse(Buffer.from(outcome.result).toString()) as unknown, logs: outcome.logs };
 }
 
 const EXPECTED: Record<

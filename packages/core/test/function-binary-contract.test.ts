@@ -362,8 +362,10 @@ describe('a function binary is refused at upload, or accepted and run by a Worke
       if (!c.refused) {
         assert.equal(upload.status, 201, upload.body);
         await runtime.store({ ...ref, code });
-        const run = await runtime.invoke({ ...ref, capacityMiB: capacity, input: c.input ?? {} });
-        assert.deepEqual(run.result, c.result);
+        const input = Buffer.from(JSON.stringify(c.input ?? {}));
+        const run = await runtime.invoke({ ...ref, capacityMiB: capacity, input });
+        assert.equal(run.type, 'result', 'the Worker holds what it stored');
+        if (run.type === 'result') assert.deepEqual(JSON.parse(Buffer.from(run.result).toString()), c.result);
         return;
       }
       assert.equal(upload.status, 400, upload.body);
@@ -379,7 +381,7 @@ describe('a function binary is refused at upload, or accepted and run by a Worke
         });
       } else {
         await runtime.store({ ...ref, code });
-        await assert.rejects(runtime.invoke({ ...ref, capacityMiB: capacity, input: {} }), {
+        await assert.rejects(runtime.invoke({ ...ref, capacityMiB: capacity, input: Buffer.from('{}') }), {
           code: c.worker,
         });
       }

@@ -26,18 +26,18 @@ export const ErrorCode = {
   MemoryLimit: 'memory_limit',
   /** The guest returned without a result (HTTP 422). */
   NoResult: 'no_result',
-  /** The guest's result is not JSON (HTTP 422). */
+  /** The guest's result is not valid UTF-8 or not valid JSON (HTTP 422). */
   ResultNotJson: 'result_not_json',
+  /** The guest's result is larger than the result limit (HTTP 422). */
+  ResultTooLarge: 'result_too_large',
   /** `__invoke` returned something other than 0 or 1 (HTTP 422). */
   BadReturnCode: 'bad_return_code',
-  /** Input or output larger than allowed (HTTP 413 for input, 422 for output). */
+  /** An invocation's input is larger than the input limit (HTTP 413). */
   TooLarge: 'too_large',
   /** The Worker went away while running the invocation (HTTP 503). */
   WorkerLost: 'worker_lost',
   /** The Worker's queue is full (HTTP 503). */
   Overloaded: 'overloaded',
-  /** The Worker does not hold the function's code for that hash: send it and retry. */
-  CodeMissing: 'code_missing',
   /** Anything the platform did not expect: a bug (HTTP 500). */
   Internal: 'internal',
 } as const;

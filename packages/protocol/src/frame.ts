@@ -3,17 +3,29 @@
  *
  *   byte 0      frame format (1)
  *   bytes 1-4   header length H, unsigned 32-bit big-endian
- *   bytes 5..   H bytes of UTF-8 JSON: the message without its `code`
- *   the rest    the raw code, for the messages that carry one (`store`, `code_reply` with ok)
+ *   bytes 5..   H bytes of UTF-8 JSON: the message without its binary field
+ *   the rest    the binary field's raw bytes, for the messages that have one (`BINARY_FIELDS`)
  *
- * so code is never base64-inflated and never parsed as JSON. Decoding checks the bounds in
- * `LINK_LIMITS`, the message type and every field, and throws `LinkProtocolError` naming what is
- * wrong: a peer's bad frame closes its connection, it never reaches the handlers.
+ * so code, an invocation's input and its result are never base64-inflated, parsed or re-encoded.
+ * Decoding checks the bounds in `LINK_LIMITS`, the message type and every field, and throws
+ * `LinkProtocolError` naming what is wrong: a peer's bad frame closes its connection, it never
+ * reaches the handlers.
+ *
+ * The field table (`SCHEMAS`) is derived from the message types: a field added to a message does
+ * not compile until its kind is listed here, and a kind that does not fit the field's type does not
+ * compile either.
  */
 import { Buffer } from 'node:buffer';
 
 import { ErrorCode, FlError, isErrorPayload } from './errors.js';
-import type { CoreMessage, LinkMessage, LinkMessageType, WorkerMessage } from './messages.js';
+import type { ErrorPayload } from './errors.js';
+import type {
+  CoreMessage,
+  LinkFunctionRef,
+  LinkMessage,
+  LinkMessageType,
+  WorkerMessage,
+} from './messages.js';
 import { LINK_LIMITS } from './messages.js';
 
 const FRAME_FORMAT = 1;
@@ -27,19 +39,62 @@ export class LinkProtocolError extends FlError {
   }
 }
 
-type FieldKind = 'string' | 'int' | 'number' | 'boolean' | 'error' | 'any' | 'string?' | 'error?' | 'refs';
+type MessageOf<T extends LinkMessageType> = Extract<LinkMessage, { type: T }>;
+/** Every key of every variant of a message (a union's `keyof` would keep only the common ones). */
+type KeysOf<M> = M extends unknown ? keyof M : never;
+/** The type of field `K` across the variants; `undefined` where a variant lacks it. */
+type FieldOf<M, K extends PropertyKey> = M extends unknown ? (K extends keyof M ? M[K] : undefined) : never;
+/** The fields of a message type holding raw bytes. */
+type BytesFieldOf<T extends LinkMessageType> = {
+  [K in KeysOf<MessageOf<T>>]-?: Exclude<FieldOf<MessageOf<T>, K>, undefined> extends Uint8Array ? K : never;
+}[KeysOf<MessageOf<T>>];
+
+/**
+ * The one field of each message type that travels as the frame's binary tail. Checked against the
+ * types both ways: the named field must be a `Uint8Array`, and a `Uint8Array` field not named here
+ * has no field kind, so the schema below cannot be written for it.
+ */
+export const BINARY_FIELDS = {
+  store: 'code',
+  code_reply: 'code',
+  invoke: 'input',
+  result: 'result',
+} as const satisfies { [T in LinkMessageType]?: BytesFieldOf<T> };
+type BinaryFields = typeof BINARY_FIELDS;
+type BinaryFieldOf<T extends LinkMessageType> = T extends keyof BinaryFields ? BinaryFields[T] : never;
+
+/** How a field is checked; a trailing `?` lets it be absent. */
+type RequiredKind<V> = [V] extends [string]
+  ? 'string'
+  : [V] extends [number]
+    ? 'int' | 'number'
+    : [V] extends [boolean]
+      ? 'boolean'
+      : [V] extends [ErrorPayload]
+        ? 'error'
+        : [V] extends [readonly LinkFunctionRef[]]
+          ? 'refs'
+          : never;
+type KindOf<V> = undefined extends V ? `${RequiredKind<Exclude<V, undefined>>}?` : RequiredKind<V>;
+
+/** Each field of one message type (but `type` and its binary field) with the kind that checks it. */
+export type MessageSchema<T extends LinkMessageType> = {
+  [K in Exclude<KeysOf<MessageOf<T>>, 'type' | BinaryFieldOf<T>>]-?: KindOf<FieldOf<MessageOf<T>, K>>;
+};
+type FieldKind = 'string' | 'int' | 'number' | 'boolean' | 'error' | 'refs';
+type AnyKind = FieldKind | `${FieldKind}?`;
 
 const COMMON_REF = { module: 'string', name: 'string', hash: 'string' } as const;
 
-/** Each message type's fields and their kinds; `code` is the payload and not listed. */
-const SCHEMAS: Record<LinkMessageType, Record<string, FieldKind>> = {
+/** Each message type's fields and their kinds. */
+const SCHEMAS = {
   challenge: { protocol: 'int', nonce: 'string', core: 'string' },
   join_accepted: { core: 'string', proof: 'string', reportIntervalMs: 'int', livenessTimeoutMs: 'int' },
   join_refused: { error: 'error' },
   store: { id: 'int', ...COMMON_REF },
   drop: { id: 'int', module: 'string', name: 'string', hash: 'string?' },
   sync: { functions: 'refs', last: 'boolean' },
-  invoke: { id: 'int', ...COMMON_REF, capacityMiB: 'int', input: 'any', timeoutMs: 'int' },
+  invoke: { id: 'int', ...COMMON_REF, capacityMiB: 'int', timeoutMs: 'int' },
   code_reply: { id: 'int', ok: 'boolean', error: 'error?' },
   ping: { at: 'number' },
   pong: { at: 'number' },
@@ -56,10 +111,10 @@ const SCHEMAS: Record<LinkMessageType, Record<string, FieldKind>> = {
   },
   report: { memoryTotalMiB: 'number', memoryFreeMiB: 'number', reservedMiB: 'number', running: 'int' },
   ack: { id: 'int', error: 'error?' },
-  result: { id: 'int', result: 'any', durationMs: 'number' },
+  result: { id: 'int', durationMs: 'number' },
   invoke_error: { id: 'int', error: 'error' },
   code_request: { id: 'int', ...COMMON_REF },
-};
+} as const satisfies { [T in LinkMessageType]: MessageSchema<T> };
 
 const CORE_TYPES: ReadonlySet<string> = new Set<CoreMessage['type']>([
   'challenge',
@@ -84,18 +139,21 @@ const WORKER_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>([
   'pong',
 ]);
 
-function carriesCode(message: { type: string; ok?: unknown }): boolean {
-  return message.type === 'store' || (message.type === 'code_reply' && message.ok === true);
+/** The message's binary field, if it has one (a failed `code_reply` has none). */
+function binaryField(message: { type: string; ok?: unknown }): string | undefined {
+  if (message.type === 'code_reply' && message.ok !== true) return undefined;
+  return (BINARY_FIELDS as Record<string, string>)[message.type];
 }
 
 /** Encodes a message into one frame. Throws `LinkProtocolError` if it exceeds the bounds. */
 export function encodeFrame(message: LinkMessage): Buffer {
   let header: string;
   let payload: Uint8Array | undefined;
-  if (carriesCode(message)) {
-    const { code, ...rest } = message as LinkMessage & { code: Uint8Array };
+  const field = binaryField(message);
+  if (field !== undefined) {
+    const { [field]: bytes, ...rest } = message as unknown as Record<string, unknown>;
     header = JSON.stringify(rest);
-    payload = code;
+    payload = bytes as Uint8Array;
   } else {
     header = JSON.stringify(message);
   }
@@ -108,7 +166,7 @@ export function encodeFrame(message: LinkMessage): Buffer {
   const payloadBytes = payload?.byteLength ?? 0;
   if (payloadBytes > LINK_LIMITS.maxPayloadBytes) {
     throw new LinkProtocolError(
-      `code of ${payloadBytes} bytes exceeds the ${LINK_LIMITS.maxPayloadBytes}-byte payload limit`,
+      `${message.type}.${field} of ${payloadBytes} bytes exceeds the ${LINK_LIMITS.maxPayloadBytes}-byte payload limit`,
     );
   }
   const frame = Buffer.allocUnsafe(PREFIX_BYTES + headerBytes + payloadBytes);
@@ -160,14 +218,17 @@ function decode(frame: Uint8Array, allowed: ReadonlySet<string>, from: string): 
   if (typeof type !== 'string' || !allowed.has(type)) {
     throw new LinkProtocolError(`a ${from} does not send messages of type ${JSON.stringify(type)}`);
   }
-  const schema = SCHEMAS[type as LinkMessageType];
+  const schema: Record<string, AnyKind> = SCHEMAS[type as LinkMessageType];
   for (const [field, kind] of Object.entries(schema)) checkField(type, field, kind, message[field]);
   const payload = buf.subarray(PREFIX_BYTES + headerBytes);
-  if (carriesCode(message as { type: string; ok?: unknown })) {
+  const field = binaryField(message as { type: string; ok?: unknown });
+  if (field !== undefined) {
     if (payload.byteLength > LINK_LIMITS.maxPayloadBytes) {
-      throw new LinkProtocolError(`code of ${payload.byteLength} bytes exceeds the payload limit`);
+      throw new LinkProtocolError(
+        `${type}.${field} of ${payload.byteLength} bytes exceeds the ${LINK_LIMITS.maxPayloadBytes}-byte payload limit`,
+      );
     }
-    message.code = payload;
+    message[field] = payload;
   } else if (payload.byteLength > 0) {
     throw new LinkProtocolError(`a ${type} message carries no payload, got ${payload.byteLength} bytes`);
   }
@@ -177,7 +238,7 @@ function decode(frame: Uint8Array, allowed: ReadonlySet<string>, from: string): 
   return message as unknown as LinkMessage;
 }
 
-function checkField(type: string, field: string, kind: FieldKind, value: unknown): void {
+function checkField(type: string, field: string, kind: AnyKind, value: unknown): void {
   const ok = (() => {
     switch (kind) {
       case 'string':
@@ -194,8 +255,6 @@ function checkField(type: string, field: string, kind: FieldKind, value: unknown
         return isErrorPayload(value);
       case 'error?':
         return value === undefined || isErrorPayload(value);
-      case 'any':
-        return value !== undefined;
       case 'refs':
         return (
           Array.isArray(value) &&
@@ -213,7 +272,7 @@ function checkField(type: string, field: string, kind: FieldKind, value: unknown
   if (!ok) throw new LinkProtocolError(`${type}.${field} must be ${describe(kind)}, got ${preview(value)}`);
 }
 
-function describe(kind: FieldKind): string {
+function describe(kind: AnyKind): string {
   switch (kind) {
     case 'int':
       return 'a non-negative integer';
@@ -222,8 +281,6 @@ function describe(kind: FieldKind): string {
     case 'error':
     case 'error?':
       return 'an error {code, message}';
-    case 'any':
-      return 'present';
     case 'refs':
       return 'a list of {module, name, hash}';
     default:

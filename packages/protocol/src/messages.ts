@@ -1,27 +1,47 @@
 /**
  * The Core↔Worker link protocol: every message either side may send, as discriminated unions on
  * `type`. Requests carry an `id` (unique per connection and direction) that the answer repeats.
- * How messages become bytes is in `frame.ts`; the handshake proofs are in `link-auth.ts`.
+ * How messages become bytes is in `frame.ts`; the handshake proofs are in `link-auth.ts`. Fields typed
+ * `Uint8Array` (code, an invocation's input and result) travel as raw bytes in the frame's binary
+ * tail, never as JSON.
  *
  * Handshake: the Worker opens the connection; the Core sends `challenge`; the Worker answers
  * `join` with an HMAC proof of the cluster secret over both nonces; the Core answers
  * `join_accepted` with its own proof (so the Worker knows the Core has the secret too) or
  * `join_refused` and closes. Nothing else may be sent before the join is accepted.
  */
+import { MIB } from './abi.js';
 import type { ErrorPayload } from './errors.js';
 
 /** Version of this protocol; both sides refuse a peer speaking another. */
-export const LINK_PROTOCOL_VERSION = 2;
+export const LINK_PROTOCOL_VERSION = 3;
 
 /** Path of the link's WebSocket endpoint on the Core's HTTP server. */
 export const LINK_PATH = '/v1/link';
 
 /** Size bounds of one frame, in bytes. */
 export const LINK_LIMITS = {
-  /** The JSON header (everything but the code): bounds invocation input and results. @default 8 MiB */
-  maxHeaderBytes: 8 * 1024 * 1024,
-  /** The binary payload (a function's code). @default 64 MiB */
-  maxPayloadBytes: 64 * 1024 * 1024,
+  /** The JSON header: every field but the binary one (names, errors, function lists). @default 8 MiB */
+  maxHeaderBytes: 8 * MIB,
+  /** The binary tail: a function's code, an invocation's input or its result. @default 64 MiB */
+  maxPayloadBytes: 64 * MIB,
+} as const;
+
+/**
+ * Size bounds of one invocation, in bytes. Input is checked where it enters (the Core's HTTP
+ * route: 413 `too_large`), the result where it leaves the guest (the Worker: 422
+ * `result_too_large`); both then travel as bytes, well inside the frame's binary tail.
+ */
+export const INVOCATION_LIMITS = {
+  /** The JSON of an invocation's `args`. @default 6 MiB */
+  maxInputBytes: 6 * MIB,
+  /** The JSON result a guest returns (or a WASI command's stdout). @default 6 MiB */
+  maxResultBytes: 6 * MIB,
+  /**
+   * A guest's error message (`__insert_error`): longer ones are cut there, with a mark saying so,
+   * so that an error always reaches the caller. @default 64 KiB
+   */
+  maxErrorMessageBytes: 64 * 1024,
 } as const;
 
 /** Largest whole frame: a prefix, a header and a payload. */
@@ -116,8 +136,8 @@ export interface InvokeMessage extends LinkFunctionRef {
   id: number;
   /** Linear memory cap of the instance, in MiB. */
   capacityMiB: number;
-  /** The JSON input (the invocation's `args`). */
-  input: unknown;
+  /** The raw JSON of the invocation's `args`, checked by the Core; travels as the binary tail. */
+  input: Uint8Array;
   /** Time limit of the run on the Worker, in ms. */
   timeoutMs: number;
 }
@@ -184,7 +204,8 @@ export interface AckMessage {
 export interface ResultMessage {
   type: 'result';
   id: number;
-  result: unknown;
+  /** The guest's raw JSON result, checked by the Worker; travels as the binary tail. */
+  result: Uint8Array;
   /** Time spent running, in ms. */
   durationMs: number;
 }

@@ -10,6 +10,7 @@ import {
   decodeCoreFrame,
   decodeWorkerFrame,
   encodeFrame,
+  BINARY_FIELDS,
   LINK_LIMITS,
   LinkProtocolError,
   linkNonce,
@@ -17,7 +18,7 @@ import {
   proofsMatch,
   workerProof,
 } from '../src/index.js';
-import type { InvokeMessage, StoreMessage } from '../src/index.js';
+import type { InvokeMessage, MessageSchema, StoreMessage } from '../src/index.js';
 
 function rawFrame(header: string, payload: Uint8Array = new Uint8Array()): Buffer {
   const h = Buffer.from(header);
@@ -38,8 +39,9 @@ test('a store message keeps every byte of its code, including bytes that are not
   assert.equal(decoded.hash, 'ab');
 });
 
-test('an invoke message carries its JSON input unchanged', () => {
-  const input = { name: 'Bob', nested: [1, 'two', { three: null }] };
+test('input and result travel as their exact bytes: no JSON round trip rounds or re-encodes them', () => {
+  // Beyond 2^53, deeper than JSON.stringify could go, and not even UTF-8: the link does not care.
+  const input = Buffer.from('{"n":12345678901234567890, "s":"caf\u00e9"}');
   const message: InvokeMessage = {
     type: 'invoke',
     id: 1,
@@ -50,7 +52,31 @@ test('an invoke message carries its JSON input unchanged', () => {
     input,
     timeoutMs: 1000,
   };
-  assert.deepEqual(decodeCoreFrame(encodeFrame(message)), message);
+  const decoded = decodeCoreFrame(encodeFrame(message));
+  assert.equal(decoded.type, 'invoke');
+  assert.deepEqual(Buffer.from(decoded.input), input);
+  assert.equal(decoded.capacityMiB, 64);
+  for (const result of [
+    Buffer.from(`${'['.repeat(10_000)}${']'.repeat(10_000)}`),
+    Buffer.from([0xff, 0xfe, 0x80]),
+  ]) {
+    const back = decodeWorkerFrame(encodeFrame({ type: 'result', id: 2, result, durationMs: 1.5 }));
+    assert.ok(back.type === 'result');
+    assert.deepEqual(Buffer.from(back.result), result);
+    assert.equal(back.durationMs, 1.5);
+  }
+});
+
+test('the field table is derived from the message types', () => {
+  // Compile-time checks: each line fails to compile if the schema stops following the types.
+  // @ts-expect-error a schema that leaves out a field of the message does not compile
+  const missing: MessageSchema<'invoke'> = { id: 'int', module: 'string', name: 'string', hash: 'string' };
+  // @ts-expect-error a kind that does not fit the field's type does not compile
+  const wrong: MessageSchema<'ack'> = { id: 'string', error: 'error?' };
+  // @ts-expect-error an optional field must have an optional kind
+  const required: MessageSchema<'drop'> = { id: 'int', module: 'string', name: 'string', hash: 'string' };
+  assert.ok(missing && wrong && required);
+  assert.deepEqual(BINARY_FIELDS, { store: 'code', code_reply: 'code', invoke: 'input', result: 'result' });
 });
 
 test('a failed code_reply travels without a payload and keeps its error', () => {
@@ -71,7 +97,7 @@ test('a failed code_reply travels without a payload and keeps its error', () => 
 test('each side refuses the message types only the other side sends', () => {
   const invoke = encodeFrame({ type: 'ping', at: 1 });
   assert.equal(decodeWorkerFrame(invoke).type, 'ping');
-  const result = encodeFrame({ type: 'result', id: 1, result: 1, durationMs: 1 });
+  const result = encodeFrame({ type: 'result', id: 1, result: Buffer.from('1'), durationMs: 1 });
   assert.throws(() => decodeCoreFrame(result), /a Core does not send messages of type "result"/);
   const store = encodeFrame({
     type: 'store',
@@ -110,7 +136,7 @@ test('bad frames are refused with a message naming the fault', () => {
     [rawFrame('{"type":"ping"}'), /ping\.at must be a finite number, got nothing/],
     [rawFrame('{"type":"ack","id":-1}'), /ack\.id must be a non-negative integer/],
     [rawFrame('{"type":"ack","id":1,"error":"x"}'), /ack\.error must be an error/],
-    [rawFrame('{"type":"result","id":1,"durationMs":1}'), /result\.result must be present/],
+    [rawFrame('{"type":"result","id":1}', Buffer.from('1')), /result\.durationMs must be a finite number/],
     [rawFrame('{"type":"ping","at":1}', new Uint8Array(3)), /carries no payload, got 3 bytes/],
   ];
   for (const [frame, pattern] of cases) {
@@ -148,21 +174,16 @@ test('a sync message carries its function list; a malformed list is refused nami
   assert.throws(() => decodeWorkerFrame(encodeFrame(sync)), /a Worker does not send messages of type "sync"/);
 });
 
-test('encoding refuses a message over the header limit', () => {
-  const input = 'x'.repeat(LINK_LIMITS.maxHeaderBytes);
+test('encoding refuses a message over the header or the payload limit', () => {
+  const message = 'x'.repeat(LINK_LIMITS.maxHeaderBytes);
   assert.throws(
-    () =>
-      encodeFrame({
-        type: 'invoke',
-        id: 1,
-        module: 'm',
-        name: 'f',
-        hash: 'h',
-        capacityMiB: 1,
-        input,
-        timeoutMs: 1,
-      }),
-    /header limit/,
+    () => encodeFrame({ type: 'invoke_error', id: 1, error: { code: 'guest_error', message } }),
+    /invoke_error message of \d+ bytes exceeds the \d+-byte header limit/,
+  );
+  const result = new Uint8Array(LINK_LIMITS.maxPayloadBytes + 1);
+  assert.throws(
+    () => encodeFrame({ type: 'result', id: 1, result, durationMs: 1 }),
+    /result\.result of \d+ bytes exceeds the \d+-byte payload limit/,
   );
 });
 

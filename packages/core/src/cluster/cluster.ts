@@ -53,10 +53,13 @@ export interface Cluster {
   /** Workers drop this version of the function. */
   functionDeleted(fn: ClusterFunction): Promise<void>;
   /**
-   * Runs one invocation and resolves to the guest's JSON result; rejects with an `FlError`
-   * (codes: no_worker, guest_error, trap, timeout, worker_lost, …).
+   * Runs one invocation. `input` is the raw JSON of the invocation's `args`, already checked by the
+   * caller (valid JSON, within `INVOCATION_LIMITS.maxInputBytes`); it reaches the guest as these
+   * bytes. Resolves to the guest's raw JSON result, as the Worker checked it (UTF-8 JSON within the
+   * result limit), to be relayed as bytes; rejects with an `FlError` (codes: no_worker,
+   * guest_error, trap, timeout, worker_lost, result_not_json, result_too_large, …).
    */
-  invoke(fn: ClusterFunction, args: unknown, options?: InvokeOptions): Promise<unknown>;
+  invoke(fn: ClusterFunction, input: Uint8Array, options?: InvokeOptions): Promise<Uint8Array>;
   workers(): WorkerInfo[];
   close(): Promise<void>;
 }

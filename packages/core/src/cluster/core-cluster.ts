@@ -583,7 +583,7 @@ export class CoreCluster implements Cluster {
     }
   }
 
-  async invoke(fn: ClusterFunction, args: unknown, options: InvokeOptions = {}): Promise<unknown> {
+  async invoke(fn: ClusterFunction, input: Uint8Array, options: InvokeOptions = {}): Promise<Uint8Array> {
     const timeoutMs = options.timeoutMs ?? this.#options.invokeTimeoutMs;
     const placement = (options.policy ?? defaultPolicy)(this.registry.views(), fn);
     if (!placement.ok)
@@ -600,7 +600,7 @@ export class CoreCluster implements Cluster {
       name: fn.name,
       hash: fn.hash,
       capacityMiB: fn.capacityMiB,
-      input: args ?? {},
+      input,
       timeoutMs,
     };
     const reservation = this.registry.reserve(worker, fn);

@@ -12,7 +12,7 @@ export class NoWorkersCluster implements Cluster {
     return Promise.resolve();
   }
 
-  invoke(_fn: ClusterFunction, _args: unknown): Promise<unknown> {
+  invoke(_fn: ClusterFunction, _input: Uint8Array): Promise<Uint8Array> {
     return Promise.reject(new FlError(ErrorCode.NoWorker, 'No worker available'));
   }
 

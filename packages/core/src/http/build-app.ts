@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 
 import multipart from '@fastify/multipart';
@@ -20,6 +21,13 @@ import { FunctionCache } from './function-cache.js';
 import { undocumentedRoutes } from './openapi/openapi-document.js';
 import { OPENAPI_DOCUMENT, ROUTES } from './routes/index.js';
 import { BadRequestError, checkJsonInput } from './validation.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The bytes of a JSON body, as the client sent them (undefined for other bodies). */
+    rawBody: Buffer | undefined;
+  }
+}
 
 export interface BuildAppOptions {
   /** The store the routes use. The app does not close it. */
@@ -92,10 +100,18 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     openapi: OPENAPI_DOCUMENT,
   };
 
-  // An empty JSON body is allowed (an invocation without arguments); anything else must parse.
+  // An empty JSON body is allowed (an invocation without arguments); anything else must be UTF-8
+  // and parse. The raw bytes stay on the request, for routes that pass part of them on as sent.
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = body as string;
+  app.decorateRequest('rawBody', undefined);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const raw = body as Buffer;
+    if (!isUtf8(raw)) {
+      done(new BadRequestError('malformed JSON body: it is not valid UTF-8'), undefined);
+      return;
+    }
+    request.rawBody = raw;
+    const text = raw.toString('utf8');
     if (text.trim() === '') {
       done(null, undefined);
       return;

@@ -15,11 +15,11 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.MemoryLimit]: 422,
   [ErrorCode.NoResult]: 422,
   [ErrorCode.ResultNotJson]: 422,
+  [ErrorCode.ResultTooLarge]: 422,
   [ErrorCode.BadReturnCode]: 422,
   [ErrorCode.TooLarge]: 413,
   [ErrorCode.WorkerLost]: 503,
   [ErrorCode.Overloaded]: 503,
-  [ErrorCode.CodeMissing]: 503,
   [ErrorCode.Internal]: 500,
 };
 
@@ -30,6 +30,7 @@ const GUEST_FAILURES: ReadonlySet<string> = new Set([
   ErrorCode.MemoryLimit,
   ErrorCode.NoResult,
   ErrorCode.ResultNotJson,
+  ErrorCode.ResultTooLarge,
   ErrorCode.BadReturnCode,
 ]);
 

@@ -55,6 +55,16 @@ async function setup(options: Partial<CoreClusterOptions> = {}): Promise<Setup> 
   };
 }
 
+/** The JSON bytes of a value, as the invoke route hands args to the cluster. */
+function json(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value));
+}
+
+/** An invocation's raw result, parsed. */
+async function parsed(result: Promise<Uint8Array>): Promise<unknown> {
+  return JSON.parse(Buffer.from(await result).toString()) as unknown;
+}
+
 function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<void> {
   return assert.rejects(promise, (error: unknown) => {
     assert.ok(error instanceof FlError, String(error));
@@ -67,7 +77,7 @@ function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp):
 test('with no Worker connected an invocation fails at once with no_worker and says why', async () => {
   const s = await setup();
   try {
-    await rejectsWith(s.cluster.invoke(FN, {}), ErrorCode.NoWorker, /no Worker is connected/);
+    await rejectsWith(s.cluster.invoke(FN, json({})), ErrorCode.NoWorker, /no Worker is connected/);
   } finally {
     await s.close();
   }
@@ -77,14 +87,21 @@ test('an invocation is relayed to a Worker and its result or error comes back', 
   const s = await setup();
   try {
     const w = s.worker('w1', {
-      onInvoke: (m) =>
-        (m.input as { fail?: boolean }).fail
+      onInvoke: (m) => {
+        const input = JSON.parse(Buffer.from(m.input).toString()) as { fail?: boolean };
+        return input.fail
           ? { type: 'invoke_error', id: m.id, error: { code: ErrorCode.GuestError, message: 'Error: no' } }
-          : { type: 'result', id: m.id, result: { got: m.input, capacity: m.capacityMiB }, durationMs: 1 },
+          : {
+              type: 'result',
+              id: m.id,
+              result: json({ got: input, capacity: m.capacityMiB }),
+              durationMs: 1,
+            };
+      },
     });
     await w.joined;
-    assert.deepEqual(await s.cluster.invoke(FN, { x: 1 }), { got: { x: 1 }, capacity: 64 });
-    await rejectsWith(s.cluster.invoke(FN, { fail: true }), ErrorCode.GuestError, /Error: no/);
+    assert.deepEqual(await parsed(s.cluster.invoke(FN, json({ x: 1 }))), { got: { x: 1 }, capacity: 64 });
+    await rejectsWith(s.cluster.invoke(FN, json({ fail: true })), ErrorCode.GuestError, /Error: no/);
     const [info] = s.cluster.workers();
     assert.equal(info!.inFlight, 0);
     assert.equal(info!.memoryFreeMiB, 1024);
@@ -139,7 +156,7 @@ test('a Worker that goes silent leaves after the liveness limit; its invocation 
     const w = s.worker('mute', { alive: false, onInvoke: () => undefined });
     await w.joined;
     const started = Date.now();
-    const invocation = s.cluster.invoke(FN, {});
+    const invocation = s.cluster.invoke(FN, json({}));
     await rejectsWith(invocation, ErrorCode.WorkerLost, /"mute" disconnected/);
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 250, `failed after ${elapsed} ms, before the liveness limit`);
@@ -161,7 +178,7 @@ test('a Worker that disconnects fails its in-flight invocations at once, and the
       },
     });
     await w.joined;
-    const invocation = s.cluster.invoke(FN, {});
+    const invocation = s.cluster.invoke(FN, json({}));
     await eventually(() => runs === 1, 'the invocation reached the Worker');
     w.close();
     // worker_lost, not the timeout its time limit would give: it failed on the disconnect.
@@ -178,7 +195,7 @@ test('an invocation nobody answers fails with timeout after its limit plus the g
     const w = s.worker('slow', { onInvoke: () => undefined });
     await w.joined;
     const started = Date.now();
-    await rejectsWith(s.cluster.invoke(FN, {}, { timeoutMs: 100 }), ErrorCode.Timeout, /within 100 ms/);
+    await rejectsWith(s.cluster.invoke(FN, json({}), { timeoutMs: 100 }), ErrorCode.Timeout, /within 100 ms/);
     assert.ok(Date.now() - started >= 140);
     assert.equal(s.cluster.workers()[0]!.inFlight, 0, 'the reservation is given back');
   } finally {
@@ -243,7 +260,7 @@ test('a Worker rejoining under the same name replaces its older link', async () 
     await second.joined;
     assert.equal(await first.closed, LinkCloseCode.Replaced);
     assert.deepEqual(s.cluster.workerNames(), ['same']);
-    assert.deepEqual(await s.cluster.invoke(FN, 7), 7);
+    assert.deepEqual(await parsed(s.cluster.invoke(FN, json(7))), 7);
   } finally {
     await s.close();
   }
@@ -276,30 +293,34 @@ test('an invocation is placed by the policy handed to it, the default policy wit
     const answer = (name: string) => (m: { id: number }) => ({
       type: 'result' as const,
       id: m.id,
-      result: name,
+      result: json(name),
       durationMs: 0,
     });
     const first = s.worker('first', { memoryMiB: 4096, onInvoke: answer('first') });
     const second = s.worker('second', { memoryMiB: 1024, onInvoke: answer('second') });
     await Promise.all([first.joined, second.joined]);
-    assert.equal(await s.cluster.invoke(FN, {}), 'first', 'the default policy takes the most free');
+    assert.equal(
+      await parsed(s.cluster.invoke(FN, json({}))),
+      'first',
+      'the default policy takes the most free',
+    );
     const seen: { workers: string[]; req: PlacementRequest }[] = [];
     const pickSecond: PlacementPolicy = (workers: readonly WorkerView[], req) => {
       seen.push({ workers: workers.map((w) => w.name).sort(), req });
       return { ok: true, worker: 'second' };
     };
-    assert.equal(await s.cluster.invoke(FN, {}, { policy: pickSecond }), 'second');
+    assert.equal(await parsed(s.cluster.invoke(FN, json({}), { policy: pickSecond })), 'second');
     assert.equal(seen.length, 1, 'the policy decides once');
     assert.deepEqual(seen[0]?.workers, ['first', 'second']);
     assert.equal(seen[0]?.req.capacityMiB, FN.capacityMiB);
     assert.equal(seen[0]?.req.tag, FN.tag);
     await rejectsWith(
-      s.cluster.invoke(FN, {}, { policy: () => ({ ok: false, reason: 'the script says no' }) }),
+      s.cluster.invoke(FN, json({}), { policy: () => ({ ok: false, reason: 'the script says no' }) }),
       ErrorCode.NoWorker,
       /no Worker can run _\/f: the script says no/,
     );
     await rejectsWith(
-      s.cluster.invoke(FN, {}, { policy: () => ({ ok: true, worker: 'elsewhere' }) }),
+      s.cluster.invoke(FN, json({}), { policy: () => ({ ok: true, worker: 'elsewhere' }) }),
       ErrorCode.NoWorker,
       /Worker "elsewhere" chosen for _\/f is gone/,
     );
@@ -357,7 +378,7 @@ test('with no functions stored the sync is one empty, last part; a store without
     const v = none.worker('w2');
     await v.joined;
     // An invocation sent after the join arrives after anything the Core sent on joining.
-    await none.cluster.invoke(FN, {});
+    await none.cluster.invoke(FN, json({}));
     assert.equal(
       v.received.some((m) => m.type === 'sync'),
       false,

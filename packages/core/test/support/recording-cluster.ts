@@ -7,11 +7,19 @@ import type {
   WorkerInfo,
 } from '../../src/cluster/index.js';
 
-/** A cluster that records what the HTTP layer tells it and answers invocations as told. */
+/**
+ * A cluster that records what the HTTP layer tells it and answers invocations as told. The raw
+ * input is kept as `input` and, parsed, as `args`; `onInvoke`'s value goes back as its JSON.
+ */
 export class RecordingCluster implements Cluster {
   readonly stored: { fn: ClusterFunctionCode; wait: boolean }[] = [];
   readonly deleted: ClusterFunction[] = [];
-  readonly invocations: { fn: ClusterFunction; args: unknown; options: InvokeOptions | undefined }[] = [];
+  readonly invocations: {
+    fn: ClusterFunction;
+    args: unknown;
+    input: Uint8Array;
+    options: InvokeOptions | undefined;
+  }[] = [];
   closed = false;
   pushReport: PushReport = { acknowledged: ['w1'], missing: [] };
   workerList: WorkerInfo[] = [];
@@ -28,9 +36,10 @@ export class RecordingCluster implements Cluster {
     return Promise.resolve();
   }
 
-  invoke(fn: ClusterFunction, args: unknown, options?: InvokeOptions): Promise<unknown> {
-    this.invocations.push({ fn, args, options });
-    return this.onInvoke(fn, args);
+  async invoke(fn: ClusterFunction, input: Uint8Array, options?: InvokeOptions): Promise<Uint8Array> {
+    const args: unknown = JSON.parse(Buffer.from(input).toString());
+    this.invocations.push({ fn, args, input, options });
+    return Buffer.from(JSON.stringify(await this.onInvoke(fn, args)));
   }
 
   workers(): WorkerInfo[] {

@@ -1,18 +1,24 @@
-import type { FunctionCode, FunctionRef, InvokeRequest, InvokeResult } from '../runtime/types.js';
+import type { FunctionCode, FunctionRef, InvokeOutcome, InvokeRequest } from '../runtime/types.js';
 
 /**
- * What the Worker's link agent needs from the Wasm runtime. The real `Runtime` fits it; tests may
- * pass a stand-in.
+ * What the Worker's link agent needs from the Wasm runtime. The real `Runtime` fits it; a test
+ * stand-in must pass the same contract test (packages/worker/test/agent/agent-runtime-contract.test.ts).
  */
 export interface AgentRuntime {
-  /** Keeps `fn`'s code (on disk and ready to compile). */
+  /**
+   * Keeps `fn`'s code (on disk and ready to compile), replacing the function's previous version:
+   * that version is forgotten everywhere, as by `drop`. The one way code enters the runtime.
+   */
   store(fn: FunctionCode): Promise<unknown>;
-  /** The functions held (lets a drop without a hash find the version to forget). */
-  list?(): FunctionRef[];
-  /** Forgets one version of a function's code. */
-  drop(ref: FunctionRef): unknown;
-  /** Runs one invocation; rejects with `FlError` (`code_missing` when the code is not held). */
-  invoke(request: InvokeRequest): Promise<InvokeResult>;
+  /** The functions held, one version each (a restart keeps them; the Core's sync prunes them). */
+  list(): FunctionRef[];
+  /** Forgets the function if, and only if, it is held at version `ref.hash`; true if it was. */
+  drop(ref: FunctionRef): Promise<boolean>;
+  /**
+   * Runs one invocation: its raw JSON result, or `{ type: 'missing' }` when this version is not held
+   * (fetch the code, `store` it, invoke again). Rejects with `FlError` when the run fails.
+   */
+  invoke(request: InvokeRequest): Promise<InvokeOutcome>;
   close(): Promise<unknown>;
 }
 

@@ -117,7 +117,7 @@ export class CoreConnection {
   #reservedMiB = 0;
   readonly #pendingCode = new Map<number, PendingCode>();
   /** One code request per version at a time, however many invocations wait for it. */
-  readonly #fetching = new Map<string, Promise<Uint8Array>>();
+  readonly #fetching = new Map<string, Promise<void>>();
   #joinedWaiters: (() => void)[] = [];
   /** What the cache held when this connection joined, and the functions the Core's sync named so far. */
   #heldAtJoin: FunctionRef[] = [];
@@ -245,7 +245,7 @@ export class CoreConnection {
       this.coreId = message.core;
       this.attempts = 0;
       this.#livenessTimeoutMs = message.livenessTimeoutMs;
-      this.#heldAtJoin = ctx.runtime.list?.() ?? [];
+      this.#heldAtJoin = ctx.runtime.list();
       this.#synced = new Set();
       this.#startTimers(channel, message.reportIntervalMs);
       ctx.log.info({ core: this.url, coreId: message.core, worker: ctx.name }, 'link: joined the Core');
@@ -347,14 +347,14 @@ export class CoreConnection {
     this.#reservedMiB += capacityMiB;
     try {
       const request = { module, name, hash, capacityMiB, input, timeoutMs };
-      let outcome;
-      try {
+      let outcome = await this.ctx.runtime.invoke(request);
+      if (outcome.type === 'missing') {
+        // A late joiner or a lost cache: one transfer, stored and kept from then on.
+        await this.#fetchCode({ module, name, hash });
         outcome = await this.ctx.runtime.invoke(request);
-      } catch (error) {
-        if (!(error instanceof FlError && error.code === ErrorCode.CodeMissing)) throw error;
-        // A late joiner or a lost cache: one transfer, kept from then on.
-        const code = await this.#fetchCode({ module, name, hash });
-        outcome = await this.ctx.runtime.invoke({ ...request, code });
+        if (outcome.type === 'missing') {
+          throw new FlError(ErrorCode.NotFound, `function ${module}/${name} changed while it was starting`);
+        }
       }
       this.#send(channel, { type: 'result', id, result: outcome.result, durationMs: outcome.durationMs });
     } catch (error) {
@@ -365,14 +365,12 @@ export class CoreConnection {
     }
   }
 
-  #fetchCode(ref: FunctionRef): Promise<Uint8Array> {
+  /** Fetches the code of `ref` from the Core and stores it, once however many invocations wait. */
+  #fetchCode(ref: FunctionRef): Promise<void> {
     const key = `${ref.module}/${ref.name}@${ref.hash}`;
     let fetching = this.#fetching.get(key);
     if (!fetching) {
-      fetching = this.#requestCode(ref).then(async (code) => {
-        await this.ctx.storeCode({ ...ref, code });
-        return code;
-      });
+      fetching = this.#requestCode(ref).then((code) => this.ctx.storeCode({ ...ref, code }));
       this.#fetching.set(key, fetching);
       const forget = () => this.#fetching.delete(key);
       fetching.then(forget, forget);
@@ -455,9 +453,16 @@ export class CoreConnection {
     try {
       channel.send(message);
     } catch (error) {
-      // A result over the size bound: tell the Core instead of leaving it waiting.
-      if (message.type === 'result') {
-        this.#send(channel, { type: 'invoke_error', id: message.id, error: payload(error) });
+      // An answer over the frame's bounds: tell the Core at once instead of leaving it waiting.
+      if (
+        message.type === 'result' ||
+        (message.type === 'invoke_error' && message.error.code !== ErrorCode.Internal)
+      ) {
+        const failure = {
+          code: ErrorCode.Internal,
+          message: `the answer could not be sent: ${payload(error).message}`,
+        };
+        this.#send(channel, { type: 'invoke_error', id: message.id, error: failure });
       } else {
         this.ctx.log.error({ core: this.url, type: message.type, err: error }, 'link: could not send');
       }

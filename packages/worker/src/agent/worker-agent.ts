@@ -14,7 +14,6 @@ import {
 } from '@funless/protocol';
 import type { LinkDialer } from '@funless/protocol';
 
-import type { FunctionRef } from '../runtime/types.js';
 import type { AgentLogger, AgentRuntime } from './agent-runtime.js';
 import { SILENT_AGENT_LOGGER } from './agent-runtime.js';
 import { CoreConnection } from './core-connection.js';
@@ -77,8 +76,6 @@ export class WorkerAgent {
   readonly tag: string;
   readonly #ctx: AgentContext;
   readonly #connections = new Map<string, CoreConnection>();
-  /** Current version of each function held, by `module/name`. */
-  readonly #versions = new Map<string, string>();
   #running = 0;
   #runningMiB = 0;
   #accepting = true;
@@ -136,7 +133,9 @@ export class WorkerAgent {
         this.#runningMiB -= capacityMiB;
         if (this.#running === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
       },
-      storeCode: (fn) => this.#store(fn),
+      storeCode: async (fn) => {
+        await runtime.store(fn);
+      },
       dropCode: (module, name, hash) => this.#drop(module, name, hash),
       accepting: () => this.#accepting,
     };
@@ -180,30 +179,16 @@ export class WorkerAgent {
     await Promise.all([...this.#connections.values()].map((c) => c.joined()));
   }
 
-  async #store(fn: FunctionRef & { code: Uint8Array }): Promise<void> {
-    await this.#ctx.runtime.store(fn);
-    const key = `${fn.module}/${fn.name}`;
-    const previous = this.#versions.get(key);
-    this.#versions.set(key, fn.hash);
-    if (previous !== undefined && previous !== fn.hash) {
-      await this.#ctx.runtime.drop({ module: fn.module, name: fn.name, hash: previous });
-    }
-  }
-
+  /** Drops one version, or (without `hash`) whatever version of module/name the runtime holds. */
   async #drop(module: string, name: string, hash?: string): Promise<void> {
-    const key = `${module}/${name}`;
-    const current = this.#versions.get(key);
-    if (hash === undefined || hash === current) this.#versions.delete(key);
-    const hashes = new Set<string>();
-    if (hash !== undefined) hashes.add(hash);
-    else {
-      if (current !== undefined) hashes.add(current);
-      // Versions cached on disk before a restart are not in #versions.
-      for (const ref of this.#ctx.runtime.list?.() ?? []) {
-        if (ref.module === module && ref.name === name) hashes.add(ref.hash);
-      }
+    const runtime = this.#ctx.runtime;
+    if (hash !== undefined) {
+      await runtime.drop({ module, name, hash });
+      return;
     }
-    for (const h of hashes) await this.#ctx.runtime.drop({ module, name, hash: h });
+    for (const ref of runtime.list()) {
+      if (ref.module === module && ref.name === name) await runtime.drop(ref);
+    }
   }
 
   /**

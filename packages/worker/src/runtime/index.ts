@@ -9,4 +9,12 @@ export {
   type ResolvedRuntimeOptions,
   type RuntimeOptions,
 } from './runtime-options.js';
-export type { FunctionCode, FunctionRef, InvokeRequest, InvokeResult, RuntimeStats } from './types.js';
+export type {
+  CodeMissing,
+  FunctionCode,
+  FunctionRef,
+  InvokeOutcome,
+  InvokeRequest,
+  InvokeResult,
+  RuntimeStats,
+} from './types.js';

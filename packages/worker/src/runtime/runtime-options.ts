@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 
-import { ConfigError, envInt, MIB } from '@funless/protocol';
+import { ConfigError, envInt, INVOCATION_LIMITS, MIB } from '@funless/protocol';
 
 /** Outbound HTTP from guests (`__http_request`). */
 export interface HttpOptions {
@@ -30,9 +30,12 @@ export interface RuntimeOptions {
   queueLimit?: number;
   /** Time limit of an invocation that names none, in ms. @default 60_000 (`FL_INVOKE_TIMEOUT_MS`) */
   defaultTimeoutMs?: number;
-  /** Largest JSON input, in bytes (UTF-8). @default 6 MiB */
+  /** Largest JSON input, in bytes (UTF-8). @default 6 MiB (`INVOCATION_LIMITS.maxInputBytes`) */
   maxInputBytes?: number;
-  /** Largest result (or stdout of a WASI command), in bytes. @default 6 MiB */
+  /**
+   * Largest result (or stdout of a WASI command), in bytes; a larger one fails the invocation with
+   * `result_too_large`. @default 6 MiB (`INVOCATION_LIMITS.maxResultBytes`)
+   */
   maxOutputBytes?: number;
   /** Log bytes kept per invocation; beyond them logs are cut with a marker line. @default 64 KiB */
   maxLogBytes?: number;
@@ -63,8 +66,8 @@ export interface ResolvedRuntimeOptions extends Required<Omit<RuntimeOptions, 'h
 export const DEFAULT_RUNTIME_OPTIONS: Omit<ResolvedRuntimeOptions, 'dataDir' | 'threads'> = {
   queueLimit: 1_000,
   defaultTimeoutMs: 60_000,
-  maxInputBytes: 6 * MIB,
-  maxOutputBytes: 6 * MIB,
+  maxInputBytes: INVOCATION_LIMITS.maxInputBytes,
+  maxOutputBytes: INVOCATION_LIMITS.maxResultBytes,
   maxLogBytes: 64 * 1024,
   compiledCacheSize: 64,
   idleSpinUs: 50,

@@ -30,9 +30,10 @@ import {
   type ResolvedRuntimeOptions,
   type RuntimeOptions,
 } from './runtime-options.js';
-import type { FunctionCode, FunctionRef, InvokeRequest, InvokeResult, RuntimeStats } from './types.js';
+import type { FunctionCode, FunctionRef, InvokeOutcome, InvokeRequest, RuntimeStats } from './types.js';
 
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
+const MISSING = { type: 'missing' } as const;
 
 /** An invocation that failed; `logs` holds what the guest logged before it failed. */
 export class InvocationError extends FlError {
@@ -108,8 +109,10 @@ export class Runtime {
 
   /**
    * Validates a function's code, compiles it (for the default capacity) and writes it to the disk
-   * cache, replacing the function's previous version. Rejects with `bad_request` (names, hash that
-   * does not match the code) or `invalid_module`.
+   * cache, replacing the function's previous version: that version's compiled modules leave the
+   * memory cache and every thread (unless another function has the same code). Rejects with
+   * `bad_request` (names, hash that does not match the code) or `invalid_module`. The one way code
+   * enters the runtime.
    */
   async store(fn: FunctionCode): Promise<void> {
     this.checkOpen();
@@ -123,7 +126,8 @@ export class Runtime {
     // Compile now: a broken module is refused here, not at its first invocation.
     const capacity = Math.max(64, Math.ceil((analysed.meta.initialPages * WASM_PAGE_BYTES) / MIB));
     await this.compile(fn.hash, capacity, fn.code);
-    await this.code.write(fn, fn.code);
+    const replaced = await this.code.write(fn, fn.code);
+    if (replaced !== undefined) this.forget(replaced);
     // The function will run: start a thread for it now rather than on its first call. Not awaited: a
     // thread that cannot start fails the invocations, which say why.
     this.pool.warm().catch(() => {});
@@ -149,19 +153,25 @@ export class Runtime {
   async drop(ref: FunctionRef): Promise<boolean> {
     checkRef(ref);
     const dropped = await this.code.drop(ref);
-    if (dropped && !this.code.usesHash(ref.hash)) {
-      for (const k of [...this.compiled.keys()]) if (k.startsWith(`${ref.hash}/`)) this.compiled.delete(k);
-      this.analysed.delete(ref.hash);
-      this.pool.evictHash(ref.hash);
-    }
+    if (dropped) this.forget(ref.hash);
     return dropped;
   }
 
+  /** Evicts what was compiled from `hash` (memory cache, every thread), unless a function still uses it. */
+  private forget(hash: string): void {
+    if (this.code.usesHash(hash)) return;
+    for (const k of [...this.compiled.keys()]) if (k.startsWith(`${hash}/`)) this.compiled.delete(k);
+    this.analysed.delete(hash);
+    this.pool.evictHash(hash);
+  }
+
   /**
-   * Runs one invocation. Resolves with the guest's JSON result; rejects with an
-   * {@link InvocationError} (or `FlError` for bad requests) whose `code` says what went wrong.
+   * Runs one invocation. Resolves with the guest's raw JSON result, or `{ type: 'missing' }` when
+   * the runtime does not hold this version of the function (`store` it and invoke again); rejects
+   * with an {@link InvocationError} (or `FlError` for bad requests) whose `code` says what went
+   * wrong.
    */
-  async invoke(req: InvokeRequest): Promise<InvokeResult> {
+  async invoke(req: InvokeRequest): Promise<InvokeOutcome> {
     this.checkOpen();
     checkRef(req);
     const capacity = req.capacityMiB;
@@ -181,23 +191,16 @@ export class Runtime {
         `timeoutMs must be a positive integer of milliseconds, got ${JSON.stringify(req.timeoutMs)}`,
       );
     }
-    let input: string;
-    try {
-      input = JSON.stringify(req.input === undefined ? {} : req.input);
-    } catch (err) {
+    const input = req.input;
+    if (!(input instanceof Uint8Array)) throw badRequest('input must be the JSON bytes of the args');
+    if (input.byteLength > this.options.maxInputBytes) {
       throw new FlError(
-        ErrorCode.BadRequest,
-        `the input cannot be turned into JSON: ${(err as Error).message}`,
+        ErrorCode.TooLarge,
+        `the input of ${input.byteLength} bytes is larger than the input limit of ${this.options.maxInputBytes} bytes`,
       );
     }
-    // Worst case UTF-8 is 3 bytes per UTF-16 unit: measure exactly only when it could matter.
-    if (
-      input.length * 3 > this.options.maxInputBytes &&
-      Buffer.byteLength(input) > this.options.maxInputBytes
-    ) {
-      throw new FlError(ErrorCode.TooLarge, `the input is larger than ${this.options.maxInputBytes} bytes`);
-    }
     const compiled = await this.compiledFor(req, capacity);
+    if (!compiled) return MISSING;
     const pages = capacityPages(capacity);
     const reply = await this.pool.run({
       key: `${req.hash}/${pages}`,
@@ -207,26 +210,15 @@ export class Runtime {
       input,
       timeoutMs,
     });
+    // Replaced or dropped while it ran: what this run compiled or loaded must not stay behind.
+    if (!this.code.has(req)) this.forget(req.hash);
     if (reply.error) throw new InvocationError(reply.error, reply.logs);
-    let result: unknown;
-    try {
-      result = JSON.parse(reply.result!);
-    } catch (err) {
-      const preview = reply.result!.length > 80 ? `${reply.result!.slice(0, 80)}…` : reply.result!;
-      throw new InvocationError(
-        {
-          code: ErrorCode.ResultNotJson,
-          message: `the function's result is not JSON (${(err as Error).message}): ${preview}`,
-        },
-        reply.logs,
-      );
-    }
-    return { result, logs: reply.logs, durationMs: reply.durationMs };
+    return { type: 'result', result: reply.result!, logs: reply.logs, durationMs: reply.durationMs };
   }
 
   /** Threads, busy threads and queued invocations, for resource reports. */
   stats(): RuntimeStats {
-    return this.pool.stats();
+    return { ...this.pool.stats(), compiled: this.compiled.size };
   }
 
   /** Stops the threads; pending invocations fail. Idempotent. */
@@ -241,31 +233,17 @@ export class Runtime {
     if (this.closed) throw new FlError(ErrorCode.Internal, 'the runtime is closed');
   }
 
-  private async compiledFor(req: InvokeRequest, capacity: number): Promise<Compiled> {
-    const key = `${req.hash}/${capacityPages(capacity)}`;
+  /** The module compiled for this version and capacity; undefined when the version is not held. */
+  private async compiledFor(req: InvokeRequest, capacity: number): Promise<Compiled | undefined> {
     // The function must be held at this hash, even when the code is compiled for another function.
-    if (this.code.has(req)) {
-      const hit = this.compiled.get(key);
-      if (hit) return hit;
-    } else {
-      if (!req.code) {
-        throw new FlError(
-          ErrorCode.CodeMissing,
-          `this Worker does not hold ${req.module}/${req.name} at hash ${req.hash}`,
-        );
-      }
-      await this.store({ module: req.module, name: req.name, hash: req.hash, code: req.code });
-      const stored = this.compiled.get(key);
-      if (stored) return stored;
-    }
+    if (!this.code.has(req)) return undefined;
+    const key = `${req.hash}/${capacityPages(capacity)}`;
+    const hit = this.compiled.get(key);
+    if (hit) return hit;
     const inFlight = this.compiling.get(key);
     if (inFlight) return inFlight;
     const bytes = await this.code.read(req);
-    if (!bytes)
-      throw new FlError(
-        ErrorCode.CodeMissing,
-        `this Worker does not hold ${req.module}/${req.name} at hash ${req.hash}`,
-      );
+    if (!bytes) return undefined;
     return this.compile(req.hash, capacity, bytes);
   }
 

@@ -19,25 +19,33 @@ export interface FunctionCode extends FunctionRef {
 export interface InvokeRequest extends FunctionRef {
   /** Memory cap of the instance's linear memory, in MiB. */
   capacityMiB: number;
-  /** The JSON input (the invocation's `args`). */
-  input: unknown;
+  /**
+   * The raw JSON of the invocation's `args`, as the caller sent it: the runtime hands these bytes to
+   * the guest unchanged and does not parse them (the Core checked them where they entered).
+   */
+  input: Uint8Array;
   /** Time limit of this invocation in ms; defaults to the runtime's. */
   timeoutMs?: number;
-  /**
-   * The code, when the caller has it at hand. Without it and without a cached copy the invocation
-   * fails with `ErrorCode.CodeMissing`, and the caller fetches the code and retries.
-   */
-  code?: Uint8Array;
 }
 
+/** A finished invocation. */
 export interface InvokeResult {
-  /** The guest's JSON result. */
-  result: unknown;
+  type: 'result';
+  /** The guest's raw JSON result: checked to be UTF-8 JSON within the size limit, never re-encoded. */
+  result: Uint8Array;
   /** Captured stdout/stderr/`__console_log` lines, bounded. */
   logs: string[];
   /** Wall time spent running on the thread, in ms. */
   durationMs: number;
 }
+
+/** The runtime does not hold this version of the function: `store` it, then invoke again. */
+export interface CodeMissing {
+  type: 'missing';
+}
+
+/** What `invoke` resolves to; failures of the run itself reject with an `InvocationError`. */
+export type InvokeOutcome = InvokeResult | CodeMissing;
 
 /** Load of a runtime, for the Worker's resource reports. */
 export interface RuntimeStats {
@@ -47,4 +55,8 @@ export interface RuntimeStats {
   busy: number;
   /** Invocations waiting for a thread. */
   queued: number;
+  /** Compiled modules held in memory, one per (hash, capacity). */
+  compiled: number;
+  /** Modules loaded in the threads, summed over the threads. */
+  loaded: number;
 }

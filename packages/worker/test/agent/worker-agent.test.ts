@@ -10,7 +10,6 @@ import {
   decodeWorkerFrame,
   encodeFrame,
   ErrorCode,
-  FlError,
   LINK_PROTOCOL_VERSION,
   linkNonce,
   proofsMatch,
@@ -22,10 +21,15 @@ import { WebSocket, WebSocketServer } from 'ws';
 
 import { WorkerAgent } from '../../src/agent/index.js';
 import type { AgentLogger, AgentRuntime } from '../../src/agent/index.js';
-import type { FunctionCode, FunctionRef, InvokeRequest } from '../../src/runtime/index.js';
+import { StubRuntime } from './stub-runtime.js';
 
 const SECRET = 'agent-test-secret-0123456789';
 const HASH = 'c'.repeat(64);
+
+/** The JSON bytes of a value: what the Core sends as an invocation's input. */
+function json(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value));
+}
 
 interface CoreSide {
   socket: WebSocket;
@@ -102,40 +106,6 @@ async function fakeCore(
   };
 }
 
-/** A runtime stand-in: keeps code in a map and "runs" a function by echoing its input. */
-class StubRuntime implements AgentRuntime {
-  readonly code = new Map<string, Uint8Array>();
-  readonly dropped: FunctionRef[] = [];
-  invocations = 0;
-  hold: Promise<void> | undefined;
-  store(fn: FunctionCode): Promise<void> {
-    this.code.set(`${fn.module}/${fn.name}@${fn.hash}`, fn.code);
-    return Promise.resolve();
-  }
-  list(): FunctionRef[] {
-    return [...this.code.keys()].map((k) => {
-      const [path, hash] = k.split('@') as [string, string];
-      const [module, name] = path.split('/') as [string, string];
-      return { module, name, hash };
-    });
-  }
-  drop(ref: FunctionRef): boolean {
-    this.dropped.push(ref);
-    return this.code.delete(`${ref.module}/${ref.name}@${ref.hash}`);
-  }
-  async invoke(req: InvokeRequest) {
-    this.invocations++;
-    await this.hold;
-    const key = `${req.module}/${req.name}@${req.hash}`;
-    if (req.code) this.code.set(key, req.code);
-    if (!this.code.has(key)) throw new FlError(ErrorCode.CodeMissing, 'no code');
-    return { result: { echo: req.input }, logs: [], durationMs: 1 };
-  }
-  close() {
-    return Promise.resolve();
-  }
-}
-
 function recordingLogger(): AgentLogger & { lines: string[] } {
   const lines: string[] = [];
   const log = (fields: object, message: string) => void lines.push(`${message} ${JSON.stringify(fields)}`);
@@ -191,7 +161,7 @@ test('concurrent invocations of code the Worker lacks fetch it once, keep it, an
         name: 'f',
         hash: HASH,
         capacityMiB: 64,
-        input: id,
+        input: json(id),
         timeoutMs: 1000,
       });
     }
@@ -205,7 +175,7 @@ test('concurrent invocations of code the Worker lacks fetch it once, keep it, an
     });
     for (const id of [1, 2, 3]) {
       const result = await side.waitFor((m) => m.type === 'result' && m.id === id);
-      assert.deepEqual(result.type === 'result' && result.result, { echo: id });
+      assert.equal(result.type === 'result' && Buffer.from(result.result).toString(), String(id));
     }
     side.send({
       type: 'invoke',
@@ -214,7 +184,7 @@ test('concurrent invocations of code the Worker lacks fetch it once, keep it, an
       name: 'f',
       hash: HASH,
       capacityMiB: 64,
-      input: 4,
+      input: json(4),
       timeoutMs: 1000,
     });
     await side.waitFor((m) => m.type === 'result' && m.id === 4);
@@ -238,7 +208,7 @@ test("a failed code fetch fails the invocation with the Core's error", async () 
       name: 'f',
       hash: HASH,
       capacityMiB: 64,
-      input: 1,
+      input: json(1),
       timeoutMs: 1000,
     });
     const request = (await side.waitFor((m) => m.type === 'code_request')) as { id: number };
@@ -264,16 +234,15 @@ test('a push replaces the previous version, and a drop without a hash forgets ev
     a.addCore(core.url);
     const side = await core.joined();
     const old = 'a'.repeat(64);
-    runtime.code.set(`m/f@${old}`, new Uint8Array([1]));
     side.send({ type: 'store', id: 10, module: 'm', name: 'f', hash: old, code: new Uint8Array([1]) });
     await side.waitFor((m) => m.type === 'ack' && m.id === 10);
     side.send({ type: 'store', id: 11, module: 'm', name: 'f', hash: HASH, code: new Uint8Array([2]) });
     await side.waitFor((m) => m.type === 'ack' && m.id === 11);
-    assert.deepEqual([...runtime.code.keys()], [`m/f@${HASH}`]);
+    assert.deepEqual(runtime.list(), [{ module: 'm', name: 'f', hash: HASH }]);
     side.send({ type: 'drop', id: 12, module: 'm', name: 'f' });
     const ack = await side.waitFor((m) => m.type === 'ack' && m.id === 12);
     assert.equal(ack.type === 'ack' && ack.error, undefined);
-    assert.equal(runtime.code.size, 0);
+    assert.deepEqual(runtime.list(), []);
   } finally {
     await a.close();
     await core.close();
@@ -357,7 +326,7 @@ test('a draining agent refuses new invocations and waits for the running one', a
   const runtime = new StubRuntime();
   let release!: () => void;
   runtime.hold = new Promise((resolve) => (release = resolve));
-  runtime.code.set(`m/f@${HASH}`, new Uint8Array([1]));
+  await runtime.store({ module: 'm', name: 'f', hash: HASH, code: new Uint8Array([1]) });
   const a = agent(runtime);
   try {
     a.addCore(core.url);
@@ -369,7 +338,7 @@ test('a draining agent refuses new invocations and waits for the running one', a
       name: 'f',
       hash: HASH,
       capacityMiB: 64,
-      input: 1,
+      input: json(1),
       timeoutMs: 1000,
     });
     await eventually(() => a.running > 0, 'the invocation is running');
@@ -381,7 +350,7 @@ test('a draining agent refuses new invocations and waits for the running one', a
       name: 'f',
       hash: HASH,
       capacityMiB: 64,
-      input: 2,
+      input: json(2),
       timeoutMs: 1000,
     });
     const refused = await side.waitFor((m) => m.type === 'invoke_error' && m.id === 2);

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { wat, watFixture } from '@funless/testing';
 
 import { codeHash, Runtime } from '../../src/index.js';
-import { rejectsWith, tempDir } from './helpers.js';
+import { json, rejectsWith, run, tempDir } from './helpers.js';
 
 async function answering(value: number): Promise<Uint8Array> {
   return wat(`(module
@@ -39,8 +39,8 @@ test('(a_b, c) and (a, b_c) never share a cache entry', async () => {
     const second = { module: 'a', name: 'b_c', hash: codeHash(two) };
     await runtime.store({ ...first, code: one });
     await runtime.store({ ...second, code: two });
-    assert.equal((await runtime.invoke({ ...first, capacityMiB: 64, input: {} })).result, 1);
-    assert.equal((await runtime.invoke({ ...second, capacityMiB: 64, input: {} })).result, 2);
+    assert.equal((await run(runtime, { ...first, capacityMiB: 64, input: {} })).result, 1);
+    assert.equal((await run(runtime, { ...second, capacityMiB: 64, input: {} })).result, 2);
     assert.equal(runtime.has(first), true);
     assert.equal(runtime.has({ ...first, hash: second.hash }), false);
     assert.deepEqual(await files(join(dataDir, 'code')), [
@@ -68,21 +68,25 @@ test('binaries survive a restart, are replaced on update and dropped only for th
     assert.equal(runtime.has(ref1), true);
     assert.deepEqual(runtime.list(), [ref1]);
     // No code given: it comes from the disk cache.
-    assert.equal((await runtime.invoke({ ...ref1, capacityMiB: 64, input: {} })).result, 1);
+    assert.equal((await run(runtime, { ...ref1, capacityMiB: 64, input: {} })).result, 1);
 
     await runtime.store({ ...ref2, code: v2 });
     assert.equal(runtime.has(ref1), false);
     assert.equal(runtime.has(ref2), true);
     assert.deepEqual(await files(join(dataDir, 'code')), [`m/f/${ref2.hash}.wasm`]);
-    await rejectsWith(runtime.invoke({ ...ref1, capacityMiB: 64, input: {} }), 'code_missing');
+    assert.deepEqual(await runtime.invoke({ ...ref1, capacityMiB: 64, input: json({}) }), {
+      type: 'missing',
+    });
 
     // A late drop of the old version must not remove the new one.
     assert.equal(await runtime.drop(ref1), false);
     assert.equal(runtime.has(ref2), true);
-    assert.equal((await runtime.invoke({ ...ref2, capacityMiB: 64, input: {} })).result, 2);
+    assert.equal((await run(runtime, { ...ref2, capacityMiB: 64, input: {} })).result, 2);
     assert.equal(await runtime.drop(ref2), true);
     assert.equal(runtime.has(ref2), false);
-    await rejectsWith(runtime.invoke({ ...ref2, capacityMiB: 64, input: {} }), 'code_missing', /m\/f/);
+    assert.deepEqual(await runtime.invoke({ ...ref2, capacityMiB: 64, input: json({}) }), {
+      type: 'missing',
+    });
     assert.deepEqual(await files(join(dataDir, 'code')), []);
     await runtime.close();
   } finally {
@@ -116,16 +120,73 @@ test('writes are atomic: temporary files of an interrupted write are ignored and
   }
 });
 
-test('an invocation that brings its code stores it; without code or cache it is code_missing', async () => {
+test('code not held is a missing outcome, not an error; once stored, the same call runs', async () => {
   const dataDir = await tempDir();
   const runtime = await Runtime.create({ dataDir, threads: 1 });
   try {
     const code = await watFixture('hello');
     const ref = { module: 'm', name: 'carried', hash: codeHash(code) };
-    await rejectsWith(runtime.invoke({ ...ref, capacityMiB: 64, input: {} }), 'code_missing');
-    const out = await runtime.invoke({ ...ref, capacityMiB: 64, input: { name: 'C' }, code });
-    assert.deepEqual(out.result, { payload: 'Hello C!' });
+    const request = { ...ref, capacityMiB: 64, input: json({ name: 'C' }) };
+    assert.deepEqual(await runtime.invoke(request), { type: 'missing' });
+    await runtime.store({ ...ref, code });
+    const out = await runtime.invoke(request);
+    assert.equal(out.type, 'result');
+    assert.equal(out.type === 'result' && Buffer.from(out.result).toString(), '{"payload":"Hello C!"}');
     assert.equal(runtime.has(ref), true);
+  } finally {
+    await runtime.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('an update evicts the previous version from the compiled cache and from every thread', async () => {
+  const dataDir = await tempDir();
+  const runtime = await Runtime.create({ dataDir, threads: 2 });
+  try {
+    const ref = { module: 'm', name: 'updated' };
+    let previous: string | undefined;
+    for (const value of [1, 2, 3]) {
+      const code = await answering(value);
+      const hash = codeHash(code);
+      await runtime.store({ ...ref, hash, code });
+      // Two at once: both threads load the version.
+      const runs = await Promise.all(
+        [1, 2].map(() => run(runtime, { ...ref, hash, capacityMiB: 64, input: {} })),
+      );
+      assert.deepEqual(
+        runs.map((r) => r.result),
+        [value, value],
+      );
+      assert.equal(runtime.stats().compiled, 1, `only version ${value} stays compiled`);
+      assert.ok(runtime.stats().loaded <= 2, `threads hold version ${value} only`);
+      if (previous !== undefined) {
+        assert.deepEqual(await runtime.invoke({ ...ref, hash: previous, capacityMiB: 64, input: json({}) }), {
+          type: 'missing',
+        });
+      }
+      previous = hash;
+    }
+  } finally {
+    await runtime.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('code shared by two functions stays compiled while one of them still uses it', async () => {
+  const dataDir = await tempDir();
+  const runtime = await Runtime.create({ dataDir, threads: 1 });
+  try {
+    const shared = await answering(7);
+    const hash = codeHash(shared);
+    await runtime.store({ module: 'm', name: 'a', hash, code: shared });
+    await runtime.store({ module: 'm', name: 'b', hash, code: shared });
+    const other = await answering(8);
+    await runtime.store({ module: 'm', name: 'a', hash: codeHash(other), code: other });
+    assert.equal(
+      (await run(runtime, { module: 'm', name: 'b', hash, capacityMiB: 64, input: {} })).result,
+      7,
+    );
+    assert.equal(runtime.stats().compiled, 2);
   } finally {
     await runtime.close();
     await rm(dataDir, { recursive: true, force: true });

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { asFixture, cFixture, wat, watFixture } from '@funless/testing';
 
 import { Runtime } from '../../src/index.js';
-import { fn, rejectsWith, storeAndInvoke, tempDir } from './helpers.js';
+import { fn, rejectsWith, storeAndInvoke, tempDir, run } from './helpers.js';
 
 describe('function shapes and their errors', () => {
   let runtime: Runtime;
@@ -53,7 +53,7 @@ describe('function shapes and their errors', () => {
     const code = await watFixture('return-codes');
     const f = fn(code);
     await runtime.store(f);
-    const call = (mode: number) => runtime.invoke({ ...f, capacityMiB: 64, input: { mode } });
+    const call = (mode: number) => run(runtime, { ...f, capacityMiB: 64, input: { mode } });
     await rejectsWith(call(1), 'no_result', /without a result/);
     await rejectsWith(call(2), 'bad_return_code', /returned 7/);
     await rejectsWith(call(3), 'result_not_json', /this is not JSON/);
@@ -102,7 +102,7 @@ describe('function shapes and their errors', () => {
     await rejectsWith(storeAndInvoke(runtime, code, {}), 'no_result', /stdout/);
   });
 
-  test('input and output over their caps are too_large', async () => {
+  test('input over its cap is too_large, output over its cap result_too_large', async () => {
     const small = await Runtime.create({ dataDir: await tempDir(), threads: 1, maxInputBytes: 100 });
     try {
       await rejectsWith(
@@ -116,8 +116,8 @@ describe('function shapes and their errors', () => {
     // maxOutputBytes is 4096 in this suite: the echo answers more than its input.
     await rejectsWith(
       storeAndInvoke(runtime, await cFixture('echo'), { big: 'y'.repeat(5000) }),
-      'too_large',
-      /output/,
+      'result_too_large',
+      /output is larger than the result limit of 4096 bytes/,
     );
   });
 });

@@ -2,7 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { codeHash, Runtime, type FunctionCode, type RuntimeOptions } from '../../src/index.js';
+import {
+  codeHash,
+  Runtime,
+  type FunctionCode,
+  type InvokeRequest,
+  type RuntimeOptions,
+} from '../../src/index.js';
 
 let counter = 0;
 
@@ -30,11 +36,37 @@ export async function withRuntime(
   }
 }
 
-/** Stores the code and invokes it once. */
+/** The JSON bytes of a value: what the Core hands a Worker as an invocation's input. */
+export function json(value: unknown): Uint8Array {
+  return Buffer.from(JSON.stringify(value));
+}
+
+/** The text of a result's bytes. */
+export function text(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString();
+}
+
+/** An invocation whose input is given as a value (sent as its JSON). */
+export type JsonInvokeRequest = Omit<InvokeRequest, 'input'> & { input: unknown };
+
+/** Invokes with `req.input` as JSON and parses the result; fails if the runtime lacks the code. */
+export async function run(runtime: Runtime, req: JsonInvokeRequest) {
+  const outcome = await runtime.invoke({ ...req, input: json(req.input) });
+  if (outcome.type === 'missing') throw new Error(`the runtime does not hold ${req.module}/${req.name}`);
+  return { ...outcome, result: JSON.parse(text(outcome.result)) as unknown };
+}
+
+/** Stores the code and invokes it once with `input` as JSON; the result parsed. */
 export async function storeAndInvoke(runtime: Runtime, code: Uint8Array, input: unknown, capacityMiB = 64) {
   const f = fn(code);
   await runtime.store(f);
-  return runtime.invoke({ module: f.module, name: f.name, hash: f.hash, capacityMiB, input });
+  return run(runtime, { module: f.module, name: f.name, hash: f.hash, capacityMiB, input });
+}
+
+/** The thread figures of a runtime's stats (threads, busy, queued). */
+export function threadLoad(runtime: Runtime): { threads: number; busy: number; queued: number } {
+  const { threads, busy, queued } = runtime.stats();
+  return { threads, busy, queued };
 }
 
 /** Asserts that the promise rejects with an error of this code, and returns the error. */

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 
 import { asFixture, wat } from '@funless/testing';
 
-import { fn, rejectsWith, storeAndInvoke, withRuntime } from './helpers.js';
+import { fn, rejectsWith, storeAndInvoke, withRuntime, run } from './helpers.js';
 
 test('logs are bounded per invocation and the cut is marked', async () => {
   await withRuntime({ threads: 1, maxLogBytes: 20 }, async (runtime) => {
@@ -27,7 +27,7 @@ test('a FunLess-ABI module built as a WASI command is initialised by _start once
     const f = fn(code);
     await runtime.store(f);
     for (let i = 0; i < 3; i++)
-      assert.equal((await runtime.invoke({ ...f, capacityMiB: 64, input: {} })).result, 8);
+      assert.equal((await run(runtime, { ...f, capacityMiB: 64, input: {} })).result, 8);
   });
 });
 
@@ -47,13 +47,9 @@ test('proc_exit from __invoke ends the invocation only: non-zero is a guest erro
   await withRuntime({ threads: 1 }, async (runtime) => {
     const f = fn(code);
     await runtime.store(f);
-    await rejectsWith(
-      runtime.invoke({ ...f, capacityMiB: 64, input: 3 }),
-      'guest_error',
-      /exited with code 3/,
-    );
-    assert.equal((await runtime.invoke({ ...f, capacityMiB: 64, input: 0 })).result, true);
-    await rejectsWith(runtime.invoke({ ...f, capacityMiB: 64, input: 3 }), 'guest_error');
+    await rejectsWith(run(runtime, { ...f, capacityMiB: 64, input: 3 }), 'guest_error', /exited with code 3/);
+    assert.equal((await run(runtime, { ...f, capacityMiB: 64, input: 0 })).result, true);
+    await rejectsWith(run(runtime, { ...f, capacityMiB: 64, input: 3 }), 'guest_error');
   });
 });
 
@@ -70,7 +66,7 @@ test('inputs and results beyond the shared data area take the message path and a
     await runtime.store(f);
     for (const size of [10, 100_000, 300_000, 10]) {
       const input = { text: 'é'.repeat(size) };
-      assert.deepEqual((await runtime.invoke({ ...f, capacityMiB: 64, input })).result, input);
+      assert.deepEqual((await run(runtime, { ...f, capacityMiB: 64, input })).result, input);
     }
   });
 });

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { asFixture } from '@funless/testing';
 
 import type { HttpOptions } from '../../src/index.js';
-import { fn, withRuntime } from './helpers.js';
+import { fn, withRuntime, run } from './helpers.js';
 
 interface Seen {
   method: string;
@@ -56,7 +56,7 @@ describe('__http_request', () => {
     await withRuntime({ threads: 1, http }, async (runtime) => {
       const f = fn(code);
       await runtime.store(f);
-      out = await runtime.invoke({
+      out = await run(runtime, {
         ...f,
         capacityMiB: 64,
         input: { method, url },
@@ -152,7 +152,7 @@ describe('__http_request', () => {
       let outcome: unknown;
       try {
         outcome = (
-          await runtime.invoke({
+          await run(runtime, {
             ...f,
             capacityMiB: 64,
             input: { method: 0, url: `${base}/slow` },

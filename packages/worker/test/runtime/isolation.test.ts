@@ -3,13 +3,13 @@ import { test } from 'node:test';
 
 import { wat, watFixture } from '@funless/testing';
 
-import { fn, rejectsWith, withRuntime } from './helpers.js';
+import { fn, rejectsWith, withRuntime, run } from './helpers.js';
 
 test('nothing survives between invocations: memory and global counters are 1 every time, also after a trap', async () => {
   await withRuntime({ threads: 1 }, async (runtime) => {
     const probe = fn(await watFixture('state-probe'));
     await runtime.store(probe);
-    const call = (input: unknown) => runtime.invoke({ ...probe, capacityMiB: 64, input });
+    const call = (input: unknown) => run(runtime, { ...probe, capacityMiB: 64, input });
     const fresh = { memory: 1, global: 1, pages: 1 };
     for (let i = 0; i < 5; i++) assert.deepEqual((await call({})).result, fresh);
     await rejectsWith(call({ t: 1 }), 'trap', /unreachable/);
@@ -30,7 +30,7 @@ test('isolation holds on every thread under concurrent load', async () => {
     await runtime.store(probe);
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        runtime.invoke({ ...probe, capacityMiB: 64, input: i % 7 === 0 ? { g: 1 } : {} }),
+        run(runtime, { ...probe, capacityMiB: 64, input: i % 7 === 0 ? { g: 1 } : {} }),
       ),
     );
     for (const r of results) {
@@ -60,7 +60,7 @@ test('tables changed by the guest are restored too', async () => {
     const f = fn(code);
     await runtime.store(f);
     for (let i = 0; i < 3; i++)
-      assert.equal((await runtime.invoke({ ...f, capacityMiB: 64, input: {} })).result, 1);
+      assert.equal((await run(runtime, { ...f, capacityMiB: 64, input: {} })).result, 1);
   });
 });
 
@@ -79,7 +79,7 @@ test('modules with passive data segments get a fresh instance every time', async
     const f = fn(code);
     await runtime.store(f);
     for (let i = 0; i < 3; i++)
-      assert.equal((await runtime.invoke({ ...f, capacityMiB: 64, input: {} })).result, 42);
+      assert.equal((await run(runtime, { ...f, capacityMiB: 64, input: {} })).result, 42);
   });
 });
 
@@ -111,7 +111,7 @@ test('a reused wasi-libc module answers exactly what a fresh instance answers, c
     await runtime.store(f);
     const names = Array.from({ length: 60 }, (_, i) => 'n'.repeat((i * 7) % 150) + String(i));
     const results = await Promise.all(
-      names.map((name) => runtime.invoke({ ...f, capacityMiB: 64, input: { name } })),
+      names.map((name) => run(runtime, { ...f, capacityMiB: 64, input: { name } })),
     );
     results.forEach((r, i) =>
       assert.deepEqual(r.result, JSON.parse(fresh(JSON.stringify({ name: names[i] })))),

@@ -8,7 +8,7 @@ import {
   Runtime,
   runtimeOptionsFromEnv,
 } from '../../src/index.js';
-import { rejectsWith } from './helpers.js';
+import { rejectsWith, run } from './helpers.js';
 
 test('options are merged over the defaults', () => {
   const resolved = resolveRuntimeOptions({ dataDir: '/tmp/x', http: { allowList: [' API.example.com '] } });
@@ -73,24 +73,28 @@ test('invoke refuses bad requests with bad_request naming the field', async () =
   const runtime = await Runtime.create({ dataDir: '/tmp/fl-runtime-options-test', threads: 1 });
   try {
     const ref = { module: 'm', name: 'f', hash: 'a'.repeat(64) };
-    await rejectsWith(runtime.invoke({ ...ref, capacityMiB: 0, input: {} }), 'bad_request', /capacityMiB/);
-    await rejectsWith(runtime.invoke({ ...ref, capacityMiB: 5000, input: {} }), 'bad_request', /capacityMiB/);
+    await rejectsWith(run(runtime, { ...ref, capacityMiB: 0, input: {} }), 'bad_request', /capacityMiB/);
+    await rejectsWith(run(runtime, { ...ref, capacityMiB: 5000, input: {} }), 'bad_request', /capacityMiB/);
     await rejectsWith(
-      runtime.invoke({ ...ref, capacityMiB: 64, input: {}, timeoutMs: 0 }),
+      run(runtime, { ...ref, capacityMiB: 64, input: {}, timeoutMs: 0 }),
       'bad_request',
       /timeoutMs/,
     );
     await rejectsWith(
-      runtime.invoke({ ...ref, module: 'a-b', capacityMiB: 64, input: {} }),
+      run(runtime, { ...ref, module: 'a-b', capacityMiB: 64, input: {} }),
       'bad_request',
       /module/,
     );
-    await rejectsWith(runtime.invoke({ ...ref, capacityMiB: 64, input: { n: 1n } }), 'bad_request', /JSON/);
+    await rejectsWith(
+      runtime.invoke({ ...ref, capacityMiB: 64, input: '{}' as unknown as Uint8Array }),
+      'bad_request',
+      /input must be the JSON bytes/,
+    );
   } finally {
     await runtime.close();
   }
   await rejectsWith(
-    runtime.invoke({ module: 'm', name: 'f', hash: 'a'.repeat(64), capacityMiB: 64, input: {} }),
+    run(runtime, { module: 'm', name: 'f', hash: 'a'.repeat(64), capacityMiB: 64, input: {} }),
     'internal',
     /closed/,
   );

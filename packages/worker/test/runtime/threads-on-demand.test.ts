@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import { eventually, watFixture } from '@funless/testing';
 
 import { Runtime } from '../../src/index.js';
-import { fn, tempDir, withRuntime } from './helpers.js';
+import { fn, tempDir, run, threadLoad, withRuntime } from './helpers.js';
 
 test('a runtime with no functions holds no thread; storing one starts exactly one', async () => {
   await withRuntime({ threads: 3 }, async (runtime) => {
-    assert.deepEqual(runtime.stats(), { threads: 0, busy: 0, queued: 0 });
+    assert.deepEqual(threadLoad(runtime), { threads: 0, busy: 0, queued: 0 });
     const hello = fn(await watFixture('hello'));
     await runtime.store(hello);
     await runtime.store(fn(await watFixture('hello')));
@@ -22,9 +22,9 @@ test('a runtime with no functions holds no thread; storing one starts exactly on
 test('concurrent invocations start threads up to the limit and never more; they then stay', async () => {
   await withRuntime({ threads: 2 }, async (runtime) => {
     const hello = fn(await watFixture('hello'));
-    // No store: the first invocation brings the code, so nothing was warmed before it.
+    await runtime.store(hello);
     const calls = Array.from({ length: 6 }, (_, i) =>
-      runtime.invoke({ ...hello, capacityMiB: 64, input: { name: `n${i}` } }),
+      run(runtime, { ...hello, capacityMiB: 64, input: { name: `n${i}` } }),
     );
     assert.ok(runtime.stats().threads <= 2);
     const results = await Promise.all(calls);
@@ -33,15 +33,16 @@ test('concurrent invocations start threads up to the limit and never more; they 
       Array.from({ length: 6 }, (_, i) => ({ payload: `Hello n${i}!` })),
     );
     assert.equal(runtime.stats().threads, 2);
-    await runtime.invoke({ ...hello, capacityMiB: 64, input: { name: 'again' } });
-    assert.deepEqual(runtime.stats(), { threads: 2, busy: 0, queued: 0 });
+    await run(runtime, { ...hello, capacityMiB: 64, input: { name: 'again' } });
+    assert.deepEqual(threadLoad(runtime), { threads: 2, busy: 0, queued: 0 });
   });
 });
 
 test('a single invocation on a cold runtime starts one thread, not the whole pool', async () => {
   await withRuntime({ threads: 4 }, async (runtime) => {
     const hello = fn(await watFixture('hello'));
-    const out = await runtime.invoke({ ...hello, capacityMiB: 64, input: { name: 'one' } });
+    await runtime.store(hello);
+    const out = await run(runtime, { ...hello, capacityMiB: 64, input: { name: 'one' } });
     assert.deepEqual(out.result, { payload: 'Hello one!' });
     assert.equal(runtime.stats().threads, 1);
   });
@@ -64,7 +65,7 @@ test('a runtime reopened over cached functions has a thread ready before its fir
     const reopened = await Runtime.create({ dataDir, threads: 2 });
     try {
       assert.equal(reopened.stats().threads, 1);
-      const out = await reopened.invoke({
+      const out = await run(reopened, {
         module: hello.module,
         name: hello.name,
         hash: hello.hash,
@@ -95,18 +96,18 @@ test('threads that poll between tasks still run each task once, in isolation, wi
     const loop = fn(await watFixture('infinite-loop'));
     for (const f of [hello, probe, loop]) await runtime.store(f);
     for (let i = 0; i < 50; i++) {
-      const out = await runtime.invoke({ ...hello, capacityMiB: 64, input: { name: `s${i}` } });
+      const out = await run(runtime, { ...hello, capacityMiB: 64, input: { name: `s${i}` } });
       assert.deepEqual(out.result, { payload: `Hello s${i}!` });
     }
     const probes = await Promise.all(
-      Array.from({ length: 20 }, () => runtime.invoke({ ...probe, capacityMiB: 64, input: {} })),
+      Array.from({ length: 20 }, () => run(runtime, { ...probe, capacityMiB: 64, input: {} })),
     );
     for (const p of probes) assert.deepEqual(p.result, { memory: 1, global: 1, pages: 1 });
     await assert.rejects(
-      runtime.invoke({ ...loop, capacityMiB: 64, input: {}, timeoutMs: 100 }),
+      run(runtime, { ...loop, capacityMiB: 64, input: {}, timeoutMs: 100 }),
       (err: Error & { code: string }) => err.code === 'timeout',
     );
-    const after = await runtime.invoke({ ...hello, capacityMiB: 64, input: { name: 'after' } });
+    const after = await run(runtime, { ...hello, capacityMiB: 64, input: { name: 'after' } });
     assert.deepEqual(after.result, { payload: 'Hello after!' });
   });
 });
@@ -121,7 +122,7 @@ test('threads idle for threadIdleMs end, down to the last one; the pool grows ag
     const burst = () =>
       Promise.all(
         Array.from({ length: 9 }, (_, i) =>
-          runtime.invoke({ ...hello, capacityMiB: 64, input: { name: `b${i}` } }),
+          run(runtime, { ...hello, capacityMiB: 64, input: { name: `b${i}` } }),
         ),
       );
     await burst();
@@ -145,8 +146,9 @@ test('with threadIdleMs 0 threads never end', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout'] }); // as above: the test moves the clock
   await withRuntime({ threads: 2, threadIdleMs: 0 }, async (runtime) => {
     const hello = fn(await watFixture('hello'));
+    await runtime.store(hello);
     await Promise.all(
-      Array.from({ length: 6 }, () => runtime.invoke({ ...hello, capacityMiB: 64, input: { name: 'x' } })),
+      Array.from({ length: 6 }, () => run(runtime, { ...hello, capacityMiB: 64, input: { name: 'x' } })),
     );
     assert.equal(runtime.stats().threads, 2);
     t.mock.timers.tick(600_000);

@@ -74,8 +74,11 @@ export class CodeCache {
     }
   }
 
-  /** Writes the binary atomically and replaces the function's previous version. */
-  async write(ref: FunctionRef, code: Uint8Array): Promise<void> {
+  /**
+   * Writes the binary atomically and replaces the function's previous version; resolves with the
+   * hash of the version it replaced, if any.
+   */
+  async write(ref: FunctionRef, code: Uint8Array): Promise<string | undefined> {
     const folder = this.folder(ref);
     await mkdir(folder, { recursive: true });
     const tmp = join(folder, `${ref.hash}.${randomBytes(6).toString('hex')}.tmp`);
@@ -84,9 +87,9 @@ export class CodeCache {
     const key = `${ref.module}/${ref.name}`;
     const previous = this.index.get(key);
     this.index.set(key, ref.hash);
-    if (previous !== undefined && previous !== ref.hash) {
-      await rm(join(folder, `${previous}.wasm`), { force: true });
-    }
+    if (previous === undefined || previous === ref.hash) return undefined;
+    await rm(join(folder, `${previous}.wasm`), { force: true });
+    return previous;
   }
 
   /** Removes the function's binary if, and only if, it is the version `ref.hash`. */

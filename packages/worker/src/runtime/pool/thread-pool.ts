@@ -26,7 +26,8 @@ export interface PoolTask {
   module: WebAssembly.Module;
   meta: ModuleMeta;
   capBytes: number;
-  input: string;
+  /** The raw JSON input, handed to the guest as it is. */
+  input: Uint8Array;
   timeoutMs: number;
 }
 
@@ -47,8 +48,6 @@ class PoolThread {
   readonly worker: Worker;
   readonly httpBuffer: SharedArrayBuffer;
   readonly views: TaskViews;
-  /** The task channel's data area as a Buffer, for UTF-8 encoding and decoding in place. */
-  readonly data: Buffer;
   readonly port: MessagePort;
   /** Mirror of the modules the thread holds (by key); evictions are sent before the next task. */
   readonly loaded: LruCache<string, true>;
@@ -68,7 +67,6 @@ class PoolThread {
     this.httpBuffer = createHttpBuffer(options.http.maxResponseBytes);
     const taskBuffer = createTaskBuffer();
     this.views = taskViews(taskBuffer);
-    this.data = Buffer.from(this.views.data.buffer, this.views.data.byteOffset, this.views.data.byteLength);
     this.loaded = new LruCache(options.compiledCacheSize);
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
@@ -144,10 +142,15 @@ export class ThreadPool {
     });
   }
 
-  stats(): { threads: number; busy: number; queued: number } {
-    let busy = 0;
-    for (const t of this.threads) if (t.running) busy++;
-    return { threads: this.threads.length, busy, queued: this.queue.length };
+  stats(): { threads: number; busy: number; queued: number; loaded: number } {
+    let loaded = 0;
+    for (const t of this.threads) if (!t.dead) loaded += t.loaded.size;
+    return {
+      threads: this.threads.length,
+      busy: this.count((t) => !!t.running),
+      queued: this.queue.length,
+      loaded,
+    };
   }
 
   run(task: PoolTask): Promise<InvokeReply> {
@@ -265,9 +268,9 @@ export class ThreadPool {
     words[Word.ModuleId] = moduleId;
     words[Word.CapPages] = task.capBytes / WASM_PAGE_BYTES;
     floats[Float.Deadline] = Date.now() + task.timeoutMs;
-    // UTF-8 takes at most 3 bytes per UTF-16 unit: short inputs surely fit the data area.
-    if (task.input.length * 3 <= DATA_BYTES || Buffer.byteLength(task.input) <= DATA_BYTES) {
-      words[Word.InputLength] = thread.data.write(task.input, 0);
+    if (task.input.byteLength <= DATA_BYTES) {
+      thread.views.data.set(task.input);
+      words[Word.InputLength] = task.input.byteLength;
     } else {
       this.send(thread, { type: 'input', id, input: task.input });
       words[Word.InputLength] = -1;
@@ -323,7 +326,7 @@ export class ThreadPool {
       reply = {
         type: 'result',
         id,
-        result: thread.data.toString('utf8', 0, words[Word.ResultLength]),
+        result: thread.views.data.slice(0, words[Word.ResultLength]),
         logs: [],
         durationMs: floats[Float.DurationMs]!,
       };

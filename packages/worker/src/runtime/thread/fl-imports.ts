@@ -1,4 +1,4 @@
-import { ErrorCode, HTTP_METHODS } from '@funless/protocol';
+import { ErrorCode, HTTP_METHODS, INVOCATION_LIMITS } from '@funless/protocol';
 
 import type { HttpBridgeClient } from '../http/http-bridge.js';
 import type { HttpCall } from './messages.js';
@@ -30,21 +30,18 @@ export function flImports(
       const s = state();
       if (unsigned(len) > s.maxOutputBytes) {
         throw new GuestFault(
-          ErrorCode.TooLarge,
-          `the function's result is larger than ${s.maxOutputBytes} bytes`,
+          ErrorCode.ResultTooLarge,
+          `the function's result of ${unsigned(len)} bytes is larger than the result limit of ${s.maxOutputBytes} bytes`,
         );
       }
       s.response = guestBytes(s, ptr, len, '__insert_response').slice();
     },
     __insert_error(ptr: number, len: number) {
       const s = state();
-      if (unsigned(len) > s.maxOutputBytes) {
-        throw new GuestFault(
-          ErrorCode.TooLarge,
-          `the function's error message is larger than ${s.maxOutputBytes} bytes`,
-        );
-      }
-      s.error = guestBytes(s, ptr, len, '__insert_error').slice();
+      // Kept up to a bound (and cut with a mark later), so that the error always reaches the caller.
+      const bytes = guestBytes(s, ptr, len, '__insert_error');
+      s.error = bytes.slice(0, INVOCATION_LIMITS.maxErrorMessageBytes);
+      s.errorBytes = bytes.length;
     },
     __console_log(ptr: number, len: number) {
       const s = state();

@@ -97,7 +97,10 @@ export interface InvocationState {
   /** Bytes of stdin already read (WASI commands). */
   stdinOffset: number;
   response: Uint8Array | undefined;
+  /** The first bytes of the guest's error message (`__insert_error`), at most the message bound. */
   error: Uint8Array | undefined;
+  /** The whole length of that message, in bytes. */
+  errorBytes: number;
   logs: LogSink;
   /** stdout of a WASI command: its result. */
   stdout: BoundedBytes | undefined;

@@ -7,11 +7,13 @@
  * the snapshot taken right after instantiation. Modules whose state cannot be read back (passive
  * segments, v128 globals), and any instance that trapped, exited or failed, get a fresh instance.
  */
+import { isUtf8 } from 'node:buffer';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 
 import {
   ErrorCode,
   FunctionShape,
+  INVOCATION_LIMITS,
   INVOKE_EXPORT,
   runtimeGlobalExport,
   runtimeMemoryExport,
@@ -44,8 +46,8 @@ const config = workerData as ThreadConfig;
 const taskPort = config.port;
 const views = taskViews(config.taskBuffer);
 const bridge = new HttpBridgeClient(config.httpBuffer);
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
+const EMPTY_ARGS = new TextEncoder().encode('{}');
 
 const ZERO_PAGE = Buffer.alloc(WASM_PAGE_BYTES);
 
@@ -250,14 +252,14 @@ function runGuest(loaded: Loaded, s: RunState): Outcome {
       return check(fault(ErrorCode.GuestError, message));
     }
     const bytes = s.stdout!.bytes();
-    if (decoder.decode(bytes).trim() === '') {
+    if (bytes.every(isJsonSpace)) {
       return check(fault(ErrorCode.NoResult, 'the function wrote no result on stdout'));
     }
     return { result: bytes, clean };
   }
   if (exitCode !== undefined && exitCode !== 0) {
     const message = s.error
-      ? decoder.decode(s.error)
+      ? errorMessage(s)
       : s.stderrTail.trim() || `the function exited with code ${exitCode}`;
     return check(fault(ErrorCode.GuestError, message));
   }
@@ -268,13 +270,50 @@ function runGuest(loaded: Loaded, s: RunState): Outcome {
   }
   if (rc === 1) {
     const message = s.error
-      ? decoder.decode(s.error)
+      ? errorMessage(s)
       : 'the function returned 1 (error) without a message (__insert_error)';
     return check(fault(ErrorCode.GuestError, message));
   }
   return check(
     fault(ErrorCode.BadReturnCode, `__invoke returned ${rc}; a function returns 0 (result) or 1 (error)`),
   );
+}
+
+/** Space, tab, line feed, carriage return: the whitespace JSON allows around a value. */
+function isJsonSpace(byte: number): boolean {
+  return byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+}
+
+/** The guest's error message, cut at its bound with a mark saying so. */
+function errorMessage(s: InvocationState): string {
+  const text = decoder.decode(s.error);
+  if (s.errorBytes <= s.error!.length) return text;
+  return `${text}… [error message cut at ${INVOCATION_LIMITS.maxErrorMessageBytes} of ${s.errorBytes} bytes]`;
+}
+
+/**
+ * Checks the guest's result where it leaves the guest, once: UTF-8, then JSON. The bytes
+ * themselves go on as they are; the parse only proves they are JSON (it is iterative, so no depth
+ * overflows it). Runs here, on the invocation thread, not on the Worker's main thread.
+ */
+function checkResult(result: Uint8Array): ErrorPayload | undefined {
+  if (!isUtf8(result)) {
+    return fault(
+      ErrorCode.ResultNotJson,
+      `the function's result is not valid UTF-8 (${result.length} bytes), so it cannot be JSON`,
+    );
+  }
+  const text = decoder.decode(result);
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (err) {
+    const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+    return fault(
+      ErrorCode.ResultNotJson,
+      `the function's result is not JSON (${(err as Error).message}): ${preview}`,
+    );
+  }
 }
 
 interface RunState extends InvocationState {
@@ -308,6 +347,7 @@ function invoke(task: Task): void {
     stdinOffset: 0,
     response: undefined,
     error: undefined,
+    errorBytes: 0,
     logs,
     stdout: command ? new BoundedBytes(config.maxOutputBytes) : undefined,
     stdoutLines: command ? undefined : new LineStream(logs, ''),
@@ -331,6 +371,11 @@ function invoke(task: Task): void {
     };
   }
   const durationMs = performance.now() - started;
+  if (outcome.result && !outcome.error) {
+    const bad = checkResult(outcome.result);
+    // Bad output is the guest's fault, not its instance's: the instance is reused all the same.
+    if (bad) outcome = { error: bad, clean: outcome.clean };
+  }
   const result = outcome.result;
   if (!outcome.error && result && logs.lines.length === 0 && result.length <= DATA_BYTES) {
     // Fast path: the result goes straight into the shared data area.
@@ -342,7 +387,7 @@ function invoke(task: Task): void {
   } else {
     const reply: InvokeReply = { type: 'result', id: task.id, logs: logs.lines, durationMs };
     if (outcome.error) reply.error = outcome.error;
-    else reply.result = decoder.decode(result);
+    else reply.result = result;
     replyByMessage(reply);
   }
   // Reset after replying, so that the caller does not wait for it; the next task runs only after.
@@ -362,8 +407,8 @@ function signalReply(): void {
 }
 
 /** Applies what came as messages; returns the inputs that came that way, by task id. */
-function drainMessages(): Map<number, string> {
-  const inputs = new Map<number, string>();
+function drainMessages(): Map<number, Uint8Array> {
+  const inputs = new Map<number, Uint8Array>();
   for (let m = receiveMessageOnPort(taskPort); m; m = receiveMessageOnPort(taskPort)) {
     const msg = m.message as ToThread;
     if (msg.type === 'load')
@@ -427,8 +472,7 @@ for (;;) {
   const words = views.words;
   const id = words[Word.TaskId]!;
   const inputLength = words[Word.InputLength]!;
-  const input =
-    inputLength >= 0 ? views.data.subarray(0, inputLength) : encoder.encode(inputs.get(id) ?? 'null');
+  const input = inputLength >= 0 ? views.data.subarray(0, inputLength) : (inputs.get(id) ?? EMPTY_ARGS);
   invoke({
     id,
     moduleId: words[Word.ModuleId]!,

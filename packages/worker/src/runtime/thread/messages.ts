@@ -47,7 +47,7 @@ export interface EvictModules {
 export interface TaskInput {
   type: 'input';
   id: number;
-  input: string;
+  input: Uint8Array;
 }
 
 export type ToThread = LoadModule | EvictModules | TaskInput;
@@ -56,8 +56,8 @@ export type ToThread = LoadModule | EvictModules | TaskInput;
 export interface InvokeReply {
   type: 'result';
   id: number;
-  /** The raw result text on success. */
-  result?: string;
+  /** The raw JSON result on success, already checked to be UTF-8 JSON. */
+  result?: Uint8Array;
   error?: ErrorPayload;
   logs: string[];
   durationMs: number;

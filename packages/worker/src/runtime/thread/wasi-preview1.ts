@@ -90,8 +90,8 @@ export function wasiImports(names: readonly string[], state: () => InvocationSta
         } else if (s.stdout) {
           if (!s.stdout.push(chunk)) {
             throw new GuestFault(
-              ErrorCode.TooLarge,
-              `the function's output is larger than ${s.maxOutputBytes} bytes`,
+              ErrorCode.ResultTooLarge,
+              `the function's output is larger than the result limit of ${s.maxOutputBytes} bytes`,
             );
           }
         } else {

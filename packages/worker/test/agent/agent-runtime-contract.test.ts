@@ -1,0 +1,125 @@
+// The contract between the link agent and its runtime, run against the real `Runtime` and against
+// the `StubRuntime` the agent's tests use: whatever those tests show with the stub holds with the
+// real runtime, because both pass these cases.
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+
+import { wat } from '@funless/testing';
+
+import type { AgentRuntime } from '../../src/agent/index.js';
+import { codeHash, Runtime } from '../../src/runtime/index.js';
+import type { FunctionCode, InvokeOutcome } from '../../src/runtime/index.js';
+import { tempDir } from '../runtime/helpers.js';
+import { StubRuntime } from './stub-runtime.js';
+
+/** Answers its input byte for byte: what the stub does with every function. */
+const ECHO = `(module
+  (import "fl_imps" "__get_input_data" (func $input (param i32)))
+  (import "fl_imps" "__insert_response" (func $response (param i32 i32)))
+  (memory (export "memory") 1)
+  (func (export "__invoke") (param $len i32) (result i32)
+    (call $input (i32.const 0))
+    (call $response (i32.const 0) (local.get $len))
+    (i32.const 0)))`;
+
+interface Implementation {
+  name: string;
+  create(): Promise<{ runtime: AgentRuntime; dispose(): Promise<void> }>;
+}
+
+const IMPLEMENTATIONS: Implementation[] = [
+  {
+    name: 'StubRuntime',
+    create: () => {
+      const runtime = new StubRuntime();
+      return Promise.resolve({ runtime, dispose: () => runtime.close() });
+    },
+  },
+  {
+    name: 'Runtime',
+    async create() {
+      const dataDir = await tempDir();
+      const runtime = await Runtime.create({ dataDir, threads: 1 });
+      return {
+        runtime,
+        async dispose() {
+          await runtime.close();
+          await rm(dataDir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+];
+
+let versions = 0;
+/** A new version of the echo function: the same behaviour, another hash. */
+async function echoVersion(name: string): Promise<FunctionCode> {
+  // A custom section makes the binary, and so its hash, unique.
+  const tag = `v${++versions}`;
+  const base = await wat(ECHO);
+  const section = Buffer.concat([Buffer.from([0, tag.length + 2, 1, 0x76]), Buffer.from(tag)]);
+  const code = Buffer.concat([base, section]);
+  return { module: 'contract', name, hash: codeHash(code), code };
+}
+
+const INPUT = Buffer.from('{"n":12345678901234567890}');
+
+function text(outcome: InvokeOutcome): string {
+  assert.equal(outcome.type, 'result');
+  return outcome.type === 'result' ? Buffer.from(outcome.result).toString() : '';
+}
+
+for (const implementation of IMPLEMENTATIONS) {
+  describe(`the agent's runtime contract: ${implementation.name}`, () => {
+    let runtime: AgentRuntime;
+    let dispose: (() => Promise<void>) | undefined;
+    before(async () => {
+      const created = await implementation.create();
+      runtime = created.runtime;
+      dispose = () => created.dispose();
+    });
+    after(() => dispose?.());
+
+    const call = (fn: FunctionCode) =>
+      runtime.invoke({ module: fn.module, name: fn.name, hash: fn.hash, capacityMiB: 64, input: INPUT });
+
+    test('a version not held is a missing outcome, not an error', async () => {
+      const fn = await echoVersion('unknown');
+      assert.deepEqual(await call(fn), { type: 'missing' });
+    });
+
+    test('stored code is listed and runs, its input and result passing as bytes', async () => {
+      const fn = await echoVersion('stored');
+      await runtime.store(fn);
+      assert.ok(runtime.list().some((r) => r.name === 'stored' && r.hash === fn.hash));
+      assert.equal(text(await call(fn)), INPUT.toString());
+    });
+
+    test('storing a new version replaces the previous one, which is then missing', async () => {
+      const v1 = await echoVersion('updated');
+      const v2 = await echoVersion('updated');
+      await runtime.store(v1);
+      text(await call(v1));
+      await runtime.store(v2);
+      assert.deepEqual(
+        runtime.list().filter((r) => r.name === 'updated'),
+        [{ module: 'contract', name: 'updated', hash: v2.hash }],
+      );
+      assert.deepEqual(await call(v1), { type: 'missing' });
+      assert.equal(text(await call(v2)), INPUT.toString());
+      // A late drop of the old version leaves the new one alone.
+      assert.equal(await runtime.drop(v1), false);
+      assert.equal(text(await call(v2)), INPUT.toString());
+    });
+
+    test('a drop of the held version forgets it', async () => {
+      const fn = await echoVersion('dropped');
+      await runtime.store(fn);
+      assert.equal(await runtime.drop(fn), true);
+      assert.ok(!runtime.list().some((r) => r.name === 'dropped'));
+      assert.deepEqual(await call(fn), { type: 'missing' });
+      assert.equal(await runtime.drop(fn), false);
+    });
+  });
+}
