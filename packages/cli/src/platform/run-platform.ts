@@ -4,7 +4,7 @@ import { coreClusterFromEnv, coreOptionsFromEnv, CoreCluster, startCore } from '
 import type { RunningCore } from '@funless/core';
 import { exitOnSignals } from '@funless/protocol';
 import type { LinkDialer } from '@funless/protocol';
-import { runtimeOptionsFromEnv, startWorker, WORKER_ENV_VARIABLES } from '@funless/worker';
+import { runtimeOptionsFromEnv, startWorker, workerIdentityFromEnv } from '@funless/worker';
 import type { StartWorkerOptions, WorkerHandle } from '@funless/worker';
 
 /** The Core and the Worker `npm start` runs. */
@@ -60,15 +60,11 @@ export async function runPlatform(
     const workerOptions: StartWorkerOptions = {
       dataDir: coreOptions.dataDir,
       secret,
-      tag: platformEnv[WORKER_ENV_VARIABLES.tag]?.trim() || 'default',
+      ...workerIdentityFromEnv(platformEnv),
       cores: [dialer],
       runtime: runtimeOptionsFromEnv(platformEnv),
       logger: core.app.log.child({ component: 'worker' }),
     };
-    const name = platformEnv[WORKER_ENV_VARIABLES.name]?.trim();
-    if (name) workerOptions.name = name;
-    const memory = platformEnv[WORKER_ENV_VARIABLES.memoryMiB]?.trim();
-    if (memory) workerOptions.memoryMiB = Number(memory);
     worker = await startWorker(workerOptions);
   } catch (error) {
     await core.close();

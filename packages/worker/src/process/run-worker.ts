@@ -23,6 +23,23 @@ export const WORKER_ENV_VARIABLES = {
   reconnectMaxDelayMs: 'FL_RECONNECT_MAX_DELAY_MS',
 } as const;
 
+/**
+ * The Worker's tag, name and memory offer from `FL_WORKER_TAG`, `FL_WORKER_NAME` and
+ * `FL_WORKER_MEMORY_MIB`, as `fl worker` and `fl up` both read them.
+ */
+export function workerIdentityFromEnv(
+  env: NodeJS.ProcessEnv,
+): Pick<StartWorkerOptions, 'tag' | 'name' | 'memoryMiB'> {
+  const identity: Pick<StartWorkerOptions, 'tag' | 'name' | 'memoryMiB'> = {
+    tag: env[WORKER_ENV_VARIABLES.tag]?.trim() || DEFAULT_TAG,
+  };
+  const name = env[WORKER_ENV_VARIABLES.name]?.trim();
+  if (name) identity.name = name;
+  const memoryMiB = envInt(env, WORKER_ENV_VARIABLES.memoryMiB, { min: 1 });
+  if (memoryMiB !== undefined) identity.memoryMiB = memoryMiB;
+  return identity;
+}
+
 export interface RunWorkerOptions {
   /** Install SIGTERM/SIGINT handlers that drain, close and exit. @default true */
   handleSignals?: boolean;
@@ -76,15 +93,11 @@ export async function runWorker(
   const options: StartWorkerOptions = {
     dataDir,
     secret,
-    tag: env[WORKER_ENV_VARIABLES.tag]?.trim() || DEFAULT_TAG,
+    ...workerIdentityFromEnv(env),
     runtime: runtimeOptionsFromEnv(env),
     logger,
     discovery,
   };
-  const name = env[WORKER_ENV_VARIABLES.name]?.trim();
-  if (name) options.name = name;
-  const memoryMiB = envInt(env, WORKER_ENV_VARIABLES.memoryMiB, { min: 1 });
-  if (memoryMiB !== undefined) options.memoryMiB = memoryMiB;
   const reconnectMaxDelayMs = envInt(env, WORKER_ENV_VARIABLES.reconnectMaxDelayMs, { min: 1 });
   if (reconnectMaxDelayMs !== undefined) {
     options.reconnectMaxDelayMs = reconnectMaxDelayMs;

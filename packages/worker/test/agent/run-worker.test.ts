@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { pino } from 'pino';
 
 import { defaultWorkerName } from '../../src/agent/index.js';
-import { runWorker } from '../../src/process/index.js';
+import { runWorker, workerIdentityFromEnv } from '../../src/process/index.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -91,3 +91,17 @@ test('runWorker starts a Worker that keeps trying its Core and closes cleanly', 
       await worker.close();
     }
   }));
+
+test('fl worker and fl up read the tag, name and memory offer alike; a bad memory offer names its variable', () => {
+  assert.deepEqual(workerIdentityFromEnv({}), { tag: 'default' });
+  assert.deepEqual(
+    workerIdentityFromEnv({ FL_WORKER_TAG: ' edge ', FL_WORKER_NAME: 'pi-1', FL_WORKER_MEMORY_MIB: '512' }),
+    { tag: 'edge', name: 'pi-1', memoryMiB: 512 },
+  );
+  for (const bad of ['lots', '0', '1.5']) {
+    assert.throws(() => workerIdentityFromEnv({ FL_WORKER_MEMORY_MIB: bad }), {
+      name: 'ConfigError',
+      message: /FL_WORKER_MEMORY_MIB/,
+    });
+  }
+});

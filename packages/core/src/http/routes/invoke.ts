@@ -73,7 +73,11 @@ export const invokeRoutes: RouteModule = {
       type: 'object',
       additionalProperties: false,
       properties: {
-        args: { type: 'object', description: 'The function input', default: {} },
+        args: {
+          type: ['object', 'null'],
+          description: 'The function input, passed to it as the bytes sent; null or absent is {}',
+          default: {},
+        },
         scheduling: {
           type: 'object',
           required: ['language'],
