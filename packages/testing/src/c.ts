@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { cachedBuild, declaredFlags, readFixtureSource } from './fixture-cache.js';
@@ -43,12 +43,26 @@ export function cToolchain(): Promise<'debian' | 'npm'> {
   return (toolchain ??= debianClang().then((found) => (found ? 'debian' : 'npm')));
 }
 
+/**
+ * The environment clang runs in. clang post-optimises its output with any `wasm-opt` it finds on
+ * PATH, and `npm test` puts binaryen's (an AssemblyScript dependency) there through
+ * node_modules/.bin: a fixture would then differ with how the tests were started. Those folders
+ * are left out, so a fixture is the same build either way.
+ */
+function clangEnv(): NodeJS.ProcessEnv {
+  const path = (process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => !dir.endsWith(join('node_modules', '.bin')))
+    .join(delimiter);
+  return { ...process.env, PATH: path };
+}
+
 async function buildWithDebianClang(source: string, name: string, args: string[]): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), 'fl-clang-'));
   try {
     await writeFile(join(dir, `${name}.c`), source);
     try {
-      await run('clang', [...args, '-o', join(dir, 'out.wasm'), join(dir, `${name}.c`)]);
+      await run('clang', [...args, '-o', join(dir, 'out.wasm'), join(dir, `${name}.c`)], { env: clangEnv() });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new Error(`clang failed for ${name}: ${e.stderr ?? e.message}`);
