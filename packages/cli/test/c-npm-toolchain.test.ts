@@ -5,11 +5,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { codeHash, Runtime } from '@funless/worker';
+import { Runtime } from '@funless/worker';
 
 import { buildFunction } from '../src/build/index.js';
 import { BuildFailedError } from '../src/errors/index.js';
 import { newProject } from '../src/templates/index.js';
+import { runOnRuntime } from './support/run-on-runtime.js';
 import { tempDir } from './support/temp-dir.js';
 
 let runtime: Runtime;
@@ -28,21 +29,8 @@ after(async () => {
   await work.cleanup();
 });
 
-async function run(
-  name: string,
-  code: Uint8Array,
-  input: unknown,
-): Promise<{ result: unknown; logs: string[] }> {
-  const ref = { module: '_', name, hash: codeHash(code) };
-  await runtime.store({ ...ref, code });
-  const outcome = await runtime.invoke({
-    ...ref,
-    capacityMiB: 64,
-    input: Buffer.from(JSON.stringify(input)),
-  });
-  assert.equal(outcome.type, 'result', 'the runtime holds the code it was given');
-  if (outcome.type !== 'result') throw new Error('unreachable');
-  return { result: JSON.parse(Buffer.from(outcome.result).toString()) as unknown, logs: outcome.logs };
+function run(name: string, code: Uint8Array, input: unknown) {
+  return runOnRuntime(runtime, name, code, input);
 }
 
 test('without clang on PATH the C template builds with the npm toolchain and answers', async () => {

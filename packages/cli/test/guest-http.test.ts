@@ -7,10 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { codeHash, Runtime } from '@funless/worker';
+import { Runtime } from '@funless/worker';
 
 import { buildFunction } from '../src/build/index.js';
 import { TEMPLATES_DIR } from '../src/templates/index.js';
+import { runOnRuntime } from './support/run-on-runtime.js';
 import { tempDir } from './support/temp-dir.js';
 
 let runtime: Runtime;
@@ -25,20 +26,8 @@ after(async () => {
   await work.cleanup();
 });
 
-async function run(
-  name: string,
-  code: Uint8Array,
-  input: unknown,
-): Promise<{ result: unknown; logs: string[] }> {
-  const ref = { module: '_', name, hash: codeHash(code) };
-  await runtime.store({ ...ref, code });
-  const outcome = await runtime.invoke({
-    ...ref,
-    capacityMiB: 64,
-    input: Buffer.from(JSON.stringify(input)),
-  });
-  assert.ok(outcome.type === 'result', 'the code was just stored');
-  return { result: JSON.parse(Buffer.from(outcome.result).toString()) as unknown, logs: outcome.logs };
+function run(name: string, code: Uint8Array, input: unknown) {
+  return runOnRuntime(runtime, name, code, input);
 }
 
 test('outbound HTTP from the AssemblyScript SDK and from funless.h, with their buffer sizes declared', async () => {

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { ErrorCode } from '@funless/protocol';
-import { codeHash, Runtime } from '@funless/worker';
+import { Runtime } from '@funless/worker';
 
 import { buildFunction, detectLanguage } from '../src/build/index.js';
 import { BuildFailedError, CliError, ToolchainMissingError } from '../src/errors/index.js';
 import { newProject, TEMPLATE_LANGUAGES } from '../src/templates/index.js';
+import { runOnRuntime } from './support/run-on-runtime.js';
 import { tempDir } from './support/temp-dir.js';
 
 let runtime: Runtime;
@@ -23,21 +24,8 @@ after(async () => {
   await work.cleanup();
 });
 
-/** Runs a module on the Worker's real runtime, as the platform would. */
-async function run(
-  name: string,
-  code: Uint8Array,
-  input: unknown,
-): Promise<{ result: unknown; logs: string[] }> {
-  const ref = { module: '_', name, hash: codeHash(code) };
-  await runtime.store({ ...ref, code });
-  const outcome = await runtime.invoke({
-    ...ref,
-    capacityMiB: 64,
-    input: Buffer.from(JSON.stringify(input)),
-  });
-  assert.ok(outcome.type === 'result', 'the code was just stored');
-  return { result: JSON.parse(Buffer.from(outcome.result).toString()) as unknown, logs: outcome.logs };
+function run(name: string, code: Uint8Array, input: unknown) {
+  return runOnRuntime(runtime, name, code, input);
 }
 
 const EXPECTED: Record<
