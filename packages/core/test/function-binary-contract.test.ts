@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { codeHash, ErrorCode, readModule, Section } from '@funless/protocol';
-import { wat, watFixture } from '@funless/testing';
+import { ECHO_WAT, wat, watFixture } from '@funless/testing';
 import { Runtime } from '@funless/worker';
 
 import { createTestCore, uniqueName } from './support/test-core.js';
@@ -69,15 +69,6 @@ function commandWithMemoryFlags(flags: number): Uint8Array {
     section(Section.Code, [1, 2, 0, 0x0b]),
   ]);
 }
-
-const ECHO = `(module
-  (import "fl_imps" "__get_input_data" (func $in (param i32)))
-  (import "fl_imps" "__insert_response" (func $out (param i32 i32)))
-  (memory (export "memory") 1)
-  (func (export "__invoke") (param $len i32) (result i32)
-    (call $in (i32.const 0))
-    (call $out (i32.const 0) (local.get $len))
-    (i32.const 0)))`;
 
 const INVOKE_ZERO = '(func (export "__invoke") (param i32) (result i32) (i32.const 0))';
 
@@ -170,7 +161,7 @@ const CASES: Case[] = [
   },
   {
     name: '99,997 mutable globals: with the runtime exports, exactly the 100,000 exports a module may have',
-    code: async () => withMutableGlobals(await wat(ECHO), 99_997),
+    code: async () => withMutableGlobals(await wat(ECHO_WAT), 99_997),
     input: { many: 'globals' },
     result: { many: 'globals' },
   },

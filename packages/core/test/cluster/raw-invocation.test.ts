@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { INVOCATION_LIMITS } from '@funless/protocol';
-import { eventually, wat } from '@funless/testing';
+import { ECHO_WAT, eventually, fillWat, wat } from '@funless/testing';
 import { pino } from 'pino';
 
 import { coreClusterFromEnv, CoreCluster, startCore } from '../../src/index.js';
@@ -21,38 +21,6 @@ const ADMIN = 'raw-invocation-admin-token-0123';
 const auth = { authorization: `Bearer ${ADMIN}` };
 /** Short, so that an answer lost on the way would show as a 504 soon rather than pass. */
 const INVOKE_TIMEOUT_MS = 3_000;
-
-/** Answers its input byte for byte. */
-const ECHO = `(module
-  (import "fl_imps" "__get_input_data" (func $input (param i32)))
-  (import "fl_imps" "__insert_response" (func $response (param i32 i32)))
-  (memory (export "memory") 1)
-  (func (export "__invoke") (param $len i32) (result i32)
-    (call $input (i32.const 0))
-    (call $response (i32.const 0) (local.get $len))
-    (i32.const 0)))`;
-
-/** Answers (or, with `__insert_error`, fails with) `bytes` bytes of `byte`, between quotes if `quoted`. */
-function fill(
-  insert: '__insert_response' | '__insert_error',
-  byte: number,
-  bytes: number,
-  quoted = false,
-): string {
-  return `(module
-  (import "fl_imps" "${insert}" (func $out (param i32 i32)))
-  (memory (export "memory") ${Math.ceil(bytes / 65_536) + 1})
-  (func (export "__invoke") (param i32) (result i32)
-    (memory.fill (i32.const 0) (i32.const ${byte}) (i32.const ${bytes}))${
-      quoted
-        ? `
-    (i32.store8 (i32.const 0) (i32.const 34))
-    (i32.store8 (i32.const ${bytes - 1}) (i32.const 34))`
-        : ''
-    }
-    (call $out (i32.const 0) (i32.const ${bytes}))
-    (i32.const ${insert === '__insert_response' ? 0 : 1})))`;
-}
 
 /** 10,000 nested arrays: about 20 KB, deeper than `JSON.stringify` can go. */
 const DEEP = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
@@ -112,7 +80,7 @@ describe('invocation input and results cross the link as bytes', () => {
       FL_WORKER_THREADS: '1',
     });
     await eventually(() => cluster.workerNames().includes('raw'), 'the Worker joined');
-    await upload('echo', ECHO);
+    await upload('echo', ECHO_WAT);
   });
 
   after(async () => {
@@ -138,14 +106,14 @@ describe('invocation input and results cross the link as bytes', () => {
   });
 
   test('a result of 4 MB of invalid UTF-8 (a JSON string once decoded with replacements) is a 422 saying so', async () => {
-    await upload('binary', fill('__insert_response', 0xff, 4 * 1024 * 1024, true));
+    await upload('binary', fillWat('__insert_response', 0xff, 4 * 1024 * 1024, true));
     const res = await invoke('binary', '{}');
     assert.equal(res.status, 422, res.text);
     assert.match(res.text, /result is not valid UTF-8 \(4194304 bytes\)/);
   });
 
   test('a result over the result limit is a 422 naming the limit', async () => {
-    await upload('huge', fill('__insert_response', 0x20, INVOCATION_LIMITS.maxResultBytes + 1));
+    await upload('huge', fillWat('__insert_response', 0x20, INVOCATION_LIMITS.maxResultBytes + 1));
     const res = await invoke('huge', '{}');
     assert.equal(res.status, 422, res.text);
     assert.match(res.text, /larger than the result limit of 6291456 bytes/);
@@ -153,7 +121,7 @@ describe('invocation input and results cross the link as bytes', () => {
 
   test('an error message too big for the link is a 422 at once, cut with a mark', async () => {
     // Control characters: 4 MiB of them are 24 MiB of JSON escapes, three times the header limit.
-    await upload('shouting', fill('__insert_error', 0x01, 4 * 1024 * 1024));
+    await upload('shouting', fillWat('__insert_error', 0x01, 4 * 1024 * 1024));
     const res = await invoke('shouting', '{}');
     assert.equal(res.status, 422, res.text.slice(0, 200));
     assert.match(res.text, /… \[error message cut at 65536 of 4194304 bytes\]"/);

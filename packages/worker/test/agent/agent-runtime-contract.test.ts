@@ -5,23 +5,13 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 
-import { wat } from '@funless/testing';
+import { ECHO_WAT, wat } from '@funless/testing';
 
 import type { AgentRuntime } from '../../src/agent/index.js';
 import { codeHash, Runtime } from '../../src/runtime/index.js';
 import type { FunctionCode, InvokeOutcome } from '../../src/runtime/index.js';
 import { tempDir } from '../runtime/helpers.js';
 import { StubRuntime } from './stub-runtime.js';
-
-/** Answers its input byte for byte: what the stub does with every function. */
-const ECHO = `(module
-  (import "fl_imps" "__get_input_data" (func $input (param i32)))
-  (import "fl_imps" "__insert_response" (func $response (param i32 i32)))
-  (memory (export "memory") 1)
-  (func (export "__invoke") (param $len i32) (result i32)
-    (call $input (i32.const 0))
-    (call $response (i32.const 0) (local.get $len))
-    (i32.const 0)))`;
 
 interface Implementation {
   name: string;
@@ -57,7 +47,7 @@ let versions = 0;
 async function echoVersion(name: string): Promise<FunctionCode> {
   // A custom section makes the binary, and so its hash, unique.
   const tag = `v${++versions}`;
-  const base = await wat(ECHO);
+  const base = await wat(ECHO_WAT);
   const section = Buffer.concat([Buffer.from([0, tag.length + 2, 1, 0x76]), Buffer.from(tag)]);
   const code = Buffer.concat([base, section]);
   return { module: 'contract', name, hash: codeHash(code), code };

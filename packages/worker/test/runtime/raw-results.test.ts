@@ -4,43 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { cFixture, wat } from '@funless/testing';
+import { cFixture, ECHO_WAT, fillWat, wat } from '@funless/testing';
 
 import { Runtime, type InvokeRequest } from '../../src/index.js';
 import { fn, rejectsWith, tempDir, text } from './helpers.js';
-
-/** A FunLess-ABI function answering its input, byte for byte. */
-const ECHO_WAT = `(module
-  (import "fl_imps" "__get_input_data" (func $input (param i32)))
-  (import "fl_imps" "__insert_response" (func $response (param i32 i32)))
-  (memory (export "memory") 1)
-  (func (export "__invoke") (param $len i32) (result i32)
-    (call $input (i32.const 0))
-    (call $response (i32.const 0) (local.get $len))
-    (i32.const 0)))`;
-
-/** Answers (or, with `__insert_error`, fails with) `bytes` bytes of `fill`, between quotes if `quoted`. */
-function fillWat(
-  insert: '__insert_response' | '__insert_error',
-  fill: number,
-  bytes: number,
-  quoted = false,
-): string {
-  const pages = Math.ceil(bytes / 65_536) + 1;
-  return `(module
-  (import "fl_imps" "${insert}" (func $out (param i32 i32)))
-  (memory (export "memory") ${pages})
-  (func (export "__invoke") (param i32) (result i32)
-    (memory.fill (i32.const 0) (i32.const ${fill}) (i32.const ${bytes}))${
-      quoted
-        ? `
-    (i32.store8 (i32.const 0) (i32.const 34))
-    (i32.store8 (i32.const ${bytes - 1}) (i32.const 34))`
-        : ''
-    }
-    (call $out (i32.const 0) (i32.const ${bytes}))
-    (i32.const ${insert === '__insert_response' ? 0 : 1})))`;
-}
 
 /** A function whose result is `json`, from a data segment. */
 function constantWat(json: string): string {
