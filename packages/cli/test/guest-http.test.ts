@@ -19,7 +19,12 @@ let work: { dir: string; cleanup: () => Promise<void> };
 
 before(async () => {
   work = await tempDir('fl-guest-http-');
-  runtime = await Runtime.create({ dataDir: join(work.dir, 'runtime'), threads: 1 });
+  // The local test server is on loopback, which functions reach only when the allow-list opens it.
+  runtime = await Runtime.create({
+    dataDir: join(work.dir, 'runtime'),
+    threads: 1,
+    http: { allowList: ['127.0.0.1'] },
+  });
 });
 after(async () => {
   await runtime.close();

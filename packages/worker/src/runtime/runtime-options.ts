@@ -2,13 +2,18 @@ import { availableParallelism } from 'node:os';
 
 import { ConfigError, envInt, INVOCATION_LIMITS, MIB } from '@funless/protocol';
 
+import { parseCidr } from './http/address-policy.js';
+
 /** Outbound HTTP from guests (`__http_request`). */
 export interface HttpOptions {
   /** Turn outbound HTTP on or off; off answers every request with status 0. @default true */
   enabled: boolean;
   /**
-   * Hosts a guest may call: exact host names (`api.example.com`), `host:port`, or `*.example.com`
-   * for subdomains. Empty = any host. @default []
+   * Where a guest may connect. Empty: any host whose address is public (loopback, private,
+   * link-local, multicast and other reserved addresses refused). Otherwise only what is listed:
+   * host names (`api.example.com`), `host:port`, `*.example.com` for subdomains — a listed host
+   * at whatever address it has, private ones included — and CIDR ranges (`10.1.0.0/16`,
+   * `fd00::/8`) of addresses. See docs/runtime.md, "Where functions may connect". @default []
    */
   allowList: string[];
   /** Time limit of one request, in ms (also bounded by the invocation's own limit). @default 10_000 */
@@ -115,7 +120,14 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
     !Array.isArray(http.allowList) ||
     http.allowList.some((h) => typeof h !== 'string' || h.trim() === '')
   ) {
-    throw bad('http.allowList must be a list of host names');
+    throw bad('http.allowList must be a list of host names and CIDR ranges');
+  }
+  for (const entry of http.allowList) {
+    try {
+      parseCidr(entry.trim());
+    } catch (err) {
+      throw bad(`http.allowList: ${(err as Error).message}`);
+    }
   }
   return {
     dataDir: options.dataDir,
@@ -146,7 +158,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
  * - `FL_INVOKE_TIMEOUT_MS`: default time limit of an invocation, ms (60000);
  * - `FL_WORKER_THREADS`: invocation threads (CPU count);
  * - `FL_HTTP`: `on` or `off`, outbound HTTP from guests (on);
- * - `FL_HTTP_ALLOW`: comma-separated hosts guests may call (empty: any);
+ * - `FL_HTTP_ALLOW`: comma-separated hosts and CIDR ranges guests may reach (empty: public addresses);
  * - `FL_WORKER_IDLE_SPIN_US`: µs a thread polls for its next task before sleeping (50; 0: never);
  * - `FL_WORKER_THREAD_IDLE_MS`: ms an idle thread lives on, the last one excepted (60000; 0: ever);
  * - `FL_DATA_DIR`: the data directory (binaries go to `<dir>/code/`); no default here, the

@@ -41,7 +41,9 @@ describe('__http_request', () => {
         res.end(`pong-${req.method}`);
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    // Every address family of this machine (IPv4 loopback through the dual-stack socket too), so
+    // a refused spelling of a local address would show up as a hit.
+    await new Promise<void>((resolve) => server.listen(0, '::', resolve));
     port = (server.address() as AddressInfo).port;
     base = `http://127.0.0.1:${port}`;
   });
@@ -50,6 +52,9 @@ describe('__http_request', () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
+
+  // The test server is on loopback, which functions reach only when the allow-list opens it.
+  const local: Partial<HttpOptions> = { allowList: ['127.0.0.1'] };
 
   async function call(http: Partial<HttpOptions>, method: number, url: string, timeoutMs?: number) {
     let out: { result: unknown; logs: string[] } | undefined;
@@ -67,7 +72,7 @@ describe('__http_request', () => {
   }
 
   test('a GET reaches the server and the guest reads status and body', async () => {
-    const out = await call({}, 0, `${base}/hello`);
+    const out = await call(local, 0, `${base}/hello`);
     assert.deepEqual(out.result, { status: 201, length: 8, body: 'pong-GET' });
     const req = seen.at(-1)!;
     assert.equal(req.url, '/hello');
@@ -75,7 +80,7 @@ describe('__http_request', () => {
   });
 
   test('a POST carries the body and headers the guest gave', async () => {
-    const out = await call({}, 1, `${base}/post`);
+    const out = await call(local, 1, `${base}/post`);
     assert.deepEqual(out.result, { status: 201, length: 9, body: 'pong-POST' });
     const req = seen.at(-1)!;
     assert.equal(req.method, 'POST');
@@ -112,7 +117,7 @@ describe('__http_request', () => {
   });
 
   test('a response over the size cap is refused with status 0', async () => {
-    const out = await call({ maxResponseBytes: 1000 }, 0, `${base}/big`);
+    const out = await call({ ...local, maxResponseBytes: 1000 }, 0, `${base}/big`);
     assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
     assert.match(out.logs.join('\n'), /larger than 1000 bytes/);
   });
@@ -123,7 +128,7 @@ describe('__http_request', () => {
     await new Promise<void>((resolve) => big.listen(0, '127.0.0.1', resolve));
     try {
       const out = await call(
-        { maxResponseBytes: 100_000 },
+        { ...local, maxResponseBytes: 100_000 },
         0,
         `http://127.0.0.1:${(big.address() as AddressInfo).port}/`,
       );
@@ -136,7 +141,7 @@ describe('__http_request', () => {
   });
 
   test('a slow server hits the HTTP time limit and the guest goes on with status 0', async () => {
-    const out = await call({ timeoutMs: 200 }, 0, `${base}/slow`);
+    const out = await call({ ...local, timeoutMs: 200 }, 0, `${base}/slow`);
     assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
     assert.match(out.logs.join('\n'), /longer than 200 ms/);
     assert.ok(
@@ -146,7 +151,7 @@ describe('__http_request', () => {
   });
 
   test('a slow server never holds an invocation past its time limit', async () => {
-    await withRuntime({ threads: 1, http: { timeoutMs: 10_000 } }, async (runtime) => {
+    await withRuntime({ threads: 1, http: { ...local, timeoutMs: 10_000 } }, async (runtime) => {
       const f = fn(code);
       await runtime.store(f);
       let outcome: unknown;
@@ -178,6 +183,51 @@ describe('__http_request', () => {
   test('redirects are not followed (they could leave the allow-list)', async () => {
     const out = await call({ allowList: ['127.0.0.1'] }, 0, `${base}/redirect`);
     assert.equal((out.result as { status: number }).status, 302);
+  });
+
+  test('every spelling of a local address is refused by default, and the server sees nothing', async () => {
+    const spellings = [
+      '127.0.0.1',
+      '127.1',
+      '0x7f.0.0.1',
+      '2130706433',
+      '0177.0.0.1',
+      '[::1]',
+      '[::ffff:127.0.0.1]',
+      '0.0.0.0',
+      'localhost',
+    ];
+    const before = seen.length;
+    for (const host of spellings) {
+      const out = await call({}, 0, `http://${host}:${port}/spelled`);
+      assert.deepEqual(out.result, { status: 0, length: 0, body: '' }, host);
+      const logs = out.logs.join('\n');
+      assert.match(logs, /reach public addresses only/, host);
+      assert.match(logs, /(loopback|unspecified)/, host);
+      assert.ok(logs.includes(`host ${new URL(`http://${host}:${port}/`).host} is at `), logs);
+    }
+    assert.equal(seen.length, before, 'hits on the server');
+  });
+
+  test('a name resolving to loopback is refused by default and reached when the allow-list names it', async () => {
+    const before = seen.length;
+    const refused = await call({}, 0, `http://localhost:${port}/named`);
+    assert.equal((refused.result as { status: number }).status, 0);
+    assert.match(refused.logs.join('\n'), /host localhost:\d+ is at (127\.0\.0\.1|::1), a loopback address/);
+    assert.equal(seen.length, before);
+    const allowed = await call({ allowList: ['localhost'] }, 0, `http://localhost:${port}/named`);
+    assert.equal((allowed.result as { status: number }).status, 201);
+    assert.equal(seen.length, before + 1);
+  });
+
+  test('a CIDR range on the allow-list opens the addresses in it, and only those', async () => {
+    const before = seen.length;
+    const inRange = await call({ allowList: ['127.0.0.0/8'] }, 0, `http://127.1:${port}/range`);
+    assert.equal((inRange.result as { status: number }).status, 201);
+    const outside = await call({ allowList: ['10.0.0.0/8'] }, 0, `${base}/range`);
+    assert.equal((outside.result as { status: number }).status, 0);
+    assert.match(outside.logs.join('\n'), /address 127\.0\.0\.1\) is not on the HTTP allow-list/);
+    assert.equal(seen.length, before + 1);
   });
 
   test('unsupported URL schemes are refused', async () => {
