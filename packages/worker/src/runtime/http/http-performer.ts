@@ -1,6 +1,11 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 
 import type { HttpOptions } from '../runtime-options.js';
@@ -20,12 +25,28 @@ export type Resolver = (
 const systemResolver: Resolver = (hostname, callback) =>
   dnsLookup(hostname, { all: true }, (err, addresses) => callback(err, addresses ?? []));
 
-/** One policy per allow-list (the resolved options keep theirs for the runtime's life). */
-const policies = new WeakMap<readonly string[], AddressPolicy>();
-function policyOf(allowList: readonly string[]): AddressPolicy {
-  let policy = policies.get(allowList);
-  if (!policy) policies.set(allowList, (policy = new AddressPolicy(allowList)));
-  return policy;
+/**
+ * One policy per allow-list (the resolved options keep theirs for the runtime's life), with its own
+ * keep-alive agents: a pooled connection was checked under this policy when it was opened, so it
+ * is reused only by requests judged by the same one.
+ */
+interface Outbound {
+  policy: AddressPolicy;
+  http: HttpAgent;
+  https: HttpsAgent;
+}
+const outbound = new WeakMap<readonly string[], Outbound>();
+function outboundOf(allowList: readonly string[]): Outbound {
+  let o = outbound.get(allowList);
+  if (!o) {
+    o = {
+      policy: new AddressPolicy(allowList),
+      http: new HttpAgent({ keepAlive: true }),
+      https: new HttpsAgent({ keepAlive: true }),
+    };
+    outbound.set(allowList, o);
+  }
+  return o;
 }
 
 /** A refusal raised inside the connection's lookup, so the reason is told apart from network errors. */
@@ -75,7 +96,7 @@ export async function performHttp(
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     return failure(`only http and https URLs are allowed, not ${url.protocol}`);
-  const policy = policyOf(options.allowList);
+  const { policy, ...agents } = outboundOf(options.allowList);
   if (policy.refusesUnnamed() && !policy.named(url))
     return failure(`host ${url.host} is not on the HTTP allow-list`);
   // The URL parser has already turned every spelling of an IPv4 address (127.1, 0x7f.0.0.1,
@@ -111,12 +132,13 @@ export async function performHttp(
       if (body && headers['content-length'] === undefined) headers['content-length'] = body.length;
       let req;
       try {
-        req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+        const https = url.protocol === 'https:';
+        req = (https ? httpsRequest : httpRequest)(url, {
           method: call.method,
           headers,
           lookup: checkedLookup(url, policy, resolve),
           signal: controller.signal,
-          agent: false,
+          agent: https ? agents.https : agents.http,
         });
       } catch (err) {
         return fail(err as Error);
