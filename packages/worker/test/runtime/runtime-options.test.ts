@@ -53,6 +53,18 @@ test('the environment sets timeout, threads and HTTP settings', () => {
     { defaultTimeoutMs: 1500, threads: 3, http: { enabled: false, allowList: ['a.com', '*.b.org'] } },
   );
   assert.deepEqual(runtimeOptionsFromEnv({ FL_HTTP: 'ON' }), { http: { enabled: true } });
+  const ranges = runtimeOptionsFromEnv({ FL_HTTP_ALLOW: '10.0.0.0/8, fd00::/8,localhost' });
+  assert.deepEqual(ranges, { http: { allowList: ['10.0.0.0/8', 'fd00::/8', 'localhost'] } });
+  assert.deepEqual(resolveRuntimeOptions({ dataDir: '/x', ...ranges }).http.allowList, [
+    '10.0.0.0/8',
+    'fd00::/8',
+    'localhost',
+  ]);
+  assert.throws(
+    () =>
+      resolveRuntimeOptions({ dataDir: '/x', ...runtimeOptionsFromEnv({ FL_HTTP_ALLOW: '10.0.0.0/40' }) }),
+    /http\.allowList: "10\.0\.0\.0\/40" is not a CIDR range/,
+  );
   assert.deepEqual(runtimeOptionsFromEnv({ FL_DATA_DIR: '/var/lib/fl' }), { dataDir: '/var/lib/fl' });
   assert.throws(() => runtimeOptionsFromEnv({ FL_INVOKE_TIMEOUT_MS: '10s' }), /FL_INVOKE_TIMEOUT_MS/);
   assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_THREADS: '0' }), /FL_WORKER_THREADS/);
