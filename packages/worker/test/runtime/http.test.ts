@@ -100,11 +100,11 @@ describe('__http_request', () => {
     );
   });
 
-  test('a host not on the allow-list gets status 0 and a log line, and the server sees nothing', async () => {
+  test('a list opens what it names and no more: an unlisted loopback host gets status 0 and a log line, the server sees nothing', async () => {
     const before = seen.length;
     const out = await call({ allowList: ['api.example.com'] }, 0, `${base}/denied`);
     assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
-    assert.match(out.logs.join('\n'), /not on the HTTP allow-list/);
+    assert.match(out.logs.join('\n'), /is at 127\.0\.0\.1, a loopback address/);
     assert.equal(seen.length, before);
   });
 
@@ -226,7 +226,7 @@ describe('__http_request', () => {
     assert.equal((inRange.result as { status: number }).status, 201);
     const outside = await call({ allowList: ['10.0.0.0/8'] }, 0, `${base}/range`);
     assert.equal((outside.result as { status: number }).status, 0);
-    assert.match(outside.logs.join('\n'), /address 127\.0\.0\.1\) is not on the HTTP allow-list/);
+    assert.match(outside.logs.join('\n'), /is at 127\.0\.0\.1, a loopback address/);
     assert.equal(seen.length, before + 1);
   });
 

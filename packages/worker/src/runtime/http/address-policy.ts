@@ -98,11 +98,9 @@ export function parseCidr(
 export class AddressPolicy {
   private readonly hosts: string[] = [];
   private readonly ranges = new BlockList();
-  private readonly listed: boolean;
 
   /** `allowList` as validated by `resolveRuntimeOptions` (trimmed, lower case). */
   constructor(allowList: readonly string[]) {
-    this.listed = allowList.length > 0;
     for (const entry of allowList) {
       const cidr = parseCidr(entry);
       if (cidr) this.ranges.addSubnet(cidr.address, cidr.prefix, cidr.family);
@@ -120,23 +118,15 @@ export class AddressPolicy {
     });
   }
 
-  /** True when no host entry can match, so no address could make the request allowed. */
-  refusesUnnamed(): boolean {
-    return this.listed && this.ranges.rules.length === 0;
-  }
-
   /**
-   * Why connecting to `address` for `url` is refused, or undefined when it is allowed: a host
-   * named on the list may be at any address; otherwise the address must be in a listed range, or,
-   * with no list, public.
+   * Why connecting to `address` for `url` is refused, or undefined when it is allowed: a public
+   * address always; beyond that, a host named on the list at any address, or an address in a
+   * listed range.
    */
   refusal(url: URL, address: string): string | undefined {
     if (this.named(url)) return undefined;
     const f = family(address);
     if (f && this.ranges.check(address, f)) return undefined;
-    if (this.listed) {
-      return `host ${url.host} (address ${address}) is not on the HTTP allow-list`;
-    }
     const reason = nonPublicReason(address);
     if (reason === undefined) return undefined;
     return (

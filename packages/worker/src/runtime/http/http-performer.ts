@@ -97,8 +97,6 @@ export async function performHttp(
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     return failure(`only http and https URLs are allowed, not ${url.protocol}`);
   const { policy, ...agents } = outboundOf(options.allowList);
-  if (policy.refusesUnnamed() && !policy.named(url))
-    return failure(`host ${url.host} is not on the HTTP allow-list`);
   // The URL parser has already turned every spelling of an IPv4 address (127.1, 0x7f.0.0.1,
   // 2130706433, 0177.0.0.1) into dotted decimal; sockets connect to a literal without a lookup.
   const literal = url.hostname.replace(/^\[([^\]]*)\]$/, '$1');
