@@ -57,10 +57,6 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 export const JSON_BODY_LIMIT_BYTES = INVOCATION_LIMITS.maxInputBytes + 64 * 1024;
 
 /**
- * Builds the Core's Fastify app with every route registered (not listening). Test it with
- * `app.inject()`; `startCore` listens.
- */
-/**
  * Errors Fastify raises before routing (a URL with a broken %-escape): 400 with the API's error
  * body. The onRequest hooks never ran for these, so the request id is set here too.
  */
@@ -76,6 +72,10 @@ function noSchemas(): never {
   throw new Error('Core routes validate their own input and must not declare Fastify schemas');
 }
 
+/**
+ * Builds the Core's Fastify app with every route registered (not listening). Test it with
+ * `app.inject()`; `startCore` listens.
+ */
 export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   const options: ResolvedCoreOptions = resolveCoreOptions(buildOptions.options);
   const logger = buildOptions.logger ?? pino({ level: options.logLevel });
