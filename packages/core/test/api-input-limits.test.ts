@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 
 import { watFixture } from '@funless/testing';
 
+import { JSON_BODY_LIMIT_BYTES } from '../src/http/index.js';
 import { MAX_JSON_DEPTH } from '../src/http/validation.js';
 import { DIALECTS } from './support/databases.js';
 import { createTestCore, type TestCore } from './support/test-core.js';
@@ -95,6 +96,47 @@ for (const dialect of DIALECTS) {
       withCore(dialect, async (core) => {
         const res = await core.request('GET', '/v1/fn/%E0%A4%A');
         assertError(res, 400, /not a valid url component/);
+        assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+        const given = await core.request('GET', '/v1/fn/%E0%A4%A', {
+          headers: { 'x-request-id': 'abc-123' },
+        });
+        assert.equal(given.headers['x-request-id'], 'abc-123');
+      }));
+
+    test('a JSON body over its limit is 413 naming the limit, before it is parsed', () =>
+      withCore(dialect, async (core) => {
+        // Not even JSON: the size alone refuses it.
+        const body = `{"args":"${'a'.repeat(JSON_BODY_LIMIT_BYTES)}`;
+        const res = await core.request('POST', '/v1/fn/_/nothing', {
+          body,
+          headers: { 'content-type': 'application/json' },
+        });
+        assertError(
+          res,
+          413,
+          new RegExp(`JSON body is larger than the limit of ${JSON_BODY_LIMIT_BYTES} bytes`),
+        );
+        // Within it, the body is parsed (and this one is not JSON).
+        const small = await core.request('POST', '/v1/fn/_/nothing', {
+          body: body.slice(0, 1000),
+          headers: { 'content-type': 'application/json' },
+        });
+        assertError(small, 400, /malformed JSON body/);
+      }));
+
+    test('a multipart part without Content-Disposition larger than the parser buffer is 400, not a hang', () =>
+      withCore(dialect, async (core) => {
+        for (const size of [1000, 17_000, 100_000]) {
+          const res = await core.request('POST', '/v1/fn/_', {
+            body: Buffer.concat([
+              Buffer.from('--XX\r\nContent-Type: application/octet-stream\r\n\r\n'),
+              Buffer.alloc(size, 0x61),
+              Buffer.from('\r\n--XX--\r\n'),
+            ]),
+            headers: { 'content-type': 'multipart/form-data; boundary=XX' },
+          });
+          assert.equal(res.status, 400, `${size}: ${res.body}`);
+        }
       }));
 
     test('a multipart part without a name is 400 saying so', () =>

@@ -14,6 +14,8 @@ test('an empty environment gives the documented defaults', () => {
   assert.equal(options.invokeTimeoutMs, 60_000);
   assert.ok(options.bodyLimitBytes >= 60 * 1024 * 1024);
   assert.equal(options.logLevel, 'info');
+  assert.equal(options.requestTimeoutMs, 300_000);
+  assert.equal(options.headersTimeoutMs, 30_000);
 });
 
 test('every variable is read', () => {
@@ -27,6 +29,8 @@ test('every variable is read', () => {
     FL_BODY_LIMIT_BYTES: '2097152',
     FL_LOG_LEVEL: 'debug',
     FL_SHUTDOWN_TIMEOUT_MS: '100',
+    FL_REQUEST_TIMEOUT_MS: '20000',
+    FL_HEADERS_TIMEOUT_MS: '5000',
   });
   assert.deepEqual(options, {
     port: 8080,
@@ -38,6 +42,8 @@ test('every variable is read', () => {
     bodyLimitBytes: 2_097_152,
     logLevel: 'debug',
     shutdownTimeoutMs: 100,
+    requestTimeoutMs: 20_000,
+    headersTimeoutMs: 5000,
   });
 });
 
@@ -53,6 +59,8 @@ for (const [variable, value, message] of [
   ['FL_BODY_LIMIT_BYTES', '10', /FL_BODY_LIMIT_BYTES must be an integer from 1048576/],
   ['FL_LOG_LEVEL', 'loud', /FL_LOG_LEVEL must be one of fatal, error/],
   ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],
+  ['FL_REQUEST_TIMEOUT_MS', '0', /FL_REQUEST_TIMEOUT_MS must be an integer from 1/],
+  ['FL_HEADERS_TIMEOUT_MS', '400000', /FL_HEADERS_TIMEOUT_MS must be an integer from 1 to 300000/],
   ['FL_ADMIN_TOKEN', 'short', /FL_ADMIN_TOKEN must be at least 16 characters/],
 ] as const) {
   test(`${variable}=${value} is refused with a message naming the variable`, () => {
@@ -63,4 +71,12 @@ for (const [variable, value, message] of [
 test('options given in code are named by their key', () => {
   assert.throws(() => resolveCoreOptions({ invokeTimeoutMs: 1.5 }), /invokeTimeoutMs must be an integer/);
   assert.throws(() => resolveCoreOptions({ host: ' ' }), /host must be a non-empty string/);
+});
+
+test('the headers are due no later than the whole request', () => {
+  assert.equal(resolveCoreOptions({ requestTimeoutMs: 1000 }).headersTimeoutMs, 1000);
+  assert.throws(
+    () => resolveCoreOptions({ requestTimeoutMs: 1000, headersTimeoutMs: 2000 }),
+    /headersTimeoutMs must be an integer from 1 to 1000/,
+  );
 });

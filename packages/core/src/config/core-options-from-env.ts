@@ -14,12 +14,14 @@ export const CORE_ENV_VARIABLES = {
   bodyLimitBytes: 'FL_BODY_LIMIT_BYTES',
   logLevel: 'FL_LOG_LEVEL',
   shutdownTimeoutMs: 'FL_SHUTDOWN_TIMEOUT_MS',
+  requestTimeoutMs: 'FL_REQUEST_TIMEOUT_MS',
+  headersTimeoutMs: 'FL_HEADERS_TIMEOUT_MS',
 } as const satisfies Record<keyof CoreOptions, string>;
 
 /**
  * Reads the Core's configuration from environment variables (`FL_PORT`, `FL_HOST`, `FL_DATA_DIR`,
  * `DATABASE_URL`, `FL_ADMIN_TOKEN`, `FL_INVOKE_TIMEOUT_MS`, `FL_BODY_LIMIT_BYTES`, `FL_LOG_LEVEL`,
- * `FL_SHUTDOWN_TIMEOUT_MS`); unset or empty variables take the defaults. Throws `ConfigError`
+ * `FL_SHUTDOWN_TIMEOUT_MS`, `FL_REQUEST_TIMEOUT_MS`, `FL_HEADERS_TIMEOUT_MS`); unset or empty variables take the defaults. Throws `ConfigError`
  * naming the variable when a value is bad.
  */
 export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ResolvedCoreOptions {
@@ -28,7 +30,14 @@ export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Resolv
     return value === undefined || value === '' ? undefined : value;
   };
   const options: CoreOptions = {};
-  for (const key of ['port', 'invokeTimeoutMs', 'bodyLimitBytes', 'shutdownTimeoutMs'] as const) {
+  for (const key of [
+    'port',
+    'invokeTimeoutMs',
+    'bodyLimitBytes',
+    'shutdownTimeoutMs',
+    'requestTimeoutMs',
+    'headersTimeoutMs',
+  ] as const) {
     // The ranges are checked by resolveCoreOptions, which names the variable too.
     const value = envInt(env, CORE_ENV_VARIABLES[key]);
     if (value !== undefined) options[key] = value;

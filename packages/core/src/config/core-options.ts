@@ -29,6 +29,14 @@ export interface CoreOptions {
   logLevel?: LogLevel;
   /** Wait at most this long, in ms, for in-flight requests on shutdown. @default 10_000 */
   shutdownTimeoutMs?: number;
+  /**
+   * Time a client has to send one whole request, headers and body, in ms; a slower one gets a 408
+   * and its connection is closed. It does not limit the answer (an invocation runs under
+   * `invokeTimeoutMs`). @default 300_000 (a 60 MiB upload at 200 KiB/s)
+   */
+  requestTimeoutMs?: number;
+  /** Time a client has to send a request's headers, in ms (at most `requestTimeoutMs`). @default 30_000 */
+  headersTimeoutMs?: number;
 }
 
 /** `CoreOptions` with every field decided. */
@@ -45,6 +53,8 @@ export const DEFAULT_CORE_OPTIONS = {
   invokeTimeoutMs: 60_000,
   logLevel: 'info',
   shutdownTimeoutMs: 10_000,
+  requestTimeoutMs: 300_000,
+  headersTimeoutMs: 30_000,
 } as const satisfies Partial<CoreOptions>;
 
 /** The default data directory: `.funless` under the current directory. */
@@ -103,7 +113,21 @@ export function resolveCoreOptions(
       0,
       3600 * 1000,
     ),
+    requestTimeoutMs: integer(
+      n('requestTimeoutMs'),
+      o.requestTimeoutMs ?? DEFAULT_CORE_OPTIONS.requestTimeoutMs,
+      1,
+      24 * 3600 * 1000,
+    ),
+    headersTimeoutMs: 0,
   };
+  // node:http requires the headers to be due no later than the whole request.
+  resolved.headersTimeoutMs = integer(
+    n('headersTimeoutMs'),
+    o.headersTimeoutMs ?? Math.min(DEFAULT_CORE_OPTIONS.headersTimeoutMs, resolved.requestTimeoutMs),
+    1,
+    resolved.requestTimeoutMs,
+  );
   if (o.logLevel !== undefined) {
     if (!(LOG_LEVELS as readonly string[]).includes(o.logLevel)) {
       throw new ConfigError(

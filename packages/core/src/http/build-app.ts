@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 
 import multipart from '@fastify/multipart';
+import { INVOCATION_LIMITS } from '@funless/protocol';
 import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { pino } from 'pino';
@@ -50,12 +51,20 @@ const MAX_PARAM_LENGTH = 65_536;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 /**
- * Builds the Core's Fastify app with every route registered (not listening). Test it with
- * `app.inject()`; `startCore` listens.
+ * Largest JSON body, in bytes: an invocation's input limit plus room for the rest of the body
+ * (`scheduling`). Larger bodies (function uploads) are multipart, under FL_BODY_LIMIT_BYTES.
  */
-/** Errors Fastify raises before routing (a URL with a broken %-escape): 400 with the API's error body. */
-function frameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  void reply.status(400).send(errorBody(`bad request: ${error.message}`));
+export const JSON_BODY_LIMIT_BYTES = INVOCATION_LIMITS.maxInputBytes + 64 * 1024;
+
+/**
+ * Errors Fastify raises before routing (a URL with a broken %-escape): 400 with the API's error
+ * body. The onRequest hooks never ran for these, so the request id is set here too.
+ */
+function frameworkError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void reply
+    .header('x-request-id', request.id)
+    .status(400)
+    .send(errorBody(`bad request: ${error.message}`));
 }
 
 /** Stands in for Fastify's schema compilers; a route that declares a schema is a programming error. */
@@ -63,12 +72,24 @@ function noSchemas(): never {
   throw new Error('Core routes validate their own input and must not declare Fastify schemas');
 }
 
+/**
+ * Builds the Core's Fastify app with every route registered (not listening). Test it with
+ * `app.inject()`; `startCore` listens.
+ */
 export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   const options: ResolvedCoreOptions = resolveCoreOptions(buildOptions.options);
   const logger = buildOptions.logger ?? pino({ level: options.logLevel });
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: options.bodyLimitBytes,
+    // A client that sends its request too slowly (headers or body) gets a 408 and is disconnected;
+    // node:http checks the running requests every connectionsCheckingInterval ms.
+    requestTimeout: options.requestTimeoutMs,
+    http: {
+      requestTimeout: options.requestTimeoutMs,
+      headersTimeout: options.headersTimeoutMs,
+      connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(options.headersTimeoutMs / 4))),
+    },
     // A client's own X-Request-Id is kept when it looks like an id, so that logs can be joined.
     requestIdHeader: false,
     genReqId: (request) => {
@@ -104,33 +125,40 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   // and parse. The raw bytes stay on the request, for routes that pass part of them on as sent.
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.decorateRequest('rawBody', undefined);
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const raw = body as Buffer;
-    if (!isUtf8(raw)) {
-      done(new BadRequestError('malformed JSON body: it is not valid UTF-8'), undefined);
-      return;
-    }
-    request.rawBody = raw;
-    const text = raw.toString('utf8');
-    if (text.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      done(new BadRequestError(`malformed JSON body: ${(error as Error).message}`), undefined);
-      return;
-    }
-    try {
-      checkJsonInput('the JSON body', value);
-    } catch (error) {
-      done(error as Error, undefined);
-      return;
-    }
-    done(null, value);
-  });
+  // JSON bodies are invocations, with args inside INVOCATION_LIMITS.maxInputBytes: a larger one is
+  // 413 before it is read in full (the body limit is for multipart uploads).
+  const jsonBodyLimit = Math.min(JSON_BODY_LIMIT_BYTES, options.bodyLimitBytes);
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit: jsonBodyLimit },
+    (request, body, done) => {
+      const raw = body as Buffer;
+      if (!isUtf8(raw)) {
+        done(new BadRequestError('malformed JSON body: it is not valid UTF-8'), undefined);
+        return;
+      }
+      request.rawBody = raw;
+      const text = raw.toString('utf8');
+      if (text.trim() === '') {
+        done(null, undefined);
+        return;
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch (error) {
+        done(new BadRequestError(`malformed JSON body: ${(error as Error).message}`), undefined);
+        return;
+      }
+      try {
+        checkJsonInput('the JSON body', value);
+      } catch (error) {
+        done(error as Error, undefined);
+        return;
+      }
+      done(null, value);
+    },
+  );
   void app.register(multipart, {
     limits: {
       fileSize: options.bodyLimitBytes,
@@ -147,7 +175,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     done();
   });
   app.addHook('onRequest', createAuthHook(context.authenticator));
-  app.setErrorHandler(createErrorHandler(options.bodyLimitBytes));
+  app.setErrorHandler(createErrorHandler(options.bodyLimitBytes, jsonBodyLimit));
   app.setNotFoundHandler((request, reply) => {
     const url = request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url;
     return reply.status(404).send(errorBody(`no route ${request.method} ${url}`));

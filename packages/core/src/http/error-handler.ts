@@ -47,15 +47,23 @@ function isCode(code: unknown): code is ErrorCode {
   return typeof code === 'string' && code in STATUS_BY_CODE;
 }
 
+function mediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
 /** Fastify's own 4xx errors, reworded so that users know what to fix. */
-function fastifyDetail(error: FastifyError, request: FastifyRequest, bodyLimit: number): string {
+function fastifyDetail(error: FastifyError, request: FastifyRequest, limits: BodyLimits): string {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return `unsupported content type ${JSON.stringify(request.headers['content-type'] ?? '')}: send application/json, or multipart/form-data for function uploads`;
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      if (mediaType(request) === 'application/json') {
+        return `JSON body is larger than the limit of ${limits.json} bytes (an invocation's input limit plus room for the rest of the body; send function uploads as multipart/form-data)`;
+      }
+      return `request body is larger than the limit of ${limits.body} bytes (FL_BODY_LIMIT_BYTES)`;
     case 'FST_REQ_FILE_TOO_LARGE':
-      return `request body is larger than the limit of ${bodyLimit} bytes (FL_BODY_LIMIT_BYTES)`;
+      return `request body is larger than the limit of ${limits.body} bytes (FL_BODY_LIMIT_BYTES)`;
     case 'FST_PARTS_LIMIT':
     case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
@@ -71,11 +79,20 @@ function fastifyDetail(error: FastifyError, request: FastifyRequest, bodyLimit: 
   }
 }
 
+/** The body limits the messages name, in bytes. */
+interface BodyLimits {
+  /** Any body (function uploads): FL_BODY_LIMIT_BYTES. */
+  body: number;
+  /** A JSON body. */
+  json: number;
+}
+
 /**
  * The one place errors become HTTP responses: `FlError` codes by `STATUS_BY_CODE`, Fastify's 4xx
  * errors with reworded messages, anything else a logged 500 with no internals shown.
  */
-export function createErrorHandler(bodyLimit: number) {
+export function createErrorHandler(bodyLimit: number, jsonBodyLimit: number) {
+  const limits: BodyLimits = { body: bodyLimit, json: jsonBodyLimit };
   return function errorHandler(
     error: FastifyError,
     request: FastifyRequest,
@@ -90,7 +107,7 @@ export function createErrorHandler(bodyLimit: number) {
     }
     if (typeof explicitStatus === 'number' && explicitStatus >= 400 && explicitStatus < 500) {
       let status = explicitStatus;
-      let detail = fastifyDetail(error, request, bodyLimit);
+      let detail = fastifyDetail(error, request, limits);
       if (error.code === 'FST_INVALID_MULTIPART_CONTENT_TYPE') status = 415;
       if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
         detail = `malformed JSON body: ${error.message}`;

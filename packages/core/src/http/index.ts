@@ -1,6 +1,6 @@
 export type { AppContext } from './app-context.js';
 export type { AuthLevel } from './auth-hook.js';
-export { buildApp } from './build-app.js';
+export { JSON_BODY_LIMIT_BYTES, buildApp } from './build-app.js';
 export type { BuildAppOptions } from './build-app.js';
 export { STATUS_BY_CODE, errorBody } from './error-handler.js';
 export type { ErrorBody } from './error-handler.js';

@@ -9,7 +9,7 @@ import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { ConfigError, resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
 import { buildApp } from '../http/index.js';
-import { openStore } from '../store/index.js';
+import { makePrivateDir, openStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 
 export interface StartCoreOptions extends CoreOptions {
@@ -43,6 +43,8 @@ export async function startCore(startOptions: StartCoreOptions = {}): Promise<Ru
   const { cluster, logger: givenLogger, ...coreOptions } = startOptions;
   const options = resolveCoreOptions(coreOptions);
   const logger = givenLogger ?? pino({ level: options.logLevel });
+  // The data directory holds the tokens file with any database: owner only (docs/configuration.md).
+  makePrivateDir(options.dataDir);
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
   let app: FastifyInstance | undefined;
   try {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -9,7 +9,7 @@ import type { Store } from './store.js';
 
 /** Where the store lives. */
 export interface StoreOptions {
-  /** Directory of the SQLite file (`funless.db`); created if missing. */
+  /** Directory of the SQLite file (`funless.db`); created if missing, made owner-only (0700). */
   dataDir: string;
   /** `postgres://…`: use PostgreSQL instead of SQLite. */
   databaseUrl?: string | undefined;
@@ -19,6 +19,31 @@ export interface StoreOptions {
 
 /** The SQLite file name inside the data directory. */
 export const SQLITE_FILE = 'funless.db';
+
+/** Mode of the data directory and of the directories the platform makes in it: owner only. */
+export const PRIVATE_DIR_MODE = 0o700;
+/** Mode of the files the platform writes in the data directory: owner only. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+/**
+ * Creates `dir` (and missing parents) owner-only, or tightens an existing one to that: it holds
+ * all code and the token hashes.
+ */
+export function makePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  chmodSync(dir, PRIVATE_DIR_MODE);
+}
+
+/**
+ * Makes the SQLite file owner-only before SQLite opens it (SQLite gives its -wal and -shm files the
+ * database file's mode), tightening the files an earlier start left.
+ */
+function makePrivateSqliteFiles(file: string): void {
+  closeSync(openSync(file, 'a', PRIVATE_FILE_MODE));
+  for (const path of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(path)) chmodSync(path, PRIVATE_FILE_MODE);
+  }
+}
 
 /**
  * Opens the database named by `options` and brings its schema up to date. Only the driver in use is
@@ -32,9 +57,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     pool.on('error', () => {});
     return KyselyStore.open(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
-  mkdirSync(options.dataDir, { recursive: true });
+  makePrivateDir(options.dataDir);
+  const file = join(options.dataDir, SQLITE_FILE);
+  makePrivateSqliteFiles(file);
   const { default: BetterSqlite3 } = await import('better-sqlite3');
-  const sqlite = new BetterSqlite3(join(options.dataDir, SQLITE_FILE));
+  const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');

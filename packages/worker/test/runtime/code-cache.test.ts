@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
@@ -215,6 +215,27 @@ test('store refuses a hash that does not match the code, and bad names', async (
     );
     await rejectsWith(runtime.store({ module: 'm', name: 'f', hash: 'XYZ', code }), 'bad_request', /hash/);
     assert.deepEqual(await files(join(dataDir, 'code')), []);
+  } finally {
+    await runtime.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('the cache is owner-only: 0700 directories (an existing looser one tightened), 0600 binaries', async () => {
+  const dataDir = await tempDir();
+  const cacheDir = join(dataDir, 'code');
+  await mkdir(cacheDir, { mode: 0o755 });
+  await chmod(cacheDir, 0o755);
+  const runtime = await Runtime.create({ dataDir, threads: 1 });
+  try {
+    const code = await answering(1);
+    const ref = { module: 'm', name: 'f', hash: codeHash(code) };
+    await runtime.store({ ...ref, code });
+    const mode = async (path: string) => (await stat(path)).mode & 0o777;
+    assert.equal(await mode(cacheDir), 0o700);
+    assert.equal(await mode(join(cacheDir, 'm')), 0o700);
+    assert.equal(await mode(join(cacheDir, 'm', 'f')), 0o700);
+    assert.equal(await mode(join(cacheDir, 'm', 'f', `${ref.hash}.wasm`)), 0o600);
   } finally {
     await runtime.close();
     await rm(dataDir, { recursive: true, force: true });

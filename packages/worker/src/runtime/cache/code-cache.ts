@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import type { FunctionRef } from '../types.js';
@@ -22,7 +22,9 @@ export class CodeCache {
   /** Opens (creating it if needed) the cache under `dir` and indexes what a previous run left. */
   static async open(dir: string): Promise<CodeCache> {
     const cache = new CodeCache(dir);
-    await mkdir(dir, { recursive: true });
+    // Owner only, an existing directory too: the binaries are the users' code.
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700);
     for (const module of await readdir(dir, { withFileTypes: true })) {
       if (!module.isDirectory()) continue;
       for (const fn of await readdir(join(dir, module.name), { withFileTypes: true })) {
@@ -80,9 +82,9 @@ export class CodeCache {
    */
   async write(ref: FunctionRef, code: Uint8Array): Promise<string | undefined> {
     const folder = this.folder(ref);
-    await mkdir(folder, { recursive: true });
+    await mkdir(folder, { recursive: true, mode: 0o700 });
     const tmp = join(folder, `${ref.hash}.${randomBytes(6).toString('hex')}.tmp`);
-    await writeFile(tmp, code);
+    await writeFile(tmp, code, { mode: 0o600 });
     await rename(tmp, join(folder, `${ref.hash}.wasm`));
     const key = `${ref.module}/${ref.name}`;
     const previous = this.index.get(key);
