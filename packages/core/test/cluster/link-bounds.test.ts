@@ -161,7 +161,7 @@ test('concurrent code requests for one function share one store read, and the Co
     for (let id = 1; id <= requests; id++) {
       greedy.send({ type: 'code_request', id, module: FN.module, name: FN.name, hash: FN.hash });
     }
-    await eventually(() => reads === 1, 'the store read started');
+    await eventually(() => reads > 0, 'the store read started');
     // While the read is held, the Core still answers the other Worker.
     other.send({ type: 'ping', at: 42 });
     const pong = await other.waitFor('pong');
