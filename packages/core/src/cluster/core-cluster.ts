@@ -117,6 +117,12 @@ export interface CoreClusterOptions {
    * join, are refused or time out. @default 64
    */
   maxPendingJoins?: number;
+  /**
+   * A code request is answered `overloaded` while the Worker's connection already holds more than
+   * this unsent (a Worker that asks for code without reading the replies), in bytes.
+   * @default LINK_MAX_FRAME_BYTES
+   */
+  maxUnsentCodeBytes?: number;
   /** Started once the server listens (e.g. the multicast announcer); closed with the cluster. */
   announce?: (endpoint: LinkEndpoint) => Closable | undefined | Promise<Closable | undefined>;
 }
@@ -131,6 +137,7 @@ export const DEFAULT_CORE_CLUSTER_OPTIONS = {
   invokeGraceMs: 5_000,
   handshakeTimeoutMs: 5_000,
   maxPendingJoins: 64,
+  maxUnsentCodeBytes: LINK_MAX_FRAME_BYTES,
 } as const;
 
 const NOOP_LOGGER: ClusterLogger = { debug() {}, info() {}, warn() {}, error() {} };
@@ -198,6 +205,8 @@ export class CoreCluster implements Cluster {
     codeServed: 0,
     /** Reads of code from the store for Workers' code requests (concurrent requests share one). */
     codeReads: 0,
+    /** Code requests answered `overloaded` because the Worker's connection held too much unsent. */
+    codeOverloaded: 0,
     invocations: 0,
     workersLost: 0,
   };
@@ -241,6 +250,12 @@ export class CoreCluster implements Cluster {
       invokeGraceMs: positive('invokeGraceMs', options.invokeGraceMs, d.invokeGraceMs),
       handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, d.handshakeTimeoutMs),
       maxPendingJoins: positive('maxPendingJoins', options.maxPendingJoins, d.maxPendingJoins, 'connections'),
+      maxUnsentCodeBytes: positive(
+        'maxUnsentCodeBytes',
+        options.maxUnsentCodeBytes,
+        d.maxUnsentCodeBytes,
+        'bytes',
+      ),
     };
     this.#secret = options.secret;
     this.#store = options.store;
@@ -342,8 +357,10 @@ export class CoreCluster implements Cluster {
         ws.terminate();
         return;
       }
-      this.#accept(new WebSocketChannel<CoreMessage, WorkerMessage>(ws, decodeWorkerFrame, remote), () =>
-        raiseFrameLimit(LINK_MAX_FRAME_BYTES),
+      this.#accept(
+        new WebSocketChannel<CoreMessage, WorkerMessage>(ws, decodeWorkerFrame, remote),
+        () => raiseFrameLimit(LINK_MAX_FRAME_BYTES),
+        () => ws.bufferedAmount,
       );
     });
   };
@@ -361,9 +378,9 @@ export class CoreCluster implements Cluster {
   }
 
   /** `joined` runs once the connection's join is accepted (a WebSocket's frame limit is raised there). */
-  #accept(channel: CoreChannel, joined?: () => void): void {
+  #accept(channel: CoreChannel, joined?: () => void, unsentBytes?: () => number): void {
     const remote = channel.remote;
-    const link = new WorkerLink(channel);
+    const link = new WorkerLink(channel, unsentBytes);
     this.#connections.add(link);
     this.#pending.add(link);
     const nonce = linkNonce();
@@ -572,6 +589,24 @@ export class CoreCluster implements Cluster {
           id,
           ok: false,
           error: { code: ErrorCode.NotFound, message: `function ${module}/${name} ${why}` },
+        });
+        return;
+      }
+      const unsent = link.unsentBytes();
+      if (unsent > this.#options.maxUnsentCodeBytes) {
+        this.counters.codeOverloaded++;
+        this.#log.warn(
+          { worker: link.name, module, name, unsent },
+          'cluster: a Worker asked for code while its link held too much unsent; answered overloaded',
+        );
+        link.send({
+          type: 'code_reply',
+          id,
+          ok: false,
+          error: {
+            code: ErrorCode.Overloaded,
+            message: `the link to this Worker already holds ${unsent} bytes unsent (over ${this.#options.maxUnsentCodeBytes}): code for ${module}/${name} not sent, ask again later`,
+          },
         });
         return;
       }

@@ -210,3 +210,38 @@ test('a join claiming more memory than WORKER_RESOURCE_LIMITS is refused, and a 
     await s.close();
   }
 });
+
+test('code requests from a Worker that does not read its replies are answered overloaded once its link holds maxUnsentCodeBytes', async () => {
+  const code = randomBytes(MIB);
+  const store: CodeSource = { getFunctionWithCode: () => Promise.resolve({ hash: FN.hash, code }) };
+  const s = await listen(store, { maxUnsentCodeBytes: 4 * MIB });
+  try {
+    const hoarder = s.worker('hoarder');
+    await hoarder.joined;
+    // Stop reading: what the Core sends piles up in its socket once the kernel's buffers are full.
+    const socket = (hoarder.ws as unknown as { _socket: Socket })._socket;
+    socket.pause();
+    const requests = 200;
+    for (let id = 1; id <= requests; id++) {
+      hoarder.send({ type: 'code_request', id, module: FN.module, name: FN.name, hash: FN.hash });
+    }
+    await eventually(
+      () => s.cluster.counters.codeServed + s.cluster.counters.codeOverloaded === requests,
+      'every code request answered',
+    );
+    assert.ok(s.cluster.counters.codeOverloaded > 0, 'some requests were answered overloaded');
+    assert.ok(
+      s.cluster.counters.codeServed < requests / 2,
+      `${s.cluster.counters.codeServed} of ${requests} replies carried the code`,
+    );
+    socket.resume();
+    await eventually(
+      () => hoarder.received.filter((m) => m.type === 'code_reply').length === requests,
+      'every reply arrived',
+    );
+    const refused = hoarder.received.find((m) => m.type === 'code_reply' && !m.ok);
+    assert.ok(refused && refused.type === 'code_reply' && refused.error?.code === ErrorCode.Overloaded);
+  } finally {
+    await s.close();
+  }
+});
