@@ -175,7 +175,7 @@ function resourceProblem(claim: JoinMessage | ReportMessage): string | undefined
 }
 
 /**
- * Raises the frame limit of one accepted WebSocket once its peer has joined. `ws` has one
+ * The setter of one accepted WebSocket's frame limit, to raise once its peer has joined. `ws` has one
  * `maxPayload` per server, which the link sets to the pre-join bound, and keeps each socket's copy
  * in its receiver, checked against each frame's header before the payload is buffered. Returns
  * undefined if this `ws` keeps it elsewhere (the connection is then refused, never left unbounded).
