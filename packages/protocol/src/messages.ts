@@ -47,6 +47,24 @@ export const INVOCATION_LIMITS = {
 /** Largest whole frame: a prefix, a header and a payload. */
 export const LINK_MAX_FRAME_BYTES = 5 + LINK_LIMITS.maxHeaderBytes + LINK_LIMITS.maxPayloadBytes;
 
+/**
+ * Largest frame the Core takes from a connection that has not joined yet. A `join` is well under
+ * 1 KiB; the WebSocket layer refuses a longer frame (close code 1009) from its header, before
+ * buffering its payload, so an unauthenticated peer never makes the Core hold more than this.
+ */
+export const LINK_PREJOIN_MAX_FRAME_BYTES = 16 * 1024;
+
+/**
+ * Bounds of the resources a Worker may claim in `join` and `report` (the Core closes a link that
+ * claims more with `ProtocolError`): memory totals up to 16 TiB, and at most 65 536 threads.
+ */
+export const WORKER_RESOURCE_LIMITS = {
+  /** Memory a Worker may offer to functions, in MiB. @default 16 TiB */
+  maxMemoryMiB: 16 * 1024 * 1024,
+  /** Invocations a Worker may run at once. @default 65 536 */
+  maxThreads: 65_536,
+} as const;
+
 /** WebSocket close codes the link uses (4000-4999 are the application's). */
 export const LinkCloseCode = {
   /** The peer sent something that is not a valid frame or message. */

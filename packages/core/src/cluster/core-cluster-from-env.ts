@@ -12,13 +12,15 @@ export const CLUSTER_ENV_VARIABLES = {
   pushTimeoutMs: 'FL_PUSH_TIMEOUT_MS',
   livenessTimeoutMs: 'FL_LIVENESS_TIMEOUT_MS',
   reportIntervalMs: 'FL_REPORT_INTERVAL_MS',
+  maxPendingJoins: 'FL_MAX_PENDING_JOINS',
 } as const;
 
 /**
  * The Core's cluster as the environment configures it, ready for `startCore({ cluster })`: the
  * cluster secret (`FL_CLUSTER_SECRET`, else `$FL_DATA_DIR/cluster-secret`, generated with mode
  * 0600 at first start), the time limits (`FL_PUSH_TIMEOUT_MS`, `FL_LIVENESS_TIMEOUT_MS`,
- * `FL_REPORT_INTERVAL_MS`, `FL_INVOKE_TIMEOUT_MS`) and the LAN announcer (`FL_DISCOVERY`…).
+ * `FL_REPORT_INTERVAL_MS`, `FL_INVOKE_TIMEOUT_MS`), the connections that may wait to join
+ * (`FL_MAX_PENDING_JOINS`) and the LAN announcer (`FL_DISCOVERY`…).
  * Placement is what each invocation hands over (`InvokeOptions.policy`).
  * Throws `ConfigError` naming the variable when a value is bad.
  *
@@ -38,6 +40,8 @@ export async function coreClusterFromEnv(
   if (livenessTimeoutMs !== undefined) fromEnv.livenessTimeoutMs = livenessTimeoutMs;
   const reportIntervalMs = envInt(env, CLUSTER_ENV_VARIABLES.reportIntervalMs, { min: 1 });
   if (reportIntervalMs !== undefined) fromEnv.reportIntervalMs = reportIntervalMs;
+  const maxPendingJoins = envInt(env, CLUSTER_ENV_VARIABLES.maxPendingJoins, { min: 1 });
+  if (maxPendingJoins !== undefined) fromEnv.maxPendingJoins = maxPendingJoins;
 
   const factory: ClusterFactory = ({ store, server, logger, options }) =>
     new CoreCluster({

@@ -13,6 +13,7 @@ import {
   isWorkerTag,
   LINK_MAX_FRAME_BYTES,
   LINK_PATH,
+  LINK_PREJOIN_MAX_FRAME_BYTES,
   LINK_PROTOCOL_VERSION,
   SYNC_BATCH,
   inProcessChannelPair,
@@ -22,6 +23,7 @@ import {
   WORKER_NAME_RULE,
   WORKER_TAG_RULE,
   WebSocketChannel,
+  WORKER_RESOURCE_LIMITS,
   workerProof,
 } from '@funless/protocol';
 import type {
@@ -31,10 +33,12 @@ import type {
   InvokeMessage,
   JoinMessage,
   LinkFunctionRef,
+  ReportMessage,
   WorkerChannel,
   WorkerMessage,
 } from '@funless/protocol';
 import { WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 
 import { defaultPolicy } from '../scheduling/default-policy.js';
 import type {
@@ -108,6 +112,17 @@ export interface CoreClusterOptions {
   invokeGraceMs?: number;
   /** A connection must complete its join within this, in ms. @default 5_000 */
   handshakeTimeoutMs?: number;
+  /**
+   * Connections waiting to join at once; the link endpoint answers more with HTTP 503 until some
+   * join, are refused or time out. @default 64
+   */
+  maxPendingJoins?: number;
+  /**
+   * A code request is answered `overloaded` while the Worker's connection already holds more than
+   * this unsent (a Worker that asks for code without reading the replies), in bytes.
+   * @default LINK_MAX_FRAME_BYTES
+   */
+  maxUnsentCodeBytes?: number;
   /** Started once the server listens (e.g. the multicast announcer); closed with the cluster. */
   announce?: (endpoint: LinkEndpoint) => Closable | undefined | Promise<Closable | undefined>;
 }
@@ -121,19 +136,56 @@ export const DEFAULT_CORE_CLUSTER_OPTIONS = {
   invokeTimeoutMs: 60_000,
   invokeGraceMs: 5_000,
   handshakeTimeoutMs: 5_000,
+  maxPendingJoins: 64,
+  maxUnsentCodeBytes: LINK_MAX_FRAME_BYTES,
 } as const;
 
 const NOOP_LOGGER: ClusterLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
-function positive(name: string, value: number | undefined, fallback: number): number {
+function positive(name: string, value: number | undefined, fallback: number, unit = 'ms'): number {
   const v = value ?? fallback;
   if (!Number.isSafeInteger(v) || v <= 0) {
     throw new FlError(
       ErrorCode.BadRequest,
-      `cluster option ${name} must be a positive integer (ms), got ${v}`,
+      `cluster option ${name} must be a positive integer (${unit}), got ${v}`,
     );
   }
   return v;
+}
+
+/** What is wrong with the resources a `join` or a `report` claims, if anything (`WORKER_RESOURCE_LIMITS`). */
+function resourceProblem(claim: JoinMessage | ReportMessage): string | undefined {
+  const max = WORKER_RESOURCE_LIMITS.maxMemoryMiB;
+  const inRange = (v: number, top: number) => Number.isFinite(v) && v >= 0 && v <= top;
+  if (!inRange(claim.memoryTotalMiB, max)) {
+    return `memoryTotalMiB ${claim.memoryTotalMiB} is not between 0 and ${max}`;
+  }
+  if (!inRange(claim.memoryFreeMiB, claim.memoryTotalMiB)) {
+    return `memoryFreeMiB ${claim.memoryFreeMiB} is not between 0 and memoryTotalMiB ${claim.memoryTotalMiB}`;
+  }
+  if (claim.type === 'join' && !inRange(claim.threads, WORKER_RESOURCE_LIMITS.maxThreads)) {
+    return `threads ${claim.threads} is not between 0 and ${WORKER_RESOURCE_LIMITS.maxThreads}`;
+  }
+  if (claim.type === 'report') {
+    if (!inRange(claim.reservedMiB, max))
+      return `reservedMiB ${claim.reservedMiB} is not between 0 and ${max}`;
+    if (!inRange(claim.running, Number.MAX_SAFE_INTEGER)) return `running ${claim.running} is negative`;
+  }
+  return undefined;
+}
+
+/**
+ * The setter of one accepted WebSocket's frame limit, to raise once its peer has joined. `ws` has one
+ * `maxPayload` per server, which the link sets to the pre-join bound, and keeps each socket's copy
+ * in its receiver, checked against each frame's header before the payload is buffered. Returns
+ * undefined if this `ws` keeps it elsewhere (the connection is then refused, never left unbounded).
+ */
+function frameLimitOf(ws: WebSocket): ((bytes: number) => void) | undefined {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
+  if (!receiver || receiver._maxPayload !== LINK_PREJOIN_MAX_FRAME_BYTES) return undefined;
+  return (bytes) => {
+    receiver._maxPayload = bytes;
+  };
 }
 
 /**
@@ -145,7 +197,19 @@ export class CoreCluster implements Cluster {
   readonly coreId: string;
   readonly registry = new WorkerRegistry();
   /** Running totals, for tests, benchmarks and metrics. */
-  readonly counters = { joins: 0, refused: 0, codeServed: 0, invocations: 0, workersLost: 0 };
+  readonly counters = {
+    joins: 0,
+    refused: 0,
+    /** Connections answered 503 because `maxPendingJoins` were already waiting to join. */
+    pendingRefused: 0,
+    codeServed: 0,
+    /** Reads of code from the store for Workers' code requests (concurrent requests share one). */
+    codeReads: 0,
+    /** Code requests answered `overloaded` because the Worker's connection held too much unsent. */
+    codeOverloaded: 0,
+    invocations: 0,
+    workersLost: 0,
+  };
   readonly #options: Required<
     Omit<CoreClusterOptions, 'server' | 'logger' | 'announce' | 'coreId' | 'store' | 'secret'>
   >;
@@ -157,6 +221,10 @@ export class CoreCluster implements Cluster {
   readonly #links = new Map<string, WorkerLink>();
   /** Every open connection, joined or not. */
   readonly #connections = new Set<WorkerLink>();
+  /** Open connections that have not joined yet (bounded by `maxPendingJoins`). */
+  readonly #pending = new Set<WorkerLink>();
+  /** The store read in flight for each function's code, shared by concurrent code requests. */
+  readonly #codeReads = new Map<string, ReturnType<CodeSource['getFunctionWithCode']>>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #closables: Closable[] = [];
   #server: Server | undefined;
@@ -181,6 +249,13 @@ export class CoreCluster implements Cluster {
       invokeTimeoutMs: positive('invokeTimeoutMs', options.invokeTimeoutMs, d.invokeTimeoutMs),
       invokeGraceMs: positive('invokeGraceMs', options.invokeGraceMs, d.invokeGraceMs),
       handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, d.handshakeTimeoutMs),
+      maxPendingJoins: positive('maxPendingJoins', options.maxPendingJoins, d.maxPendingJoins, 'connections'),
+      maxUnsentCodeBytes: positive(
+        'maxUnsentCodeBytes',
+        options.maxUnsentCodeBytes,
+        d.maxUnsentCodeBytes,
+        'bytes',
+      ),
     };
     this.#secret = options.secret;
     this.#store = options.store;
@@ -188,7 +263,8 @@ export class CoreCluster implements Cluster {
     this.coreId = options.coreId ?? randomUUID();
     this.#wss = new WebSocketServer({
       noServer: true,
-      maxPayload: LINK_MAX_FRAME_BYTES,
+      // Until a connection joins; raised to LINK_MAX_FRAME_BYTES for it once it has.
+      maxPayload: LINK_PREJOIN_MAX_FRAME_BYTES,
       perMessageDeflate: false,
     });
 
@@ -265,9 +341,28 @@ export class CoreCluster implements Cluster {
       return;
     }
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    this.#wss.handleUpgrade(req, socket, head, (ws) =>
-      this.#accept(new WebSocketChannel<CoreMessage, WorkerMessage>(ws, decodeWorkerFrame, remote)),
-    );
+    if (this.#pending.size >= this.#options.maxPendingJoins) {
+      this.counters.pendingRefused++;
+      this.#log.warn(
+        { remote, pending: this.#pending.size },
+        'cluster: too many connections waiting to join; refused one with 503',
+      );
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.#wss.handleUpgrade(req, socket, head, (ws) => {
+      const raiseFrameLimit = frameLimitOf(ws);
+      if (!raiseFrameLimit) {
+        this.#log.error({ remote }, 'cluster: this ws version hides its frame limit; link refused');
+        ws.terminate();
+        return;
+      }
+      this.#accept(
+        new WebSocketChannel<CoreMessage, WorkerMessage>(ws, decodeWorkerFrame, remote),
+        () => raiseFrameLimit(LINK_MAX_FRAME_BYTES),
+        () => ws.bufferedAmount,
+      );
+    });
   };
 
   /**
@@ -282,10 +377,12 @@ export class CoreCluster implements Cluster {
     return worker;
   }
 
-  #accept(channel: CoreChannel): void {
+  /** `joined` runs once the connection's join is accepted (a WebSocket's frame limit is raised there). */
+  #accept(channel: CoreChannel, joined?: () => void, unsentBytes?: () => number): void {
     const remote = channel.remote;
-    const link = new WorkerLink(channel);
+    const link = new WorkerLink(channel, unsentBytes);
     this.#connections.add(link);
+    this.#pending.add(link);
     const nonce = linkNonce();
     const handshake = setTimeout(() => {
       this.#log.warn({ remote }, 'cluster: a connection did not join in time; closed');
@@ -299,6 +396,8 @@ export class CoreCluster implements Cluster {
         if (link.name === undefined) {
           clearTimeout(handshake);
           this.#onJoin(link, nonce, message);
+          this.#pending.delete(link);
+          if (link.name !== undefined) joined?.();
         } else {
           this.#onMessage(link, message);
         }
@@ -314,6 +413,7 @@ export class CoreCluster implements Cluster {
       close: () => {
         clearTimeout(handshake);
         this.#connections.delete(link);
+        this.#pending.delete(link);
         link.close(LinkCloseCode.Shutdown, 'closed');
         this.#drop(link, 'disconnected');
       },
@@ -377,6 +477,16 @@ export class CoreCluster implements Cluster {
       );
       return;
     }
+    const problem = resourceProblem(join);
+    if (problem !== undefined) {
+      refuse(
+        LinkCloseCode.ProtocolError,
+        new FlError(ErrorCode.BadRequest, `a Worker's join claims impossible resources: ${problem}`),
+        'cluster: refused a Worker claiming impossible resources',
+        { worker: join.name, problem },
+      );
+      return;
+    }
     const previous = this.#links.get(join.name);
     if (previous) {
       // The same Worker reconnecting before its old link timed out (a restart): the new one wins.
@@ -429,9 +539,20 @@ export class CoreCluster implements Cluster {
 
   #onMessage(link: WorkerLink, message: WorkerMessage): void {
     switch (message.type) {
-      case 'report':
+      case 'report': {
+        const problem = resourceProblem(message);
+        if (problem !== undefined) {
+          this.#log.warn(
+            { worker: link.name, problem },
+            'cluster: a Worker reported impossible resources; link closed',
+          );
+          this.#drop(link, `reported impossible resources: ${problem}`);
+          link.close(LinkCloseCode.ProtocolError, `impossible report: ${problem}`);
+          return;
+        }
         this.registry.report(link.name!, message);
         return;
+      }
       case 'ack':
       case 'result':
       case 'invoke_error':
@@ -460,7 +581,7 @@ export class CoreCluster implements Cluster {
   async #serveCode(link: WorkerLink, request: CodeRequestMessage): Promise<void> {
     const { id, module, name, hash } = request;
     try {
-      const fn = await this.#store.getFunctionWithCode(module, name);
+      const fn = await this.#readCode(module, name);
       if (!fn || fn.hash !== hash) {
         const why = fn ? 'changed since this invocation started' : 'no longer exists';
         link.send({
@@ -468,6 +589,24 @@ export class CoreCluster implements Cluster {
           id,
           ok: false,
           error: { code: ErrorCode.NotFound, message: `function ${module}/${name} ${why}` },
+        });
+        return;
+      }
+      const unsent = link.unsentBytes();
+      if (unsent > this.#options.maxUnsentCodeBytes) {
+        this.counters.codeOverloaded++;
+        this.#log.warn(
+          { worker: link.name, module, name, unsent },
+          'cluster: a Worker asked for code while its link held too much unsent; answered overloaded',
+        );
+        link.send({
+          type: 'code_reply',
+          id,
+          ok: false,
+          error: {
+            code: ErrorCode.Overloaded,
+            message: `the link to this Worker already holds ${unsent} bytes unsent (over ${this.#options.maxUnsentCodeBytes}): code for ${module}/${name} not sent, ask again later`,
+          },
         });
         return;
       }
@@ -486,6 +625,22 @@ export class CoreCluster implements Cluster {
         error: { code: ErrorCode.Internal, message: `the Core could not load ${module}/${name}` },
       });
     }
+  }
+
+  /**
+   * The function's code from the store, read once for all the code requests that arrive while the
+   * read is in flight (a burst of invocations on Workers that miss a large function would otherwise
+   * read, and hold, the same blob once per request).
+   */
+  #readCode(module: string, name: string): ReturnType<CodeSource['getFunctionWithCode']> {
+    const key = `${module}\u0000${name}`;
+    let read = this.#codeReads.get(key);
+    if (!read) {
+      this.counters.codeReads++;
+      read = this.#store.getFunctionWithCode(module, name).finally(() => this.#codeReads.delete(key));
+      this.#codeReads.set(key, read);
+    }
+    return read;
   }
 
   /** Removes a Worker from scheduling; its in-flight requests fail with `worker_lost`. */
@@ -623,6 +778,11 @@ export class CoreCluster implements Cluster {
 
   workers(): WorkerInfo[] {
     return this.registry.info();
+  }
+
+  /** Open connections that have not joined yet. */
+  get pendingJoins(): number {
+    return this.#pending.size;
   }
 
   /** Names of the Workers joined now. */

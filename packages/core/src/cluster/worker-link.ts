@@ -23,7 +23,14 @@ export class WorkerLink {
   readonly #pending = new Map<number, Pending>();
   #closed = false;
 
-  constructor(readonly channel: CoreChannel) {
+  /**
+   * @param unsentBytes bytes sent on this connection but not yet written to the peer (a
+   *   WebSocket's `bufferedAmount`; none in process, where messages are handed across)
+   */
+  constructor(
+    readonly channel: CoreChannel,
+    readonly unsentBytes: () => number = () => 0,
+  ) {
     this.lastSeen = Date.now();
   }
 
