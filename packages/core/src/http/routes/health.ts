@@ -1,5 +1,3 @@
-import { ErrorCode, FlError } from '@funless/protocol';
-
 import { data, error, response } from '../openapi/openapi-helpers.js';
 import type { RouteModule } from './route-module.js';
 
@@ -7,8 +5,9 @@ import type { RouteModule } from './route-module.js';
 export const DATABASE_PING_TIMEOUT_MS = 2000;
 
 /**
- * `GET /v1/`: the Core is up and its database answers. `GET /v1/ready`: this Core can serve
- * (its database answers and it is not shutting down), for load balancers. No token needed.
+ * `GET /v1/`: the Core is up and its database answers. `GET /v1/ready`: this Core can serve, for
+ * load balancers; once it starts shutting down Fastify answers 503 to every request, this one
+ * included. No token needed.
  */
 export const healthRoutes: RouteModule = {
   paths: {
@@ -54,17 +53,11 @@ export const healthRoutes: RouteModule = {
     },
   },
   register(app, { store }) {
-    let closing = false;
-    app.addHook('preClose', (done) => {
-      closing = true;
-      done();
-    });
     app.get('/v1/', { config: { auth: 'public' } }, async () => {
       await store.ping(DATABASE_PING_TIMEOUT_MS);
       return { data: { status: 'ok', database: store.dialect, storage: 'ok' } };
     });
     app.get('/v1/ready', { config: { auth: 'public' } }, async () => {
-      if (closing) throw new FlError(ErrorCode.Unavailable, 'the Core is shutting down');
       await store.ping(DATABASE_PING_TIMEOUT_MS);
       return { data: { ready: true } };
     });
