@@ -18,7 +18,7 @@ const UNAVAILABLE = /^the database is unavailable: \S/;
 /** A Core whose database the test can take away, as a crash or a network fault would. */
 async function coreWithLosableDatabase(
   dialect: 'sqlite' | 'postgres',
-): Promise<{ core: TestCore; loseDatabase(): Promise<void> }> {
+): Promise<{ core: TestCore; loseDatabase: () => Promise<void> }> {
   if (dialect === 'sqlite') {
     let handle: BetterSqlite3.Database | undefined;
     const core = await createTestCore(dialect, {
