@@ -9,11 +9,53 @@ import { Kysely, SqliteDialect } from 'kysely';
 
 import type { Database } from '../src/store/schema.js';
 import { KyselyStore, SQLITE_FILE, openStore, storageUnavailableCause } from '../src/store/index.js';
-import { DIALECTS } from './support/databases.js';
+import { DIALECTS, createTestDatabase } from './support/databases.js';
 import { createTestCore } from './support/test-core.js';
 import type { TestCore } from './support/test-core.js';
 
 const UNAVAILABLE = /^the database is unavailable: \S/;
+
+/**
+ * PostgreSQL behind a TCP relay. `close` drops every connection and refuses new ones; `hang`
+ * stops relaying and takes new connections without ever answering, as a hung server does.
+ */
+async function startRelay(): Promise<{ port: number; hang(): void; close(): Promise<void> }> {
+  const target = new URL(process.env.FL_TEST_PG_URL!);
+  const sockets = new Set<Socket>();
+  const pairs: [Socket, Socket][] = [];
+  let silent = false;
+  const relay = createServer((client) => {
+    const ends = silent ? [client] : [client, connect(Number(target.port || 5432), target.hostname)];
+    for (const socket of ends) {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.on('close', () => sockets.delete(socket));
+    }
+    if (ends[1]) {
+      client.pipe(ends[1]).pipe(client);
+      pairs.push([client, ends[1]]);
+    }
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  const dropAll = () => {
+    for (const socket of sockets) socket.destroy();
+  };
+  return {
+    port: (relay.address() as AddressInfo).port,
+    hang() {
+      silent = true;
+      for (const [client, upstream] of pairs) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+      }
+    },
+    async close() {
+      const closed = new Promise((resolve) => relay.close(resolve));
+      dropAll();
+      await closed;
+    },
+  };
+}
 
 /** A Core whose database the test can take away, as a crash or a network fault would. */
 async function coreWithLosableDatabase(
@@ -38,20 +80,8 @@ async function coreWithLosableDatabase(
       },
     };
   }
-  // PostgreSQL behind a TCP relay: closing the relay drops every connection and refuses new ones.
-  const target = new URL(process.env.FL_TEST_PG_URL!);
-  const sockets = new Set<Socket>();
-  const relay = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => {});
-      socket.on('close', () => sockets.delete(socket));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  const { port } = relay.address() as AddressInfo;
+  const relay = await startRelay();
+  const port = relay.port;
   const core = await createTestCore(dialect, {
     openStore(db) {
       const url = new URL(db.databaseUrl!);
@@ -62,11 +92,7 @@ async function coreWithLosableDatabase(
   });
   return {
     core,
-    async loseDatabase() {
-      const closed = new Promise((resolve) => relay.close(resolve));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    loseDatabase: () => relay.close(),
   };
 }
 
@@ -136,3 +162,28 @@ for (const dialect of DIALECTS) {
     });
   });
 }
+
+test(
+  'a database that takes connections but never answers fails the ping within its bound',
+  { skip: process.env.FL_TEST_PG_URL ? false : 'needs PostgreSQL' },
+  async () => {
+    const relay = await startRelay();
+    const db = await createTestDatabase('postgres');
+    const url = new URL(db.databaseUrl!);
+    url.hostname = '127.0.0.1';
+    url.port = String(relay.port);
+    const store = await openStore({ dataDir: db.dataDir, databaseUrl: url.toString() });
+    try {
+      await store.ping(1000);
+      relay.hang();
+      await assert.rejects(store.ping(100), {
+        code: 'unavailable',
+        message: 'the database is unavailable: no answer to a trivial query within 100 ms',
+      });
+    } finally {
+      await relay.close();
+      await store.close();
+      await db.cleanup();
+    }
+  },
+);
