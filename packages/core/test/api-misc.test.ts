@@ -50,7 +50,7 @@ for (const dialect of DIALECTS) {
       try {
         const res = await core.request('GET', '/v1/', { token: null });
         assert.equal(res.status, 200);
-        assert.deepEqual(res.json, { data: { status: 'ok', database: dialect } });
+        assert.deepEqual(res.json, { data: { status: 'ok', database: dialect, storage: 'ok' } });
         assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/);
       } finally {
         await core.close();

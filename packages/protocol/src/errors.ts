@@ -38,6 +38,8 @@ export const ErrorCode = {
   WorkerLost: 'worker_lost',
   /** The Worker's queue is full (HTTP 503). */
   Overloaded: 'overloaded',
+  /** The Core's database does not answer (HTTP 503). */
+  Unavailable: 'unavailable',
   /** Anything the platform did not expect: a bug (HTTP 500). */
   Internal: 'internal',
 } as const;

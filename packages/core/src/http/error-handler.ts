@@ -1,6 +1,8 @@
 import { ErrorCode, isErrorPayload } from '@funless/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
+import { storageUnavailable, storageUnavailableCause } from '../store/index.js';
+
 /** HTTP status of each error code. */
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.BadRequest]: 400,
@@ -20,6 +22,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.TooLarge]: 413,
   [ErrorCode.WorkerLost]: 503,
   [ErrorCode.Overloaded]: 503,
+  [ErrorCode.Unavailable]: 503,
   [ErrorCode.Internal]: 500,
 };
 
@@ -89,7 +92,8 @@ interface BodyLimits {
 
 /**
  * The one place errors become HTTP responses: `FlError` codes by `STATUS_BY_CODE`, Fastify's 4xx
- * errors with reworded messages, anything else a logged 500 with no internals shown.
+ * errors with reworded messages, a database that does not answer a 503 naming it, anything else a
+ * logged 500 with no internals shown.
  */
 export function createErrorHandler(bodyLimit: number, jsonBodyLimit: number) {
   const limits: BodyLimits = { body: bodyLimit, json: jsonBodyLimit };
@@ -113,6 +117,12 @@ export function createErrorHandler(bodyLimit: number, jsonBodyLimit: number) {
         detail = `malformed JSON body: ${error.message}`;
       }
       return reply.status(status).send(errorBody(detail));
+    }
+    const storageCause = storageUnavailableCause(error);
+    if (storageCause !== undefined) {
+      const detail = storageUnavailable(storageCause).message;
+      request.log.warn({ code: ErrorCode.Unavailable, err: error }, detail);
+      return reply.status(STATUS_BY_CODE[ErrorCode.Unavailable]).send(errorBody(detail));
     }
     request.log.error({ err: error }, 'request failed');
     return reply

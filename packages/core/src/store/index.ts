@@ -17,3 +17,4 @@ export { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, SQLITE_FILE, makePrivateDir, openS
 export type { StoreOptions } from './open-store.js';
 export { MIGRATIONS, MIGRATIONS_TABLE, migrate } from './migrations/index.js';
 export type { CoreMigration, MigrationContext } from './migrations/index.js';
+export { storageUnavailable, storageUnavailableCause } from './unavailable.js';

@@ -1,9 +1,11 @@
 import { codeHash, ErrorCode, FlError } from '@funless/protocol';
+import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import type { AppScriptsTable, Database, FunctionsTable, ModulesTable, SubjectsTable } from './schema.js';
 import { SubjectRole } from './store.js';
+import { storageUnavailable, storageUnavailableCause } from './unavailable.js';
 import type {
   AppScriptPatch,
   AppScriptRecord,
@@ -446,6 +448,24 @@ export class KyselyStore implements Store {
   async deleteAppScript(name: string): Promise<void> {
     const result = await this.db.deleteFrom('app_scripts').where('name', '=', name).executeTakeFirst();
     if (result.numDeletedRows === 0n) throw appScriptNotFound(name);
+  }
+
+  async ping(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(storageUnavailable(`no answer to a trivial query within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([sql`select 1`.execute(this.db), timeout]);
+    } catch (error) {
+      if (error instanceof FlError) throw error;
+      throw storageUnavailable(storageUnavailableCause(error) ?? String(error), { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

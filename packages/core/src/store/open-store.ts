@@ -53,8 +53,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     const { default: pg } = await import('pg');
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
-    // An idle client losing its server must not crash the process; the next query reports it.
+    // A client losing its server must not crash the process: pg emits the loss as an 'error'
+    // event, which has no listener while the client is checked out (the pool listens only while it
+    // is idle). The query running on it rejects, and the next one reports the database as gone.
     pool.on('error', () => {});
+    pool.on('connect', (client) => client.on('error', () => {}));
     return KyselyStore.open(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
   makePrivateDir(options.dataDir);

@@ -125,6 +125,12 @@ export interface Store {
   updateAppScript(name: string, patch: AppScriptPatch): Promise<AppScriptRecord>;
   deleteAppScript(name: string): Promise<void>;
 
+  /**
+   * Runs a trivial query; rejects with `FlError` code `unavailable` when the database does not
+   * answer within `timeoutMs`.
+   */
+  ping(timeoutMs: number): Promise<void>;
+
   /** Closes the connections; the store is unusable afterwards. */
   close(): Promise<void>;
 }

@@ -82,12 +82,16 @@ export async function createTestCore(
     cluster?: Cluster;
     core?: CoreOptions;
     db?: TestDatabase;
+    /** Opens the store on `db`. @default `openStore` */
+    openStore?: (db: TestDatabase) => Promise<Store>;
     /** The app's APP script cache, made over the store. @default the app's own */
     appScripts?: (store: Store) => AppScriptCache;
   } = {},
 ): Promise<TestCore> {
   const db = options.db ?? (await createTestDatabase(dialect));
-  const store = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
+  const store = options.openStore
+    ? await options.openStore(db)
+    : await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
   const adminToken = `test-admin-${randomBytes(12).toString('hex')}`;
   await bootstrap(store, { dataDir: db.dataDir, adminToken }, silentLogger);
   const { guest } = tokensFromFile(await readFile(join(db.dataDir, TOKENS_FILE), 'utf8'));

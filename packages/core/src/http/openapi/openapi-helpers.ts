@@ -50,10 +50,11 @@ export const nameParam = (name: string, what: string): OpenApiObject => ({
   schema: ref('Name'),
 });
 
-/** The two errors every authenticated operation can answer. */
+/** The errors every authenticated operation can answer. */
 export const COMMON_ERRORS = {
   '400': error('Invalid input: the detail names what is wrong'),
   '401': error('Missing or invalid token'),
+  '503': error('The database is unavailable: the detail says why'),
 } as const;
 
 /** The header of every list answer. */

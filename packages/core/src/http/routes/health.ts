@@ -1,7 +1,14 @@
-import { data, response } from '../openapi/openapi-helpers.js';
+import { data, error, response } from '../openapi/openapi-helpers.js';
 import type { RouteModule } from './route-module.js';
 
-/** `GET /v1/`: the Core is up. No token needed. */
+/** How long health and readiness wait for the database to answer `select 1`. */
+export const DATABASE_PING_TIMEOUT_MS = 2000;
+
+/**
+ * `GET /v1/`: the Core is up and its database answers. `GET /v1/ready`: this Core can serve, for
+ * load balancers; once it starts shutting down Fastify answers 503 to every request, this one
+ * included. No token needed.
+ */
 export const healthRoutes: RouteModule = {
   paths: {
     '/v1/': {
@@ -10,21 +17,49 @@ export const healthRoutes: RouteModule = {
         security: [],
         responses: {
           '200': response(
-            'The Core is up',
+            'The Core is up and its database answers',
             data({
               type: 'object',
-              required: ['status', 'database'],
+              required: ['status', 'database', 'storage'],
               additionalProperties: false,
-              properties: { status: { const: 'ok' }, database: { enum: ['sqlite', 'postgres'] } },
+              properties: {
+                status: { const: 'ok' },
+                database: { enum: ['sqlite', 'postgres'] },
+                storage: { const: 'ok' },
+              },
             }),
           ),
+          '503': error('The database does not answer: the detail says why'),
+        },
+      },
+    },
+    '/v1/ready': {
+      get: {
+        summary: 'Readiness',
+        security: [],
+        responses: {
+          '200': response(
+            'This Core can serve: its database answers and it is not shutting down',
+            data({
+              type: 'object',
+              required: ['ready'],
+              additionalProperties: false,
+              properties: { ready: { const: true } },
+            }),
+          ),
+          '503': error('This Core cannot serve: the detail says why (database unavailable, shutting down)'),
         },
       },
     },
   },
   register(app, { store }) {
-    app.get('/v1/', { config: { auth: 'public' } }, () => ({
-      data: { status: 'ok', database: store.dialect },
-    }));
+    app.get('/v1/', { config: { auth: 'public' } }, async () => {
+      await store.ping(DATABASE_PING_TIMEOUT_MS);
+      return { data: { status: 'ok', database: store.dialect, storage: 'ok' } };
+    });
+    app.get('/v1/ready', { config: { auth: 'public' } }, async () => {
+      await store.ping(DATABASE_PING_TIMEOUT_MS);
+      return { data: { ready: true } };
+    });
   },
 };

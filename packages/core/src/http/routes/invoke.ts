@@ -62,7 +62,9 @@ export const invokeRoutes: RouteModule = {
             'The function failed ("Error: <message>"), or its result is not UTF-8 JSON or is over the result limit',
           ),
           '500': error('A fault of the platform (logged with the request id)'),
-          '503': error('No Worker available, the Worker was lost, or it is overloaded'),
+          '503': error(
+            'No Worker available, the Worker was lost, it is overloaded, or the database is unavailable',
+          ),
           '504': error('The invocation passed its time limit'),
         },
       },

@@ -48,6 +48,7 @@ export const moduleRoutes: RouteModule = {
             headers: TOTAL_COUNT,
           },
           '401': COMMON_ERRORS['401'],
+          '503': COMMON_ERRORS['503'],
         },
       },
       post: {

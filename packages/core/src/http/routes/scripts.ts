@@ -177,6 +177,7 @@ export const scriptRoutes: RouteModule = {
             headers: TOTAL_COUNT,
           },
           '401': COMMON_ERRORS['401'],
+          '503': COMMON_ERRORS['503'],
         },
       },
       post: {
@@ -197,6 +198,7 @@ export const scriptRoutes: RouteModule = {
           '200': response('The script', data(ref('AppScript'))),
           '400': error('Invalid name'),
           '401': COMMON_ERRORS['401'],
+          '503': COMMON_ERRORS['503'],
           '404': error('No such script'),
         },
       },
@@ -218,6 +220,7 @@ export const scriptRoutes: RouteModule = {
           '204': response('Deleted'),
           '400': error('Invalid name'),
           '401': COMMON_ERRORS['401'],
+          '503': COMMON_ERRORS['503'],
           '404': error('No such script'),
         },
       },

@@ -42,6 +42,7 @@ export const subjectRoutes: RouteModule = {
             headers: TOTAL_COUNT,
           },
           '401': COMMON_ERRORS['401'],
+          '503': COMMON_ERRORS['503'],
         },
       },
       post: {

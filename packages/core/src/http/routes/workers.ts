@@ -10,6 +10,7 @@ export const workersRoutes: RouteModule = {
         responses: {
           '200': response('Workers', data({ type: 'array', items: ref('Worker') })),
           '401': COMMON_ERRORS['401'],
+          '503': COMMON_ERRORS['503'],
         },
       },
     },
