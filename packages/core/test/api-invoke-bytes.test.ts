@@ -52,8 +52,8 @@ describe('invoke passes args and results as bytes', () => {
     assert.equal(Buffer.from(cluster.invocations.at(-1)!.input).toString(), args);
   });
 
-  test('no body, an empty body, {} and "args": null all pass {}', async () => {
-    for (const body of ['', '{}', '{"args":null}']) {
+  test('no body, an empty body, one of only whitespace, {} and "args": null all pass {}', async () => {
+    for (const body of ['', '\t \n', '{}', '{"args":null}']) {
       const res = await post(body);
       assert.equal(res.status, 200, res.body);
       assert.equal(res.body, '{"data":{}}');

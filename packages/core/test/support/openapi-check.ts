@@ -120,7 +120,11 @@ export async function requestProblems(request: SentRequest): Promise<string[]> {
   }
 
   const payload = request.payload ?? '';
-  const empty = payload.length === 0;
+  const contentType = request.headers['content-type'] ?? '';
+  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
+  // The Core's JSON parser takes a body of only whitespace as no body, like an empty one.
+  const empty =
+    payload.length === 0 || (mediaType === 'application/json' && payload.toString().trim() === '');
   const body = operation.requestBody;
   if (body === undefined) {
     if (!empty) problems.push(`${request.method} ${template} takes no body`);
@@ -130,8 +134,6 @@ export async function requestProblems(request: SentRequest): Promise<string[]> {
     if (body.required === true) problems.push(`${request.method} ${template} needs a body`);
     return problems;
   }
-  const contentType = request.headers['content-type'] ?? '';
-  const mediaType = contentType.split(';')[0]!.trim().toLowerCase();
   const media = body.content[mediaType];
   if (media === undefined) {
     problems.push(
