@@ -11,7 +11,7 @@ import { test } from 'node:test';
 
 import { CoreCluster } from '@funless/core';
 import type { ClusterFunction, CoreClusterOptions, InvokeOptions, PushReport } from '@funless/core';
-import { ErrorCode, FlError, LINK_PROTOCOL_VERSION, LinkCloseCode } from '@funless/protocol';
+import { ErrorCode, LINK_PROTOCOL_VERSION, LinkCloseCode } from '@funless/protocol';
 import type {
   CoreMessage,
   LinkChannelEvents,
@@ -20,7 +20,7 @@ import type {
   WorkerMessage,
   WebSocketChannel,
 } from '@funless/protocol';
-import { watFixture } from '@funless/testing';
+import { rejectsWith, watFixture } from '@funless/testing';
 import { codeHash, Runtime, webSocketDialer, WorkerAgent } from '@funless/worker';
 
 import { tempDir } from './support/temp-dir.js';
@@ -277,15 +277,6 @@ async function fixture(file: string, name = file): Promise<{ fn: ClusterFunction
     code,
     fn: { module: '_', name, hash: codeHash(code), tag: 'default', capacityMiB: 64 },
   };
-}
-
-function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<void> {
-  return assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof FlError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    return true;
-  });
 }
 
 for (const transport of TRANSPORTS) {

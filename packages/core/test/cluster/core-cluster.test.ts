@@ -6,8 +6,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 
-import { ErrorCode, FlError, LINK_PROTOCOL_VERSION, LinkCloseCode, SYNC_BATCH } from '@funless/protocol';
-import { eventually } from '@funless/testing';
+import { ErrorCode, LINK_PROTOCOL_VERSION, LinkCloseCode, SYNC_BATCH } from '@funless/protocol';
+import { eventually, rejectsWith } from '@funless/testing';
 
 import { CoreCluster } from '../../src/cluster/index.js';
 import type { CoreClusterOptions } from '../../src/cluster/index.js';
@@ -63,15 +63,6 @@ function json(value: unknown): Buffer {
 /** An invocation's raw result, parsed. */
 async function parsed(result: Promise<Uint8Array>): Promise<unknown> {
   return JSON.parse(Buffer.from(await result).toString()) as unknown;
-}
-
-function rejectsWith(promise: Promise<unknown>, code: string, pattern?: RegExp): Promise<void> {
-  return assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof FlError, String(error));
-    assert.equal(error.code, code, error.message);
-    if (pattern) assert.match(error.message, pattern);
-    return true;
-  });
 }
 
 test('with no Worker connected an invocation fails at once with no_worker and says why', async () => {
