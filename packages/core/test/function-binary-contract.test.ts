@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { codeHash, ErrorCode, readModule, Section } from '@funless/protocol';
+import { codeHash, ErrorCode, readModule, Section, unsignedLeb128 } from '@funless/protocol';
 import { ECHO_WAT, wat, watFixture } from '@funless/testing';
 import { Runtime } from '@funless/worker';
 
@@ -33,26 +33,18 @@ interface Case {
   result?: unknown;
 }
 
-function leb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
-  return out;
-}
-
 function section(id: number, content: Uint8Array | number[]): Buffer {
-  return Buffer.concat([Buffer.from([id, ...leb(content.length)]), Buffer.from(content)]);
+  return Buffer.concat([Buffer.from([id, ...unsignedLeb128(content.length)]), Buffer.from(content)]);
 }
 
 /** `base` with a global section of `count` mutable i32 globals inserted where it belongs. */
 function withMutableGlobals(base: Uint8Array, count: number): Uint8Array {
   const globals = section(
     Section.Global,
-    Buffer.concat([Buffer.from(leb(count)), Buffer.alloc(count * 5, Buffer.from([0x7f, 1, 0x41, 0, 0x0b]))]),
+    Buffer.concat([
+      Buffer.from(unsignedLeb128(count)),
+      Buffer.alloc(count * 5, Buffer.from([0x7f, 1, 0x41, 0, 0x0b])),
+    ]),
   );
   const at = readModule(base).sections.find((s) => s.id === Section.Export)!.headerStart;
   return Buffer.concat([base.subarray(0, at), globals, base.subarray(at)]);

@@ -3,7 +3,14 @@
  * `@funless/protocol`): memory 0's maximum lowered to the capacity, and the runtime's exports
  * added (see `runtimeExports`).
  */
-import { BinaryReader, runtimeExports, Section, type WasmModule, type WasmSection } from '@funless/protocol';
+import {
+  BinaryReader,
+  runtimeExports,
+  Section,
+  unsignedLeb128,
+  type WasmModule,
+  type WasmSection,
+} from '@funless/protocol';
 
 /** Position of each known section in the order the binary format requires. */
 const SECTION_ORDER: Record<number, number> = {
@@ -22,24 +29,13 @@ const SECTION_ORDER: Record<number, number> = {
   [Section.Data]: 13,
 };
 
-function leb(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) b |= 0x80;
-    out.push(b);
-  } while (value > 0);
-  return out;
-}
-
 function encodeName(name: string): number[] {
   const bytes = new TextEncoder().encode(name);
-  return [...leb(bytes.length), ...bytes];
+  return [...unsignedLeb128(bytes.length), ...bytes];
 }
 
 function section(id: number, content: number[] | Uint8Array): Uint8Array {
-  const size = leb(content.length);
+  const size = unsignedLeb128(content.length);
   const out = new Uint8Array(1 + size.length + content.length);
   out[0] = id;
   out.set(size, 1);
@@ -54,7 +50,11 @@ function section(id: number, content: number[] | Uint8Array): Uint8Array {
  */
 export function rewriteWasm(bytes: Uint8Array, module: WasmModule, maxPages: number): Uint8Array {
   const parts: Uint8Array[] = [bytes.subarray(0, 8)];
-  const extra = runtimeExports(module).flatMap((e) => [...encodeName(e.name), e.kind, ...leb(e.index)]);
+  const extra = runtimeExports(module).flatMap((e) => [
+    ...encodeName(e.name),
+    e.kind,
+    ...unsignedLeb128(e.index),
+  ]);
   let exportsWritten = false;
   const exportSection = (existing?: WasmSection): Uint8Array => {
     let count = runtimeExports(module).length;
@@ -65,7 +65,7 @@ export function rewriteWasm(bytes: Uint8Array, module: WasmModule, maxPages: num
       body = bytes.subarray(r.offset, existing.end);
     }
     exportsWritten = true;
-    return section(Section.Export, [...leb(count), ...body, ...extra]);
+    return section(Section.Export, [...unsignedLeb128(count), ...body, ...extra]);
   };
   for (const s of module.sections) {
     const rank = SECTION_ORDER[s.id];
@@ -75,12 +75,12 @@ export function rewriteWasm(bytes: Uint8Array, module: WasmModule, maxPages: num
     if (s.id === Section.Memory) {
       const r = new BinaryReader(bytes, s.start, s.end);
       const n = r.u32();
-      const content: number[] = [...leb(n)];
+      const content: number[] = [...unsignedLeb128(n)];
       for (let i = 0; i < n; i++) {
         const { flags, min, max } = r.limits();
         const newMax = i === 0 ? Math.min(max ?? Infinity, maxPages) : max;
-        content.push(newMax === undefined ? flags : flags | 1, ...leb(min));
-        if (newMax !== undefined) content.push(...leb(newMax));
+        content.push(newMax === undefined ? flags : flags | 1, ...unsignedLeb128(min));
+        if (newMax !== undefined) content.push(...unsignedLeb128(newMax));
       }
       parts.push(section(Section.Memory, content));
     } else if (s.id === Section.Export && !exportsWritten) {
