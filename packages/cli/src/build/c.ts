@@ -35,16 +35,22 @@ async function findSysroot(env: NodeJS.ProcessEnv): Promise<string> {
   throw new ToolchainMissingError(`wasi-libc is not installed: run \`${INSTALL}\` (or set WASI_SYSROOT)`);
 }
 
+/** Where a C project's sources are: its folder and its `src` folder. */
+const SOURCE_DIRS = ['.', 'src'] as const;
+
+/** The file names in `dir/sub`, sorted; none when the folder does not exist. */
+async function filesIn(dir: string, sub: string): Promise<string[]> {
+  try {
+    return (await readdir(join(dir, sub))).sort();
+  } catch {
+    return [];
+  }
+}
+
 async function listSources(dir: string): Promise<string[]> {
   const sources: string[] = [];
-  for (const sub of ['.', 'src']) {
-    let entries: string[];
-    try {
-      entries = await readdir(join(dir, sub));
-    } catch {
-      continue;
-    }
-    for (const e of entries.sort()) if (e.endsWith('.c')) sources.push(join(dir, sub, e));
+  for (const sub of SOURCE_DIRS) {
+    for (const e of await filesIn(dir, sub)) if (e.endsWith('.c')) sources.push(join(dir, sub, e));
   }
   return sources;
 }
@@ -52,15 +58,9 @@ async function listSources(dir: string): Promise<string[]> {
 /** The .c and .h files of `dir` and `dir/src`, as the in-memory tree the npm clang reads. */
 async function sourceTree(dir: string): Promise<Record<string, Record<string, Uint8Array> | Uint8Array>> {
   const tree: Record<string, Record<string, Uint8Array> | Uint8Array> = {};
-  for (const sub of ['.', 'src']) {
-    let entries: string[];
-    try {
-      entries = await readdir(join(dir, sub));
-    } catch {
-      continue;
-    }
+  for (const sub of SOURCE_DIRS) {
     const files: Record<string, Uint8Array> = {};
-    for (const e of entries) {
+    for (const e of await filesIn(dir, sub)) {
       if (/\.[ch]$/.test(e)) files[e] = new Uint8Array(await readFile(join(dir, sub, e)));
     }
     if (sub === '.') Object.assign(tree, files);
