@@ -187,3 +187,28 @@ test(
     }
   },
 );
+
+test('opening PostgreSQL at a server that takes the connection but never answers fails as unavailable', async () => {
+  const silent = new Set<Socket>();
+  const server = createServer((socket) => {
+    silent.add(socket);
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const error = await openStore({
+      dataDir: '/nonexistent',
+      databaseUrl: `postgres://postgres@127.0.0.1:${port}/test`,
+      connectTimeoutMs: 200,
+    }).then(
+      () => assert.fail('opened a store on a server that never answered'),
+      (e: unknown) => e,
+    );
+    assert.ok(silent.size > 0, 'the driver did connect');
+    assert.match(storageUnavailableCause(error) ?? String(error), /connection timeout/);
+  } finally {
+    for (const socket of silent) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});

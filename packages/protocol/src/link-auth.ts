@@ -4,10 +4,11 @@
  * another connection. Also where the secret comes from when none is configured.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { ConfigError } from './config.js';
+import { makePrivateDir, PRIVATE_FILE_MODE } from './private-files.js';
 
 /** File under the data directory holding the generated secret. */
 export const CLUSTER_SECRET_FILE = 'cluster-secret';
@@ -77,16 +78,16 @@ export async function loadClusterSecret(options: ClusterSecretOptions): Promise<
     );
   }
   const secret = randomBytes(32).toString('hex');
-  await mkdir(options.dataDir, { recursive: true });
+  await makePrivateDir(options.dataDir);
   // `wx`: two processes starting at once must not overwrite each other's secret.
   try {
-    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    await writeFile(file, `${secret}\n`, { mode: PRIVATE_FILE_MODE, flag: 'wx' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST')
       return checkSecret((await readFile(file, 'utf8')).trim(), file);
     throw error;
   }
-  await chmod(file, 0o600);
+  await chmod(file, PRIVATE_FILE_MODE);
   return secret;
 }
 

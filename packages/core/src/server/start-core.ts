@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 
 import type { FastifyInstance } from 'fastify';
+import { makePrivateDirSync } from '@funless/protocol';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 
@@ -9,7 +10,7 @@ import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { ConfigError, resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
 import { buildApp } from '../http/index.js';
-import { makePrivateDir, openStore } from '../store/index.js';
+import { openStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 
 export interface StartCoreOptions extends CoreOptions {
@@ -44,7 +45,7 @@ export async function startCore(startOptions: StartCoreOptions = {}): Promise<Ru
   const options = resolveCoreOptions(coreOptions);
   const logger = givenLogger ?? pino({ level: options.logLevel });
   // The data directory holds the tokens file with any database: owner only (docs/configuration.md).
-  makePrivateDir(options.dataDir);
+  makePrivateDirSync(options.dataDir);
   const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
   let app: FastifyInstance | undefined;
   try {

@@ -13,7 +13,7 @@ export type {
 } from './store.js';
 export { SubjectRole } from './store.js';
 export { KyselyStore } from './kysely-store.js';
-export { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, SQLITE_FILE, makePrivateDir, openStore } from './open-store.js';
+export { SQLITE_FILE, openStore } from './open-store.js';
 export type { StoreOptions } from './open-store.js';
 export { MIGRATIONS, MIGRATIONS_TABLE, migrate } from './migrations/index.js';
 export type { CoreMigration, MigrationContext } from './migrations/index.js';

@@ -1,6 +1,7 @@
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { makePrivateDirSync, PRIVATE_FILE_MODE } from '@funless/protocol';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 
 import { KyselyStore } from './kysely-store.js';
@@ -15,24 +16,19 @@ export interface StoreOptions {
   databaseUrl?: string | undefined;
   /** Most PostgreSQL connections kept open. @default 10 */
   poolSize?: number;
+  /**
+   * How long opening a PostgreSQL connection may take before the query waiting for it fails as
+   * `unavailable`, in ms: a server that accepts connections but never answers must not hold
+   * requests (or the Core's start) forever. @default 10_000
+   */
+  connectTimeoutMs?: number;
 }
+
+/** Default of `StoreOptions.connectTimeoutMs`. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 /** The SQLite file name inside the data directory. */
 export const SQLITE_FILE = 'funless.db';
-
-/** Mode of the data directory and of the directories the platform makes in it: owner only. */
-export const PRIVATE_DIR_MODE = 0o700;
-/** Mode of the files the platform writes in the data directory: owner only. */
-export const PRIVATE_FILE_MODE = 0o600;
-
-/**
- * Creates `dir` (and missing parents) owner-only, or tightens an existing one to that: it holds
- * all code and the token hashes.
- */
-export function makePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-  chmodSync(dir, PRIVATE_DIR_MODE);
-}
 
 /**
  * Makes the SQLite file owner-only before SQLite opens it (SQLite gives its -wal and -shm files the
@@ -52,7 +48,11 @@ function makePrivateSqliteFiles(file: string): void {
 export async function openStore(options: StoreOptions): Promise<Store> {
   if (options.databaseUrl) {
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize ?? 10 });
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    });
     // A client losing its server must not crash the process: pg emits the loss as an 'error'
     // event, which has no listener while the client is checked out (the pool listens only while it
     // is idle). The query running on it rejects, and the next one reports the database as gone.
@@ -60,7 +60,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     pool.on('connect', (client) => client.on('error', () => {}));
     return KyselyStore.open(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
-  makePrivateDir(options.dataDir);
+  makePrivateDirSync(options.dataDir);
   const file = join(options.dataDir, SQLITE_FILE);
   makePrivateSqliteFiles(file);
   const { default: BetterSqlite3 } = await import('better-sqlite3');

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+
+import { makePrivateDir, PRIVATE_FILE_MODE } from '@funless/protocol';
 
 /** File under the data directory holding the stable part of the default Worker name. */
 export const WORKER_ID_FILE = 'worker-id';
@@ -17,13 +19,14 @@ export async function defaultWorkerName(dataDir: string): Promise<string> {
   let id: string | undefined;
   try {
     id = (await readFile(file, 'utf8')).trim();
+    await chmod(file, PRIVATE_FILE_MODE);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   if (id === undefined || !/^[a-f0-9]{6,32}$/.test(id)) {
     id = randomBytes(3).toString('hex');
-    await mkdir(dataDir, { recursive: true });
-    await writeFile(file, `${id}\n`);
+    await makePrivateDir(dataDir);
+    await writeFile(file, `${id}\n`, { mode: PRIVATE_FILE_MODE });
   }
   const host =
     hostname()

@@ -1,4 +1,4 @@
-import { DEFAULT_TAG } from '@funless/protocol';
+import { DEFAULT_TAG, makePrivateDir } from '@funless/protocol';
 import type { LinkDialer } from '@funless/protocol';
 
 import { WorkerAgent } from '../agent/index.js';
@@ -49,6 +49,8 @@ export interface WorkerHandle {
 
 /** Starts a Worker in this process: its runtime, its link agent, and discovery if given. */
 export async function startWorker(options: StartWorkerOptions): Promise<WorkerHandle> {
+  // Owner only, an existing directory too: it holds the cluster secret and the users' code.
+  await makePrivateDir(options.dataDir);
   const name = options.name ?? (await defaultWorkerName(options.dataDir));
   const runtime = await Runtime.create({ ...options.runtime, dataDir: options.dataDir });
   let agent: WorkerAgent;

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { pino } from 'pino';
 
-import { defaultWorkerName } from '../../src/agent/index.js';
+import { defaultWorkerName, WORKER_ID_FILE } from '../../src/agent/index.js';
 import { runWorker, workerIdentityFromEnv } from '../../src/process/index.js';
 
 const silent = pino({ level: 'silent' });
@@ -105,3 +105,34 @@ test('fl worker and fl up read the tag, name and memory offer alike; a bad memor
     });
   }
 });
+
+test('a Worker makes its data directory and the worker-id file owner-only, tightening what an earlier start left', () =>
+  withDir(async (dir) => {
+    const dataDir = join(dir, 'data');
+    await mkdir(dataDir, { mode: 0o755 });
+    await chmod(dataDir, 0o755);
+    await writeFile(join(dataDir, WORKER_ID_FILE), 'abc123\n', { mode: 0o644 });
+    await chmod(join(dataDir, WORKER_ID_FILE), 0o644);
+    const worker = await runWorker(
+      {
+        FL_DATA_DIR: dataDir,
+        FL_CLUSTER_SECRET: 'run-worker-test-secret-1',
+        FL_CORE_URL: 'http://127.0.0.1:1',
+        FL_WORKER_THREADS: '1',
+      },
+      { handleSignals: false, logger: silent },
+    );
+    try {
+      assert.match(worker.name, /-abc123$/, 'the existing id is kept');
+      const mode = async (path: string) => (await stat(path)).mode & 0o777;
+      assert.equal(await mode(dataDir), 0o700);
+      assert.equal(await mode(join(dataDir, WORKER_ID_FILE)), 0o600);
+      assert.equal(await mode(join(dataDir, 'code')), 0o700);
+    } finally {
+      await worker.close();
+    }
+    const fresh = join(dir, 'fresh');
+    await defaultWorkerName(fresh);
+    assert.equal((await stat(fresh)).mode & 0o777, 0o700);
+    assert.equal((await stat(join(fresh, WORKER_ID_FILE))).mode & 0o777, 0o600);
+  }));

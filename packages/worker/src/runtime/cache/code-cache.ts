@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+import { makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '@funless/protocol';
 
 import type { FunctionRef } from '../types.js';
 
@@ -23,8 +25,7 @@ export class CodeCache {
   static async open(dir: string): Promise<CodeCache> {
     const cache = new CodeCache(dir);
     // Owner only, an existing directory too: the binaries are the users' code.
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await chmod(dir, 0o700);
+    await makePrivateDir(dir);
     for (const module of await readdir(dir, { withFileTypes: true })) {
       if (!module.isDirectory()) continue;
       for (const fn of await readdir(join(dir, module.name), { withFileTypes: true })) {
@@ -82,9 +83,9 @@ export class CodeCache {
    */
   async write(ref: FunctionRef, code: Uint8Array): Promise<string | undefined> {
     const folder = this.folder(ref);
-    await mkdir(folder, { recursive: true, mode: 0o700 });
+    await mkdir(folder, { recursive: true, mode: PRIVATE_DIR_MODE });
     const tmp = join(folder, `${ref.hash}.${randomBytes(6).toString('hex')}.tmp`);
-    await writeFile(tmp, code, { mode: 0o600 });
+    await writeFile(tmp, code, { mode: PRIVATE_FILE_MODE });
     await rename(tmp, join(folder, `${ref.hash}.wasm`));
     const key = `${ref.module}/${ref.name}`;
     const previous = this.index.get(key);
