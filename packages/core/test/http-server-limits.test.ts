@@ -10,6 +10,7 @@ import { TOKENS_FILE } from '../src/auth/index.js';
 import { startCore } from '../src/server/index.js';
 import type { RunningCore } from '../src/server/index.js';
 import { SQLITE_FILE } from '../src/store/index.js';
+import { assertMatchesOpenApi } from './support/openapi-check.js';
 import { silentLogger } from './support/test-core.js';
 
 const ADMIN = 'server-limits-admin-token';
@@ -51,6 +52,13 @@ async function trickle(url: string, head: string, byte: string): Promise<string>
   return received;
 }
 
+/** The body of a raw HTTP/1.1 response, checked to carry a request id. */
+function bodyOf(response: string): string {
+  const end = response.indexOf('\r\n\r\n');
+  assert.match(response.slice(0, end), /\r\nX-Request-Id: [0-9a-f-]{36}\r\n/i);
+  return end === -1 ? '' : response.slice(end + 4);
+}
+
 test('a request body trickled slower than the request timeout is answered 408 and disconnected', () =>
   withCore({ requestTimeoutMs: 400, headersTimeoutMs: 200 }, async (core) => {
     const head = (token: string) =>
@@ -58,6 +66,7 @@ test('a request body trickled slower than the request timeout is answered 408 an
       `Content-Length: 100000\r\n${token}\r\n{"args":{"a":"`;
     const withToken = await trickle(core.url, head(`Authorization: Bearer ${ADMIN}\r\n`), 'a');
     assert.match(withToken, /^HTTP\/1\.1 408 /);
+    assertMatchesOpenApi('POST', '/v1/fn/_/f', 408, bodyOf(withToken));
     // Without a token the 401 comes at once, and the connection still ends.
     const withoutToken = await trickle(core.url, head(''), 'a');
     assert.match(withoutToken, /^HTTP\/1\.1 401 /);
@@ -67,6 +76,21 @@ test('request headers trickled slower than the headers timeout are answered 408 
   withCore({ requestTimeoutMs: 400, headersTimeoutMs: 200 }, async (core) => {
     const answer = await trickle(core.url, 'GET /v1/ HTTP/1.1\r\nHost: x\r\nX-Slow: ', 'a');
     assert.match(answer, /^HTTP\/1\.1 408 /);
+    assertMatchesOpenApi('GET', '/v1/', 408, bodyOf(answer));
+  }));
+
+test('headers over 16 KiB and a malformed request line get the API error body and a request id', () =>
+  withCore({}, async (core) => {
+    const huge = await trickle(
+      core.url,
+      `GET /v1/ HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`,
+      '',
+    );
+    assert.match(huge, /^HTTP\/1\.1 431 /);
+    assertMatchesOpenApi('GET', '/v1/', 431, bodyOf(huge));
+    const garbled = await trickle(core.url, 'BREW /v1/ HTCPCP/1.0\r\n\r\n', '');
+    assert.match(garbled, /^HTTP\/1\.1 400 /);
+    assert.match(JSON.parse(bodyOf(garbled)).errors.detail, /^bad request: the HTTP parser refused it/);
   }));
 
 test('a listening Core answers a multipart part without Content-Disposition with 400', () =>

@@ -1,5 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 
 import multipart from '@fastify/multipart';
 import { INVOCATION_LIMITS } from '@funless/protocol';
@@ -67,6 +69,33 @@ function frameworkError(error: FastifyError, request: FastifyRequest, reply: Fas
     .send(errorBody(`bad request: ${error.message}`));
 }
 
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (a request too slow to arrive,
+ * headers over 16 KiB, a malformed request line): answered with the API's error body and a request
+ * id like every other answer, and the connection closed.
+ */
+function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, detail]: [number, string] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [
+          408,
+          'the request did not arrive within the time limits (FL_REQUEST_TIMEOUT_MS, FL_HEADERS_TIMEOUT_MS)',
+        ]
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are larger than 16 KiB']
+        : [400, `bad request: the HTTP parser refused it (${error.code ?? error.message})`];
+  const body = JSON.stringify(errorBody(detail));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 /** Stands in for Fastify's schema compilers; a route that declares a schema is a programming error. */
 function noSchemas(): never {
   throw new Error('Core routes validate their own input and must not declare Fastify schemas');
@@ -102,6 +131,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     schemaController: { compilersFactory: { buildValidator: noSchemas, buildSerializer: noSchemas } },
     // Errors Fastify raises before routing (a URL with a broken %-escape) get the API's error body.
     frameworkErrors: frameworkError,
+    clientErrorHandler: clientError,
   }) as unknown as FastifyInstance;
 
   const { store } = buildOptions;

@@ -29,7 +29,8 @@ const SHARED_SCHEMAS: Record<string, OpenApiObject> = {
 };
 
 /**
- * Answers any route can give before its handler runs: a URL Fastify cannot decode (400) on every
+ * Answers any route can give before its handler runs: a URL Fastify cannot decode (400) and a
+ * request too slow to arrive (408, written by Node's HTTP server itself, without a body) on every
  * operation; on those that read a body, a body over the limit (413) or of a media type the route
  * does not take (415). Added where an operation does not describe them more precisely.
  */
@@ -39,6 +40,10 @@ function addCommonErrors(paths: Record<string, OpenApiObject>): void {
       const responses = (item[method] as { responses?: OpenApiObject } | undefined)?.responses;
       if (responses === undefined) continue;
       responses['400'] ??= error('Bad request, e.g. a URL with a broken %-escape');
+      responses['408'] ??= error(
+        'The request did not arrive within the time limits (FL_REQUEST_TIMEOUT_MS, FL_HEADERS_TIMEOUT_MS); the connection is closed',
+      );
+      responses['431'] ??= error('Request headers larger than 16 KiB; the connection is closed');
       if (method === 'get') continue;
       responses['413'] ??= error('Body larger than the limit');
       responses['415'] ??= error('A body of a media type this route does not take');
