@@ -11,7 +11,7 @@ export type {
   Store,
   SubjectRecord,
 } from './store.js';
-export { SubjectRole } from './store.js';
+export { ADMIN_SUBJECT, GrantKind, SubjectRole } from './store.js';
 export { KyselyStore } from './kysely-store.js';
 export { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE, SQLITE_FILE, makePrivateDir, openStore } from './open-store.js';
 export type { StoreOptions } from './open-store.js';
