@@ -60,7 +60,14 @@ export class AccessPolicy {
    */
   async requireModule(principal: Principal, module: ModuleRecord, doing: string): Promise<void> {
     if (module.name === DEFAULT_MODULE) return;
-    await this.require(principal, GrantKind.Module, `module ${module.name}`, module.name, module.owner, doing);
+    await this.require(
+      principal,
+      GrantKind.Module,
+      `module ${module.name}`,
+      module.name,
+      module.owner,
+      doing,
+    );
   }
 
   /** Updating or deleting `fn` of `module`: the module's owner decides, or in `_` the function's. */
@@ -105,7 +112,10 @@ export class AccessPolicy {
     doing: string,
   ): Promise<void> {
     if (hasRole(principal, SubjectRole.Admin) || principal.name === owner) return;
-    if (hasRole(principal, SubjectRole.Developer) && (await this.store.hasGrant(kind, name, principal.name))) {
+    if (
+      hasRole(principal, SubjectRole.Developer) &&
+      (await this.store.hasGrant(kind, name, principal.name))
+    ) {
       return;
     }
     throw new ForbiddenError(

@@ -469,13 +469,17 @@ export class KyselyStore implements Store {
         .where('name', '=', name)
         .executeTakeFirst();
       if (!target) throw grants.notFound(name);
-      const found = await tx.selectFrom('subjects').select('name').where('name', '=', subject).executeTakeFirst();
+      const found = await tx
+        .selectFrom('subjects')
+        .select('name')
+        .where('name', '=', subject)
+        .executeTakeFirst();
       if (!found) throw subjectNotFound(subject);
-      // Inserting nothing when the grant exists keeps the transaction usable on PostgreSQL, where a
-      // failed statement aborts it; a concurrent delete of the target or subject fails the key.
+      // Inserting nothing when the grant exists, rather than failing on the key, keeps the
+      // transaction usable on PostgreSQL, where a failed statement aborts it.
       const inserted = await tx
         .insertInto(grants.table)
-        .values({ [grants.column]: name, subject, created_at: now() } as never)
+        .values({ [grants.column]: name, subject, created_at: now() })
         .onConflict((c) => c.columns([grants.column, 'subject']).doNothing())
         .executeTakeFirst();
       return (inserted.numInsertedOrUpdatedRows ?? 0n) > 0n;

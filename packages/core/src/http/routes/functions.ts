@@ -124,7 +124,8 @@ export const functionRoutes: RouteModule = {
   paths: {
     '/v1/fn/{mod}': {
       post: {
-        summary: 'Create a function (multipart upload; in `_` any developer, else the module owner, a grantee or the admin)',
+        summary:
+          'Create a function (multipart upload; in `_` any developer, else the module owner, a grantee or the admin)',
         ...minRole(SubjectRole.Developer),
         parameters: [MOD],
         requestBody: functionUpload({ required: ['name', 'code'] }),
@@ -153,7 +154,8 @@ export const functionRoutes: RouteModule = {
         },
       },
       put: {
-        summary: 'Update code, name, metadata, events or sinks (multipart; the owner, a grantee or the admin)',
+        summary:
+          'Update code, name, metadata, events or sinks (multipart; the owner, a grantee or the admin)',
         ...minRole(SubjectRole.Developer),
         parameters: [MOD, FN],
         requestBody: functionUpload({ anyOf: CHANGE_PARTS.map((part) => ({ required: [part] })) }),

@@ -63,7 +63,9 @@ async function grantee(store: Store, kind: GrantKind, name: string, subjectName:
   const subject = await store.getSubject(subjectName);
   if (!subject) throw new FlError(ErrorCode.NotFound, `subject ${subjectName} not found`);
   if (subject.role === SubjectRole.Admin) {
-    throw new BadRequestError(`${ADMIN_SUBJECT} may change every ${KINDS[kind].what} already: it needs no grant`);
+    throw new BadRequestError(
+      `${ADMIN_SUBJECT} may change every ${KINDS[kind].what} already: it needs no grant`,
+    );
   }
   if (subject.role !== SubjectRole.Developer) {
     throw new BadRequestError(
@@ -106,7 +108,9 @@ function paths(kind: GrantKind): OpenApiPaths {
           '200': response('The grant existed already', data(ref(schema))),
           '201': response('Granted', data(ref(schema))),
           ...COMMON_ERRORS,
-          '400': error('Invalid name, or a grant that would change nothing (the admin, an invoker, the owner)'),
+          '400': error(
+            'Invalid name, or a grant that would change nothing (the admin, an invoker, the owner)',
+          ),
           '404': error(`No such ${what} or subject`),
         },
       },

@@ -184,7 +184,8 @@ export const scriptRoutes: RouteModule = {
         },
       },
       post: {
-        summary: 'Upload an APP script (JSON {"name","script"} or multipart name + file), owned by the caller',
+        summary:
+          'Upload an APP script (JSON {"name","script"} or multipart name + file), owned by the caller',
         ...minRole(SubjectRole.Developer),
         requestBody: upload(true),
         responses: {
@@ -208,7 +209,8 @@ export const scriptRoutes: RouteModule = {
         },
       },
       put: {
-        summary: 'Replace the text of an APP script, and/or rename it with "name" (its owner, a grantee or the admin)',
+        summary:
+          'Replace the text of an APP script, and/or rename it with "name" (its owner, a grantee or the admin)',
         ...minRole(SubjectRole.Developer),
         parameters: [SCRIPT_NAME],
         requestBody: upload(false),
