@@ -225,8 +225,21 @@ for (const dialect of DIALECTS) {
           204,
         );
         for (const res of await attempts()) assertForbidden(res, owner);
+        // A grant follows its script when it is renamed.
         assert.equal(
-          (await core.request('DELETE', `/v1/scripts/app/${name}`, { token: alice.token })).status,
+          (await core.request('PUT', `/v1/admin/scripts/app/${name}/grants/${bob.name}`)).status,
+          201,
+        );
+        const renamed = await core.request('PUT', `/v1/scripts/app/${name}`, {
+          token: alice.token,
+          json: { name: `${name}_b` },
+        });
+        assert.equal(renamed.status, 200);
+        assert.deepEqual((await core.request('GET', `/v1/admin/scripts/app/${name}_b`)).json.data.grants, [
+          bob.name,
+        ]);
+        assert.equal(
+          (await core.request('DELETE', `/v1/scripts/app/${name}_b`, { token: bob.token })).status,
           204,
         );
       }));
@@ -361,6 +374,9 @@ for (const dialect of DIALECTS) {
           404,
         );
         assert.equal((await core.request('GET', '/v1/admin/subjects/nobody_x')).status, 404);
+        assert.deepEqual((await core.request('GET', '/v1/admin/subjects/admin')).json, {
+          data: { name: 'admin', role: 'admin' },
+        });
       }));
 
     test('grants that would change nothing are 400; grants on unknown things 404', () =>
