@@ -293,7 +293,10 @@ function register(app: FastifyInstance, { store, cluster, functions, logger, acc
     const sinks = rawSinks && parseConnections('sinks', rawSinks);
     const wait = parseWaitForWorkers(parts.get('wait_for_workers'));
 
-    if (!(await store.getModule(module))) throw notFound(module);
+    const found = target ?? (await store.getModule(module));
+    if (!found) throw notFound(module);
+    // Created while the upload arrived: checked now.
+    if (!target) await access.requireModule(principal, found, 'add functions to it');
     if (await store.getFunction(module, name)) {
       throw new FlError(ErrorCode.Conflict, `function ${module}/${name} already exists`);
     }
@@ -325,15 +328,19 @@ function register(app: FastifyInstance, { store, cluster, functions, logger, acc
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
     // Before the upload is read, as on create.
+    const principal = principalOf(request);
     const target = await store.getModule(module);
     const current = target && (await store.getFunction(module, name));
-    if (target && current) await access.requireFunction(principalOf(request), target, current, 'update it');
+    if (target && current) await access.requireFunction(principal, target, current, 'update it');
     const parts = await readMultipart(request, PARTS, UPDATE_EXAMPLE);
     if (!CHANGE_PARTS.some((p) => parts.has(p))) {
       throw new BadRequestError(`nothing to update: send ${UPDATE_EXAMPLE}`);
     }
     const existing = await store.getFunctionWithCode(module, name);
-    if (!existing) throw (await store.getModule(module)) ? notFound(module, name) : notFound(module);
+    const found = target ?? (await store.getModule(module));
+    if (!existing) throw found ? notFound(module, name) : notFound(module);
+    // Created while the upload arrived: checked now.
+    if (!current && found) await access.requireFunction(principal, found, existing, 'update it');
     const patch: FunctionPatch = {};
     const rawName = parts.get('name');
     if (rawName !== undefined) patch.name = validName('function name', rawName.toString('utf8'));

@@ -378,15 +378,19 @@ function register(app: FastifyInstance, { store, appScripts: cache, access }: Ap
   app.put<{ Params: ScriptParams }>('/v1/scripts/app/:name', async (request, reply) => {
     const name = validName('script name', request.params.name);
     // Before the upload is read: a subject that may not change the script is refused at once.
+    const principal = principalOf(request);
     const current = await store.getAppScript(name);
-    if (current) await access.requireScript(principalOf(request), current, 'change it');
+    if (current) await access.requireScript(principal, current, 'change it');
     const upload = await readUpload(request);
     if (upload.name === undefined && upload.text === undefined) {
       throw new BadRequestError(
         `nothing to update: send the new script (and a "name" to rename), like ${JSON_EXAMPLE}`,
       );
     }
-    const text = upload.text ?? current?.text;
+    const latest = current ?? (await store.getAppScript(name));
+    // Created while the upload arrived: checked now.
+    if (!current && latest) await access.requireScript(principal, latest, 'change it');
+    const text = upload.text ?? latest?.text;
     if (text === undefined) throw scriptNotFound(name);
     const parsed = parseOrRefuse(text, reply);
     if (parsed === undefined) return reply;

@@ -33,7 +33,7 @@ const ROLE_EXAMPLE = '{"subject":{"role":"invoker"}}';
 const ROLE_LIST = ASSIGNABLE_ROLES.join(', ');
 
 /** A role the admin may give a subject (docs/api.md, "Roles and ownership"). */
-export function parseRole(value: unknown): SubjectRole {
+function parseRole(value: unknown): SubjectRole {
   if (value === SubjectRole.Admin) {
     throw new BadRequestError(
       `role ${SubjectRole.Admin} belongs to the ${ADMIN_SUBJECT} subject alone: give a subject one of ${ROLE_LIST}`,
