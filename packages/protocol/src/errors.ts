@@ -8,6 +8,8 @@ export const ErrorCode = {
   BadRequest: 'bad_request',
   /** Missing or wrong credentials (HTTP 401). */
   Unauthorized: 'unauthorized',
+  /** Valid credentials whose role or ownership does not allow the request (HTTP 403). */
+  Forbidden: 'forbidden',
   /** The named entity does not exist (HTTP 404). */
   NotFound: 'not_found',
   /** The name is taken (HTTP 409). */

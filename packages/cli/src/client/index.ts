@@ -1,2 +1,2 @@
 export { ApiClient, type ApiClientOptions, type ApiResponse, type RequestOptions } from './api-client.js';
-export { FunlessApi, type FunctionUpload, type InvokeRequestBody } from './funless-api.js';
+export { FunlessApi, type FunctionUpload, type GrantTarget, type InvokeRequestBody } from './funless-api.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 
-import type { Authenticator } from '../auth/index.js';
+import type { AccessPolicy, Authenticator } from '../auth/index.js';
 import type { Cluster } from '../cluster/index.js';
 import type { ResolvedCoreOptions } from '../config/index.js';
 import type { AppScriptCache } from '../scheduling/index.js';
@@ -13,6 +13,8 @@ export interface AppContext {
   store: Store;
   cluster: Cluster;
   authenticator: Authenticator;
+  /** Who may change which module, function or APP script (roles are checked before, per route). */
+  access: AccessPolicy;
   /** Functions as invocations need them; call `functions.invalidate()` after any change. */
   functions: FunctionCache;
   /** Parsed APP scripts: the script routes invalidate, the invoke route resolves policies with it. */

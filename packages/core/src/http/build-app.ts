@@ -10,7 +10,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 
-import { Authenticator } from '../auth/index.js';
+import { AccessPolicy, Authenticator } from '../auth/index.js';
 import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
@@ -21,7 +21,7 @@ import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
 import { createErrorHandler, errorBody } from './error-handler.js';
 import { FunctionCache } from './function-cache.js';
-import { undocumentedRoutes } from './openapi/openapi-document.js';
+import { routeAuth, undocumentedRoutes } from './openapi/openapi-document.js';
 import { OPENAPI_DOCUMENT, ROUTES } from './routes/index.js';
 import { BadRequestError, checkJsonInput } from './validation.js';
 
@@ -144,6 +144,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     store,
     cluster,
     authenticator: new Authenticator(store),
+    access: new AccessPolicy(store),
     functions: new FunctionCache(store),
     appScripts: buildOptions.appScripts ?? new AppScriptCache(store),
     options,
@@ -200,6 +201,12 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   });
 
   app.decorateRequest('principal', undefined);
+  // Who may call each route is what its operation in the API document says (x-fl-role).
+  app.addHook('onRoute', (route) => {
+    const method = [route.method].flat()[0] ?? 'GET';
+    const auth = routeAuth(OPENAPI_DOCUMENT, method, route.url);
+    route.config = { ...route.config, ...(auth === undefined ? {} : { auth }) };
+  });
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();

@@ -91,3 +91,11 @@ export function onlyKeys(what: string, object: Record<string, unknown>, allowed:
     }
   }
 }
+
+/** Refuses a body on a route that takes none (an empty JSON object is no body either). */
+export function noBody(request: FastifyRequest, what: string): void {
+  const body = request.body;
+  if (body !== undefined && !(isPlainObject(body) && Object.keys(body).length === 0)) {
+    throw new BadRequestError(`${what} takes no body (or an empty JSON object)`);
+  }
+}

@@ -1,11 +1,20 @@
-import { ErrorCode, FlError, INVOCATION_LIMITS } from '@funless/protocol';
+import { ErrorCode, FlError, INVOCATION_LIMITS, SubjectRole } from '@funless/protocol';
 import type { FastifyInstance } from 'fastify';
 
 import type { InvokeOptions } from '../../cluster/index.js';
 import { SCHEDULING_LANGUAGES, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
 import type { SchedulingRequest } from '../../scheduling/index.js';
 import type { AppContext } from '../app-context.js';
-import { COMMON_ERRORS, data, error, json, nameParam, ref, response } from '../openapi/openapi-helpers.js';
+import {
+  COMMON_ERRORS,
+  data,
+  error,
+  json,
+  minRole,
+  nameParam,
+  ref,
+  response,
+} from '../openapi/openapi-helpers.js';
 import {
   BadRequestError,
   UnsupportedMediaTypeError,
@@ -45,7 +54,8 @@ export const invokeRoutes: RouteModule = {
   paths: {
     '/v1/fn/{mod}/{fn}': {
       post: {
-        summary: 'Invoke a function',
+        summary: 'Invoke a function (any role)',
+        ...minRole(SubjectRole.Invoker),
         parameters: [nameParam('mod', 'Module'), nameParam('fn', 'Function')],
         requestBody: {
           required: false,
