@@ -45,6 +45,11 @@ export interface InvokeOptions {
   policy?: PlacementPolicy;
   /** Time limit of the invocation, in ms. @default the cluster's own */
   timeoutMs?: number;
+  /**
+   * How many functions up the chain called this one through the API (`X-Fl-Chain-Depth`; 0: a
+   * client did). The Worker passes it on, plus one, with the function's outbound requests. @default 0
+   */
+  chainDepth?: number;
 }
 
 export interface Cluster {

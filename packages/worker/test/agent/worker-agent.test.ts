@@ -163,6 +163,7 @@ test('concurrent invocations of code the Worker lacks fetch it once, keep it, an
         capacityMiB: 64,
         input: json(id),
         timeoutMs: 1000,
+        chainDepth: 0,
       });
     }
     const request = await side.waitFor((m) => m.type === 'code_request');
@@ -186,6 +187,7 @@ test('concurrent invocations of code the Worker lacks fetch it once, keep it, an
       capacityMiB: 64,
       input: json(4),
       timeoutMs: 1000,
+      chainDepth: 0,
     });
     await side.waitFor((m) => m.type === 'result' && m.id === 4);
     assert.equal(side.received.filter((m) => m.type === 'code_request').length, 1);
@@ -210,6 +212,7 @@ test("a failed code fetch fails the invocation with the Core's error", async () 
       capacityMiB: 64,
       input: json(1),
       timeoutMs: 1000,
+      chainDepth: 0,
     });
     const request = (await side.waitFor((m) => m.type === 'code_request')) as { id: number };
     side.send({
@@ -340,6 +343,7 @@ test('a draining agent refuses new invocations and waits for the running one', a
       capacityMiB: 64,
       input: json(1),
       timeoutMs: 1000,
+      chainDepth: 0,
     });
     await eventually(() => a.running > 0, 'the invocation is running');
     const drained = a.drain(5_000);
@@ -352,6 +356,7 @@ test('a draining agent refuses new invocations and waits for the running one', a
       capacityMiB: 64,
       input: json(2),
       timeoutMs: 1000,
+      chainDepth: 0,
     });
     const refused = await side.waitFor((m) => m.type === 'invoke_error' && m.id === 2);
     assert.equal(refused.type === 'invoke_error' && refused.error.code, ErrorCode.WorkerLost);
