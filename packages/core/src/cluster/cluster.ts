@@ -66,5 +66,10 @@ export interface Cluster {
    */
   invoke(fn: ClusterFunction, input: Uint8Array, options?: InvokeOptions): Promise<Uint8Array>;
   workers(): WorkerInfo[];
+  /**
+   * The Core's HTTP server is about to close (its `preClose`): close the connections it would
+   * otherwise wait for (upgraded link sockets). `close()` follows.
+   */
+  closeLinks(): void;
   close(): Promise<void>;
 }
