@@ -48,7 +48,10 @@ function watString(text: string): string {
  * either answers the response body as its result (`null` when the request failed), or, with
  * `then: 'loop'`, loops until its time limit stops it. The URL and headers are part of the code.
  */
-export function httpGetWat(url: string, options: { headers?: string; then?: 'answer' | 'loop' } = {}): string {
+export function httpGetWat(
+  url: string,
+  options: { headers?: string; then?: 'answer' | 'loop' } = {},
+): string {
   const { headers = '', then = 'answer' } = options;
   const urlBytes = Buffer.byteLength(url);
   const headerBytes = Buffer.byteLength(headers);

@@ -86,6 +86,12 @@ export interface CoreClusterOptions {
    * code fetch, compilation) before failing it with `timeout`, in ms. @default 5_000
    */
   invokeGraceMs?: number;
+  /**
+   * When the Core gives up on an invocation (its limit and the grace passed), it asks the Worker to
+   * drop it if it has not started, and waits this long for the Worker to say whether it had, in ms.
+   * @default 2_000
+   */
+  cancelTimeoutMs?: number;
   /** A connection must complete its join within this, in ms. @default 5_000 */
   handshakeTimeoutMs?: number;
   /**
@@ -111,6 +117,7 @@ export const DEFAULT_CORE_CLUSTER_OPTIONS = {
   reportIntervalMs: 5_000,
   invokeTimeoutMs: 60_000,
   invokeGraceMs: 5_000,
+  cancelTimeoutMs: 2_000,
   handshakeTimeoutMs: 5_000,
   maxPendingJoins: 64,
   maxUnsentCodeBytes: LINK_MAX_FRAME_BYTES,
@@ -148,6 +155,8 @@ export class CoreCluster implements Cluster {
     /** Code requests answered `overloaded` because the Worker's connection held too much unsent. */
     codeOverloaded: 0,
     invocations: 0,
+    /** Invocations the Core gave up on that the Worker dropped before they started. */
+    dropped: 0,
     workersLost: 0,
   };
   readonly #options: Required<
@@ -183,6 +192,7 @@ export class CoreCluster implements Cluster {
       reportIntervalMs: positive('reportIntervalMs', options.reportIntervalMs, d.reportIntervalMs),
       invokeTimeoutMs: positive('invokeTimeoutMs', options.invokeTimeoutMs, d.invokeTimeoutMs),
       invokeGraceMs: positive('invokeGraceMs', options.invokeGraceMs, d.invokeGraceMs),
+      cancelTimeoutMs: positive('cancelTimeoutMs', options.cancelTimeoutMs, d.cancelTimeoutMs),
       handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, d.handshakeTimeoutMs),
       maxPendingJoins: positive('maxPendingJoins', options.maxPendingJoins, d.maxPendingJoins, 'connections'),
       maxUnsentCodeBytes: positive(
@@ -328,6 +338,7 @@ export class CoreCluster implements Cluster {
       case 'ack':
       case 'result':
       case 'invoke_error':
+      case 'cancel_reply':
         if (!link.answer(message)) {
           this.#log.debug(
             { worker: link.name, id: message.id },
@@ -505,23 +516,64 @@ export class CoreCluster implements Cluster {
       capacityMiB: fn.capacityMiB,
       input,
       timeoutMs,
+      chainDepth: options.chainDepth ?? 0,
     };
     const reservation = this.registry.reserve(worker, fn);
     this.counters.invocations++;
+    const waitedMs = timeoutMs + this.#options.invokeGraceMs;
     let answer: WorkerAnswer;
     try {
-      answer = await link.request(id, message, timeoutMs + this.#options.invokeGraceMs, `invocation ${id}`);
-    } catch (error) {
-      if (error instanceof FlError && error.code === ErrorCode.Timeout) {
-        throw new FlError(ErrorCode.Timeout, `${fn.module}/${fn.name} did not finish within ${timeoutMs} ms`);
-      }
-      throw error;
+      answer = await link.request(id, message, waitedMs, `invocation ${id}`).catch((error: unknown) => {
+        if (!(error instanceof FlError && error.code === ErrorCode.Timeout)) throw error;
+        return this.#cancel(link, id, `${fn.module}/${fn.name}`, waitedMs);
+      });
     } finally {
       this.registry.release(reservation);
     }
-    if (answer.type === 'result') return answer.result;
-    if (answer.type === 'invoke_error') throw FlError.fromPayload(answer.error);
-    throw new FlError(ErrorCode.Internal, `Worker "${worker}" answered an invocation with ${answer.type}`);
+    const what = `${fn.module}/${fn.name}`;
+    switch (answer.type) {
+      case 'result':
+        return answer.result;
+      case 'invoke_error':
+        throw FlError.fromPayload(answer.error);
+      case 'cancel_reply':
+        if (!answer.started) {
+          this.counters.dropped++;
+          throw new FlError(
+            ErrorCode.Timeout,
+            `${what} did not start within ${waitedMs} ms: it waited in Worker "${worker}"'s queue and was dropped, so it did not run`,
+          );
+        }
+        throw new FlError(
+          ErrorCode.Timeout,
+          `${what} started on Worker "${worker}" but did not finish within ${waitedMs} ms (its time limit of ${timeoutMs} ms counts from its start)`,
+        );
+      default:
+        throw new FlError(
+          ErrorCode.Internal,
+          `Worker "${worker}" answered an invocation with ${answer.type}`,
+        );
+    }
+  }
+
+  /**
+   * The Core gives up on invocation `id`: tells the Worker, which drops it if it has not started,
+   * and waits a bounded time for its word. Resolves with that word (`cancel_reply`), or with the
+   * invocation's own answer should it arrive first; rejects with `timeout` when the Worker says
+   * nothing in time, and `worker_lost` when the link goes away.
+   */
+  async #cancel(link: WorkerLink, id: number, what: string, waitedMs: number): Promise<WorkerAnswer> {
+    const limit = this.#options.cancelTimeoutMs;
+    try {
+      return await link.request(id, { type: 'cancel', id }, limit, `the cancel of invocation ${id}`);
+    } catch (error) {
+      if (!(error instanceof FlError && error.code === ErrorCode.Timeout)) throw error;
+      throw new FlError(
+        ErrorCode.Timeout,
+        `${what} did not finish within ${waitedMs} ms, and Worker "${link.name}" did not say within ${limit} ms more whether it had started`,
+        { cause: error },
+      );
+    }
   }
 
   workers(): WorkerInfo[] {

@@ -33,6 +33,16 @@ export interface AgentContext extends LinkConnectorContext {
   accepting(): boolean;
 }
 
+/** An invocation of this connection's Core, from its `invoke` until its answer. */
+interface InFlight {
+  /** Drops the invocation while it has not started on a thread. */
+  readonly controller: AbortController;
+  /** A thread took it: from then on it runs to its own end or time limit. */
+  started: boolean;
+  /** Dropped before it started: its answer was the `cancel_reply`, nothing follows. */
+  dropped: boolean;
+}
+
 interface PendingCode {
   resolve: (code: Uint8Array) => void;
   reject: (error: FlError) => void;
@@ -52,6 +62,8 @@ export class CoreConnection {
   /** Capacity this Core's invocations hold here now, in MiB (sent in reports). */
   #reservedMiB = 0;
   readonly #pendingCode = new Map<number, PendingCode>();
+  /** This Core's invocations here, by the Core's request id. */
+  readonly #inFlight = new Map<number, InFlight>();
   /** One code request per version at a time, however many invocations wait for it. */
   readonly #fetching = new Map<string, Promise<void>>();
   /** What the cache held when this connection joined, and the functions the Core's sync named so far. */
@@ -69,6 +81,7 @@ export class CoreConnection {
       closed: () => {
         clearInterval(this.#reportTimer);
         this.#failPending(new FlError(ErrorCode.WorkerLost, `link to ${this.url} closed`));
+        this.#dropWaiting();
       },
     });
     this.url = this.#link.url;
@@ -118,6 +131,9 @@ export class CoreConnection {
         return;
       case 'invoke':
         void this.#onInvoke(channel, message);
+        return;
+      case 'cancel':
+        this.#onCancel(channel, message.id);
         return;
       case 'code_reply':
         this.#onCodeReply(message);
@@ -180,8 +196,20 @@ export class CoreConnection {
     }
     this.ctx.started(capacityMiB);
     this.#reservedMiB += capacityMiB;
+    const inFlight: InFlight = { controller: new AbortController(), started: false, dropped: false };
+    this.#inFlight.set(id, inFlight);
     try {
-      const request = { module, name, hash, capacityMiB, input, timeoutMs };
+      const request = {
+        module,
+        name,
+        hash,
+        capacityMiB,
+        input,
+        timeoutMs,
+        chainDepth: message.chainDepth,
+        signal: inFlight.controller.signal,
+        onStart: () => (inFlight.started = true),
+      };
       let outcome = await this.ctx.runtime.invoke(request);
       if (outcome.type === 'missing') {
         // A late joiner or a lost cache: one transfer, stored and kept from then on.
@@ -193,10 +221,43 @@ export class CoreConnection {
       }
       this.#send(channel, { type: 'result', id, result: outcome.result, durationMs: outcome.durationMs });
     } catch (error) {
-      this.#send(channel, { type: 'invoke_error', id, error: payload(error) });
+      if (!inFlight.dropped) this.#send(channel, { type: 'invoke_error', id, error: payload(error) });
     } finally {
+      if (this.#inFlight.get(id) === inFlight) this.#inFlight.delete(id);
       this.#reservedMiB -= capacityMiB;
       this.ctx.finished(capacityMiB);
+    }
+  }
+
+  /**
+   * The Core gave up on invocation `id`. Not started yet (queued, compiling or waiting for its code):
+   * it is dropped now, synchronously, so it never reaches a thread, and the answer says so. Started
+   * (or already answered): it runs to its own end; the answer says it started.
+   */
+  #onCancel(channel: WorkerChannel, id: number): void {
+    const inFlight = this.#inFlight.get(id);
+    const started = !inFlight || inFlight.started;
+    if (inFlight && !started) {
+      inFlight.dropped = true;
+      this.#inFlight.delete(id);
+      inFlight.controller.abort(
+        new FlError(ErrorCode.Timeout, 'the Core stopped waiting before the invocation started'),
+      );
+    }
+    this.#send(channel, { type: 'cancel_reply', id, started });
+  }
+
+  /**
+   * The link closed: the Core has failed this connection's invocations (worker_lost), so those that
+   * have not started are dropped rather than run for nobody.
+   */
+  #dropWaiting(): void {
+    const reason = new FlError(ErrorCode.WorkerLost, `the link to ${this.url} closed before it started`);
+    for (const [id, inFlight] of this.#inFlight) {
+      if (inFlight.started) continue;
+      inFlight.dropped = true;
+      this.#inFlight.delete(id);
+      inFlight.controller.abort(reason);
     }
   }
 

@@ -448,3 +448,53 @@ test('a connection closed during its handshake stays closed when the Core accept
     await core.close();
   }
 });
+
+test('a cancel drops an invocation that has not started (cancel_reply started: false, nothing else) and leaves a started one running', async () => {
+  const core = await fakeCore();
+  const runtime = new StubRuntime();
+  await runtime.store({ module: 'm', name: 'f', hash: HASH, code: new Uint8Array([0]) });
+  const a = agent(runtime);
+  try {
+    a.addCore(core.url);
+    const side = await core.joined();
+    const invoke = (id: number) =>
+      side.send({
+        type: 'invoke',
+        id,
+        module: 'm',
+        name: 'f',
+        hash: HASH,
+        capacityMiB: 64,
+        input: json(id),
+        timeoutMs: 1000,
+        chainDepth: 0,
+      });
+    // Invocation 1 waits (the stub's queue); the cancel drops it.
+    let release!: () => void;
+    runtime.hold = new Promise<void>((resolve) => (release = resolve));
+    invoke(1);
+    await eventually(() => runtime.invocations === 1, 'invocation 1 reached the runtime');
+    side.send({ type: 'cancel', id: 1 });
+    const dropped = await side.waitFor((m) => m.type === 'cancel_reply' && m.id === 1);
+    assert.equal(dropped.type === 'cancel_reply' && dropped.started, false);
+    release();
+    runtime.hold = undefined;
+    // Invocation 2 has run: a cancel now says so, and changes nothing.
+    invoke(2);
+    await side.waitFor((m) => m.type === 'result' && m.id === 2);
+    side.send({ type: 'cancel', id: 2 });
+    const late = await side.waitFor((m) => m.type === 'cancel_reply' && m.id === 2);
+    assert.equal(late.type === 'cancel_reply' && late.started, true);
+    // Invocation 3 comes after 1 on the link: once it is answered, nothing more came for 1.
+    invoke(3);
+    await side.waitFor((m) => m.type === 'result' && m.id === 3);
+    assert.deepEqual(
+      side.received.filter((m) => 'id' in m && m.id === 1).map((m) => m.type),
+      ['cancel_reply'],
+    );
+    assert.equal(runtime.started, 2, 'invocations 2 and 3 started, 1 never did');
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});

@@ -129,11 +129,9 @@ describe('the address connected to is the address checked', () => {
       assert.equal(hits, 0);
       assert.equal(lookups, 1);
 
-      const named = await performHttp(
-        call(`http://svc.test:${port}/`),
-        options(['svc.test']),
-        { resolve: resolver },
-      );
+      const named = await performHttp(call(`http://svc.test:${port}/`), options(['svc.test']), {
+        resolve: resolver,
+      });
       assert.equal(named.status, 200);
       assert.equal(Buffer.from(named.bytes).toString(), 'ok');
       assert.equal(hits, 1);

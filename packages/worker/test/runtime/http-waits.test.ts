@@ -34,12 +34,10 @@ describe('outbound HTTP waits and chain depth', () => {
   function answerWithNestedCall(runtime: Runtime, hello: ReturnType<typeof fn>, seen: number[]): void {
     handle = (_req, res) => {
       seen.push(runtime.stats().threads);
-      runtime
-        .invoke({ ...hello, capacityMiB: 64, input: json({ name: 'inner' }), timeoutMs: 5_000 })
-        .then(
-          (outcome) => res.end(outcome.type === 'result' ? Buffer.from(outcome.result) : '"missing"'),
-          (err: Error) => res.end(JSON.stringify({ failed: err.message })),
-        );
+      runtime.invoke({ ...hello, capacityMiB: 64, input: json({ name: 'inner' }), timeoutMs: 5_000 }).then(
+        (outcome) => res.end(outcome.type === 'result' ? Buffer.from(outcome.result) : '"missing"'),
+        (err: Error) => res.end(JSON.stringify({ failed: err.message })),
+      );
     };
   }
 

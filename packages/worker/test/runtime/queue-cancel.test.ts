@@ -52,7 +52,13 @@ test('an invocation whose signal aborted before it was asked for is refused with
     let started = false;
     const signal = AbortSignal.abort(new FlError(ErrorCode.Timeout, 'too late'));
     await rejectsWith(
-      run(runtime, { ...hello, capacityMiB: 64, input: { name: 'x' }, signal, onStart: () => (started = true) }),
+      run(runtime, {
+        ...hello,
+        capacityMiB: 64,
+        input: { name: 'x' },
+        signal,
+        onStart: () => (started = true),
+      }),
       'timeout',
       /too late/,
     );
