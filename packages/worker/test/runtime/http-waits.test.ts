@@ -42,7 +42,7 @@ describe('outbound HTTP waits and chain depth', () => {
   }
 
   test('with one thread, a function whose request needs another invocation on the same runtime gets its answer', async () => {
-    await withRuntime({ threads: 1, http }, async (runtime) => {
+    await withRuntime({ threads: 1, threadIdleMs: 50, http }, async (runtime) => {
       const hello = fn(await watFixture('hello'));
       const outer = fn(await wat(httpGetWat(`${base}/nested`)));
       await runtime.store(hello);
@@ -54,7 +54,7 @@ describe('outbound HTTP waits and chain depth', () => {
       const out = await run(runtime, { ...outer, capacityMiB: 64, input: {}, timeoutMs: 5_000 });
       assert.deepEqual(out.result, { payload: 'Hello inner!' });
       assert.deepEqual(threadsSeen, [1]);
-      // The thread started for the inner call was beyond `threads`: it ends once idle.
+      // The thread started for the inner call was beyond `threads`: it ends once idle (50 ms here).
       await eventually(() => runtime.stats().threads === 1, 'back to one thread');
       assert.equal(runtime.stats().waitingHttp, 0);
     });

@@ -116,8 +116,8 @@ class PoolThread {
  *
  * A thread whose guest waits for an outbound HTTP answer does not count against `threads`: while it
  * sleeps, another thread may start and take a queued task, up to `maxThreads` in all, so that a
- * function calling a function on the same Worker does not wait for its own thread. Threads beyond
- * `threads` end as soon as they are idle.
+ * function calling a function on the same Worker does not wait for its own thread. Tasks still go
+ * to threads only while fewer than `threads` guests compute.
  */
 export class ThreadPool {
   private readonly threads: PoolThread[] = [];
@@ -449,8 +449,12 @@ export class ThreadPool {
       return this.dispatch(thread, this.queue.shift()!);
     }
     this.publishLoad();
-    // Beyond `threads`, a thread started while others waited for HTTP answers ends once idle.
-    if (this.count((t) => !t.dead) > this.options.threads) return this.discard(thread);
+    // A thread beyond `threads` (started while others waited for HTTP answers) ends when idle for
+    // threadIdleMs like the others, so that sustained HTTP waits reuse it; at once when threads
+    // never end (threadIdleMs 0), so that the pool still goes back to `threads`.
+    if (this.options.threadIdleMs === 0 && this.count((t) => !t.dead) > this.options.threads) {
+      return this.discard(thread);
+    }
     // Idle threads must not keep the process alive; starting and busy ones do.
     thread.worker.unref();
     if (this.options.threadIdleMs > 0) {
