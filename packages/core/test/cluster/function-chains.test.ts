@@ -79,7 +79,7 @@ async function chain(n: number, headers: Record<string, string> = {}) {
     headers: { ...auth, 'content-type': 'application/json', ...headers },
     body: JSON.stringify({ args: { url, token: ADMIN, n } }),
   });
-  return { status: res.status, body: (await res.json()) as unknown };
+  return { status: res.status, body: await res.json() };
 }
 
 interface Level {
