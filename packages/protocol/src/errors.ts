@@ -40,6 +40,11 @@ export const ErrorCode = {
   WorkerLost: 'worker_lost',
   /** The Worker's queue is full (HTTP 503). */
   Overloaded: 'overloaded',
+  /**
+   * A function called through the API by a function, and so on, deeper than the Core allows
+   * (`FL_MAX_CHAIN_DEPTH`): refused before anything runs (HTTP 508).
+   */
+  ChainTooDeep: 'chain_too_deep',
   /** The Core's database does not answer (HTTP 503). */
   Unavailable: 'unavailable',
   /** Anything the platform did not expect: a bug (HTTP 500). */

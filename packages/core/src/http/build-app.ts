@@ -217,6 +217,11 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     const url = request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url;
     return reply.status(404).send(errorBody(`no route ${request.method} ${url}`));
   });
+  // Before Fastify closes the server, whose close() an upgraded link socket would keep waiting.
+  app.addHook('preClose', (done) => {
+    cluster.closeLinks();
+    done();
+  });
   app.addHook('onClose', async () => {
     await cluster.close();
   });

@@ -23,6 +23,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.TooLarge]: 413,
   [ErrorCode.WorkerLost]: 503,
   [ErrorCode.Overloaded]: 503,
+  [ErrorCode.ChainTooDeep]: 508,
   [ErrorCode.Unavailable]: 503,
   [ErrorCode.Internal]: 500,
 };

@@ -1,5 +1,5 @@
-import { ErrorCode, FlError, INVOCATION_LIMITS, SubjectRole } from '@funless/protocol';
-import type { FastifyInstance } from 'fastify';
+import { CHAIN_DEPTH_HEADER, ErrorCode, FlError, INVOCATION_LIMITS, SubjectRole } from '@funless/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import type { InvokeOptions } from '../../cluster/index.js';
 import { SCHEDULING_LANGUAGES, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
@@ -49,6 +49,33 @@ function parseScheduling(value: unknown): SchedulingRequest {
   return scheduling;
 }
 
+/** The name of the chain-depth header as documents and messages spell it. */
+const CHAIN_DEPTH_NAME = 'X-Fl-Chain-Depth';
+
+/**
+ * The depth of the call chain this request belongs to: 0 from a client, d + 1 from a function
+ * running at depth d (its Worker sets the header). Refused at once, before anything is looked up,
+ * when over `maxChainDepth`.
+ */
+function chainDepth(request: FastifyRequest, maxChainDepth: number): number {
+  const raw = request.headers[CHAIN_DEPTH_HEADER];
+  if (raw === undefined) return 0;
+  const value = Array.isArray(raw) ? undefined : raw.trim();
+  if (value === undefined || !/^\d{1,9}$/.test(value)) {
+    throw new BadRequestError(
+      `${CHAIN_DEPTH_NAME} must be one non-negative integer (the depth of a chain of functions calling functions), got ${JSON.stringify(raw)}`,
+    );
+  }
+  const depth = Number(value);
+  if (depth > maxChainDepth) {
+    throw new FlError(
+      ErrorCode.ChainTooDeep,
+      `this invocation is at depth ${depth} of a chain of functions calling functions through the API, deeper than the ${maxChainDepth} this Core allows (FL_MAX_CHAIN_DEPTH): refused before it ran`,
+    );
+  }
+  return depth;
+}
+
 /** `POST /v1/fn/:mod/:fn`: runs the function on a Worker and answers its JSON result. */
 export const invokeRoutes: RouteModule = {
   paths: {
@@ -56,7 +83,18 @@ export const invokeRoutes: RouteModule = {
       post: {
         summary: 'Invoke a function (any role)',
         ...minRole(SubjectRole.Invoker),
-        parameters: [nameParam('mod', 'Module'), nameParam('fn', 'Function')],
+        parameters: [
+          nameParam('mod', 'Module'),
+          nameParam('fn', 'Function'),
+          {
+            name: CHAIN_DEPTH_NAME,
+            in: 'header',
+            required: false,
+            description:
+              'Depth of a chain of functions calling functions: set by Workers on the outbound requests of a function (its own depth + 1), absent (0) from clients. Over FL_MAX_CHAIN_DEPTH it is refused with 508',
+            schema: { type: 'integer', minimum: 0, maximum: 999_999_999 },
+          },
+        ],
         requestBody: {
           required: false,
           // JSON null is taken as no body, like an empty one.
@@ -75,7 +113,12 @@ export const invokeRoutes: RouteModule = {
           '503': error(
             'No Worker available, the Worker was lost, it is overloaded, or the database is unavailable',
           ),
-          '504': error('The invocation passed its time limit'),
+          '504': error(
+            'The invocation passed its time limit; the detail says whether it started (or waited in a queue and was dropped, so it did not run)',
+          ),
+          '508': error(
+            'The invocation is deeper in a chain of functions calling functions than FL_MAX_CHAIN_DEPTH (chain_too_deep); nothing ran',
+          ),
         },
       },
     },
@@ -111,6 +154,7 @@ function register(
   { cluster, functions, store, appScripts, options }: AppContext,
 ): void {
   app.post<{ Params: { mod: string; fn: string } }>('/v1/fn/:mod/:fn', async (request, reply) => {
+    const depth = chainDepth(request, options.maxChainDepth);
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
     if (request.isMultipart()) {
@@ -133,7 +177,7 @@ function register(
         `args of ${input.byteLength} bytes are larger than the input limit of ${INVOCATION_LIMITS.maxInputBytes} bytes`,
       );
     }
-    const invokeOptions: InvokeOptions = { timeoutMs: options.invokeTimeoutMs };
+    const invokeOptions: InvokeOptions = { timeoutMs: options.invokeTimeoutMs, chainDepth: depth };
     if (body.scheduling !== undefined) {
       // Resolved once, here: an unknown script (404) or a script with language "none" (400) is
       // refused before anything is placed, and the cluster places by what this resolved.
