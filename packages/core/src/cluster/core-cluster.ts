@@ -34,12 +34,15 @@ import type {
   JoinMessage,
   LinkFunctionRef,
   ReportMessage,
+  ResultMessage,
   WorkerChannel,
   WorkerMessage,
 } from '@funless/protocol';
 import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 
+import { INVOCATION_SUCCESS, invocationStatus, NO_CLUSTER_METRICS } from '../metrics/index.js';
+import type { ClusterMetrics } from '../metrics/index.js';
 import { defaultPolicy } from '../scheduling/default-policy.js';
 import type {
   Cluster,
@@ -125,6 +128,8 @@ export interface CoreClusterOptions {
   maxUnsentCodeBytes?: number;
   /** Started once the server listens (e.g. the multicast announcer); closed with the cluster. */
   announce?: (endpoint: LinkEndpoint) => Closable | undefined | Promise<Closable | undefined>;
+  /** Told of every invocation, scheduling decision and push (`GET /metrics`). @default none */
+  metrics?: ClusterMetrics;
 }
 
 /** The defaults of `CoreClusterOptions`. */
@@ -170,6 +175,11 @@ function resourceProblem(claim: JoinMessage | ReportMessage): string | undefined
     if (!inRange(claim.reservedMiB, max))
       return `reservedMiB ${claim.reservedMiB} is not between 0 and ${max}`;
     if (!inRange(claim.running, Number.MAX_SAFE_INTEGER)) return `running ${claim.running} is negative`;
+    if (!inRange(claim.cpuUse, 1)) return `cpuUse ${claim.cpuUse} is not between 0 and 1`;
+    const maxLoad = WORKER_RESOURCE_LIMITS.maxLoadAverage;
+    for (const field of ['loadAverage1', 'loadAverage5', 'loadAverage15'] as const) {
+      if (!inRange(claim[field], maxLoad)) return `${field} ${claim[field]} is not between 0 and ${maxLoad}`;
+    }
   }
   return undefined;
 }
@@ -211,11 +221,12 @@ export class CoreCluster implements Cluster {
     workersLost: 0,
   };
   readonly #options: Required<
-    Omit<CoreClusterOptions, 'server' | 'logger' | 'announce' | 'coreId' | 'store' | 'secret'>
+    Omit<CoreClusterOptions, 'server' | 'logger' | 'announce' | 'coreId' | 'store' | 'secret' | 'metrics'>
   >;
   readonly #secret: string;
   readonly #store: CodeSource;
   readonly #log: ClusterLogger;
+  readonly #metrics: ClusterMetrics;
   readonly #wss: WebSocketServer;
   /** Joined Workers' links by name. */
   readonly #links = new Map<string, WorkerLink>();
@@ -260,6 +271,7 @@ export class CoreCluster implements Cluster {
     this.#secret = options.secret;
     this.#store = options.store;
     this.#log = options.logger ?? NOOP_LOGGER;
+    this.#metrics = options.metrics ?? NO_CLUSTER_METRICS;
     this.coreId = options.coreId ?? randomUUID();
     this.#wss = new WebSocketServer({
       noServer: true,
@@ -712,7 +724,12 @@ export class CoreCluster implements Cluster {
       hash: fn.hash,
       code: fn.code,
     };
+    const pushedAt = performance.now();
     const push = this.#broadcast(id, message, `the push of ${fn.module}/${fn.name}`).then((report) => {
+      this.#metrics.pushed({
+        seconds: (performance.now() - pushedAt) / 1000,
+        missing: report.missing.length,
+      });
       if (report.missing.length > 0) {
         this.#log.warn(
           { module: fn.module, name: fn.name, hash: fn.hash, missing: report.missing },
@@ -739,8 +756,38 @@ export class CoreCluster implements Cluster {
   }
 
   async invoke(fn: ClusterFunction, input: Uint8Array, options: InvokeOptions = {}): Promise<Uint8Array> {
+    const started = performance.now();
+    const ended = { module: fn.module, function: fn.name };
+    try {
+      const answer = await this.#invoke(fn, input, options);
+      this.#metrics.invocationEnded({
+        ...ended,
+        status: INVOCATION_SUCCESS,
+        totalMs: performance.now() - started,
+        durationMs: answer.durationMs,
+      });
+      return answer.result;
+    } catch (error) {
+      this.#metrics.invocationEnded({
+        ...ended,
+        status: invocationStatus(error),
+        totalMs: performance.now() - started,
+      });
+      throw error;
+    }
+  }
+
+  /** Places one invocation and relays it: the Worker's result, or its error thrown. */
+  async #invoke(fn: ClusterFunction, input: Uint8Array, options: InvokeOptions): Promise<ResultMessage> {
     const timeoutMs = options.timeoutMs ?? this.#options.invokeTimeoutMs;
-    const placement = (options.policy ?? defaultPolicy)(this.registry.views(), fn);
+    const policy = options.policy ?? defaultPolicy;
+    const decidedAt = performance.now();
+    const placement = policy(this.registry.views(), fn);
+    this.#metrics.scheduled({
+      policy: policy === defaultPolicy ? 'default' : 'app',
+      placed: placement.ok,
+      seconds: (performance.now() - decidedAt) / 1000,
+    });
     if (!placement.ok)
       throw new FlError(ErrorCode.NoWorker, `no Worker can run ${fn.module}/${fn.name}: ${placement.reason}`);
     const worker = placement.worker;
@@ -771,7 +818,7 @@ export class CoreCluster implements Cluster {
     } finally {
       this.registry.release(reservation);
     }
-    if (answer.type === 'result') return answer.result;
+    if (answer.type === 'result') return answer;
     if (answer.type === 'invoke_error') throw FlError.fromPayload(answer.error);
     throw new FlError(ErrorCode.Internal, `Worker "${worker}" answered an invocation with ${answer.type}`);
   }

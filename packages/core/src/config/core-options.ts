@@ -21,6 +21,11 @@ export interface CoreOptions {
   databaseUrl?: string;
   /** Presets the admin token (at least 16 characters). @default undefined (a random token) */
   adminToken?: string;
+  /**
+   * A token that may read `GET /metrics` and nothing else (what Prometheus sends as its bearer
+   * token), besides the admin token; at least 16 characters. @default undefined (the admin token only)
+   */
+  metricsToken?: string;
   /** Largest request body accepted, in bytes (function uploads included). @default 62_914_560 (60 MiB) */
   bodyLimitBytes?: number;
   /** Time limit of one invocation, in ms, passed to the cluster. @default 60_000 */
@@ -40,9 +45,12 @@ export interface CoreOptions {
 }
 
 /** `CoreOptions` with every field decided. */
-export interface ResolvedCoreOptions extends Required<Omit<CoreOptions, 'databaseUrl' | 'adminToken'>> {
+export interface ResolvedCoreOptions extends Required<
+  Omit<CoreOptions, 'databaseUrl' | 'adminToken' | 'metricsToken'>
+> {
   databaseUrl: string | undefined;
   adminToken: string | undefined;
+  metricsToken: string | undefined;
 }
 
 /** Defaults of `CoreOptions` (except `dataDir`, which depends on the current directory). */
@@ -76,6 +84,15 @@ function nonEmptyString(name: string, value: unknown): string {
   return value;
 }
 
+/** A token set by configuration: at least 16 characters, no whitespace (it travels in a header). */
+function bearerToken(name: string, value: unknown): string {
+  const token = nonEmptyString(name, value);
+  if (token.length < 16 || /\s/.test(token)) {
+    throw new ConfigError(`${name} must be at least 16 characters with no whitespace`);
+  }
+  return token;
+}
+
 /**
  * Validates `options` once and merges them over the defaults. Throws `ConfigError` naming the
  * first bad option. `names` maps option keys to the names the user typed (e.g. environment
@@ -93,6 +110,7 @@ export function resolveCoreOptions(
     dataDir: resolve(nonEmptyString(n('dataDir'), o.dataDir ?? defaultDataDir())),
     databaseUrl: undefined,
     adminToken: undefined,
+    metricsToken: undefined,
     // A 50 MiB binary plus multipart framing must fit: 1 MiB is the floor.
     bodyLimitBytes: integer(
       n('bodyLimitBytes'),
@@ -143,12 +161,7 @@ export function resolveCoreOptions(
     }
     resolved.databaseUrl = url;
   }
-  if (o.adminToken !== undefined) {
-    const token = nonEmptyString(n('adminToken'), o.adminToken);
-    if (token.length < 16 || /\s/.test(token)) {
-      throw new ConfigError(`${n('adminToken')} must be at least 16 characters with no whitespace`);
-    }
-    resolved.adminToken = token;
-  }
+  if (o.adminToken !== undefined) resolved.adminToken = bearerToken(n('adminToken'), o.adminToken);
+  if (o.metricsToken !== undefined) resolved.metricsToken = bearerToken(n('metricsToken'), o.metricsToken);
   return resolved;
 }

@@ -27,6 +27,7 @@ import WebSocket from 'ws';
 
 import type { FunctionRef } from '../runtime/types.js';
 import type { AgentLogger, AgentRuntime } from './agent-runtime.js';
+import type { HostUsageSample } from './host-usage.js';
 
 /** What a connection shares with its agent and the agent's other connections. */
 export interface AgentContext {
@@ -42,6 +43,8 @@ export interface AgentContext {
   readonly codeRequestTimeoutMs: number;
   /** Memory offered and free now, in MiB (free already net of every running invocation). */
   memory(): { totalMiB: number; freeMiB: number; running: number };
+  /** The machine's CPU use and load average, sent in reports. */
+  usage(): HostUsageSample;
   /** Accounting of invocations running on this Worker, from any Core. */
   started(capacityMiB: number): void;
   finished(capacityMiB: number): void;
@@ -445,6 +448,7 @@ export class CoreConnection {
       memoryFreeMiB: memory.freeMiB,
       reservedMiB: this.#reservedMiB,
       running: memory.running,
+      ...this.ctx.usage(),
     });
   }
 

@@ -2,6 +2,7 @@ import { assembleOpenApiDocument } from '../openapi/openapi-document.js';
 import { functionRoutes } from './functions.js';
 import { healthRoutes } from './health.js';
 import { invokeRoutes } from './invoke.js';
+import { metricsRoutes } from './metrics.js';
 import { moduleRoutes } from './modules.js';
 import { openapiRoutes } from './openapi.js';
 import type { RouteModule } from './route-module.js';
@@ -21,6 +22,7 @@ export const ROUTES: readonly RouteModule[] = [
   subjectRoutes,
   workersRoutes,
   scriptRoutes,
+  metricsRoutes,
 ];
 
 /**
