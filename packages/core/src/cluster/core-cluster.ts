@@ -757,11 +757,11 @@ export class CoreCluster implements Cluster {
 
   async invoke(fn: ClusterFunction, input: Uint8Array, options: InvokeOptions = {}): Promise<Uint8Array> {
     const started = performance.now();
-    const ended = { module: fn.module, function: fn.name };
     try {
       const answer = await this.#invoke(fn, input, options);
       this.#metrics.invocationEnded({
-        ...ended,
+        module: fn.module,
+        function: fn.name,
         status: INVOCATION_SUCCESS,
         totalMs: performance.now() - started,
         durationMs: answer.durationMs,
@@ -769,7 +769,8 @@ export class CoreCluster implements Cluster {
       return answer.result;
     } catch (error) {
       this.#metrics.invocationEnded({
-        ...ended,
+        module: fn.module,
+        function: fn.name,
         status: invocationStatus(error),
         totalMs: performance.now() - started,
       });

@@ -3,9 +3,13 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import type { ActivationMetrics } from './activation-metrics.js';
 import type { AsyncQueueMetrics } from './async-queue-metrics.js';
-import type { ClusterMetrics, CodePush, SchedulingDecision } from './cluster-metrics.js';
+import type { ClusterMetrics, CodePush, PolicyKind, SchedulingDecision } from './cluster-metrics.js';
 import type { InvocationEnd } from './invocation-metrics.js';
 import { processMetricsRegistry } from './process-metrics.js';
+import { SeriesCounter } from './series-counter.js';
+import type { CounterSeries } from './series-counter.js';
+import { SeriesHistogram } from './series-histogram.js';
+import type { HistogramSeries } from './series-histogram.js';
 
 /** One Worker as the per-Worker gauges read it (`WorkerInfo` of `GET /v1/workers` fits). */
 export interface WorkerGaugeSource {
@@ -41,25 +45,38 @@ export const METRIC_BUCKETS = {
   pushSeconds: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
 } as const;
 
-type InvocationLabels = 'module' | 'function' | 'status';
+/** One function's series, made at its first invocation. */
+interface FunctionSeries {
+  duration: HistogramSeries;
+  byStatus: Map<string, CounterSeries>;
+}
+
+/** A policy's series: decisions by outcome, and their time. */
+interface PolicySeries {
+  placed: CounterSeries;
+  noWorker: CounterSeries;
+  seconds: HistogramSeries;
+}
 
 /**
  * The Core's metrics, in one prom-client registry per Core app (not prom-client's global one, so
  * that several apps in one process keep their own counts), served by `GET /metrics` together with
  * the process metrics. Label values are bounded: module and function name stored functions,
  * status is `success` or an error code, a Worker label is a joined Worker's name, the rest are
- * fixed sets; no activation id, argument or APP script name is ever a label. See
+ * fixed sets; no activation id, argument or APP script name is ever a label. What every
+ * invocation feeds costs a few additions (series-counter.ts, series-histogram.ts). See
  * docs/architecture.md, "Observability".
  */
 export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueueMetrics {
   readonly #registry = new Registry();
   /** This app's metrics and the process's, as one exposition. */
   readonly #exposed: Registry;
-  readonly #invocations: Counter<InvocationLabels>;
-  readonly #duration: Histogram<'module' | 'function'>;
-  readonly #overhead: Histogram;
-  readonly #decisions: Counter<'policy' | 'outcome'>;
-  readonly #decisionSeconds: Histogram<'policy'>;
+  readonly #invocations: SeriesCounter<'module' | 'function' | 'status'>;
+  readonly #duration: SeriesHistogram<'module' | 'function'>;
+  readonly #overhead: HistogramSeries;
+  readonly #policies: Record<PolicyKind, PolicySeries>;
+  /** Series by module, then function: as many as the functions that ran. */
+  readonly #functions = new Map<string, Map<string, FunctionSeries>>();
   readonly #pushes: Counter<'outcome'>;
   readonly #pushSeconds: Histogram;
   readonly #written: Counter;
@@ -68,44 +85,49 @@ export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueu
 
   constructor(options: CoreMetricsOptions) {
     const registers = [this.#registry];
-    this.#invocations = new Counter({
+    this.#invocations = new SeriesCounter({
       name: 'fl_invocations_total',
       help: 'Invocations that ended, by function and status (success or the error code)',
       labelNames: ['module', 'function', 'status'],
       registers,
     });
-    this.#duration = new Histogram({
+    this.#duration = new SeriesHistogram({
       name: 'fl_invocation_duration_seconds',
       help: 'Time from the Core taking an invocation to its answer, by function',
-      labelNames: ['module', 'function'],
-      buckets: [...METRIC_BUCKETS.invocationSeconds],
+      buckets: METRIC_BUCKETS.invocationSeconds,
       registers,
     });
-    this.#overhead = new Histogram({
+    this.#overhead = new SeriesHistogram({
       name: 'fl_invocation_overhead_seconds',
       help: "The platform's share of an invocation: its time in the Core minus the guest's own time",
-      buckets: [...METRIC_BUCKETS.overheadSeconds],
+      buckets: METRIC_BUCKETS.overheadSeconds,
       registers,
-    });
-    this.#decisions = new Counter({
+    }).series({});
+    const decisions = new SeriesCounter({
       name: 'fl_scheduling_decisions_total',
       help: 'Placement decisions, by policy (default, app) and outcome (placed, no_worker)',
       labelNames: ['policy', 'outcome'],
       registers,
     });
-    this.#decisionSeconds = new Histogram({
+    const decisionSeconds = new SeriesHistogram<'policy'>({
       name: 'fl_scheduling_duration_seconds',
       help: 'Time a placement policy took to decide',
-      labelNames: ['policy'],
-      buckets: [...METRIC_BUCKETS.schedulingSeconds],
+      buckets: METRIC_BUCKETS.schedulingSeconds,
       registers,
     });
+    const policy = (kind: PolicyKind): PolicySeries => ({
+      placed: decisions.series({ policy: kind, outcome: 'placed' }),
+      noWorker: decisions.series({ policy: kind, outcome: 'no_worker' }),
+      seconds: decisionSeconds.series({ policy: kind }),
+    });
+    this.#policies = { default: policy('default'), app: policy('app') };
     this.#pushes = new Counter({
       name: 'fl_code_pushes_total',
       help: 'Pushes of code to the Workers, by outcome (complete, or incomplete when a Worker missed it)',
       labelNames: ['outcome'],
       registers,
     });
+    for (const outcome of ['complete', 'incomplete']) this.#pushes.inc({ outcome }, 0);
     this.#pushSeconds = new Histogram({
       name: 'fl_code_push_duration_seconds',
       help: 'Time a push took until every Worker acknowledged or the push limit passed',
@@ -127,10 +149,6 @@ export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueu
       help: 'Asynchronous invocations accepted and not started yet',
       registers,
     });
-    // The outcomes a scrape should show at 0 before they first happen.
-    for (const policy of ['default', 'app'])
-      for (const outcome of ['placed', 'no_worker']) this.#decisions.inc({ policy, outcome }, 0);
-    for (const outcome of ['complete', 'incomplete']) this.#pushes.inc({ outcome }, 0);
     this.#workerGauges(options.workers);
     this.#exposed = Registry.merge([processMetricsRegistry(), this.#registry]);
   }
@@ -146,17 +164,22 @@ export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueu
   }
 
   invocationEnded(end: InvocationEnd): void {
-    const fn = { module: end.module, function: end.function };
-    this.#invocations.inc({ ...fn, status: end.status });
+    const fn = this.#functionSeries(end.module, end.function);
+    let counted = fn.byStatus.get(end.status);
+    if (!counted) {
+      counted = this.#invocations.series({ module: end.module, function: end.function, status: end.status });
+      fn.byStatus.set(end.status, counted);
+    }
+    counted.value++;
     const seconds = end.totalMs / 1000;
-    this.#duration.observe(fn, seconds);
+    fn.duration.observe(seconds);
     if (end.durationMs !== undefined) this.#overhead.observe(Math.max(0, seconds - end.durationMs / 1000));
   }
 
   scheduled(decision: SchedulingDecision): void {
-    const { policy } = decision;
-    this.#decisions.inc({ policy, outcome: decision.placed ? 'placed' : 'no_worker' });
-    this.#decisionSeconds.observe({ policy }, decision.seconds);
+    const policy = this.#policies[decision.policy];
+    (decision.placed ? policy.placed : policy.noWorker).value++;
+    policy.seconds.observe(decision.seconds);
   }
 
   pushed(push: CodePush): void {
@@ -174,6 +197,17 @@ export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueu
 
   setAsyncQueueDepth(depth: number): void {
     this.#queueDepth.set(depth);
+  }
+
+  #functionSeries(module: string, name: string): FunctionSeries {
+    let functions = this.#functions.get(module);
+    if (!functions) this.#functions.set(module, (functions = new Map()));
+    let series = functions.get(name);
+    if (!series) {
+      series = { duration: this.#duration.series({ module, function: name }), byStatus: new Map() };
+      functions.set(name, series);
+    }
+    return series;
   }
 
   /** Gauges read from the Workers at every scrape; a Worker that left has no series any more. */
