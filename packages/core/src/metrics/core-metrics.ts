@@ -201,7 +201,7 @@ export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueu
 
   #functionSeries(module: string, name: string): FunctionSeries {
     let functions = this.#functions.get(module);
-    if (!functions) this.#functions.set(module, (functions = new Map()));
+    if (!functions) this.#functions.set(module, (functions = new Map<string, FunctionSeries>()));
     let series = functions.get(name);
     if (!series) {
       series = { duration: this.#duration.series({ module, function: name }), byStatus: new Map() };
