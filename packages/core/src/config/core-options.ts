@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 
-import { ConfigError } from '@funless/protocol';
+import { ConfigError, LOG_LEVELS } from '@funless/protocol';
+import type { LogLevel } from '@funless/protocol';
 
-/** Log levels pino understands. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+// Every process takes the same levels (FL_LOG_LEVEL); re-exported for embedders of the Core.
+export { LOG_LEVELS };
+export type { LogLevel };
 
 /** How the Core is configured. Every field is optional; `resolveCoreOptions` fills in the defaults. */
 export interface CoreOptions {
