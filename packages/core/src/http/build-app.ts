@@ -15,6 +15,7 @@ import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
+import { CoreMetrics } from '../metrics/index.js';
 import { AppScriptCache } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
 import type { AppContext } from './app-context.js';
@@ -136,9 +137,11 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
 
   const { store } = buildOptions;
   const clusterOption = buildOptions.cluster ?? new NoWorkersCluster();
-  const cluster =
+  // One registry per app, read from the cluster at every scrape (the cluster is built just below).
+  const metrics = new CoreMetrics({ workers: () => cluster.workers() });
+  const cluster: Cluster =
     typeof clusterOption === 'function'
-      ? clusterOption({ store, server: app.server, logger, options })
+      ? clusterOption({ store, server: app.server, logger, options, metrics })
       : clusterOption;
   const context: AppContext = {
     store,
@@ -150,6 +153,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     options,
     logger,
     openapi: OPENAPI_DOCUMENT,
+    metrics,
   };
 
   // An empty JSON body is allowed (an invocation without arguments); anything else must be UTF-8

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import type { Logger } from 'pino';
 
 import { TOKENS_FILE, bootstrap } from '../../src/auth/index.js';
 import type { Cluster } from '../../src/cluster/index.js';
@@ -86,6 +87,8 @@ export async function createTestCore(
     openStore?: (db: TestDatabase) => Promise<Store>;
     /** The app's APP script cache, made over the store. @default the app's own */
     appScripts?: (store: Store) => AppScriptCache;
+    /** @default a silent logger */
+    logger?: Logger;
   } = {},
 ): Promise<TestCore> {
   const db = options.db ?? (await createTestDatabase(dialect));
@@ -97,7 +100,7 @@ export async function createTestCore(
   const { guest } = tokensFromFile(await readFile(join(db.dataDir, TOKENS_FILE), 'utf8'));
   const app = buildApp({
     store,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     options: { dataDir: db.dataDir, ...options.core },
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.appScripts ? { appScripts: options.appScripts(store) } : {}),

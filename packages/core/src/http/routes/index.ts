@@ -2,6 +2,7 @@ import { assembleOpenApiDocument } from '../openapi/openapi-document.js';
 import { functionRoutes } from './functions.js';
 import { healthRoutes } from './health.js';
 import { invokeRoutes } from './invoke.js';
+import { metricsRoutes } from './metrics.js';
 import { moduleRoutes } from './modules.js';
 import { openapiRoutes } from './openapi.js';
 import { ownershipRoutes } from './ownership.js';
@@ -23,6 +24,7 @@ export const ROUTES: readonly RouteModule[] = [
   ownershipRoutes,
   workersRoutes,
   scriptRoutes,
+  metricsRoutes,
 ];
 
 /**

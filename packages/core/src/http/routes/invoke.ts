@@ -5,6 +5,7 @@ import type { InvokeOptions } from '../../cluster/index.js';
 import { SCHEDULING_LANGUAGES, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
 import type { SchedulingRequest } from '../../scheduling/index.js';
 import type { AppContext } from '../app-context.js';
+import { bindInvocationLog } from '../invocation-log.js';
 import {
   COMMON_ERRORS,
   data,
@@ -157,6 +158,7 @@ function register(
     const depth = chainDepth(request, options.maxChainDepth);
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
+    bindInvocationLog(request, reply, { module, function: name });
     if (request.isMultipart()) {
       throw new UnsupportedMediaTypeError(`invocations take a JSON body (application/json), like ${EXAMPLE}`);
     }
