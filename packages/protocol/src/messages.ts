@@ -14,7 +14,7 @@ import { MIB } from './abi.js';
 import type { ErrorPayload } from './errors.js';
 
 /** Version of this protocol; both sides refuse a peer speaking another. */
-export const LINK_PROTOCOL_VERSION = 3;
+export const LINK_PROTOCOL_VERSION = 4;
 
 /** Path of the link's WebSocket endpoint on the Core's HTTP server. */
 export const LINK_PATH = '/v1/link';

@@ -2,6 +2,8 @@ import { Buffer } from 'node:buffer';
 
 import { encodeFrame, LinkProtocolError } from '../frame.js';
 import type { LinkMessage } from '../messages.js';
+import { FrameOpener, FrameSealer } from './frame-seal.js';
+import type { LinkKeys } from './frame-seal.js';
 import type { LinkChannel, LinkChannelEvents } from './link-channel.js';
 
 /**
@@ -29,7 +31,8 @@ const CLOSE_GRACE_MS = 1000;
 
 /**
  * A push sends the same `store` message to every Worker: its frame (which holds the code) is
- * encoded once and reused for every connection, as long as the message object lives.
+ * encoded once and reused for every connection, as long as the message object lives (a sealed
+ * connection seals its own copy: each has its own key).
  */
 const sharedFrames = new WeakMap<object, Buffer>();
 
@@ -46,7 +49,8 @@ function frameOf(message: LinkMessage): Buffer {
 /**
  * The link between processes: one binary WebSocket frame per message (`frame.ts`), each decoded
  * and checked on arrival by `decode` (`decodeWorkerFrame` on the Core, `decodeCoreFrame` on a
- * Worker). A frame that fails the checks becomes an `invalid` event, never a message.
+ * Worker); once `seal` is called, sealed and opened (`frame-seal.ts`). A frame that fails the
+ * checks or does not open becomes an `invalid` event, never a message.
  */
 export class WebSocketChannel<Out extends LinkMessage, In extends LinkMessage> implements LinkChannel<
   Out,
@@ -55,6 +59,8 @@ export class WebSocketChannel<Out extends LinkMessage, In extends LinkMessage> i
   #events: LinkChannelEvents<In> | undefined;
   #closing = false;
   #corked = false;
+  #sealer: FrameSealer | undefined;
+  #opener: FrameOpener | undefined;
 
   constructor(
     readonly socket: LinkSocket,
@@ -67,7 +73,7 @@ export class WebSocketChannel<Out extends LinkMessage, In extends LinkMessage> i
       let message: In;
       try {
         if (!isBinary || !Buffer.isBuffer(data)) throw new LinkProtocolError('text frame');
-        message = this.decode(data);
+        message = this.decode(this.#opener ? this.#opener.open(data) : data);
       } catch (error) {
         events.invalid(
           error instanceof LinkProtocolError ? error : new LinkProtocolError((error as Error).message),
@@ -92,7 +98,13 @@ export class WebSocketChannel<Out extends LinkMessage, In extends LinkMessage> i
     const frame = frameOf(message);
     if (!this.open) return;
     this.#cork();
-    this.socket.send(frame, { binary: true });
+    this.socket.send(this.#sealer ? this.#sealer.seal(frame) : frame, { binary: true });
+  }
+
+  seal(keys: LinkKeys): void {
+    if (this.#sealer) throw new Error('this link is sealed already');
+    this.#sealer = new FrameSealer(keys.send);
+    this.#opener = new FrameOpener(keys.receive);
   }
 
   /**

@@ -2,6 +2,7 @@ import {
   coreProof,
   LINK_PROTOCOL_VERSION,
   LinkCloseCode,
+  linkKeys,
   linkNonce,
   proofsMatch,
   workerProof,
@@ -216,6 +217,8 @@ export class LinkConnector {
         channel.close(LinkCloseCode.Unauthorized, 'wrong cluster secret');
         return error;
       }
+      // Before anything else: the Core's next frame is sealed (ws delivers frames one at a time).
+      channel.seal(linkKeys(ctx.secret, coreNonce, nonce, ctx.name, 'worker'));
       this.state = ConnectionState.Joined;
       this.coreId = message.core;
       this.attempts = 0;

@@ -10,7 +10,10 @@ import {
   decodeWorkerFrame,
   encodeFrame,
   ErrorCode,
+  FrameOpener,
+  FrameSealer,
   LINK_PROTOCOL_VERSION,
+  linkKeys,
   linkNonce,
   proofsMatch,
   workerProof,
@@ -56,9 +59,15 @@ async function fakeCore(
     connections++;
     const nonce = linkNonce();
     const received: WorkerMessage[] = [];
-    const send = (m: CoreMessage) => socket.send(encodeFrame(m));
+    // Sealed after join_accepted, as the Core's own frames are.
+    let sealer: FrameSealer | undefined;
+    let opener: FrameOpener | undefined;
+    const send = (m: CoreMessage) => {
+      const frame = encodeFrame(m);
+      socket.send(sealer ? sealer.seal(frame) : frame);
+    };
     socket.on('message', (data: Buffer) => {
-      const message = decodeWorkerFrame(data);
+      const message = decodeWorkerFrame(opener ? opener.open(data) : data);
       received.push(message);
       if (message.type === 'join') {
         const secret = options.secret ?? SECRET;
@@ -76,6 +85,9 @@ async function fakeCore(
           });
         options.beforeAccept?.();
         accept();
+        const keys = linkKeys(secret, nonce, message.nonce, message.name, 'core');
+        sealer = new FrameSealer(keys.send);
+        opener = new FrameOpener(keys.receive);
         joins.push({
           socket,
           join: message,

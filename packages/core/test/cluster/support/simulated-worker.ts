@@ -3,7 +3,10 @@
 import {
   decodeCoreFrame,
   encodeFrame,
+  FrameOpener,
+  FrameSealer,
   LINK_PROTOCOL_VERSION,
+  linkKeys,
   linkNonce,
   workerProof,
 } from '@funless/protocol';
@@ -34,6 +37,9 @@ export class SimulatedWorker {
   /** Resolves with the close code when the connection closes. */
   readonly closed: Promise<number>;
   stored = new Map<string, Uint8Array>();
+  /** Set once joined: frames are sealed from then on, as a real Worker's. */
+  #sealer: FrameSealer | undefined;
+  #opener: FrameOpener | undefined;
 
   constructor(readonly options: SimulatedWorkerOptions) {
     const url = new URL(options.url);
@@ -41,6 +47,7 @@ export class SimulatedWorker {
     url.protocol = url.protocol.replace('http', 'ws');
     this.ws = new WebSocket(url, { perMessageDeflate: false });
     const nonce = linkNonce();
+    let coreNonce = '';
     let resolveJoin!: () => void;
     let rejectJoin!: (e: Error) => void;
     this.joined = new Promise((resolve, reject) => {
@@ -56,11 +63,12 @@ export class SimulatedWorker {
     });
     this.ws.on('error', () => {});
     this.ws.on('message', (data: Buffer) => {
-      const message = decodeCoreFrame(data);
+      const message = decodeCoreFrame(this.#opener ? this.#opener.open(data) : data);
       this.received.push(message);
       const o = this.options;
       switch (message.type) {
         case 'challenge':
+          coreNonce = message.nonce;
           this.send({
             type: 'join',
             protocol: o.protocol ?? LINK_PROTOCOL_VERSION,
@@ -74,9 +82,13 @@ export class SimulatedWorker {
             proof: workerProof(o.secret, message.nonce, nonce, o.name),
           });
           return;
-        case 'join_accepted':
+        case 'join_accepted': {
+          const keys = linkKeys(o.secret, coreNonce, nonce, o.name, 'worker');
+          this.#sealer = new FrameSealer(keys.send);
+          this.#opener = new FrameOpener(keys.receive);
           resolveJoin();
           return;
+        }
         case 'join_refused':
           rejectJoin(new Error(`${message.error.code}: ${message.error.message}`));
           return;
@@ -105,7 +117,13 @@ export class SimulatedWorker {
   }
 
   send(message: WorkerMessage): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(message));
+    this.sendFrame(encodeFrame(message));
+  }
+
+  /** Sends `frame` as it is (sealed once joined). */
+  sendFrame(frame: Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(this.#sealer ? this.#sealer.seal(frame) : frame);
   }
 
   /** Waits until a message of `type` arrived (up to `timeoutMs`). */
