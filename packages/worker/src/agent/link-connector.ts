@@ -5,6 +5,7 @@ import {
   linkKeys,
   linkNonce,
   proofsMatch,
+  untrustedCertificateMessage,
   workerProof,
 } from '@funless/protocol';
 import type {
@@ -75,6 +76,8 @@ export class LinkConnector {
   #livenessTimer: NodeJS.Timeout | undefined;
   #lastSeen = 0;
   #joinedWaiters: (() => void)[] = [];
+  /** The certificate problem last logged, so that redialling does not log it again. */
+  #certificateWarning: string | undefined;
 
   /** @param core - the Core's URL (dialled over WebSocket) or a dialer of another transport */
   constructor(
@@ -163,6 +166,16 @@ export class LinkConnector {
       },
       error: (error) => {
         reason = error.message;
+        const untrusted = untrustedCertificateMessage(error, this.url);
+        if (untrusted !== undefined) {
+          reason = untrusted;
+          // Once until it joins or the problem changes: the connector keeps redialling.
+          if (this.#certificateWarning !== untrusted) {
+            this.#certificateWarning = untrusted;
+            this.ctx.log.error({ core: this.url }, `link: ${untrusted}`);
+          }
+          return;
+        }
         this.ctx.log.debug({ core: this.url, err: error.message }, 'link: connection error');
       },
     });
@@ -220,6 +233,7 @@ export class LinkConnector {
       // Before anything else: the Core's next frame is sealed (ws delivers frames one at a time).
       channel.seal(linkKeys(ctx.secret, coreNonce, nonce, ctx.name, 'worker'));
       this.state = ConnectionState.Joined;
+      this.#certificateWarning = undefined;
       this.coreId = message.core;
       this.attempts = 0;
       this.#startLiveness(channel, message.livenessTimeoutMs);
