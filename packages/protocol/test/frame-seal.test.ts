@@ -1,5 +1,5 @@
-// Sealed frames after the join (frame-seal.ts, linkKeys in link-auth.ts): each frame opens only
-// once, in order, intact, under the key of its connection and direction.
+// Sealed frames after the join (frame-seal.ts, linkKeys in link-auth.ts): each sealed message opens
+// only once, in order, intact, under the key of its connection and direction.
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
@@ -12,6 +12,7 @@ import {
   LINK_MAX_SEALED_FRAME_BYTES,
   linkKeys,
   LinkProtocolError,
+  SEAL_BATCH_BYTES,
   SEAL_TAG_BYTES,
   WebSocketChannel,
 } from '../src/index.js';
@@ -30,26 +31,36 @@ function ends(secret = SECRET, coreNonce = CORE_NONCE, workerNonce = WORKER_NONC
 }
 
 const frames = ['card-4111', 'second', 'third'].map((text) => Buffer.from(text));
-const AUTH_FAILED = /link protocol: sealed frame \d+ failed authentication/;
+const AUTH_FAILED = /link protocol: sealed message \d+ failed authentication/;
+/** Bytes a sealed message adds to one frame: its length and the tag. */
+const OVERHEAD = 4 + SEAL_TAG_BYTES;
 
-test('frames sealed in order open in order, each to the same bytes; the sealed bytes hide them', () => {
+test('messages sealed in order open in order, each to the same frames; the sealed bytes hide them', () => {
   const { core, worker } = ends();
   const sealer = new FrameSealer(core.send);
   const opener = new FrameOpener(worker.receive);
   for (const frame of frames) {
-    const sealed = sealer.seal(frame);
-    assert.equal(sealed.length, frame.length + SEAL_TAG_BYTES);
+    const sealed = sealer.seal([frame]);
+    assert.equal(sealed.length, frame.length + OVERHEAD);
     assert.equal(sealed.includes(frame), false, 'the frame shows through');
-    assert.deepEqual(opener.open(sealed), frame);
+    assert.deepEqual(opener.open(sealed), [frame]);
   }
-  assert.equal(opener.count, 3);
-  // The same bytes sealed twice differ: each frame has its own IV.
-  assert.notDeepEqual(sealer.seal(frames[0]!), sealer.seal(frames[0]!));
+  // Several frames in one message (one event-loop turn's) come out as they went in.
+  const batch = sealer.seal(frames);
+  assert.equal(
+    batch.length,
+    frames.reduce((n, f) => n + 4 + f.length, SEAL_TAG_BYTES),
+  );
+  assert.deepEqual(opener.open(batch), frames);
+  assert.equal(opener.count, 4);
+  // The same bytes sealed twice differ: each message has its own IV.
+  assert.notDeepEqual(sealer.seal([frames[0]!]), sealer.seal([frames[0]!]));
+  assert.throws(() => sealer.seal([]), /at least one frame/);
 });
 
-test('a frame with any one byte altered, in its body or its tag, does not open', () => {
+test('a message with any one byte altered, in its body or its tag, does not open', () => {
   const { core, worker } = ends();
-  const sealed = new FrameSealer(core.send).seal(frames[0]!);
+  const sealed = new FrameSealer(core.send).seal(frames);
   for (let i = 0; i < sealed.length; i++) {
     const altered = Buffer.from(sealed);
     altered[i]! ^= 0x01;
@@ -57,40 +68,40 @@ test('a frame with any one byte altered, in its body or its tag, does not open',
   }
 });
 
-test('once a frame failed, every later one fails too, even the genuine next one', () => {
+test('once a message failed, every later one fails too, even the genuine next one', () => {
   const { core, worker } = ends();
   const sealer = new FrameSealer(core.send);
   const opener = new FrameOpener(worker.receive);
-  const first = sealer.seal(frames[0]!);
+  const first = sealer.seal([frames[0]!]);
   first[0]! ^= 0x80;
   assert.throws(() => opener.open(first), AUTH_FAILED);
-  assert.throws(() => opener.open(sealer.seal(frames[1]!)), LinkProtocolError);
+  assert.throws(() => opener.open(sealer.seal([frames[1]!])), LinkProtocolError);
 });
 
-test('a replayed frame does not open', () => {
+test('a replayed message does not open', () => {
   const { core, worker } = ends();
-  const sealed = new FrameSealer(core.send).seal(frames[0]!);
+  const sealed = new FrameSealer(core.send).seal([frames[0]!]);
   const opener = new FrameOpener(worker.receive);
-  assert.deepEqual(opener.open(sealed), frames[0]);
-  assert.throws(() => opener.open(sealed), /sealed frame 1 failed authentication/);
+  assert.deepEqual(opener.open(sealed), [frames[0]]);
+  assert.throws(() => opener.open(sealed), /sealed message 1 failed authentication/);
 });
 
-test('frames reordered, or one of them dropped, do not open', () => {
+test('messages reordered, or one of them dropped, do not open', () => {
   const { core, worker } = ends();
   const sealer = new FrameSealer(core.send);
-  const [a, b] = [sealer.seal(frames[0]!), sealer.seal(frames[1]!)];
-  assert.throws(() => new FrameOpener(worker.receive).open(b), /sealed frame 0 failed authentication/);
+  const [a, b] = [sealer.seal([frames[0]!]), sealer.seal([frames[1]!])];
+  assert.throws(() => new FrameOpener(worker.receive).open(b), /sealed message 0 failed authentication/);
   const opener = new FrameOpener(worker.receive);
-  assert.deepEqual(opener.open(a), frames[0]);
-  assert.deepEqual(opener.open(b), frames[1]);
+  assert.deepEqual(opener.open(a), [frames[0]]);
+  assert.deepEqual(opener.open(b), [frames[1]]);
 });
 
-test('a frame opens only under its connection and direction: another secret, nonce, name or direction fails', () => {
+test('a message opens only under its connection and direction: another secret, nonce, name or direction fails', () => {
   const { core, worker } = ends();
   assert.deepEqual(core.send, worker.receive);
   assert.deepEqual(core.receive, worker.send);
   assert.notDeepEqual(core.send, core.receive);
-  const sealed = () => new FrameSealer(core.send).seal(frames[0]!);
+  const sealed = () => new FrameSealer(core.send).seal([frames[0]!]);
   const others: [string, LinkKeys][] = [
     ['another secret', ends('another-secret-0123456789').worker],
     ['another Core nonce', ends(SECRET, 'd'.repeat(64)).worker],
@@ -104,21 +115,21 @@ test('a frame opens only under its connection and direction: another secret, non
   }
 });
 
-test('a frame shorter than its tag, or with its tag cut, does not open', () => {
+test('a message shorter than a length and a tag, or with its tag cut, does not open', () => {
   const { core, worker } = ends();
-  const sealed = new FrameSealer(core.send).seal(frames[0]!);
+  const sealed = new FrameSealer(core.send).seal([frames[0]!]);
   assert.throws(
-    () => new FrameOpener(worker.receive).open(sealed.subarray(0, SEAL_TAG_BYTES - 1)),
-    /sealed frame 0 of 15 bytes is shorter than its tag/,
+    () => new FrameOpener(worker.receive).open(sealed.subarray(0, OVERHEAD - 1)),
+    /sealed message 0 of 19 bytes is shorter than a length and a tag/,
   );
   assert.throws(() => new FrameOpener(worker.receive).open(sealed.subarray(0, -1)), AUTH_FAILED);
-  // An empty frame still carries its tag.
-  const empty = new FrameSealer(core.send).seal(new Uint8Array(0));
-  assert.equal(empty.length, SEAL_TAG_BYTES);
-  assert.equal(new FrameOpener(worker.receive).open(empty).length, 0);
+  // An empty frame still has its length and the tag.
+  const empty = new FrameSealer(core.send).seal([new Uint8Array(0)]);
+  assert.equal(empty.length, OVERHEAD);
+  assert.deepEqual(new FrameOpener(worker.receive).open(empty), [Buffer.alloc(0)]);
 });
 
-test('a sealed frame over the frame limit is refused by its size, before it is decrypted', () => {
+test('a sealed message over the frame limit is refused by its size, before it is decrypted', () => {
   const { worker } = ends();
   assert.throws(
     () => new FrameOpener(worker.receive).open(new Uint8Array(LINK_MAX_SEALED_FRAME_BYTES + 1)),
@@ -142,7 +153,7 @@ class FakeSocket extends EventEmitter {
   terminate(): void {}
 }
 
-test('websocket: once sealed, a channel sends sealed frames and refuses plain ones as invalid', () => {
+test('websocket: once sealed, a channel seals the frames of a turn together and refuses plain ones', async () => {
   const { core, worker } = ends();
   const coreSocket = new FakeSocket();
   const coreEnd = new WebSocketChannel<CoreMessage, WorkerMessage>(coreSocket, () => assert.fail(), 'w');
@@ -154,20 +165,26 @@ test('websocket: once sealed, a channel sends sealed frames and refuses plain on
 
   const ping: CoreMessage = { type: 'ping', at: 1 };
   coreEnd.send(ping);
-  assert.deepEqual(coreSocket.sent[0], encodeFrame(ping), 'plain before the seal');
+  assert.deepEqual(coreSocket.sent, [encodeFrame(ping)], 'plain before the seal, at once');
   coreEnd.seal(core);
   workerEnd.seal(worker);
   coreEnd.send({ type: 'ping', at: 2 });
   coreEnd.send({ type: 'ping', at: 3 });
-  assert.notDeepEqual(coreSocket.sent[1], encodeFrame({ type: 'ping', at: 2 }));
-  workerSocket.emit('message', coreSocket.sent[1], true);
-  workerSocket.emit('message', coreSocket.sent[2], true);
-  assert.deepEqual(messages, [
-    { type: 'ping', at: 2 },
-    { type: 'ping', at: 3 },
-  ]);
-  workerSocket.emit('message', encodeFrame({ type: 'ping', at: 4 }), true);
-  assert.equal(messages.length, 2);
+  assert.equal(coreSocket.sent.length, 1, 'sealed frames wait for the end of the turn');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(coreSocket.sent.length, 2, 'the two frames of the turn in one sealed message');
+  // A frame over the batch size leaves at once, after what waited.
+  coreEnd.send({ type: 'ping', at: 4 });
+  const code = new Uint8Array(SEAL_BATCH_BYTES + 1);
+  coreEnd.send({ type: 'store', id: 5, module: 'm', name: 'f', hash: 'h', code });
+  assert.equal(coreSocket.sent.length, 4);
+  for (const sealed of coreSocket.sent.slice(1)) workerSocket.emit('message', sealed, true);
+  assert.deepEqual(
+    messages.map((m) => (m.type === 'ping' ? m.at : m.type)),
+    [2, 3, 4, 'store'],
+  );
+  workerSocket.emit('message', encodeFrame({ type: 'ping', at: 6 }), true);
+  assert.equal(messages.length, 4);
   assert.match(invalid[0] ?? '', AUTH_FAILED);
   assert.throws(() => coreEnd.seal(core), /sealed already/);
 });

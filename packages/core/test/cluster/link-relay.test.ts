@@ -116,7 +116,7 @@ describe('a relay between a Worker process and the Core', () => {
     assert.equal(flipped, 1);
     assert.equal(res.status, 503, res.text);
     assert.match(res.text, /disconnected before answering/);
-    await worker.waitForLog(/^(?=.*bad frame from the Core)(?=.*sealed frame \d+ failed authentication)/);
+    await worker.waitForLog(/^(?=.*bad frame from the Core)(?=.*sealed message \d+ failed authentication)/);
     // The Worker dials again and joins; the next invocation is whole.
     await eventually(
       () => cluster.counters.joins === 2 && cluster.workerNames().includes('relayed'),

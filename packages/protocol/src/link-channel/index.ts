@@ -13,6 +13,7 @@ export {
   FrameOpener,
   FrameSealer,
   LINK_MAX_SEALED_FRAME_BYTES,
+  SEAL_BATCH_BYTES,
   SEAL_KEY_BYTES,
   SEAL_TAG_BYTES,
 } from './frame-seal.js';

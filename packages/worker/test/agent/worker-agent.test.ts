@@ -64,10 +64,13 @@ async function fakeCore(
     let opener: FrameOpener | undefined;
     const send = (m: CoreMessage) => {
       const frame = encodeFrame(m);
-      socket.send(sealer ? sealer.seal(frame) : frame);
+      socket.send(sealer ? sealer.seal([frame]) : frame);
     };
     socket.on('message', (data: Buffer) => {
-      const message = decodeWorkerFrame(opener ? opener.open(data) : data);
+      for (const frame of opener ? opener.open(data) : [data]) receive(frame);
+    });
+    const receive = (frame: Uint8Array): void => {
+      const message = decodeWorkerFrame(frame);
       received.push(message);
       if (message.type === 'join') {
         const secret = options.secret ?? SECRET;
@@ -97,7 +100,7 @@ async function fakeCore(
             eventually(() => received.find(predicate), 'the Core got no such message', { timeoutMs }),
         });
       }
-    });
+    };
     send({ type: 'challenge', protocol: LINK_PROTOCOL_VERSION, nonce, core: 'fake' });
   });
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;

@@ -63,7 +63,10 @@ export class SimulatedWorker {
     });
     this.ws.on('error', () => {});
     this.ws.on('message', (data: Buffer) => {
-      const message = decodeCoreFrame(this.#opener ? this.#opener.open(data) : data);
+      for (const frame of this.#opener ? this.#opener.open(data) : [data]) receive(frame);
+    });
+    const receive = (frame: Uint8Array): void => {
+      const message = decodeCoreFrame(frame);
       this.received.push(message);
       const o = this.options;
       switch (message.type) {
@@ -113,7 +116,7 @@ export class SimulatedWorker {
         default:
           return;
       }
-    });
+    };
   }
 
   send(message: WorkerMessage): void {
@@ -123,7 +126,7 @@ export class SimulatedWorker {
   /** Sends `frame` as it is (sealed once joined). */
   sendFrame(frame: Uint8Array): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
-    this.ws.send(this.#sealer ? this.#sealer.seal(frame) : frame);
+    this.ws.send(this.#sealer ? this.#sealer.seal([frame]) : frame);
   }
 
   /** Waits until a message of `type` arrived (up to `timeoutMs`). */
