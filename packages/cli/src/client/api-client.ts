@@ -1,3 +1,5 @@
+import { untrustedCertificateMessage } from '@funless/protocol';
+
 import { ApiError } from '../errors/index.js';
 
 /** Options of `ApiClient`. */
@@ -117,6 +119,8 @@ function unreachable(baseUrl: string, error: unknown, timeoutMs: number): ApiErr
       cause: error,
     });
   }
+  const untrusted = untrustedCertificateMessage(error, `the Core at ${baseUrl}`);
+  if (untrusted !== undefined) return new ApiError(0, untrusted, { cause: error });
   const reason = err.cause?.code ?? err.cause?.message ?? err.message;
   return new ApiError(
     0,
