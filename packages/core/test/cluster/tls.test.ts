@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { ECHO_WAT, eventually, TLS_FIXTURE, wat } from '@funless/testing';
-import { pino } from 'pino';
 
-import { coreClusterFromEnv, CoreCluster, startCore } from '../../src/index.js';
+import type { CoreCluster } from '../../src/index.js';
+import { startClusterCore } from './support/cluster-core.js';
 import type { RunningCore } from '../../src/index.js';
 import { spawnWorker } from './support/worker-process.js';
 import type { WorkerProcess } from './support/worker-process.js';
@@ -79,21 +79,11 @@ describe('a Core serving HTTPS with a certificate from files', () => {
       FL_DISCOVERY_PORT: discoveryPort,
       FL_DISCOVERY_INTERVAL_MS: '200',
     };
-    const { factory } = await coreClusterFromEnv(env);
-    core = await startCore({
-      port: 0,
-      dataDir: dir,
+    ({ core, cluster } = await startClusterCore(env, {
       adminToken: ADMIN,
       tlsCertFile: TLS_FIXTURE.certFile,
       tlsKeyFile: TLS_FIXTURE.keyFile,
-      logger: pino({ level: 'silent' }),
-      cluster: (ctx) => {
-        const built = factory(ctx);
-        assert.ok(built instanceof CoreCluster);
-        cluster = built;
-        return built;
-      },
-    });
+    }));
     // This Worker has no FL_CORE_URL: it finds the Core by its (wss) announcement on loopback.
     workers.push(
       spawnWorker('trusting', join(dir, 'trusting'), {
