@@ -3,7 +3,6 @@
 // self-signed certificate through NODE_EXTRA_CA_CERTS, and one that does not trust it says so.
 // See docs/configuration.md, "TLS".
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -11,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ECHO_WAT, eventually, TLS_FIXTURE, wat } from '@funless/testing';
+import { ECHO_WAT, eventually, freeUdpPort, TLS_FIXTURE, wat } from '@funless/testing';
 
 import type { CoreCluster } from '../../src/index.js';
 import { startClusterCore } from './support/cluster-core.js';
@@ -23,14 +22,6 @@ const SECRET = 'tls-test-secret-0123456789';
 const ADMIN = 'tls-test-admin-token-0123';
 const GROUP = '239.255.70.79';
 const CA = readFileSync(TLS_FIXTURE.certFile);
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
 
 /** One HTTPS request trusting the test certificate (this process has no NODE_EXTRA_CA_CERTS). */
 async function https(
