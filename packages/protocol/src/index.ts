@@ -5,6 +5,7 @@ export * from './exit-on-signals.js';
 export * from './messages.js';
 export * from './frame.js';
 export * from './link-auth.js';
+export * from './log-lines.js';
 export * from './private-files.js';
 export * from './worker-identity.js';
 export * from './discovery/index.js';

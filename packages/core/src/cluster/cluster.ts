@@ -37,7 +37,20 @@ export interface WorkerInfo {
   secondsSinceReport: number;
 }
 
+/**
+ * What the cluster learns about one invocation as it runs, for its activation record: filled in
+ * whether the invocation succeeds or fails (docs/activations.md).
+ */
+export interface InvocationDetails {
+  /** The Worker chosen; unset when none was. */
+  worker?: string;
+  /** Time in the guest, in ms, as the Worker measured it; unset when it is not known. */
+  durationMs?: number;
+}
+
 export interface InvokeOptions {
+  /** Filled in by the cluster with what it learns of the invocation (for its record). */
+  details?: InvocationDetails;
   /**
    * Chooses the Worker, resolved by the caller (the invoke route resolves the request's
    * `scheduling` once). @default the default policy

@@ -744,6 +744,7 @@ export class CoreCluster implements Cluster {
     if (!placement.ok)
       throw new FlError(ErrorCode.NoWorker, `no Worker can run ${fn.module}/${fn.name}: ${placement.reason}`);
     const worker = placement.worker;
+    if (options.details) options.details.worker = worker;
     const link = this.#links.get(worker);
     if (!link)
       throw new FlError(ErrorCode.NoWorker, `Worker "${worker}" chosen for ${fn.module}/${fn.name} is gone`);
@@ -771,7 +772,10 @@ export class CoreCluster implements Cluster {
     } finally {
       this.registry.release(reservation);
     }
-    if (answer.type === 'result') return answer.result;
+    if (answer.type === 'result') {
+      if (options.details) options.details.durationMs = answer.durationMs;
+      return answer.result;
+    }
     if (answer.type === 'invoke_error') throw FlError.fromPayload(answer.error);
     throw new FlError(ErrorCode.Internal, `Worker "${worker}" answered an invocation with ${answer.type}`);
   }

@@ -2,6 +2,8 @@ import { codeHash, ErrorCode, FlError } from '@funless/protocol';
 import { sql } from 'kysely';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 
+import type { ActivationStore } from './activation-store.js';
+import { KyselyActivationStore } from './kysely-activation-store.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import type { AppScriptsTable, Database, FunctionsTable, ModulesTable, SubjectsTable } from './schema.js';
 import { SubjectRole } from './store.js';
@@ -107,10 +109,14 @@ function functionNotFound(module: string, name: string): FlError {
 
 /** `Store` on Kysely: the same queries on SQLite and PostgreSQL. */
 export class KyselyStore implements Store {
+  readonly activations: ActivationStore;
+
   private constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
-  ) {}
+  ) {
+    this.activations = new KyselyActivationStore(db);
+  }
 
   /** Applies pending migrations, then returns the store. Destroys `db` if migrating fails. */
   static async open(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): Promise<KyselyStore> {

@@ -2,6 +2,7 @@
  * What the Core keeps: modules, functions (with their code) and subjects. The domain owns this
  * interface; `KyselyStore` implements it on SQLite and PostgreSQL.
  */
+import type { ActivationStore } from './activation-store.js';
 
 /** An event or sink connection as the user asked for it: `{"type": "mqtt", "params": {...}}`. */
 export interface ConnectionRequest {
@@ -92,6 +93,8 @@ export interface AppScriptPatch {
 export interface Store {
   /** Which database this store runs on (for logs). */
   readonly dialect: 'sqlite' | 'postgres';
+  /** Activation records (docs/activations.md). */
+  readonly activations: ActivationStore;
 
   listModules(): Promise<ModuleRecord[]>;
   getModule(name: string): Promise<ModuleRecord | undefined>;

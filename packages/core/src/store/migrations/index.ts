@@ -1,5 +1,6 @@
 import { initialMigration } from './0001-initial.js';
 import { appScriptsMigration } from './0002-app-scripts.js';
+import { activationsMigration } from './0003-activations.js';
 import type { CoreMigration } from './core-migration.js';
 
 export type { CoreMigration, MigrationContext } from './core-migration.js';
@@ -10,4 +11,8 @@ export { MIGRATIONS_TABLE, migrate } from './migrate.js';
  * `NNNN-what-it-does.ts` beside this one and append its migration here; never edit or reorder
  * a migration that has shipped.
  */
-export const MIGRATIONS: readonly CoreMigration[] = [initialMigration, appScriptsMigration];
+export const MIGRATIONS: readonly CoreMigration[] = [
+  initialMigration,
+  appScriptsMigration,
+  activationsMigration,
+];
