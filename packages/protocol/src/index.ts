@@ -1,4 +1,5 @@
 export * from './abi.js';
+export * from './activation-id.js';
 export * from './errors.js';
 export * from './config.js';
 export * from './exit-on-signals.js';

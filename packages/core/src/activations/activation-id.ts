@@ -8,19 +8,12 @@ import { randomBytes } from 'node:crypto';
  * are strictly increasing (the order it accepted invocations in), as ULIDs are.
  */
 
-/** What an activation id looks like. */
-export const ACTIVATION_ID_PATTERN = /^[0-9a-f]{32}$/;
-
 const TIME_DIGITS = 12;
 const RANDOM_DIGITS = 20;
 /** The random part starts below half its range, so incrementing it never carries into the time. */
 const RANDOM_START_MASK = (1n << 79n) - 1n;
 /** The latest time 12 hex digits hold (year 10889). */
 const MAX_TIME = 16 ** TIME_DIGITS - 1;
-
-export function isActivationId(value: unknown): value is string {
-  return typeof value === 'string' && ACTIVATION_ID_PATTERN.test(value);
-}
 
 /** When the Core accepted the activation with this id. */
 export function activationTime(id: string): Date {

@@ -204,7 +204,7 @@ export class ActivationRecorder {
   }
 
   /** How many records match, the ones not written yet included. */
-  async count(query: Omit<ActivationQuery, 'limit' | 'fromId' | 'belowId'>): Promise<number> {
+  async count(query: Omit<ActivationQuery, 'limit'>): Promise<number> {
     let unwritten = 0;
     for (const record of this.#unwritten.values()) if (matches(record, query)) unwritten++;
     return (await this.#store.count(query)) + unwritten;

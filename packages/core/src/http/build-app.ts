@@ -10,12 +10,14 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 
+import { ActivationRecorder, AsyncInvocations, coreId } from '../activations/index.js';
+import type { ActivationRecorderOptions, AsyncInvocationsOptions } from '../activations/index.js';
 import { Authenticator } from '../auth/index.js';
 import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
-import { AppScriptCache } from '../scheduling/index.js';
+import { AppScriptCache, resolvePolicy } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
 import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
@@ -46,6 +48,14 @@ export interface BuildAppOptions {
   appScripts?: AppScriptCache;
   /** Core options (only the HTTP-related ones matter here). */
   options?: CoreOptions;
+  /**
+   * Settings of activation records and asynchronous invocations beyond the Core options (tests
+   * shorten their intervals). Retention, count and queue come from `options`.
+   */
+  activations?: {
+    recorder?: Omit<ActivationRecorderOptions, 'retentionDays' | 'maxRecords'>;
+    async?: Pick<AsyncInvocationsOptions, 'pollIntervalMs' | 'deadlineMarginMs'>;
+  };
 }
 
 /** Longest path parameter accepted: longer names get a 400 naming the rule instead of a 404. */
@@ -140,12 +150,37 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     typeof clusterOption === 'function'
       ? clusterOption({ store, server: app.server, logger, options })
       : clusterOption;
+  const functions = new FunctionCache(store);
+  const appScripts = buildOptions.appScripts ?? new AppScriptCache(store);
+  const activations = new ActivationRecorder(store.activations, logger, {
+    ...buildOptions.activations?.recorder,
+    retentionDays: options.activationRetentionDays,
+    maxRecords: options.activationMax,
+  });
+  const asyncInvocations = new AsyncInvocations(
+    {
+      store: store.activations,
+      cluster,
+      ids: activations.ids,
+      lookup: (module, name) => functions.get(module, name),
+      policy: (scheduling) => resolvePolicy(scheduling, (n) => appScripts.get(n)),
+      logger,
+    },
+    {
+      ...buildOptions.activations?.async,
+      queueMax: options.asyncQueueMax,
+      concurrency: options.asyncConcurrency,
+      invokeTimeoutMs: options.invokeTimeoutMs,
+    },
+  );
   const context: AppContext = {
     store,
     cluster,
     authenticator: new Authenticator(store),
-    functions: new FunctionCache(store),
-    appScripts: buildOptions.appScripts ?? new AppScriptCache(store),
+    functions,
+    appScripts,
+    activations,
+    asyncInvocations,
     options,
     logger,
     openapi: OPENAPI_DOCUMENT,
@@ -210,8 +245,22 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     const url = request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url;
     return reply.status(404).send(errorBody(`no route ${request.method} ${url}`));
   });
+  app.addHook('onReady', async () => {
+    activations.start();
+    // Asynchronous invocations need activation records: without them none are taken or run.
+    if (activations.enabled) await asyncInvocations.start(await coreId(options.dataDir));
+  });
+  // Running asynchronous invocations get the same time to finish as requests in flight, at the
+  // same time; what the cluster fails while closing is recorded, then every record is written.
+  let asyncClosed: Promise<void> | undefined;
+  app.addHook('preClose', (done) => {
+    asyncClosed = asyncInvocations.close(options.shutdownTimeoutMs);
+    done();
+  });
   app.addHook('onClose', async () => {
+    await (asyncClosed ?? asyncInvocations.close(options.shutdownTimeoutMs));
     await cluster.close();
+    await activations.close();
   });
 
   // Every route serves a documented operation and every operation has its route: checked as

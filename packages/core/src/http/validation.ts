@@ -91,3 +91,22 @@ export function onlyKeys(what: string, object: Record<string, unknown>, allowed:
     }
   }
 }
+
+/**
+ * The request's query parameters, each given once: 400 for an unknown one (naming it and the known
+ * ones) or a repeated one, so that a typo in a parameter name is not silently ignored.
+ */
+export function queryParams(request: FastifyRequest, allowed: readonly string[]): Record<string, string> {
+  const query = (request.query ?? {}) as Record<string, string | string[] | undefined>;
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (!allowed.includes(key)) {
+      throw new BadRequestError(
+        `unknown query parameter ${quote(key)}${allowed.length > 0 ? ` (known: ${allowed.join(', ')})` : ''}`,
+      );
+    }
+    if (Array.isArray(value)) throw new BadRequestError(`query parameter ${key} is given more than once`);
+    if (value !== undefined) params[key] = value;
+  }
+  return params;
+}

@@ -81,7 +81,6 @@ export interface QueuedActivation {
   input: Uint8Array;
   /** The invocation's `scheduling` request as JSON text, or null for the default policy. */
   scheduling: string | null;
-  timeoutMs: number;
 }
 
 /** A list's filters; every field optional. Ids bound the range, newest first. */
@@ -108,8 +107,8 @@ export interface ActivationStore {
   get(id: string): Promise<ActivationRecord | undefined>;
   /** Newest first (highest id first). */
   list(query: ActivationQuery): Promise<ActivationSummary[]>;
-  /** How many match `query`, ignoring its bounds on ids and its limit. */
-  count(query: Omit<ActivationQuery, 'limit' | 'fromId' | 'belowId'>): Promise<number>;
+  /** How many match `query`, ignoring its limit. */
+  count(query: Omit<ActivationQuery, 'limit'>): Promise<number>;
 
   /** Stores an asynchronous invocation as `queued`; resolves once it is durable. */
   enqueue(invocation: QueuedActivation): Promise<void>;

@@ -135,14 +135,12 @@ export class KyselyActivationStore implements ActivationStore {
   }
 
   async list(query: ActivationQuery): Promise<ActivationSummary[]> {
-    let select = this.filtered(this.db.selectFrom('activations').select(SUMMARY_COLUMNS), query);
-    if (query.fromId !== undefined) select = select.where('activation_id', '>=', query.fromId);
-    if (query.belowId !== undefined) select = select.where('activation_id', '<', query.belowId);
+    const select = this.filtered(this.db.selectFrom('activations').select(SUMMARY_COLUMNS), query);
     const rows = await select.orderBy('activation_id', 'desc').limit(query.limit).execute();
     return rows.map(toSummary);
   }
 
-  async count(query: Omit<ActivationQuery, 'limit' | 'fromId' | 'belowId'>): Promise<number> {
+  async count(query: Omit<ActivationQuery, 'limit'>): Promise<number> {
     const row = await this.filtered(
       this.db.selectFrom('activations').select((eb) => eb.fn.countAll().as('n')),
       query,
@@ -165,7 +163,6 @@ export class KyselyActivationStore implements ActivationStore {
         logs_truncated: 0,
         input: toBuffer(invocation.input),
         scheduling: invocation.scheduling,
-        timeout_ms: invocation.timeoutMs,
       })
       .execute();
   }
@@ -192,7 +189,7 @@ export class KyselyActivationStore implements ActivationStore {
       if (claimed.numUpdatedRows === 0n) return undefined;
       const row = await tx
         .selectFrom('activations')
-        .select(['activation_id', 'module', 'name', 'subject', 'input', 'scheduling', 'timeout_ms'])
+        .select(['activation_id', 'module', 'name', 'subject', 'input', 'scheduling'])
         .where('activation_id', '=', id)
         .executeTakeFirstOrThrow();
       return {
@@ -202,7 +199,6 @@ export class KyselyActivationStore implements ActivationStore {
         subject: row.subject,
         input: new Uint8Array(row.input ?? new Uint8Array()),
         scheduling: row.scheduling,
-        timeoutMs: Number(row.timeout_ms),
       };
     });
   }
@@ -266,9 +262,11 @@ export class KyselyActivationStore implements ActivationStore {
 
   private filtered<O>(
     select: SelectQueryBuilder<Database, 'activations', O>,
-    query: Omit<ActivationQuery, 'limit' | 'fromId' | 'belowId'>,
+    query: Omit<ActivationQuery, 'limit'>,
   ): SelectQueryBuilder<Database, 'activations', O> {
     let s = select;
+    if (query.fromId !== undefined) s = s.where('activation_id', '>=', query.fromId);
+    if (query.belowId !== undefined) s = s.where('activation_id', '<', query.belowId);
     if (query.module !== undefined) s = s.where('module', '=', query.module);
     if (query.function !== undefined) s = s.where('name', '=', query.function);
     if (query.status !== undefined) s = s.where('status', '=', query.status);

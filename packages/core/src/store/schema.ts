@@ -39,7 +39,7 @@ export interface AppScriptsTable {
 
 /**
  * Activation records (docs/activations.md): one row per invocation. The id's first 12 hex digits
- * are the time the Core accepted it, so the primary key orders rows by time. The last five columns
+ * are the time the Core accepted it, so the primary key orders rows by time. The last four columns
  * belong to asynchronous invocations while they wait or run, and are cleared when they end.
  */
 export interface ActivationsTable {
@@ -64,7 +64,6 @@ export interface ActivationsTable {
   input: Uint8Array | null;
   /** JSON of the invocation's `scheduling` request. */
   scheduling: string | null;
-  timeout_ms: number | null;
   /** The Core that runs it (its id, `$FL_DATA_DIR/core-id`). */
   runner: string | null;
   /** ISO time by which a running invocation has ended, whatever happened to its Core. */

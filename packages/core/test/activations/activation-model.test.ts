@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { ErrorCode, FlError, LogStream } from '@funless/protocol';
+import { ErrorCode, FlError, LogStream, isActivationId } from '@funless/protocol';
 
 import {
   ActivationIds,
@@ -9,7 +9,6 @@ import {
   activationTime,
   failureOutcome,
   firstIdAt,
-  isActivationId,
   keptLogs,
   keptResult,
   successOutcome,

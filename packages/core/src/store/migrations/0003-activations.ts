@@ -26,7 +26,6 @@ export const activationsMigration: CoreMigration = {
       .addColumn('logs_truncated', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('input', dialect === 'postgres' ? 'bytea' : 'blob')
       .addColumn('scheduling', 'text')
-      .addColumn('timeout_ms', 'integer')
       .addColumn('runner', 'text')
       .addColumn('deadline', 'text')
       .execute();
