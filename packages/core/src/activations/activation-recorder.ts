@@ -118,6 +118,9 @@ export class ActivationRecorder {
   #closed = false;
   /** The last write failed: wait for the retry rather than hammer the database. */
   #failing = false;
+  /** Counts running: no write starts meanwhile, so no record is counted both in memory and stored. */
+  #counting = 0;
+  #writeAfterCounts = false;
   #lastDropWarning = 0;
 
   constructor(store: ActivationStore, logger: Logger, options: ActivationRecorderOptions = {}) {
@@ -205,9 +208,20 @@ export class ActivationRecorder {
 
   /** How many records match, the ones not written yet included. */
   async count(query: Omit<ActivationQuery, 'limit'>): Promise<number> {
-    let unwritten = 0;
-    for (const record of this.#unwritten.values()) if (matches(record, query)) unwritten++;
-    return (await this.#store.count(query)) + unwritten;
+    // A batch being written may or may not be in the database's count yet: let it land first.
+    while (this.#writing) await this.#writing.catch(() => {});
+    this.#counting++;
+    try {
+      let unwritten = 0;
+      for (const record of this.#unwritten.values()) if (matches(record, query)) unwritten++;
+      return (await this.#store.count(query)) + unwritten;
+    } finally {
+      this.#counting--;
+      if (this.#counting === 0 && this.#writeAfterCounts) {
+        this.#writeAfterCounts = false;
+        this.#startWriting();
+      }
+    }
   }
 
   /**
@@ -251,6 +265,11 @@ export class ActivationRecorder {
   }
 
   #startWriting(): void {
+    if (this.#writing || this.#waiting.length === 0) return;
+    if (this.#counting > 0) {
+      this.#writeAfterCounts = true;
+      return;
+    }
     this.#write().catch((error: unknown) => {
       this.#log.warn(
         { err: error, waiting: this.#waiting.length },
