@@ -179,6 +179,15 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(Buffer.from(won[0]!.input), input, 'the input comes back as its bytes');
         assert.equal((await store.activations.get(a))?.status, 'running');
         assert.deepEqual(await store.activations.queued(10), [b]);
+        const runner = (await store.activations.claim(b, 'core3', new Date(T0))) ? 'core3' : 'none';
+        assert.equal(
+          await store.activations.release(b, 'someone else'),
+          false,
+          'only its runner releases it',
+        );
+        assert.equal(await store.activations.release(b, runner), true);
+        assert.deepEqual(await store.activations.queued(10), [b], 'back in the queue');
+        assert.ok(await store.activations.claim(b, 'core1', new Date(T0)), 'and claimed again');
 
         await store.activations.finish(a, {
           ...record(a),

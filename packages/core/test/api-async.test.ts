@@ -50,13 +50,14 @@ async function withCore(
   dialect: 'sqlite' | 'postgres',
   body: (setup: Setup) => Promise<void>,
   core: { asyncConcurrency?: number; asyncQueueMax?: number } = {},
+  async: { retryDelayMs?: number; workerWaitMs?: number } = {},
 ): Promise<void> {
   const gate = new Gate();
   const cluster = new RecordingCluster(gate.onInvoke);
   const test = await createTestCore(dialect, {
     cluster,
     core,
-    activations: { recorder: { flushIntervalMs: 5 } },
+    activations: { recorder: { flushIntervalMs: 5 }, async },
   });
   try {
     const module = uniqueName('mod');
@@ -125,6 +126,47 @@ for (const dialect of DIALECTS) {
         assert.equal(record.error, 'did not finish within 10 ms');
       }));
 
+    test('an invocation no Worker can take waits in the queue and runs when one can', () =>
+      withCore(
+        dialect,
+        async ({ core, cluster, gate, url }) => {
+          let tries = 0;
+          const invoke = cluster.invoke.bind(cluster);
+          cluster.invoke = (fn, input, options) =>
+            ++tries < 3
+              ? Promise.reject(new FlError(ErrorCode.NoWorker, 'no Worker is connected'))
+              : invoke(fn, input, options);
+          const res = await core.request('POST', `${url}?blocking=false`);
+          const id = res.json.data.activation_id as string;
+          const third = await gate.next();
+          assert.equal(tries, 3);
+          assert.equal(await status(core, id), 'running');
+          third.go('at last');
+          await eventually(async () => (await status(core, id)) === 'success', 'it ends as success');
+        },
+        {},
+        { retryDelayMs: 5 },
+      ));
+
+    test('an invocation that finds no Worker for longer than its wait ends as no_worker', () =>
+      withCore(
+        dialect,
+        async ({ core, cluster, url }) => {
+          let tries = 0;
+          cluster.invoke = () => {
+            tries++;
+            return Promise.reject(new FlError(ErrorCode.NoWorker, 'no Worker is connected'));
+          };
+          const id = (await core.request('POST', `${url}?blocking=false`)).json.data.activation_id as string;
+          await eventually(async () => (await status(core, id)) === 'no_worker', 'it ends as no_worker');
+          assert.ok(tries >= 2, `tried ${tries} times`);
+          const record = (await core.request('GET', `/v1/activations/${id}`)).json.data;
+          assert.equal(record.error, 'no Worker is connected');
+        },
+        {},
+        { retryDelayMs: 5, workerWaitMs: 50 },
+      ));
+
     test('beyond FL_ASYNC_QUEUE_MAX waiting the Core answers 503 with the limit; nothing is stored', () =>
       withCore(
         dialect,
@@ -187,6 +229,31 @@ for (const dialect of DIALECTS) {
         },
         { asyncConcurrency: 1 },
       ));
+
+    test('a Core that stops while an invocation runs past its shutdown time ends it as interrupted', async () => {
+      const gate = new Gate();
+      const core = await createTestCore(dialect, {
+        cluster: new RecordingCluster(gate.onInvoke),
+        core: { shutdownTimeoutMs: 20 },
+      });
+      try {
+        const created = await core.request('POST', '/v1/fn/_', {
+          form: { name: 'slow', code: await watFixture('hello') },
+        });
+        assert.equal(created.status, 201);
+        const running = (await core.request('POST', '/v1/fn/_/slow?blocking=false')).json.data
+          .activation_id as string;
+        const held = await gate.next();
+        await core.app.close();
+        held.go('too late');
+        const record = await core.store.activations.get(running);
+        assert.equal(record?.status, 'interrupted');
+        assert.match(record?.error ?? '', /the Core stopped while this invocation ran/);
+      } finally {
+        await core.store.close();
+        await core.db.cleanup();
+      }
+    });
 
     test('a Core that stops lets running invocations finish and leaves queued ones for its next start', async () => {
       const gate = new Gate();

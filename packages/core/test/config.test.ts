@@ -75,7 +75,11 @@ for (const [variable, value, message] of [
   ['FL_HEADERS_TIMEOUT_MS', '400000', /FL_HEADERS_TIMEOUT_MS must be an integer from 1 to 300000/],
   ['FL_ADMIN_TOKEN', 'short', /FL_ADMIN_TOKEN must be at least 16 characters/],
   ['FL_ACTIVATION_MAX', '-1', /FL_ACTIVATION_MAX must be a whole number, got "-1"/],
-  ['FL_ACTIVATION_RETENTION_DAYS', '40000', /FL_ACTIVATION_RETENTION_DAYS must be an integer from 0 to 36500/],
+  [
+    'FL_ACTIVATION_RETENTION_DAYS',
+    '40000',
+    /FL_ACTIVATION_RETENTION_DAYS must be an integer from 0 to 36500/,
+  ],
   ['FL_ASYNC_QUEUE_MAX', '0', /FL_ASYNC_QUEUE_MAX must be an integer from 1/],
   ['FL_ASYNC_CONCURRENCY', '0', /FL_ASYNC_CONCURRENCY must be an integer from 1/],
 ] as const) {

@@ -45,7 +45,20 @@ export interface AsyncInvocationsOptions {
   deadlineMarginMs?: number;
   /** Attempts at recording an outcome while the database fails, 1 s apart. @default 3 */
   finishAttempts?: number;
+  /**
+   * An invocation no Worker can take (`no_worker`, `overloaded`: nothing ran) goes back to the queue
+   * and is tried again this long after, in ms. @default 1_000
+   */
+  retryDelayMs?: number;
+  /**
+   * How long an invocation may wait for a Worker that can take it, from its first try, in ms; then
+   * it ends with the error of its last try. @default `invokeTimeoutMs`
+   */
+  workerWaitMs?: number;
 }
+
+/** Failures of an invocation that did not start: it may be tried again, as it never ran. */
+const NOT_STARTED: ReadonlySet<string> = new Set([ErrorCode.NoWorker, ErrorCode.Overloaded]);
 
 /** An invocation to run later, as the invoke route accepted it. */
 export interface AsyncSubmission {
@@ -81,6 +94,9 @@ export class AsyncInvocations {
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
   #closed = false;
+  /** When each invocation waiting for a Worker was first tried. */
+  readonly #firstTry = new Map<string, number>();
+  readonly #retryTimers = new Set<NodeJS.Timeout>();
   /** Set when closing gave up waiting: outcomes that arrive later are not recorded. */
   #abandoned = false;
   /** This Core's id (`$FL_DATA_DIR/core-id`), named on the activations it claims; set by `start`. */
@@ -88,7 +104,14 @@ export class AsyncInvocations {
 
   constructor(context: AsyncInvocationsContext, options: AsyncInvocationsOptions) {
     this.#ctx = context;
-    this.#options = { pollIntervalMs: 5_000, deadlineMarginMs: 65_000, finishAttempts: 3, ...options };
+    this.#options = {
+      pollIntervalMs: 5_000,
+      deadlineMarginMs: 65_000,
+      finishAttempts: 3,
+      retryDelayMs: 1_000,
+      workerWaitMs: options.invokeTimeoutMs,
+      ...options,
+    };
   }
 
   /** Invocations waiting to run on this Core. */
@@ -163,6 +186,8 @@ export class AsyncInvocations {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    for (const timer of this.#retryTimers) clearTimeout(timer);
+    this.#retryTimers.clear();
     this.#waiting = [];
     this.#waitingSet.clear();
     await this.#polling;
@@ -256,6 +281,8 @@ export class AsyncInvocations {
         totalMs,
       );
       outcome = run.outcome;
+      if (!run.ok && NOT_STARTED.has(outcome.status) && (await this.#retryLater(id, runner))) return;
+      this.#firstTry.delete(id);
       if (!run.ok && outcome.status === ErrorCode.Internal) {
         logger.error({ err: run.error, activation: id }, 'activations: an asynchronous invocation failed');
       }
@@ -266,6 +293,34 @@ export class AsyncInvocations {
       }
     }
     await this.#finish(id, outcome);
+  }
+
+  /**
+   * Puts an invocation no Worker could take back in the queue, to be tried again after
+   * `retryDelayMs`, unless it has waited `workerWaitMs` already. Resolves to whether it did.
+   */
+  async #retryLater(id: string, runner: string): Promise<boolean> {
+    const now = Date.now();
+    const first = this.#firstTry.get(id) ?? now;
+    if (this.#closed || now - first >= this.#options.workerWaitMs) return false;
+    this.#firstTry.set(id, first);
+    try {
+      if (!(await this.#ctx.store.release(id, runner))) return true;
+    } catch (error) {
+      // It stays running until its deadline passes, then ends as interrupted.
+      this.#ctx.logger.warn(
+        { err: error, activation: id },
+        'activations: could not put an invocation back in the queue',
+      );
+      return true;
+    }
+    const timer = setTimeout(() => {
+      this.#retryTimers.delete(timer);
+      this.#enqueue(id);
+      this.#pump();
+    }, this.#options.retryDelayMs).unref();
+    this.#retryTimers.add(timer);
+    return true;
   }
 
   async #finish(id: string, outcome: ActivationOutcome): Promise<void> {

@@ -54,7 +54,10 @@ export interface BuildAppOptions {
    */
   activations?: {
     recorder?: Omit<ActivationRecorderOptions, 'retentionDays' | 'maxRecords'>;
-    async?: Pick<AsyncInvocationsOptions, 'pollIntervalMs' | 'deadlineMarginMs'>;
+    async?: Pick<
+      AsyncInvocationsOptions,
+      'pollIntervalMs' | 'deadlineMarginMs' | 'retryDelayMs' | 'workerWaitMs'
+    >;
   };
 }
 

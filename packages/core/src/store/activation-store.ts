@@ -119,6 +119,11 @@ export interface ActivationStore {
    * run; undefined when it is no longer queued (another Core took it, or it is gone).
    */
   claim(id: string, runner: string, deadline: Date): Promise<QueuedActivation | undefined>;
+  /**
+   * Puts a claimed activation that did not start (no Worker could take it) back in the queue;
+   * false when `runner` no longer holds it.
+   */
+  release(id: string, runner: string): Promise<boolean>;
   /** Records the outcome of a claimed activation and forgets its input. */
   finish(id: string, outcome: ActivationOutcome): Promise<void>;
   /**

@@ -203,6 +203,17 @@ export class KyselyActivationStore implements ActivationStore {
     });
   }
 
+  async release(id: string, runner: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('activations')
+      .set({ status: ActivationState.Queued, runner: null, deadline: null })
+      .where('activation_id', '=', id)
+      .where('status', '=', ActivationState.Running)
+      .where('runner', '=', runner)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
   async finish(id: string, outcome: ActivationOutcome): Promise<void> {
     await this.db
       .updateTable('activations')
