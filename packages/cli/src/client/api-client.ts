@@ -1,3 +1,5 @@
+import { ACTIVATION_ID_HEADER } from '@funless/protocol';
+
 import { ApiError } from '../errors/index.js';
 
 /** Options of `ApiClient`. */
@@ -106,7 +108,9 @@ export class ApiClient {
       }
       return { status: response.status, headers: response.headers, body: parsed as T };
     }
-    throw new ApiError(response.status, errorMessage(response, parsed, token !== undefined, options));
+    throw new ApiError(response.status, errorMessage(response, parsed, token !== undefined, options), {
+      activationId: response.headers.get(ACTIVATION_ID_HEADER) ?? undefined,
+    });
   }
 }
 

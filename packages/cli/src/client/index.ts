@@ -1,2 +1,8 @@
 export { ApiClient, type ApiClientOptions, type ApiResponse, type RequestOptions } from './api-client.js';
-export { FunlessApi, type FunctionUpload, type InvokeRequestBody } from './funless-api.js';
+export {
+  FunlessApi,
+  type ActivationFilters,
+  type ActivationPage,
+  type FunctionUpload,
+  type InvokeRequestBody,
+} from './funless-api.js';
