@@ -135,7 +135,7 @@ test('admin subjects: create shows the token once, the guest token is refused on
   assert.equal(created.code, 0, created.stderr);
   const { token } = JSON.parse(created.stdout) as { token: string };
   assert.ok(token.length >= 20);
-  assert.match((await run('admin', 'subject', 'list')).stdout, new RegExp(`\\n${name}\\n`));
+  assert.match((await run('admin', 'subject', 'list')).stdout, new RegExp(`\\n${name} +developer\\n`));
 
   // The new subject's token works on function routes (FL_API_TOKEN over the tokens file).
   const asAlice = await fl(['mod', 'list'], { env: { ...env, FL_API_TOKEN: token }, cwd: work.dir });
@@ -157,6 +157,69 @@ test('admin subjects: create shows the token once, the guest token is refused on
 
   assert.equal((await run('admin', 'subject', 'delete', name)).stdout, `deleted subject ${name}\n`);
   assertError(await run('admin', 'subject', 'delete', name), new RegExp(name));
+});
+
+test('admin roles and grants: --role invoker is refused on changes, a grant lets another developer change a module', async () => {
+  const device = `device_${process.pid}`;
+  const bob = `bob_${process.pid}`;
+  const mod = `owned_${process.pid}`;
+  const created = await run('admin', 'subject', 'create', device, '--role', 'invoker', '--json');
+  assert.equal(created.code, 0, created.stderr);
+  const deviceData = JSON.parse(created.stdout) as { role: string; token: string };
+  assert.equal(deviceData.role, 'invoker');
+  assert.match((await run('admin', 'subject', 'list')).stdout, new RegExp(`\\n${device} +invoker\\n`));
+  assertError(
+    await run('admin', 'subject', 'create', `x_${process.pid}`, '--role', 'boss'),
+    /'boss' is invalid\. Allowed choices are developer, invoker/,
+  );
+
+  // The invoker reads but changes nothing; the Core says which role it would need.
+  const asDevice = (...args: string[]) =>
+    fl(args, { env: { ...env, FL_API_TOKEN: deviceData.token }, cwd: work.dir });
+  assert.equal((await asDevice('mod', 'list')).code, 0);
+  assertError(
+    await asDevice('mod', 'create', mod),
+    new RegExp(
+      `${device} has the invoker role, which may only read and invoke functions: POST /v1/fn needs the developer role`,
+    ),
+  );
+
+  // Without --role a subject is a developer; the guest's module is not its to change, until a grant.
+  const bobData = JSON.parse((await run('admin', 'subject', 'create', bob, '--json')).stdout) as {
+    role: string;
+    token: string;
+  };
+  assert.equal(bobData.role, 'developer');
+  const asBob = (...args: string[]) =>
+    fl(args, { env: { ...env, FL_API_TOKEN: bobData.token }, cwd: work.dir });
+  assert.equal((await run('mod', 'create', mod)).code, 0);
+  assertError(
+    await asBob('mod', 'rename', mod, `${mod}_b`),
+    new RegExp(`module ${mod} belongs to guest: ${bob} may not rename it`),
+  );
+  assert.equal((await run('admin', 'module', 'grant', mod, bob)).stdout, `${bob} may change module ${mod}\n`);
+  assert.match(
+    (await run('admin', 'module', 'show', mod)).stdout,
+    new RegExp(`owner: +guest\\ngrants: +${bob}\\n`),
+  );
+  assert.equal((await asBob('mod', 'rename', mod, `${mod}_b`)).code, 0);
+  assert.equal((await asBob('mod', 'rename', `${mod}_b`, mod)).code, 0);
+  assert.equal((await run('admin', 'module', 'revoke', mod, bob)).code, 0);
+  assertError(await asBob('mod', 'delete', mod), new RegExp(`module ${mod} belongs to guest`));
+  assertError(
+    await run('admin', 'module', 'revoke', mod, bob),
+    new RegExp(`${bob} has no grant on module ${mod}`),
+  );
+
+  // A role change applies at once.
+  assert.equal(
+    (await run('admin', 'subject', 'role', device, 'developer')).stdout,
+    `subject ${device} has the developer role\n`,
+  );
+  assert.equal((await asDevice('mod', 'create', `${mod}_d`)).code, 0);
+  assert.equal((await asDevice('mod', 'delete', `${mod}_d`)).code, 0);
+  assert.equal((await run('mod', 'delete', mod)).code, 0);
+  for (const name of [device, bob]) assert.equal((await run('admin', 'subject', 'delete', name)).code, 0);
 });
 
 test('fl login checks the token against the Core before saving it', async () => {

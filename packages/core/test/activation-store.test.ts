@@ -160,7 +160,8 @@ for (const dialect of DIALECTS) {
             function: 'f',
             subject: 'alice',
             input,
-            scheduling: null,
+            scheduling: '{"language":"app","script":"s"}',
+            chainDepth: 3,
           });
         }
         assert.deepEqual(await store.activations.queued(10), [a, b]);
@@ -177,6 +178,8 @@ for (const dialect of DIALECTS) {
         const won = claims.filter((c) => c !== undefined);
         assert.equal(won.length, 1, 'one claim wins');
         assert.deepEqual(Buffer.from(won[0]!.input), input, 'the input comes back as its bytes');
+        assert.equal(won[0]!.scheduling, '{"language":"app","script":"s"}');
+        assert.equal(won[0]!.chainDepth, 3);
         assert.equal((await store.activations.get(a))?.status, 'running');
         assert.deepEqual(await store.activations.queued(10), [b]);
         const runner = (await store.activations.claim(b, 'core3', new Date(T0))) ? 'core3' : 'none';
@@ -213,6 +216,7 @@ for (const dialect of DIALECTS) {
             subject: null,
             input: Buffer.from('{}'),
             scheduling: null,
+            chainDepth: 0,
           });
         }
         await store.activations.claim(a, 'old', new Date(T0 + 60_000));
@@ -238,6 +242,7 @@ for (const dialect of DIALECTS) {
           subject: null,
           input: Buffer.from('{}'),
           scheduling: null,
+          chainDepth: 0,
         });
         assert.equal(await store.activations.keptFrom(2), ids[3], 'the second newest finished one');
         assert.equal(await store.activations.keptFrom(5), ids[0]);

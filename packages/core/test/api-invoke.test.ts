@@ -213,6 +213,7 @@ for (const dialect of DIALECTS) {
       [ErrorCode.WorkerLost, 503, 'name missing'],
       [ErrorCode.Overloaded, 503, 'name missing'],
       [ErrorCode.Timeout, 504, 'name missing'],
+      [ErrorCode.ChainTooDeep, 508, 'name missing'],
     ];
     for (const [code, status, detail] of mapped) {
       test(`a ${code} failure is ${status} with detail "${detail}"`, () =>
@@ -226,6 +227,41 @@ for (const dialect of DIALECTS) {
           },
         ));
     }
+
+    test('X-Fl-Chain-Depth reaches the cluster; over maxChainDepth it is 508 before anything is looked up; malformed, 400', async () => {
+      const cluster = new RecordingCluster(echo);
+      const core = await createTestCore(dialect, { cluster, core: { maxChainDepth: 2 } });
+      try {
+        const module = uniqueName('mod');
+        await core.request('POST', '/v1/fn', { json: { module: { name: module } } });
+        await core.request('POST', `/v1/fn/${module}`, {
+          form: { name: 'hello', code: await watFixture('hello') },
+        });
+        const url = `/v1/fn/${module}/hello`;
+        const depth = (value: string, to = url) =>
+          core.request('POST', to, { json: {}, headers: { 'x-fl-chain-depth': value } });
+        assert.equal((await core.request('POST', url, { json: {} })).status, 200);
+        assert.equal((await depth('2')).status, 200);
+        assert.deepEqual(
+          cluster.invocations.map((i) => i.options?.chainDepth),
+          [0, 2],
+        );
+        const deep = await depth('3', `/v1/fn/${module}/no_such_function`);
+        assert.equal(deep.status, 508);
+        assert.match(
+          deep.json.errors.detail,
+          /at depth 3 .* deeper than the 2 this Core allows \(FL_MAX_CHAIN_DEPTH\)/,
+        );
+        for (const bad of ['-1', '1.5', 'two', '1, 2']) {
+          const res = await depth(bad);
+          assert.equal(res.status, 400, bad);
+          assert.match(res.json.errors.detail, /X-Fl-Chain-Depth must be one non-negative integer/);
+        }
+        assert.equal(cluster.invocations.length, 2);
+      } finally {
+        await core.close();
+      }
+    });
 
     test('an unexpected cluster failure is a 500 that shows no internals', () =>
       withFunction(

@@ -20,11 +20,11 @@ async function withCore(
 
 for (const dialect of DIALECTS) {
   describe(`subjects and authentication (${dialect})`, () => {
-    test('a first start has the guest subject; the list shows names only', () =>
+    test('a first start has the guest subject, a developer; the list shows names and roles, no tokens', () =>
       withCore(dialect, async (core) => {
         const res = await core.request('GET', '/v1/admin/subjects');
         assert.equal(res.status, 200);
-        assert.deepEqual(res.json, { data: [{ name: 'guest' }] });
+        assert.deepEqual(res.json, { data: [{ name: 'guest', role: 'developer' }] });
         assert.doesNotMatch(res.body, /token/i);
       }));
 

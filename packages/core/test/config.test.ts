@@ -12,6 +12,7 @@ test('an empty environment gives the documented defaults', () => {
   assert.equal(options.databaseUrl, undefined);
   assert.equal(options.adminToken, undefined);
   assert.equal(options.invokeTimeoutMs, 60_000);
+  assert.equal(options.maxChainDepth, 8);
   assert.ok(options.bodyLimitBytes >= 60 * 1024 * 1024);
   assert.equal(options.logLevel, 'info');
   assert.equal(options.requestTimeoutMs, 300_000);
@@ -30,6 +31,7 @@ test('every variable is read', () => {
     DATABASE_URL: 'postgres://u@h:5432/db',
     FL_ADMIN_TOKEN: 'a-long-enough-admin-token',
     FL_INVOKE_TIMEOUT_MS: '5000',
+    FL_MAX_CHAIN_DEPTH: '0',
     FL_BODY_LIMIT_BYTES: '2097152',
     FL_LOG_LEVEL: 'debug',
     FL_SHUTDOWN_TIMEOUT_MS: '100',
@@ -47,6 +49,7 @@ test('every variable is read', () => {
     databaseUrl: 'postgres://u@h:5432/db',
     adminToken: 'a-long-enough-admin-token',
     invokeTimeoutMs: 5000,
+    maxChainDepth: 0,
     bodyLimitBytes: 2_097_152,
     logLevel: 'debug',
     shutdownTimeoutMs: 100,
@@ -68,6 +71,8 @@ for (const [variable, value, message] of [
   ['FL_PORT', '70000', /FL_PORT must be an integer from 0 to 65535/],
   ['FL_INVOKE_TIMEOUT_MS', '-5', /FL_INVOKE_TIMEOUT_MS must be a whole number/],
   ['FL_INVOKE_TIMEOUT_MS', '0', /FL_INVOKE_TIMEOUT_MS must be an integer from 1/],
+  ['FL_MAX_CHAIN_DEPTH', '-1', /FL_MAX_CHAIN_DEPTH must be a whole number/],
+  ['FL_MAX_CHAIN_DEPTH', '1001', /FL_MAX_CHAIN_DEPTH must be an integer from 0 to 1000/],
   ['FL_BODY_LIMIT_BYTES', '10', /FL_BODY_LIMIT_BYTES must be an integer from 1048576/],
   ['FL_LOG_LEVEL', 'loud', /FL_LOG_LEVEL must be one of fatal, error/],
   ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be a postgres:\/\/ or postgresql:\/\/ URL/],

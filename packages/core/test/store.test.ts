@@ -2,14 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { codeHash, ErrorCode } from '@funless/protocol';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import BetterSqlite3 from 'better-sqlite3';
-import { join } from 'node:path';
-import pg from 'pg';
+import { sql } from 'kysely';
 
-import { MIGRATIONS, SQLITE_FILE, openStore } from '../src/store/index.js';
+import { MIGRATIONS, openStore } from '../src/store/index.js';
 import type { Store } from '../src/store/index.js';
-import { DIALECTS, createTestDatabase } from './support/databases.js';
+import { DIALECTS, createTestDatabase, rawDb } from './support/databases.js';
 import type { TestDatabase } from './support/databases.js';
 
 const METADATA = { tag: 'default', capacityMiB: 64 };
@@ -30,17 +27,6 @@ async function withStore(
 
 function isConflict(result: PromiseSettledResult<unknown>): boolean {
   return result.status === 'rejected' && (result.reason as { code?: string }).code === ErrorCode.Conflict;
-}
-
-/** A raw connection to the same database, to look under the store. */
-function rawDb(dialect: 'sqlite' | 'postgres', db: TestDatabase): Kysely<unknown> {
-  return dialect === 'postgres'
-    ? new Kysely({
-        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.databaseUrl, max: 1 }) }),
-      })
-    : new Kysely({
-        dialect: new SqliteDialect({ database: new BetterSqlite3(join(db.dataDir, SQLITE_FILE)) }),
-      });
 }
 
 for (const dialect of DIALECTS) {
@@ -175,7 +161,7 @@ for (const dialect of DIALECTS) {
         } finally {
           await again.close();
         }
-        const raw = rawDb(dialect, db);
+        const raw = rawDb(db);
         try {
           const rows = await sql<{ name: string }>`select name from fl_migrations order by name`.execute(raw);
           assert.deepEqual(
@@ -189,7 +175,7 @@ for (const dialect of DIALECTS) {
 
     test('a database migrated by a newer Core is refused with a clear message', () =>
       withStore(dialect, async (_store, db) => {
-        const raw = rawDb(dialect, db);
+        const raw = rawDb(db);
         try {
           await sql`insert into fl_migrations (name, applied_at) values ('9999-from-the-future', 'now')`.execute(
             raw,

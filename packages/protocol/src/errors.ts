@@ -8,6 +8,8 @@ export const ErrorCode = {
   BadRequest: 'bad_request',
   /** Missing or wrong credentials (HTTP 401). */
   Unauthorized: 'unauthorized',
+  /** Valid credentials whose role or ownership does not allow the request (HTTP 403). */
+  Forbidden: 'forbidden',
   /** The named entity does not exist (HTTP 404). */
   NotFound: 'not_found',
   /** The name is taken (HTTP 409). */
@@ -38,6 +40,11 @@ export const ErrorCode = {
   WorkerLost: 'worker_lost',
   /** The Worker's queue is full (HTTP 503). */
   Overloaded: 'overloaded',
+  /**
+   * A function called through the API by a function, and so on, deeper than the Core allows
+   * (`FL_MAX_CHAIN_DEPTH`): refused before anything runs (HTTP 508).
+   */
+  ChainTooDeep: 'chain_too_deep',
   /** The Core's database does not answer (HTTP 503). */
   Unavailable: 'unavailable',
   /** Anything the platform did not expect: a bug (HTTP 500). */

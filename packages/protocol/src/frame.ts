@@ -94,7 +94,8 @@ const SCHEMAS = {
   store: { id: 'int', ...COMMON_REF },
   drop: { id: 'int', module: 'string', name: 'string', hash: 'string?' },
   sync: { functions: 'refs', last: 'boolean' },
-  invoke: { id: 'int', ...COMMON_REF, capacityMiB: 'int', timeoutMs: 'int' },
+  invoke: { id: 'int', ...COMMON_REF, capacityMiB: 'int', timeoutMs: 'int', chainDepth: 'int' },
+  cancel: { id: 'int' },
   code_reply: { id: 'int', ok: 'boolean', error: 'error?' },
   ping: { at: 'number' },
   pong: { at: 'number' },
@@ -113,6 +114,7 @@ const SCHEMAS = {
   ack: { id: 'int', error: 'error?' },
   result: { id: 'int', durationMs: 'number' },
   invoke_error: { id: 'int', error: 'error' },
+  cancel_reply: { id: 'int', started: 'boolean' },
   code_request: { id: 'int', ...COMMON_REF },
 } as const satisfies { [T in LinkMessageType]: MessageSchema<T> };
 
@@ -124,6 +126,7 @@ const CORE_TYPES: ReadonlySet<string> = new Set<CoreMessage['type']>([
   'drop',
   'sync',
   'invoke',
+  'cancel',
   'code_reply',
   'ping',
   'pong',
@@ -134,6 +137,7 @@ const WORKER_TYPES: ReadonlySet<string> = new Set<WorkerMessage['type']>([
   'ack',
   'result',
   'invoke_error',
+  'cancel_reply',
   'code_request',
   'ping',
   'pong',

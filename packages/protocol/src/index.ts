@@ -1,6 +1,7 @@
 export * from './abi.js';
 export * from './activation-id.js';
 export * from './errors.js';
+export * from './subject-role.js';
 export * from './config.js';
 export * from './exit-on-signals.js';
 export * from './messages.js';

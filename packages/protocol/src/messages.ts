@@ -14,7 +14,7 @@ import { MIB } from './abi.js';
 import type { ErrorPayload } from './errors.js';
 
 /** Version of this protocol; both sides refuse a peer speaking another. */
-export const LINK_PROTOCOL_VERSION = 3;
+export const LINK_PROTOCOL_VERSION = 4;
 
 /** Path of the link's WebSocket endpoint on the Core's HTTP server. */
 export const LINK_PATH = '/v1/link';
@@ -158,6 +158,28 @@ export interface InvokeMessage extends LinkFunctionRef {
   input: Uint8Array;
   /** Time limit of the run on the Worker, in ms. */
   timeoutMs: number;
+  /**
+   * How many functions up the chain called this one through the API (0: a client called it). The
+   * Worker sends `chainDepth + 1` in {@link CHAIN_DEPTH_HEADER} with each of its outbound requests.
+   */
+  chainDepth: number;
+}
+
+/**
+ * The HTTP header (lowercase, as Node names headers) carrying the depth of a call chain: the Worker
+ * sets it on every outbound request of an invocation at depth d to d + 1, replacing any the guest
+ * set; the Core takes an invocation's depth from it (absent: 0) and refuses one deeper than its
+ * `FL_MAX_CHAIN_DEPTH` with `chain_too_deep`.
+ */
+export const CHAIN_DEPTH_HEADER = 'x-fl-chain-depth';
+
+/**
+ * The Core gave up on invocation `id` (its time limit and grace passed): the Worker drops it if it
+ * has not started on a thread yet, and answers `cancel_reply` either way.
+ */
+export interface CancelMessage {
+  type: 'cancel';
+  id: number;
 }
 
 /** The answer to a `code_request`: the code (as the frame's payload) or why there is none. */
@@ -234,6 +256,17 @@ export interface InvokeErrorMessage {
   error: ErrorPayload;
 }
 
+/**
+ * The answer to `cancel`. `started: false`: the invocation was dropped before it reached a thread
+ * and will never run (no `result` or `invoke_error` follows). `started: true`: it runs or ran (its
+ * answer, if any, comes or came separately); the Worker lets it run to its own time limit.
+ */
+export interface CancelReplyMessage {
+  type: 'cancel_reply';
+  id: number;
+  started: boolean;
+}
+
 /** The Worker lacks this version's code: the Core answers `code_reply`. */
 export interface CodeRequestMessage extends LinkFunctionRef {
   type: 'code_request';
@@ -248,6 +281,7 @@ export type CoreMessage =
   | DropMessage
   | SyncMessage
   | InvokeMessage
+  | CancelMessage
   | CodeReplyMessage
   | PingMessage
   | PongMessage;
@@ -258,6 +292,7 @@ export type WorkerMessage =
   | AckMessage
   | ResultMessage
   | InvokeErrorMessage
+  | CancelReplyMessage
   | CodeRequestMessage
   | PingMessage
   | PongMessage;

@@ -51,6 +51,7 @@ test('input and result travel as their exact bytes: no JSON round trip rounds or
     capacityMiB: 64,
     input,
     timeoutMs: 1000,
+    chainDepth: 0,
   };
   const decoded = decodeCoreFrame(encodeFrame(message));
   assert.equal(decoded.type, 'invoke');

@@ -2,5 +2,5 @@ export { wat, watFixture } from './wat.js';
 export { assemblyScript, asFixture, ASC_FLAGS } from './assemblyscript.js';
 export { c, cFixture, cToolchain, CLANG_FLAGS, NPM_CLANG_FLAGS } from './c.js';
 export { eventually, type EventuallyOptions } from './eventually.js';
-export { ECHO_WAT, fillWat } from './guest-sources.js';
+export { ECHO_WAT, fillWat, httpGetWat } from './guest-sources.js';
 export { rejectsWith } from './rejects-with.js';

@@ -236,9 +236,27 @@ export class FunlessApi {
   async listSubjects(): Promise<Json[]> {
     return (await this.client.request<Data<Json[]>>('GET', '/v1/admin/subjects', { admin: true })).body.data;
   }
-  async createSubject(name: string): Promise<Json> {
+  /** Creates a subject with `role`, or the Core's default role (developer) when absent. */
+  async createSubject(name: string, role?: string): Promise<Json> {
     const r = await this.client.request<Data<Json>>('POST', '/v1/admin/subjects', {
-      json: { subject: { name } },
+      json: { subject: role === undefined ? { name } : { name, role } },
+      admin: true,
+      subject: `subject "${name}"`,
+      subjectNames: [name],
+    });
+    return r.body.data;
+  }
+  async getSubject(name: string): Promise<Json> {
+    const r = await this.client.request<Data<Json>>('GET', `/v1/admin/subjects/${seg(name)}`, {
+      admin: true,
+      subject: `subject "${name}"`,
+      subjectNames: [name],
+    });
+    return r.body.data;
+  }
+  async setSubjectRole(name: string, role: string): Promise<Json> {
+    const r = await this.client.request<Data<Json>>('PUT', `/v1/admin/subjects/${seg(name)}`, {
+      json: { subject: { role } },
       admin: true,
       subject: `subject "${name}"`,
       subjectNames: [name],
@@ -260,6 +278,48 @@ export class FunlessApi {
     });
     return r.body.data;
   }
+
+  // Ownership (admin token)
+
+  /** Who owns a module or APP script, and who else may change it. */
+  async ownership(kind: GrantTarget, name: string): Promise<Json> {
+    const r = await this.client.request<Data<Json>>('GET', `${GRANT_BASE[kind]}/${seg(name)}`, {
+      admin: true,
+      ...grantSubject(kind, name),
+    });
+    return r.body.data;
+  }
+  /** Lets `subject` change the module or APP script `name`; resolves to its ownership. */
+  async grant(kind: GrantTarget, name: string, subject: string): Promise<Json> {
+    const r = await this.client.request<Data<Json>>(
+      'PUT',
+      `${GRANT_BASE[kind]}/${seg(name)}/grants/${seg(subject)}`,
+      { admin: true, ...grantSubject(kind, name, subject) },
+    );
+    return r.body.data;
+  }
+  async revoke(kind: GrantTarget, name: string, subject: string): Promise<void> {
+    await this.client.request('DELETE', `${GRANT_BASE[kind]}/${seg(name)}/grants/${seg(subject)}`, {
+      admin: true,
+      ...grantSubject(kind, name, subject),
+    });
+  }
+}
+
+/** What a grant opens: a module, or an APP script. */
+export type GrantTarget = 'module' | 'script';
+
+const GRANT_BASE: Record<GrantTarget, string> = {
+  module: '/v1/admin/modules',
+  script: '/v1/admin/scripts/app',
+};
+
+function grantSubject(kind: GrantTarget, name: string, subject?: string) {
+  const what = kind === 'module' ? `module "${name}"` : `APP script "${name}"`;
+  return {
+    subject: subject === undefined ? what : `${what}, subject "${subject}"`,
+    subjectNames: subject === undefined ? [name] : [name, subject],
+  };
 }
 
 function functionForm(upload: FunctionUpload): FormData {

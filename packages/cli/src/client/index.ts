@@ -4,5 +4,6 @@ export {
   type ActivationFilters,
   type ActivationPage,
   type FunctionUpload,
+  type GrantTarget,
   type InvokeRequestBody,
 } from './funless-api.js';

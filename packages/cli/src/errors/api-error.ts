@@ -8,8 +8,9 @@ function codeOfStatus(status: number): ErrorCode {
     case 400:
       return ErrorCode.BadRequest;
     case 401:
-    case 403:
       return ErrorCode.Unauthorized;
+    case 403:
+      return ErrorCode.Forbidden;
     case 404:
       return ErrorCode.NotFound;
     case 409:

@@ -68,6 +68,8 @@ export interface AsyncSubmission {
   scheduling: SchedulingRequest | undefined;
   /** The subject whose token asked for it. */
   subject: string | null;
+  /** Depth in a chain of functions calling functions (`X-Fl-Chain-Depth`). */
+  chainDepth: number;
 }
 
 /** The message of an activation whose Core stopped while it ran. */
@@ -168,6 +170,7 @@ export class AsyncInvocations {
         subject: submission.subject,
         input: submission.input,
         scheduling: submission.scheduling === undefined ? null : JSON.stringify(submission.scheduling),
+        chainDepth: submission.chainDepth,
       });
     } finally {
       this.#storing--;
@@ -277,7 +280,7 @@ export class AsyncInvocations {
         this.#ctx.cluster,
         fn,
         claimed.input,
-        { policy, timeoutMs: this.#options.invokeTimeoutMs },
+        { policy, timeoutMs: this.#options.invokeTimeoutMs, chainDepth: claimed.chainDepth },
         totalMs,
       );
       outcome = run.outcome;

@@ -4,15 +4,13 @@ import { join } from 'node:path';
 
 import type { Logger } from 'pino';
 
-import { SubjectRole } from '../store/index.js';
+import { ADMIN_SUBJECT, SubjectRole } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import { generateToken, hashToken } from './tokens.js';
 
-/** The name of the admin subject. */
-export const ADMIN_SUBJECT = 'admin';
 /** The name of the subject created at first start. */
 export const GUEST_SUBJECT = 'guest';
-/** The default module, which always exists. */
+/** The default module, which always exists; shared by every developer (docs/api.md, "Roles and ownership"). */
 export const DEFAULT_MODULE = '_';
 /** File name of the first-start tokens, inside the data directory. */
 export const TOKENS_FILE = 'tokens';
@@ -83,7 +81,7 @@ export async function bootstrap(
   if (await store.getSubject(GUEST_SUBJECT)) {
     await store.setSubjectTokenHash(GUEST_SUBJECT, hashToken(guestToken));
   } else {
-    await store.createSubject(GUEST_SUBJECT, SubjectRole.Subject, hashToken(guestToken));
+    await store.createSubject(GUEST_SUBJECT, SubjectRole.Developer, hashToken(guestToken));
   }
   logger.info({ tokensFile }, `first start: admin and guest tokens written to ${tokensFile}`);
   return { tokensFile, firstStart: true };

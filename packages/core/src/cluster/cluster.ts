@@ -58,6 +58,11 @@ export interface InvokeOptions {
   policy?: PlacementPolicy;
   /** Time limit of the invocation, in ms. @default the cluster's own */
   timeoutMs?: number;
+  /**
+   * How many functions up the chain called this one through the API (`X-Fl-Chain-Depth`; 0: a
+   * client did). The Worker passes it on, plus one, with the function's outbound requests. @default 0
+   */
+  chainDepth?: number;
 }
 
 export interface Cluster {
@@ -74,5 +79,10 @@ export interface Cluster {
    */
   invoke(fn: ClusterFunction, input: Uint8Array, options?: InvokeOptions): Promise<Uint8Array>;
   workers(): WorkerInfo[];
+  /**
+   * The Core's HTTP server is about to close (its `preClose`): close the connections it would
+   * otherwise wait for (upgraded link sockets). `close()` follows.
+   */
+  closeLinks(): void;
   close(): Promise<void>;
 }

@@ -1,44 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 
 import {
   CLUSTER_SECRET_MIN_LENGTH,
-  coreProof,
-  decodeWorkerFrame,
   ErrorCode,
   FlError,
-  isWorkerName,
-  isWorkerTag,
   LINK_MAX_FRAME_BYTES,
   LINK_PATH,
-  LINK_PREJOIN_MAX_FRAME_BYTES,
-  LINK_PROTOCOL_VERSION,
-  SYNC_BATCH,
-  inProcessChannelPair,
   LinkCloseCode,
-  linkNonce,
-  proofsMatch,
-  WORKER_NAME_RULE,
-  WORKER_TAG_RULE,
-  WebSocketChannel,
-  WORKER_RESOURCE_LIMITS,
-  workerProof,
+  SYNC_BATCH,
 } from '@funless/protocol';
 import type {
   CodeRequestMessage,
-  CoreChannel,
   CoreMessage,
   InvokeMessage,
   JoinMessage,
   LinkFunctionRef,
-  ReportMessage,
   WorkerChannel,
-  WorkerMessage,
 } from '@funless/protocol';
-import { WebSocketServer } from 'ws';
-import type { WebSocket } from 'ws';
 
 import { defaultPolicy } from '../scheduling/default-policy.js';
 import type {
@@ -49,17 +29,13 @@ import type {
   PushReport,
   WorkerInfo,
 } from './cluster.js';
-import { WorkerLink } from './worker-link.js';
-import type { WorkerAnswer } from './worker-link.js';
+import { NOOP_LOGGER } from './cluster-logger.js';
+import type { ClusterLogger } from './cluster-logger.js';
+import { LinkAcceptor } from './link-acceptor.js';
+import type { WorkerOperationMessage } from './link-acceptor.js';
+import { resourceProblem } from './resource-claims.js';
+import type { WorkerLink, WorkerAnswer } from './worker-link.js';
 import { WorkerRegistry } from './worker-registry.js';
-
-/** The structured logger the cluster writes to (pino's shape). */
-export interface ClusterLogger {
-  debug(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 /** Where the code of a function comes from when a Worker asks for it (the Core's store). */
 export interface CodeSource {
@@ -110,6 +86,12 @@ export interface CoreClusterOptions {
    * code fetch, compilation) before failing it with `timeout`, in ms. @default 5_000
    */
   invokeGraceMs?: number;
+  /**
+   * When the Core gives up on an invocation (its limit and the grace passed), it asks the Worker to
+   * drop it if it has not started, and waits this long for the Worker to say whether it had, in ms.
+   * @default 2_000
+   */
+  cancelTimeoutMs?: number;
   /** A connection must complete its join within this, in ms. @default 5_000 */
   handshakeTimeoutMs?: number;
   /**
@@ -135,12 +117,11 @@ export const DEFAULT_CORE_CLUSTER_OPTIONS = {
   reportIntervalMs: 5_000,
   invokeTimeoutMs: 60_000,
   invokeGraceMs: 5_000,
+  cancelTimeoutMs: 2_000,
   handshakeTimeoutMs: 5_000,
   maxPendingJoins: 64,
   maxUnsentCodeBytes: LINK_MAX_FRAME_BYTES,
 } as const;
-
-const NOOP_LOGGER: ClusterLogger = { debug() {}, info() {}, warn() {}, error() {} };
 
 function positive(name: string, value: number | undefined, fallback: number, unit = 'ms'): number {
   const v = value ?? fallback;
@@ -153,45 +134,11 @@ function positive(name: string, value: number | undefined, fallback: number, uni
   return v;
 }
 
-/** What is wrong with the resources a `join` or a `report` claims, if anything (`WORKER_RESOURCE_LIMITS`). */
-function resourceProblem(claim: JoinMessage | ReportMessage): string | undefined {
-  const max = WORKER_RESOURCE_LIMITS.maxMemoryMiB;
-  const inRange = (v: number, top: number) => Number.isFinite(v) && v >= 0 && v <= top;
-  if (!inRange(claim.memoryTotalMiB, max)) {
-    return `memoryTotalMiB ${claim.memoryTotalMiB} is not between 0 and ${max}`;
-  }
-  if (!inRange(claim.memoryFreeMiB, claim.memoryTotalMiB)) {
-    return `memoryFreeMiB ${claim.memoryFreeMiB} is not between 0 and memoryTotalMiB ${claim.memoryTotalMiB}`;
-  }
-  if (claim.type === 'join' && !inRange(claim.threads, WORKER_RESOURCE_LIMITS.maxThreads)) {
-    return `threads ${claim.threads} is not between 0 and ${WORKER_RESOURCE_LIMITS.maxThreads}`;
-  }
-  if (claim.type === 'report') {
-    if (!inRange(claim.reservedMiB, max))
-      return `reservedMiB ${claim.reservedMiB} is not between 0 and ${max}`;
-    if (!inRange(claim.running, Number.MAX_SAFE_INTEGER)) return `running ${claim.running} is negative`;
-  }
-  return undefined;
-}
-
 /**
- * The setter of one accepted WebSocket's frame limit, to raise once its peer has joined. `ws` has one
- * `maxPayload` per server, which the link sets to the pre-join bound, and keeps each socket's copy
- * in its receiver, checked against each frame's header before the payload is buffered. Returns
- * undefined if this `ws` keeps it elsewhere (the connection is then refused, never left unbounded).
- */
-function frameLimitOf(ws: WebSocket): ((bytes: number) => void) | undefined {
-  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
-  if (!receiver || receiver._maxPayload !== LINK_PREJOIN_MAX_FRAME_BYTES) return undefined;
-  return (bytes) => {
-    receiver._maxPayload = bytes;
-  };
-}
-
-/**
- * The cluster of real Workers: accepts their links — over WebSocket on the Core's HTTP server, or
- * in process (`connectInProcess`) — pushes code, places and relays invocations, and drops Workers
- * that go away. See docs/architecture.md, "The link".
+ * The cluster of real Workers: pushes code, places and relays invocations, serves code requests
+ * and drops Workers that go away, over the links its `LinkAcceptor` accepts — over WebSocket on the
+ * Core's HTTP server, or in process (`connectInProcess`) — and keeps alive. See
+ * docs/architecture.md, "The link".
  */
 export class CoreCluster implements Cluster {
   readonly coreId: string;
@@ -208,6 +155,8 @@ export class CoreCluster implements Cluster {
     /** Code requests answered `overloaded` because the Worker's connection held too much unsent. */
     codeOverloaded: 0,
     invocations: 0,
+    /** Invocations the Core gave up on that the Worker dropped before they started. */
+    dropped: 0,
     workersLost: 0,
   };
   readonly #options: Required<
@@ -216,16 +165,11 @@ export class CoreCluster implements Cluster {
   readonly #secret: string;
   readonly #store: CodeSource;
   readonly #log: ClusterLogger;
-  readonly #wss: WebSocketServer;
+  readonly #acceptor: LinkAcceptor;
   /** Joined Workers' links by name. */
   readonly #links = new Map<string, WorkerLink>();
-  /** Every open connection, joined or not. */
-  readonly #connections = new Set<WorkerLink>();
-  /** Open connections that have not joined yet (bounded by `maxPendingJoins`). */
-  readonly #pending = new Set<WorkerLink>();
   /** The store read in flight for each function's code, shared by concurrent code requests. */
   readonly #codeReads = new Map<string, ReturnType<CodeSource['getFunctionWithCode']>>();
-  readonly #timers: NodeJS.Timeout[] = [];
   readonly #closables: Closable[] = [];
   #server: Server | undefined;
   #nextId = 1;
@@ -248,6 +192,7 @@ export class CoreCluster implements Cluster {
       reportIntervalMs: positive('reportIntervalMs', options.reportIntervalMs, d.reportIntervalMs),
       invokeTimeoutMs: positive('invokeTimeoutMs', options.invokeTimeoutMs, d.invokeTimeoutMs),
       invokeGraceMs: positive('invokeGraceMs', options.invokeGraceMs, d.invokeGraceMs),
+      cancelTimeoutMs: positive('cancelTimeoutMs', options.cancelTimeoutMs, d.cancelTimeoutMs),
       handshakeTimeoutMs: positive('handshakeTimeoutMs', options.handshakeTimeoutMs, d.handshakeTimeoutMs),
       maxPendingJoins: positive('maxPendingJoins', options.maxPendingJoins, d.maxPendingJoins, 'connections'),
       maxUnsentCodeBytes: positive(
@@ -261,40 +206,35 @@ export class CoreCluster implements Cluster {
     this.#store = options.store;
     this.#log = options.logger ?? NOOP_LOGGER;
     this.coreId = options.coreId ?? randomUUID();
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      // Until a connection joins; raised to LINK_MAX_FRAME_BYTES for it once it has.
-      maxPayload: LINK_PREJOIN_MAX_FRAME_BYTES,
-      perMessageDeflate: false,
+    this.#acceptor = new LinkAcceptor({
+      secret: this.#secret,
+      coreId: this.coreId,
+      path: this.#options.path,
+      handshakeTimeoutMs: this.#options.handshakeTimeoutMs,
+      maxPendingJoins: this.#options.maxPendingJoins,
+      reportIntervalMs: this.#options.reportIntervalMs,
+      livenessTimeoutMs: this.#options.livenessTimeoutMs,
+      log: this.#log,
+      counters: this.counters,
+      events: {
+        joined: (link, join) => this.#onJoined(link, join),
+        message: (link, message) => this.#onMessage(link, message),
+        lost: (link, why) => this.#drop(link, why),
+      },
     });
-
-    const liveness = this.#options.livenessTimeoutMs;
-    // Pings keep a quiet but healthy link alive: three chances within the liveness limit.
-    const ping = setInterval(() => this.#pingAll(), Math.max(100, Math.floor(liveness / 3)));
-    const check = setInterval(
-      () => this.#checkLiveness(),
-      Math.max(50, Math.min(1000, Math.floor(liveness / 4))),
-    );
-    ping.unref();
-    check.unref();
-    this.#timers.push(ping, check);
 
     if (options.server) this.attach(options.server, options.announce);
   }
 
-  /** Serves the link on `server` (upgrade requests on the link path) and starts `announce` once it listens. */
+  /**
+   * Serves the link on `server` (upgrade requests on the link path) and starts `announce` once it
+   * listens. An upgraded link socket keeps `server.close()` waiting for ever: close the links
+   * first (`closeLinks()`, which the Core's HTTP app calls from its `preClose` hook, or `close()`).
+   */
   attach(server: Server, announce?: CoreClusterOptions['announce']): void {
     if (this.#server) throw new Error('CoreCluster is already attached to a server');
     this.#server = server;
-    server.on('upgrade', this.#onUpgrade);
-    // An upgraded link socket keeps `server.close()` waiting for ever, and whoever owns the server
-    // (Fastify closes it before its onClose hooks) may close it before closing the cluster: the
-    // links must go first, so closing the server closes them.
-    const close = server.close.bind(server);
-    server.close = (callback?: (err?: Error) => void) => {
-      this.#closeLinks();
-      return close(callback);
-    };
+    this.#acceptor.attach(server);
     if (announce) {
       const start = () => {
         void this.#startAnnouncer(server, announce);
@@ -327,166 +267,17 @@ export class CoreCluster implements Cluster {
     }
   }
 
-  readonly #onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const path = (req.url ?? '').split('?')[0];
-    if (path !== this.#options.path) {
-      // Nobody else serves upgrades on this server: answer rather than leave the socket hanging.
-      if (this.#server && this.#server.listenerCount('upgrade') === 1) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      }
-      return;
-    }
-    if (this.#closed) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    if (this.#pending.size >= this.#options.maxPendingJoins) {
-      this.counters.pendingRefused++;
-      this.#log.warn(
-        { remote, pending: this.#pending.size },
-        'cluster: too many connections waiting to join; refused one with 503',
-      );
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const raiseFrameLimit = frameLimitOf(ws);
-      if (!raiseFrameLimit) {
-        this.#log.error({ remote }, 'cluster: this ws version hides its frame limit; link refused');
-        ws.terminate();
-        return;
-      }
-      this.#accept(
-        new WebSocketChannel<CoreMessage, WorkerMessage>(ws, decodeWorkerFrame, remote),
-        () => raiseFrameLimit(LINK_MAX_FRAME_BYTES),
-        () => ws.bufferedAmount,
-      );
-    });
-  };
-
   /**
    * Connects a Worker of this process (the one-process platform, `fl up`): the Worker's end of a
    * new in-process connection, to return from its `LinkDialer`. The link above is the same as over
    * WebSocket, handshake included. Once the cluster is closed, the connection closes at once.
    */
   connectInProcess(): WorkerChannel {
-    const { core, worker } = inProcessChannelPair();
-    if (this.#closed) core.close(LinkCloseCode.Shutdown, 'Core shutting down');
-    else this.#accept(core);
-    return worker;
+    return this.#acceptor.acceptInProcess();
   }
 
-  /** `joined` runs once the connection's join is accepted (a WebSocket's frame limit is raised there). */
-  #accept(channel: CoreChannel, joined?: () => void, unsentBytes?: () => number): void {
-    const remote = channel.remote;
-    const link = new WorkerLink(channel, unsentBytes);
-    this.#connections.add(link);
-    this.#pending.add(link);
-    const nonce = linkNonce();
-    const handshake = setTimeout(() => {
-      this.#log.warn({ remote }, 'cluster: a connection did not join in time; closed');
-      link.close(LinkCloseCode.ProtocolError, 'no join in time');
-    }, this.#options.handshakeTimeoutMs);
-    handshake.unref();
-
-    channel.listen({
-      message: (message) => {
-        link.lastSeen = Date.now();
-        if (link.name === undefined) {
-          clearTimeout(handshake);
-          this.#onJoin(link, nonce, message);
-          this.#pending.delete(link);
-          if (link.name !== undefined) joined?.();
-        } else {
-          this.#onMessage(link, message);
-        }
-      },
-      invalid: (error) => {
-        link.lastSeen = Date.now();
-        this.#log.warn(
-          { worker: link.name, remote, err: error.message },
-          'cluster: bad frame from a Worker; link closed',
-        );
-        link.close(LinkCloseCode.ProtocolError, error.message);
-      },
-      close: () => {
-        clearTimeout(handshake);
-        this.#connections.delete(link);
-        this.#pending.delete(link);
-        link.close(LinkCloseCode.Shutdown, 'closed');
-        this.#drop(link, 'disconnected');
-      },
-      error: (error) => {
-        this.#log.debug({ worker: link.name, remote, err: error.message }, 'cluster: link socket error');
-      },
-    });
-    link.send({ type: 'challenge', protocol: LINK_PROTOCOL_VERSION, nonce, core: this.coreId });
-  }
-
-  #onJoin(link: WorkerLink, nonce: string, message: WorkerMessage): void {
-    const refuse = (code: number, error: FlError, msg: string, details: object) => {
-      this.counters.refused++;
-      this.#log.warn({ remote: link.remote, ...details }, msg);
-      link.send({ type: 'join_refused', error: error.toPayload() });
-      link.close(code, error.message);
-    };
-    if (message.type !== 'join') {
-      refuse(
-        LinkCloseCode.ProtocolError,
-        new FlError(ErrorCode.BadRequest, `expected join, got ${message.type}`),
-        'cluster: a connection sent something before joining; refused',
-        { type: message.type },
-      );
-      return;
-    }
-    const join: JoinMessage = message;
-    if (join.protocol !== LINK_PROTOCOL_VERSION) {
-      refuse(
-        LinkCloseCode.VersionMismatch,
-        new FlError(
-          ErrorCode.BadRequest,
-          `link protocol ${join.protocol} is not this Core's ${LINK_PROTOCOL_VERSION}: upgrade the older side`,
-        ),
-        'cluster: refused a Worker speaking another protocol version',
-        { worker: join.name, protocol: join.protocol },
-      );
-      return;
-    }
-    if (!proofsMatch(workerProof(this.#secret, nonce, join.nonce, join.name), join.proof)) {
-      refuse(
-        LinkCloseCode.Unauthorized,
-        new FlError(
-          ErrorCode.Unauthorized,
-          "wrong cluster secret: set FL_CLUSTER_SECRET to the Core's secret",
-        ),
-        'cluster: refused a Worker with a wrong cluster secret',
-        { worker: join.name },
-      );
-      return;
-    }
-    if (!isWorkerName(join.name) || !isWorkerTag(join.tag)) {
-      refuse(
-        LinkCloseCode.ProtocolError,
-        new FlError(
-          ErrorCode.BadRequest,
-          `a Worker name must be ${WORKER_NAME_RULE} and its tag ${WORKER_TAG_RULE}`,
-        ),
-        'cluster: refused a Worker with an invalid name or tag',
-        { worker: join.name },
-      );
-      return;
-    }
-    const problem = resourceProblem(join);
-    if (problem !== undefined) {
-      refuse(
-        LinkCloseCode.ProtocolError,
-        new FlError(ErrorCode.BadRequest, `a Worker's join claims impossible resources: ${problem}`),
-        'cluster: refused a Worker claiming impossible resources',
-        { worker: join.name, problem },
-      );
-      return;
-    }
+  /** A Worker joined: it enters scheduling (replacing an older link under its name) and gets the sync. */
+  #onJoined(link: WorkerLink, join: JoinMessage): void {
     const previous = this.#links.get(join.name);
     if (previous) {
       // The same Worker reconnecting before its old link timed out (a restart): the new one wins.
@@ -497,17 +288,8 @@ export class CoreCluster implements Cluster {
       this.#drop(previous, 'replaced by a newer connection');
       previous.close(LinkCloseCode.Replaced, 'replaced by a newer connection');
     }
-    link.name = join.name;
     this.#links.set(join.name, link);
     this.registry.add(join);
-    this.counters.joins++;
-    link.send({
-      type: 'join_accepted',
-      core: this.coreId,
-      proof: coreProof(this.#secret, nonce, join.nonce, join.name),
-      reportIntervalMs: this.#options.reportIntervalMs,
-      livenessTimeoutMs: this.#options.livenessTimeoutMs,
-    });
     this.#log.info(
       {
         worker: join.name,
@@ -537,7 +319,7 @@ export class CoreCluster implements Cluster {
     }
   }
 
-  #onMessage(link: WorkerLink, message: WorkerMessage): void {
+  #onMessage(link: WorkerLink, message: WorkerOperationMessage): void {
     switch (message.type) {
       case 'report': {
         const problem = resourceProblem(message);
@@ -556,6 +338,7 @@ export class CoreCluster implements Cluster {
       case 'ack':
       case 'result':
       case 'invoke_error':
+      case 'cancel_reply':
         if (!link.answer(message)) {
           this.#log.debug(
             { worker: link.name, id: message.id },
@@ -565,15 +348,6 @@ export class CoreCluster implements Cluster {
         return;
       case 'code_request':
         void this.#serveCode(link, message);
-        return;
-      case 'ping':
-        link.send({ type: 'pong', at: message.at });
-        return;
-      case 'pong':
-        return;
-      case 'join':
-        this.#log.warn({ worker: link.name }, 'cluster: a Worker joined twice; link closed');
-        link.close(LinkCloseCode.ProtocolError, 'already joined');
         return;
     }
   }
@@ -655,21 +429,6 @@ export class CoreCluster implements Cluster {
     const fields = { worker: name, remote: link.remote, reason: why };
     if (this.#stopping) this.#log.info(fields, 'cluster: Worker left');
     else this.#log.warn(fields, 'cluster: Worker left');
-  }
-
-  #pingAll(): void {
-    const ping: CoreMessage = { type: 'ping', at: Date.now() };
-    for (const link of this.#links.values()) link.send(ping);
-  }
-
-  #checkLiveness(): void {
-    const limit = Date.now() - this.#options.livenessTimeoutMs;
-    for (const link of this.#links.values()) {
-      if (link.lastSeen < limit) {
-        this.#drop(link, `silent for over ${this.#options.livenessTimeoutMs} ms`);
-        link.close(LinkCloseCode.LivenessTimeout, 'liveness timeout');
-      }
-    }
   }
 
   #id(): number {
@@ -758,26 +517,65 @@ export class CoreCluster implements Cluster {
       capacityMiB: fn.capacityMiB,
       input,
       timeoutMs,
+      chainDepth: options.chainDepth ?? 0,
     };
     const reservation = this.registry.reserve(worker, fn);
     this.counters.invocations++;
+    const waitedMs = timeoutMs + this.#options.invokeGraceMs;
     let answer: WorkerAnswer;
     try {
-      answer = await link.request(id, message, timeoutMs + this.#options.invokeGraceMs, `invocation ${id}`);
-    } catch (error) {
-      if (error instanceof FlError && error.code === ErrorCode.Timeout) {
-        throw new FlError(ErrorCode.Timeout, `${fn.module}/${fn.name} did not finish within ${timeoutMs} ms`);
-      }
-      throw error;
+      answer = await link.request(id, message, waitedMs, `invocation ${id}`).catch((error: unknown) => {
+        if (!(error instanceof FlError && error.code === ErrorCode.Timeout)) throw error;
+        return this.#cancel(link, id, `${fn.module}/${fn.name}`, waitedMs);
+      });
     } finally {
       this.registry.release(reservation);
     }
-    if (answer.type === 'result') {
-      if (options.details) options.details.durationMs = answer.durationMs;
-      return answer.result;
+    const what = `${fn.module}/${fn.name}`;
+    switch (answer.type) {
+      case 'result':
+        if (options.details) options.details.durationMs = answer.durationMs;
+        return answer.result;
+      case 'invoke_error':
+        throw FlError.fromPayload(answer.error);
+      case 'cancel_reply':
+        if (!answer.started) {
+          this.counters.dropped++;
+          throw new FlError(
+            ErrorCode.Timeout,
+            `${what} did not start within ${waitedMs} ms: it waited in Worker "${worker}"'s queue and was dropped, so it did not run`,
+          );
+        }
+        throw new FlError(
+          ErrorCode.Timeout,
+          `${what} started on Worker "${worker}" but did not finish within ${waitedMs} ms (its time limit of ${timeoutMs} ms counts from its start)`,
+        );
+      default:
+        throw new FlError(
+          ErrorCode.Internal,
+          `Worker "${worker}" answered an invocation with ${answer.type}`,
+        );
     }
-    if (answer.type === 'invoke_error') throw FlError.fromPayload(answer.error);
-    throw new FlError(ErrorCode.Internal, `Worker "${worker}" answered an invocation with ${answer.type}`);
+  }
+
+  /**
+   * The Core gives up on invocation `id`: tells the Worker, which drops it if it has not started,
+   * and waits a bounded time for its word. Resolves with that word (`cancel_reply`), or with the
+   * invocation's own answer should it arrive first; rejects with `timeout` when the Worker says
+   * nothing in time, and `worker_lost` when the link goes away.
+   */
+  async #cancel(link: WorkerLink, id: number, what: string, waitedMs: number): Promise<WorkerAnswer> {
+    const limit = this.#options.cancelTimeoutMs;
+    try {
+      return await link.request(id, { type: 'cancel', id }, limit, `the cancel of invocation ${id}`);
+    } catch (error) {
+      if (!(error instanceof FlError && error.code === ErrorCode.Timeout)) throw error;
+      throw new FlError(
+        ErrorCode.Timeout,
+        `${what} did not finish within ${waitedMs} ms, and Worker "${link.name}" did not say within ${limit} ms more whether it had started`,
+        { cause: error },
+      );
+    }
   }
 
   workers(): WorkerInfo[] {
@@ -786,7 +584,7 @@ export class CoreCluster implements Cluster {
 
   /** Open connections that have not joined yet. */
   get pendingJoins(): number {
-    return this.#pending.size;
+    return this.#acceptor.pendingJoins;
   }
 
   /** Names of the Workers joined now. */
@@ -794,23 +592,16 @@ export class CoreCluster implements Cluster {
     return [...this.#links.keys()];
   }
 
-  #closeLinks(): void {
+  closeLinks(): void {
     this.#stopping = true;
-    for (const link of [...this.#connections]) {
-      this.#drop(link, 'Core shutting down');
-      link.close(LinkCloseCode.Shutdown, 'Core shutting down');
-      // Workers reconnect at once to a restarting Core: do not wait for the closing handshake.
-      link.channel.terminate();
-    }
+    this.#acceptor.closeAll();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const t of this.#timers) clearInterval(t);
-    this.#server?.off('upgrade', this.#onUpgrade);
-    this.#closeLinks();
+    this.#stopping = true;
+    await this.#acceptor.close();
     await Promise.allSettled(this.#closables.map(async (c) => c.close()));
-    await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
   }
 }

@@ -20,6 +20,8 @@ export class NoWorkersCluster implements Cluster {
     return [];
   }
 
+  closeLinks(): void {}
+
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -2,7 +2,10 @@ import { ErrorCode, FlError } from '@funless/protocol';
 import type { CoreChannel, CoreMessage, WorkerMessage } from '@funless/protocol';
 
 /** Answers the Core waits for, by the request id they repeat. */
-export type WorkerAnswer = Extract<WorkerMessage, { type: 'ack' | 'result' | 'invoke_error' }>;
+export type WorkerAnswer = Extract<
+  WorkerMessage,
+  { type: 'ack' | 'result' | 'invoke_error' | 'cancel_reply' }
+>;
 
 interface Pending {
   resolve: (answer: WorkerAnswer) => void;

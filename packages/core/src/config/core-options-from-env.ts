@@ -11,6 +11,7 @@ export const CORE_ENV_VARIABLES = {
   databaseUrl: 'DATABASE_URL',
   adminToken: 'FL_ADMIN_TOKEN',
   invokeTimeoutMs: 'FL_INVOKE_TIMEOUT_MS',
+  maxChainDepth: 'FL_MAX_CHAIN_DEPTH',
   bodyLimitBytes: 'FL_BODY_LIMIT_BYTES',
   logLevel: 'FL_LOG_LEVEL',
   shutdownTimeoutMs: 'FL_SHUTDOWN_TIMEOUT_MS',
@@ -24,7 +25,7 @@ export const CORE_ENV_VARIABLES = {
 
 /**
  * Reads the Core's configuration from environment variables (`FL_PORT`, `FL_HOST`, `FL_DATA_DIR`,
- * `DATABASE_URL`, `FL_ADMIN_TOKEN`, `FL_INVOKE_TIMEOUT_MS`, `FL_BODY_LIMIT_BYTES`, `FL_LOG_LEVEL`,
+ * `DATABASE_URL`, `FL_ADMIN_TOKEN`, `FL_INVOKE_TIMEOUT_MS`, `FL_MAX_CHAIN_DEPTH`, `FL_BODY_LIMIT_BYTES`, `FL_LOG_LEVEL`,
  * `FL_SHUTDOWN_TIMEOUT_MS`, `FL_REQUEST_TIMEOUT_MS`, `FL_HEADERS_TIMEOUT_MS`, `FL_ACTIVATION_RETENTION_DAYS`,
  * `FL_ACTIVATION_MAX`, `FL_ASYNC_QUEUE_MAX`, `FL_ASYNC_CONCURRENCY`); unset or empty variables take the defaults. Throws `ConfigError`
  * naming the variable when a value is bad.
@@ -38,6 +39,7 @@ export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Resolv
   for (const key of [
     'port',
     'invokeTimeoutMs',
+    'maxChainDepth',
     'bodyLimitBytes',
     'shutdownTimeoutMs',
     'requestTimeoutMs',

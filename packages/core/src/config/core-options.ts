@@ -25,6 +25,13 @@ export interface CoreOptions {
   bodyLimitBytes?: number;
   /** Time limit of one invocation, in ms, passed to the cluster. @default 60_000 */
   invokeTimeoutMs?: number;
+  /**
+   * How deep functions may call functions through the API: an invocation whose request says it is
+   * deeper (`X-Fl-Chain-Depth`, which Workers set on their functions' outbound requests) is refused
+   * with 508 `chain_too_deep` before anything runs. 0 refuses every call from a function.
+   * @default 8
+   */
+  maxChainDepth?: number;
   /** pino log level. @default 'info' */
   logLevel?: LogLevel;
   /** Wait at most this long, in ms, for in-flight requests on shutdown. @default 10_000 */
@@ -65,6 +72,7 @@ export const DEFAULT_CORE_OPTIONS = {
   host: '127.0.0.1',
   bodyLimitBytes: 60 * 1024 * 1024,
   invokeTimeoutMs: 60_000,
+  maxChainDepth: 8,
   logLevel: 'info',
   shutdownTimeoutMs: 10_000,
   requestTimeoutMs: 300_000,
@@ -123,6 +131,12 @@ export function resolveCoreOptions(
       o.invokeTimeoutMs ?? DEFAULT_CORE_OPTIONS.invokeTimeoutMs,
       1,
       24 * 3600 * 1000,
+    ),
+    maxChainDepth: integer(
+      n('maxChainDepth'),
+      o.maxChainDepth ?? DEFAULT_CORE_OPTIONS.maxChainDepth,
+      0,
+      1000,
     ),
     logLevel: DEFAULT_CORE_OPTIONS.logLevel,
     shutdownTimeoutMs: integer(

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 
 import type { ActivationRecorder, AsyncInvocations } from '../activations/index.js';
-import type { Authenticator } from '../auth/index.js';
+import type { AccessPolicy, Authenticator } from '../auth/index.js';
 import type { Cluster } from '../cluster/index.js';
 import type { ResolvedCoreOptions } from '../config/index.js';
 import type { AppScriptCache } from '../scheduling/index.js';
@@ -14,6 +14,8 @@ export interface AppContext {
   store: Store;
   cluster: Cluster;
   authenticator: Authenticator;
+  /** Who may change which module, function or APP script (roles are checked before, per route). */
+  access: AccessPolicy;
   /** Functions as invocations need them; call `functions.invalidate()` after any change. */
   functions: FunctionCache;
   /** Parsed APP scripts: the script routes invalidate, the invoke route resolves policies with it. */

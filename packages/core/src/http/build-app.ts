@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 
 import { ActivationRecorder, AsyncInvocations, coreId } from '../activations/index.js';
 import type { ActivationRecorderOptions, AsyncInvocationsOptions } from '../activations/index.js';
-import { Authenticator } from '../auth/index.js';
+import { AccessPolicy, Authenticator } from '../auth/index.js';
 import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
@@ -23,7 +23,7 @@ import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
 import { createErrorHandler, errorBody } from './error-handler.js';
 import { FunctionCache } from './function-cache.js';
-import { undocumentedRoutes } from './openapi/openapi-document.js';
+import { routeAuth, undocumentedRoutes } from './openapi/openapi-document.js';
 import { OPENAPI_DOCUMENT, ROUTES } from './routes/index.js';
 import { BadRequestError, checkJsonInput } from './validation.js';
 
@@ -180,6 +180,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     store,
     cluster,
     authenticator: new Authenticator(store),
+    access: new AccessPolicy(store),
     functions,
     appScripts,
     activations,
@@ -238,6 +239,12 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   });
 
   app.decorateRequest('principal', undefined);
+  // Who may call each route is what its operation in the API document says (x-fl-role).
+  app.addHook('onRoute', (route) => {
+    const method = [route.method].flat()[0] ?? 'GET';
+    const auth = routeAuth(OPENAPI_DOCUMENT, method, route.url);
+    route.config = { ...route.config, ...(auth === undefined ? {} : { auth }) };
+  });
   app.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);
     done();
@@ -253,15 +260,15 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     // Asynchronous invocations need activation records: without them none are taken or run.
     if (activations.enabled) await asyncInvocations.start(await coreId(options.dataDir));
   });
-  // Running asynchronous invocations get the same time to finish as requests in flight, at the
-  // same time; what the cluster fails while closing is recorded, then every record is written.
-  let asyncClosed: Promise<void> | undefined;
-  app.addHook('preClose', (done) => {
-    asyncClosed = asyncInvocations.close(options.shutdownTimeoutMs);
-    done();
+  // New requests are refused (503) from here on. Running asynchronous invocations may finish first
+  // (for at most shutdownTimeoutMs, as requests in flight), then the links close: before Fastify
+  // closes the server, whose close() an upgraded link socket would keep waiting.
+  app.addHook('preClose', async () => {
+    await asyncInvocations.close(options.shutdownTimeoutMs);
+    cluster.closeLinks();
   });
+  // What the cluster failed while closing is recorded; then every record still in memory is written.
   app.addHook('onClose', async () => {
-    await (asyncClosed ?? asyncInvocations.close(options.shutdownTimeoutMs));
     await cluster.close();
     await activations.close();
   });

@@ -7,6 +7,7 @@ import { storageUnavailable, storageUnavailableCause } from '../store/index.js';
 export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.BadRequest]: 400,
   [ErrorCode.Unauthorized]: 401,
+  [ErrorCode.Forbidden]: 403,
   [ErrorCode.NotFound]: 404,
   [ErrorCode.Conflict]: 409,
   [ErrorCode.InvalidModule]: 400,
@@ -22,6 +23,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   [ErrorCode.TooLarge]: 413,
   [ErrorCode.WorkerLost]: 503,
   [ErrorCode.Overloaded]: 503,
+  [ErrorCode.ChainTooDeep]: 508,
   [ErrorCode.Unavailable]: 503,
   [ErrorCode.Internal]: 500,
 };

@@ -92,6 +92,14 @@ export function onlyKeys(what: string, object: Record<string, unknown>, allowed:
   }
 }
 
+/** Refuses a body on a route that takes none (an empty JSON object is no body either). */
+export function noBody(request: FastifyRequest, what: string): void {
+  const body = request.body;
+  if (body !== undefined && !(isPlainObject(body) && Object.keys(body).length === 0)) {
+    throw new BadRequestError(`${what} takes no body (or an empty JSON object)`);
+  }
+}
+
 /**
  * The request's query parameters, each given once: 400 for an unknown one (naming it and the known
  * ones) or a repeated one, so that a typo in a parameter name is not silently ignored.

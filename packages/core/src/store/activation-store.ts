@@ -81,6 +81,8 @@ export interface QueuedActivation {
   input: Uint8Array;
   /** The invocation's `scheduling` request as JSON text, or null for the default policy. */
   scheduling: string | null;
+  /** Depth in a chain of functions calling functions (`X-Fl-Chain-Depth`; 0 from a client). */
+  chainDepth: number;
 }
 
 /** A list's filters; every field optional. Ids bound the range, newest first. */

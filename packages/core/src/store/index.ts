@@ -11,7 +11,7 @@ export type {
   Store,
   SubjectRecord,
 } from './store.js';
-export { SubjectRole } from './store.js';
+export { ADMIN_SUBJECT, GrantKind, SubjectRole } from './store.js';
 export type {
   ActivationOutcome,
   ActivationQuery,

@@ -163,6 +163,7 @@ export class KyselyActivationStore implements ActivationStore {
         logs_truncated: 0,
         input: toBuffer(invocation.input),
         scheduling: invocation.scheduling,
+        chain_depth: invocation.chainDepth,
       })
       .execute();
   }
@@ -189,7 +190,7 @@ export class KyselyActivationStore implements ActivationStore {
       if (claimed.numUpdatedRows === 0n) return undefined;
       const row = await tx
         .selectFrom('activations')
-        .select(['activation_id', 'module', 'name', 'subject', 'input', 'scheduling'])
+        .select(['activation_id', 'module', 'name', 'subject', 'input', 'scheduling', 'chain_depth'])
         .where('activation_id', '=', id)
         .executeTakeFirstOrThrow();
       return {
@@ -199,6 +200,7 @@ export class KyselyActivationStore implements ActivationStore {
         subject: row.subject,
         input: new Uint8Array(row.input ?? new Uint8Array()),
         scheduling: row.scheduling,
+        chainDepth: Number(row.chain_depth ?? 0),
       };
     });
   }
@@ -217,7 +219,14 @@ export class KyselyActivationStore implements ActivationStore {
   async finish(id: string, outcome: ActivationOutcome): Promise<void> {
     await this.db
       .updateTable('activations')
-      .set({ ...outcomeColumns(outcome), input: null, scheduling: null, runner: null, deadline: null })
+      .set({
+        ...outcomeColumns(outcome),
+        input: null,
+        scheduling: null,
+        chain_depth: null,
+        runner: null,
+        deadline: null,
+      })
       .where('activation_id', '=', id)
       .execute();
   }

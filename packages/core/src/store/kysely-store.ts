@@ -6,7 +6,7 @@ import type { ActivationStore } from './activation-store.js';
 import { KyselyActivationStore } from './kysely-activation-store.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import type { AppScriptsTable, Database, FunctionsTable, ModulesTable, SubjectsTable } from './schema.js';
-import { SubjectRole } from './store.js';
+import { ADMIN_SUBJECT, GrantKind, SubjectRole } from './store.js';
 import { storageUnavailable, storageUnavailableCause } from './unavailable.js';
 import type {
   AppScriptPatch,
@@ -15,6 +15,7 @@ import type {
   FunctionPatch,
   FunctionRecord,
   FunctionWithCode,
+  GrantKind as GrantKindType,
   ModuleRecord,
   NewFunction,
   Store,
@@ -44,6 +45,7 @@ const FUNCTION_COLUMNS = [
   'capacity_mib',
   'events',
   'sinks',
+  'owner',
   'created_at',
   'updated_at',
 ] as const;
@@ -55,7 +57,12 @@ function parseConnections(json: string): ConnectionRequest[] {
 }
 
 function toModule(row: Selectable<ModulesTable>): ModuleRecord {
-  return { name: row.name, createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at) };
+  return {
+    name: row.name,
+    owner: row.owner,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+  };
 }
 
 function toFunction(row: FunctionRow): FunctionRecord {
@@ -67,15 +74,19 @@ function toFunction(row: FunctionRow): FunctionRecord {
     metadata: { tag: row.tag, capacityMiB: Number(row.capacity_mib) },
     events: parseConnections(row.events),
     sinks: parseConnections(row.sinks),
+    owner: row.owner,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
 }
 
+const ROLES: ReadonlySet<string> = new Set(Object.values(SubjectRole));
+
 function toSubject(row: Selectable<SubjectsTable>): SubjectRecord {
   return {
     name: row.name,
-    role: row.role === 'admin' ? SubjectRole.Admin : SubjectRole.Subject,
+    // A role this Core does not know gets the least it can give.
+    role: ROLES.has(row.role) ? (row.role as SubjectRole) : SubjectRole.Invoker,
     tokenHash: row.token_hash,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
@@ -86,6 +97,7 @@ function toAppScript(row: Selectable<AppScriptsTable>): AppScriptRecord {
   return {
     name: row.name,
     text: row.text,
+    owner: row.owner,
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
@@ -106,6 +118,28 @@ function moduleNotFound(name: string): FlError {
 function functionNotFound(module: string, name: string): FlError {
   return new FlError(ErrorCode.NotFound, `function ${module}/${name} not found`);
 }
+
+function subjectNotFound(name: string): FlError {
+  return new FlError(ErrorCode.NotFound, `subject ${name} not found`);
+}
+
+/** Where each kind of grant lives, and how the thing it opens is named in messages. */
+const GRANTS = {
+  [GrantKind.Module]: {
+    table: 'module_grants',
+    column: 'module',
+    target: 'modules',
+    notFound: moduleNotFound,
+    what: 'module',
+  },
+  [GrantKind.AppScript]: {
+    table: 'app_script_grants',
+    column: 'script',
+    target: 'app_scripts',
+    notFound: appScriptNotFound,
+    what: 'APP script',
+  },
+} as const;
 
 /** `Store` on Kysely: the same queries on SQLite and PostgreSQL. */
 export class KyselyStore implements Store {
@@ -139,15 +173,16 @@ export class KyselyStore implements Store {
     return row && toModule(row);
   }
 
-  async createModule(name: string): Promise<ModuleRecord> {
+  async createModule(name: string, owner: string = ADMIN_SUBJECT): Promise<ModuleRecord> {
     const t = now();
+    const row = { name, owner, created_at: t, updated_at: t };
     try {
-      await this.db.insertInto('modules').values({ name, created_at: t, updated_at: t }).execute();
+      await this.db.insertInto('modules').values(row).execute();
     } catch (error) {
       if (isUniqueViolation(error)) throw new FlError(ErrorCode.Conflict, `module ${name} already exists`);
       throw error;
     }
-    return { name, createdAt: new Date(t), updatedAt: new Date(t) };
+    return toModule(row);
   }
 
   async renameModule(name: string, newName: string): Promise<ModuleRecord> {
@@ -177,7 +212,7 @@ export class KyselyStore implements Store {
         throw error;
       }
       if (renamed.numUpdatedRows === 0n) throw moduleNotFound(name);
-      return { name: newName, createdAt: new Date(existing.created_at), updatedAt: new Date(t) };
+      return toModule({ ...existing, name: newName, updated_at: t });
     });
   }
 
@@ -250,6 +285,7 @@ export class KyselyStore implements Store {
         capacity_mib: fn.metadata.capacityMiB,
         events: JSON.stringify(fn.events),
         sinks: JSON.stringify(fn.sinks),
+        owner: fn.owner ?? ADMIN_SUBJECT,
         created_at: t,
         updated_at: t,
       };
@@ -371,25 +407,112 @@ export class KyselyStore implements Store {
       .set({ token_hash: tokenHash, updated_at: t })
       .where('name', '=', name)
       .executeTakeFirst();
-    if (result.numUpdatedRows === 0n) throw new FlError(ErrorCode.NotFound, `subject ${name} not found`);
+    if (result.numUpdatedRows === 0n) throw subjectNotFound(name);
     const subject = await this.getSubject(name);
-    if (!subject) throw new FlError(ErrorCode.NotFound, `subject ${name} not found`);
+    if (!subject) throw subjectNotFound(name);
+    return subject;
+  }
+
+  async setSubjectRole(name: string, role: SubjectRole): Promise<SubjectRecord> {
+    const result = await this.db
+      .updateTable('subjects')
+      .set({ role, updated_at: now() })
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (result.numUpdatedRows === 0n) throw subjectNotFound(name);
+    const subject = await this.getSubject(name);
+    if (!subject) throw subjectNotFound(name);
     return subject;
   }
 
   async deleteSubject(name: string): Promise<void> {
-    const result = await this.db.deleteFrom('subjects').where('name', '=', name).executeTakeFirst();
-    if (result.numDeletedRows === 0n) throw new FlError(ErrorCode.NotFound, `subject ${name} not found`);
+    await this.db.transaction().execute(async (tx) => {
+      // Grants go with the subject (ON DELETE CASCADE); what it owned stays, the admin's now.
+      for (const table of ['modules', 'functions', 'app_scripts'] as const) {
+        await tx.updateTable(table).set({ owner: ADMIN_SUBJECT }).where('owner', '=', name).execute();
+      }
+      const result = await tx.deleteFrom('subjects').where('name', '=', name).executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw subjectNotFound(name);
+    });
+  }
+
+  async listGrants(kind: GrantKindType, name: string): Promise<string[]> {
+    const grants = GRANTS[kind];
+    return this.db.transaction().execute(async (tx) => {
+      const target = await tx
+        .selectFrom(grants.target)
+        .select('name')
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!target) throw grants.notFound(name);
+      const rows = await tx
+        .selectFrom(grants.table)
+        .select('subject')
+        .where(grants.column, '=', name)
+        .orderBy('subject')
+        .execute();
+      return rows.map((row) => row.subject);
+    });
+  }
+
+  async hasGrant(kind: GrantKindType, name: string, subject: string): Promise<boolean> {
+    const grants = GRANTS[kind];
+    const row = await this.db
+      .selectFrom(grants.table)
+      .select('subject')
+      .where(grants.column, '=', name)
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async addGrant(kind: GrantKindType, name: string, subject: string): Promise<boolean> {
+    const grants = GRANTS[kind];
+    return this.db.transaction().execute(async (tx) => {
+      const target = await tx
+        .selectFrom(grants.target)
+        .select('name')
+        .where('name', '=', name)
+        .executeTakeFirst();
+      if (!target) throw grants.notFound(name);
+      const found = await tx
+        .selectFrom('subjects')
+        .select('name')
+        .where('name', '=', subject)
+        .executeTakeFirst();
+      if (!found) throw subjectNotFound(subject);
+      // Inserting nothing when the grant exists, rather than failing on the key, keeps the
+      // transaction usable on PostgreSQL, where a failed statement aborts it.
+      const inserted = await tx
+        .insertInto(grants.table)
+        .values({ [grants.column]: name, subject, created_at: now() })
+        .onConflict((c) => c.columns([grants.column, 'subject']).doNothing())
+        .executeTakeFirst();
+      return (inserted.numInsertedOrUpdatedRows ?? 0n) > 0n;
+    });
+  }
+
+  async removeGrant(kind: GrantKindType, name: string, subject: string): Promise<void> {
+    const grants = GRANTS[kind];
+    const result = await this.db
+      .deleteFrom(grants.table)
+      .where(grants.column, '=', name)
+      .where('subject', '=', subject)
+      .executeTakeFirst();
+    if (result.numDeletedRows === 0n) {
+      throw new FlError(ErrorCode.NotFound, `${subject} has no grant on ${grants.what} ${name}`);
+    }
   }
 
   async listAppScripts(): Promise<Omit<AppScriptRecord, 'text'>[]> {
     const rows = await this.db
       .selectFrom('app_scripts')
-      .select(['name', 'created_at', 'updated_at'])
+      .select(['name', 'owner', 'created_at', 'updated_at'])
       .orderBy('name')
       .execute();
     return rows.map((row) => ({
       name: row.name,
+      owner: row.owner,
       createdAt: new Date(row.created_at),
       updatedAt: new Date(row.updated_at),
     }));
@@ -404,9 +527,9 @@ export class KyselyStore implements Store {
     return row && toAppScript(row);
   }
 
-  async createAppScript(name: string, text: string): Promise<AppScriptRecord> {
+  async createAppScript(name: string, text: string, owner: string = ADMIN_SUBJECT): Promise<AppScriptRecord> {
     const t = now();
-    const row = { name, text, created_at: t, updated_at: t };
+    const row = { name, text, owner, created_at: t, updated_at: t };
     try {
       await this.db.insertInto('app_scripts').values(row).execute();
     } catch (error) {

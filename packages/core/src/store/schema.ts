@@ -1,6 +1,8 @@
 /** The tables as Kysely sees them. Timestamps are ISO-8601 strings on both databases. */
 export interface ModulesTable {
   name: string;
+  /** The subject that created the module (docs/api.md, "Roles and ownership"). */
+  owner: string;
   created_at: string;
   updated_at: string;
 }
@@ -17,6 +19,8 @@ export interface FunctionsTable {
   events: string;
   /** JSON array of connection requests. */
   sinks: string;
+  /** The subject that created the function: what decides who may change it in the module `_`. */
+  owner: string;
   created_at: string;
   updated_at: string;
 }
@@ -33,8 +37,24 @@ export interface SubjectsTable {
 export interface AppScriptsTable {
   name: string;
   text: string;
+  /** The subject that created the script. */
+  owner: string;
   created_at: string;
   updated_at: string;
+}
+
+/** A subject the admin allowed to change a module it does not own. */
+export interface ModuleGrantsTable {
+  module: string;
+  subject: string;
+  created_at: string;
+}
+
+/** A subject the admin allowed to change an APP script it does not own. */
+export interface AppScriptGrantsTable {
+  script: string;
+  subject: string;
+  created_at: string;
 }
 
 /**
@@ -64,6 +84,8 @@ export interface ActivationsTable {
   input: Uint8Array | null;
   /** JSON of the invocation's `scheduling` request. */
   scheduling: string | null;
+  /** Depth in a chain of functions calling functions (`X-Fl-Chain-Depth`). */
+  chain_depth: number | null;
   /** The Core that runs it (its id, `$FL_DATA_DIR/core-id`). */
   runner: string | null;
   /** ISO time by which a running invocation has ended, whatever happened to its Core. */
@@ -75,5 +97,7 @@ export interface Database {
   functions: FunctionsTable;
   subjects: SubjectsTable;
   app_scripts: AppScriptsTable;
+  module_grants: ModuleGrantsTable;
+  app_script_grants: AppScriptGrantsTable;
   activations: ActivationsTable;
 }

@@ -1,8 +1,18 @@
 /**
- * What the Core keeps: modules, functions (with their code) and subjects. The domain owns this
- * interface; `KyselyStore` implements it on SQLite and PostgreSQL.
+ * What the Core keeps: modules, functions (with their code), subjects, APP scripts and who may
+ * change what. The domain owns this interface; `KyselyStore` implements it on SQLite and PostgreSQL.
  */
+import type { SubjectRole } from '@funless/protocol';
+
 import type { ActivationStore } from './activation-store.js';
+
+export { SubjectRole } from '@funless/protocol';
+
+/**
+ * The name of the admin subject. It owns what is created without an owner, and inherits what a
+ * deleted subject owned.
+ */
+export const ADMIN_SUBJECT = 'admin';
 
 /** An event or sink connection as the user asked for it: `{"type": "mqtt", "params": {...}}`. */
 export interface ConnectionRequest {
@@ -19,6 +29,8 @@ export interface FunctionMetadata {
 
 export interface ModuleRecord {
   name: string;
+  /** The subject that created it (docs/api.md, "Roles and ownership"). */
+  owner: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -34,6 +46,8 @@ export interface FunctionRecord {
   metadata: FunctionMetadata;
   events: ConnectionRequest[];
   sinks: ConnectionRequest[];
+  /** The subject that created it: who may change it in the shared module `_`. */
+  owner: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -49,6 +63,8 @@ export interface NewFunction {
   metadata: FunctionMetadata;
   events: ConnectionRequest[];
   sinks: ConnectionRequest[];
+  /** The subject creating it. @default {@link ADMIN_SUBJECT} */
+  owner?: string;
 }
 
 /** What an update changes; absent fields stay as they are. */
@@ -59,9 +75,6 @@ export interface FunctionPatch {
   events?: ConnectionRequest[];
   sinks?: ConnectionRequest[];
 }
-
-export const SubjectRole = { Admin: 'admin', Subject: 'subject' } as const;
-export type SubjectRole = (typeof SubjectRole)[keyof typeof SubjectRole];
 
 export interface SubjectRecord {
   name: string;
@@ -76,6 +89,8 @@ export interface SubjectRecord {
 export interface AppScriptRecord {
   name: string;
   text: string;
+  /** The subject that created it. */
+  owner: string;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -85,6 +100,10 @@ export interface AppScriptPatch {
   name?: string;
   text?: string;
 }
+
+/** What a grant opens to a subject: a module (with its functions), or an APP script. */
+export const GrantKind = { Module: 'module', AppScript: 'app_script' } as const;
+export type GrantKind = (typeof GrantKind)[keyof typeof GrantKind];
 
 /**
  * Storage of the Core. Methods that change data throw `FlError` with code `not_found` when the
@@ -98,7 +117,8 @@ export interface Store {
 
   listModules(): Promise<ModuleRecord[]>;
   getModule(name: string): Promise<ModuleRecord | undefined>;
-  createModule(name: string): Promise<ModuleRecord>;
+  /** `owner` @default {@link ADMIN_SUBJECT} */
+  createModule(name: string, owner?: string): Promise<ModuleRecord>;
   /** Renames a module; its functions follow. */
   renameModule(name: string, newName: string): Promise<ModuleRecord>;
   /** Deletes a module and its functions; resolves to the functions deleted. */
@@ -118,12 +138,29 @@ export interface Store {
   getSubject(name: string): Promise<SubjectRecord | undefined>;
   createSubject(name: string, role: SubjectRole, tokenHash: string): Promise<SubjectRecord>;
   setSubjectTokenHash(name: string, tokenHash: string): Promise<SubjectRecord>;
+  setSubjectRole(name: string, role: SubjectRole): Promise<SubjectRecord>;
+  /**
+   * Deletes a subject and its grants. What it owned (modules, functions, APP scripts) passes to
+   * the admin, so that a new subject of the same name does not inherit it.
+   */
   deleteSubject(name: string): Promise<void>;
+
+  /** The subjects granted `kind` `name`, sorted; `not_found` when it does not exist. */
+  listGrants(kind: GrantKind, name: string): Promise<string[]>;
+  hasGrant(kind: GrantKind, name: string, subject: string): Promise<boolean>;
+  /**
+   * Lets `subject` change `kind` `name`; resolves to false when it already could. `not_found`
+   * when the module or script, or the subject, does not exist.
+   */
+  addGrant(kind: GrantKind, name: string, subject: string): Promise<boolean>;
+  /** `not_found` when there is no such grant. */
+  removeGrant(kind: GrantKind, name: string, subject: string): Promise<void>;
 
   /** Every APP script, by name, without its text. */
   listAppScripts(): Promise<Omit<AppScriptRecord, 'text'>[]>;
   getAppScript(name: string): Promise<AppScriptRecord | undefined>;
-  createAppScript(name: string, text: string): Promise<AppScriptRecord>;
+  /** `owner` @default {@link ADMIN_SUBJECT} */
+  createAppScript(name: string, text: string, owner?: string): Promise<AppScriptRecord>;
   /** Replaces the text and/or renames; `conflict` when the new name is taken. */
   updateAppScript(name: string, patch: AppScriptPatch): Promise<AppScriptRecord>;
   deleteAppScript(name: string): Promise<void>;

@@ -180,15 +180,65 @@ test('a Worker that disconnects fails its in-flight invocations at once, and the
   }
 });
 
-test('an invocation nobody answers fails with timeout after its limit plus the grace', async () => {
-  const s = await setup({ invokeGraceMs: 50 });
+test('an invocation nobody answers fails with timeout after its limit, the grace and the wait for the cancel', async () => {
+  const s = await setup({ invokeGraceMs: 50, cancelTimeoutMs: 60 });
   try {
     const w = s.worker('slow', { onInvoke: () => undefined });
     await w.joined;
     const started = Date.now();
-    await rejectsWith(s.cluster.invoke(FN, json({}), { timeoutMs: 100 }), ErrorCode.Timeout, /within 100 ms/);
-    assert.ok(Date.now() - started >= 140);
+    await rejectsWith(
+      s.cluster.invoke(FN, json({}), { timeoutMs: 100 }),
+      ErrorCode.Timeout,
+      /^_\/f did not finish within 150 ms, and Worker "slow" did not say within 60 ms more whether it had started$/,
+    );
+    assert.ok(Date.now() - started >= 200);
+    const invoke = await w.waitFor('invoke');
+    const cancel = await w.waitFor('cancel');
+    assert.equal(cancel.id, invoke.id, 'the Core told the Worker it gave up on that invocation');
     assert.equal(s.cluster.workers()[0]!.inFlight, 0, 'the reservation is given back');
+  } finally {
+    await s.close();
+  }
+});
+
+test('when the Core gives up, the Worker’s answer to the cancel says whether the invocation ran', async () => {
+  const s = await setup({ invokeGraceMs: 50 });
+  try {
+    const dropping = s.worker('dropping', {
+      onInvoke: () => undefined,
+      onCancel: (m) => ({ type: 'cancel_reply', id: m.id, started: false }),
+    });
+    await dropping.joined;
+    await rejectsWith(
+      s.cluster.invoke(FN, json({}), { timeoutMs: 100 }),
+      ErrorCode.Timeout,
+      /^_\/f did not start within 150 ms: it waited in Worker "dropping"'s queue and was dropped, so it did not run$/,
+    );
+    assert.equal(s.cluster.counters.dropped, 1);
+    dropping.close();
+    await eventually(() => s.cluster.workerNames().length === 0, 'the first Worker left');
+
+    const running = s.worker('running', {
+      onInvoke: () => undefined,
+      onCancel: (m) => ({ type: 'cancel_reply', id: m.id, started: true }),
+    });
+    await running.joined;
+    await rejectsWith(
+      s.cluster.invoke(FN, json({}), { timeoutMs: 100 }),
+      ErrorCode.Timeout,
+      /^_\/f started on Worker "running" but did not finish within 150 ms \(its time limit of 100 ms counts from its start\)$/,
+    );
+    assert.equal(s.cluster.counters.dropped, 1);
+    running.close();
+    await eventually(() => s.cluster.workerNames().length === 0, 'the second Worker left');
+
+    // The result crossed the cancel on the way: it is the answer.
+    const late = s.worker('late', {
+      onInvoke: () => undefined,
+      onCancel: (m) => ({ type: 'result', id: m.id, result: json({ late: true }), durationMs: 1 }),
+    });
+    await late.joined;
+    assert.deepEqual(await parsed(s.cluster.invoke(FN, json({}), { timeoutMs: 100 })), { late: true });
   } finally {
     await s.close();
   }

@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
+
+import { SQLITE_FILE } from '../../src/store/index.js';
 
 /** The databases every suite runs against: SQLite always, PostgreSQL when the runner found one. */
 export const DIALECTS: readonly ('sqlite' | 'postgres')[] = process.env.FL_TEST_PG_URL
@@ -66,4 +70,15 @@ export async function createTestDatabase(dialect: 'sqlite' | 'postgres'): Promis
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A raw connection to a test database, to look under the store (or to build an old schema). */
+export function rawDb(db: TestDatabase): Kysely<unknown> {
+  return db.databaseUrl !== undefined
+    ? new Kysely({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: db.databaseUrl, max: 1 }) }),
+      })
+    : new Kysely({
+        dialect: new SqliteDialect({ database: new BetterSqlite3(join(db.dataDir, SQLITE_FILE)) }),
+      });
 }

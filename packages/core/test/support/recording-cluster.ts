@@ -53,6 +53,8 @@ export class RecordingCluster implements Cluster {
     return this.workerList;
   }
 
+  closeLinks(): void {}
+
   close(): Promise<void> {
     this.closed = true;
     return Promise.resolve();

@@ -16,7 +16,9 @@ export interface AgentRuntime {
   drop(ref: FunctionRef): Promise<boolean>;
   /**
    * Runs one invocation: its raw JSON result, or `{ type: 'missing' }` when this version is not held
-   * (fetch the code, `store` it, invoke again). Rejects with `FlError` when the run fails.
+   * (fetch the code, `store` it, invoke again). Rejects with `FlError` when the run fails. Calls
+   * `request.onStart` once when the run starts; an aborted `request.signal` before that drops the
+   * invocation (it rejects with the signal's reason and never runs), after it changes nothing.
    */
   invoke(request: InvokeRequest): Promise<InvokeOutcome>;
   close(): Promise<unknown>;

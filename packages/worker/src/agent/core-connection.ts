@@ -1,43 +1,24 @@
-import {
-  coreProof,
-  decodeCoreFrame,
-  ErrorCode,
-  FlError,
-  LINK_MAX_FRAME_BYTES,
-  LINK_PATH,
-  LINK_PROTOCOL_VERSION,
-  LinkCloseCode,
-  linkNonce,
-  proofsMatch,
-  WebSocketChannel,
-  workerProof,
-} from '@funless/protocol';
+import { ErrorCode, FlError } from '@funless/protocol';
 import type {
   CodeReplyMessage,
-  CoreMessage,
   DropMessage,
   ErrorPayload,
   InvokeMessage,
+  JoinAcceptedMessage,
   LinkDialer,
   StoreMessage,
   WorkerChannel,
   WorkerMessage,
 } from '@funless/protocol';
-import WebSocket from 'ws';
 
 import type { FunctionRef } from '../runtime/types.js';
-import type { AgentLogger, AgentRuntime } from './agent-runtime.js';
+import type { AgentRuntime } from './agent-runtime.js';
+import { LinkConnector } from './link-connector.js';
+import type { ConnectionState, CoreOperationMessage, LinkConnectorContext } from './link-connector.js';
 
 /** What a connection shares with its agent and the agent's other connections. */
-export interface AgentContext {
-  readonly name: string;
-  readonly tag: string;
-  readonly secret: string;
-  readonly version: string;
-  readonly threads: number;
+export interface AgentContext extends LinkConnectorContext {
   readonly runtime: AgentRuntime;
-  readonly log: AgentLogger;
-  readonly reconnect: { initialDelayMs: number; maxDelayMs: number };
   /** Time bound of a code request, in ms. */
   readonly codeRequestTimeoutMs: number;
   /** Memory offered and free now, in MiB (free already net of every running invocation). */
@@ -52,14 +33,15 @@ export interface AgentContext {
   accepting(): boolean;
 }
 
-/** The state of one Core connection. */
-export const ConnectionState = {
-  Connecting: 'connecting',
-  Joined: 'joined',
-  Waiting: 'waiting',
-  Closed: 'closed',
-} as const;
-export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
+/** An invocation of this connection's Core, from its `invoke` until its answer. */
+interface InFlight {
+  /** Drops the invocation while it has not started on a thread. */
+  readonly controller: AbortController;
+  /** A thread took it: from then on it runs to its own end or time limit. */
+  started: boolean;
+  /** Dropped before it started: its answer was the `cancel_reply`, nothing follows. */
+  dropped: boolean;
+}
 
 interface PendingCode {
   resolve: (code: Uint8Array) => void;
@@ -67,58 +49,23 @@ interface PendingCode {
   timer: NodeJS.Timeout;
 }
 
-/** The URL a Worker dials for a Core's URL: the link path is added when the URL has none. */
-function linkUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.pathname === '' || parsed.pathname === '/') parsed.pathname = LINK_PATH;
-  return parsed.toString();
-}
-
-/** Dials the Core at `url` (`ws://`, `http://`…) over WebSocket: the link between processes. */
-export function webSocketDialer(url: string): LinkDialer {
-  const target = linkUrl(url);
-  return {
-    url,
-    dial: () =>
-      new WebSocketChannel<WorkerMessage, CoreMessage>(
-        new WebSocket(target, {
-          maxPayload: LINK_MAX_FRAME_BYTES,
-          perMessageDeflate: false,
-          handshakeTimeout: 10_000,
-        }),
-        decodeCoreFrame,
-        url,
-      ),
-  };
-}
-
 /**
- * The Worker's one persistent link to one Core, over the transport its dialer opens (WebSocket,
- * or in process): connects, proves the secret, joins, reports its resources, applies pushes, runs
- * invocations, and reconnects with exponential backoff and jitter whenever the link breaks, until
- * `close()`.
+ * The Worker's operations on one Core's link: reports its resources, applies pushes, drops and the
+ * sync, runs invocations and fetches missing code, over the connection its `LinkConnector` dials,
+ * joins and keeps alive (redialling whenever it breaks, until `close()`).
  */
 export class CoreConnection {
-  state: ConnectionState = ConnectionState.Connecting;
-  /** The Core's id once joined. */
-  coreId: string | undefined;
-  /** Failed attempts since the last successful join. */
-  attempts = 0;
   readonly url: string;
-  readonly #dialer: LinkDialer;
-  #channel: WorkerChannel | undefined;
-  #retry: NodeJS.Timeout | undefined;
+  readonly #link: LinkConnector;
   #reportTimer: NodeJS.Timeout | undefined;
-  #livenessTimer: NodeJS.Timeout | undefined;
-  #lastSeen = 0;
-  #livenessTimeoutMs = 15_000;
   #nextId = 1;
   /** Capacity this Core's invocations hold here now, in MiB (sent in reports). */
   #reservedMiB = 0;
   readonly #pendingCode = new Map<number, PendingCode>();
+  /** This Core's invocations here, by the Core's request id. */
+  readonly #inFlight = new Map<number, InFlight>();
   /** One code request per version at a time, however many invocations wait for it. */
   readonly #fetching = new Map<string, Promise<void>>();
-  #joinedWaiters: (() => void)[] = [];
   /** What the cache held when this connection joined, and the functions the Core's sync named so far. */
   #heldAtJoin: FunctionRef[] = [];
   #synced = new Set<string>();
@@ -128,137 +75,49 @@ export class CoreConnection {
     core: string | LinkDialer,
     private readonly ctx: AgentContext,
   ) {
-    this.#dialer = typeof core === 'string' ? webSocketDialer(core) : core;
-    this.url = this.#dialer.url;
+    this.#link = new LinkConnector(core, ctx, {
+      joined: (channel, accepted) => this.#onJoined(channel, accepted),
+      message: (channel, message) => this.#onMessage(channel, message),
+      closed: () => {
+        clearInterval(this.#reportTimer);
+        this.#failPending(new FlError(ErrorCode.WorkerLost, `link to ${this.url} closed`));
+        this.#dropWaiting();
+      },
+    });
+    this.url = this.#link.url;
+  }
+
+  get state(): ConnectionState {
+    return this.#link.state;
+  }
+
+  /** The Core's id once joined. */
+  get coreId(): string | undefined {
+    return this.#link.coreId;
+  }
+
+  /** Failed attempts since the last successful join. */
+  get attempts(): number {
+    return this.#link.attempts;
   }
 
   start(): void {
-    this.#connect();
+    this.#link.start();
   }
 
   /** Resolves once joined (now or later); never rejects; resolves at close too. */
   joined(): Promise<void> {
-    if (this.state === ConnectionState.Joined || this.state === ConnectionState.Closed)
-      return Promise.resolve();
-    return new Promise((resolve) => this.#joinedWaiters.push(resolve));
+    return this.#link.joined();
   }
 
-  #connect(): void {
-    if (this.state === ConnectionState.Closed) return;
-    this.state = ConnectionState.Connecting;
-    const channel = this.#dialer.dial();
-    this.#channel = channel;
-    const nonce = linkNonce();
-    let coreNonce: string | undefined;
-    let reason = 'connection closed';
-
-    // A connection being closed can still deliver what was in flight (e.g. a join_accepted after
-    // close()): acting on it would revive a closed connection, which would then reconnect forever.
-    const current = () => this.state !== ConnectionState.Closed && this.#channel === channel;
-    channel.listen({
-      message: (message) => {
-        if (!current()) return;
-        this.#lastSeen = Date.now();
-        if (this.state !== ConnectionState.Joined) {
-          const outcome = this.#handshake(channel, message, nonce, coreNonce);
-          if (typeof outcome === 'string') coreNonce = outcome;
-          else if (outcome instanceof Error) reason = outcome.message;
-          return;
-        }
-        this.#onMessage(channel, message);
-      },
-      invalid: (error) => {
-        if (!current()) return;
-        this.#lastSeen = Date.now();
-        reason = error.message;
-        this.ctx.log.warn({ core: this.url, err: reason }, 'link: bad frame from the Core; reconnecting');
-        channel.close(LinkCloseCode.ProtocolError, reason);
-      },
-      close: (code, why) => {
-        const wasJoined = this.state === ConnectionState.Joined;
-        this.#stopTimers();
-        this.#failPending(new FlError(ErrorCode.WorkerLost, `link to ${this.url} closed`));
-        if (this.#channel === channel) this.#channel = undefined;
-        if (this.state === ConnectionState.Closed) return;
-        const detail = why.length > 0 ? why : reason;
-        if (wasJoined)
-          this.ctx.log.warn({ core: this.url, code, reason: detail }, 'link: lost the Core; reconnecting');
-        this.#scheduleRetry(code === LinkCloseCode.Unauthorized);
-      },
-      error: (error) => {
-        reason = error.message;
-        this.ctx.log.debug({ core: this.url, err: error.message }, 'link: connection error');
-      },
-    });
+  #onJoined(channel: WorkerChannel, accepted: JoinAcceptedMessage): void {
+    this.#heldAtJoin = this.ctx.runtime.list();
+    this.#synced = new Set();
+    clearInterval(this.#reportTimer);
+    this.#reportTimer = setInterval(() => this.#report(channel), accepted.reportIntervalMs);
   }
 
-  /** Runs the handshake; returns the Core's nonce after `challenge`, an Error when refused. */
-  #handshake(
-    channel: WorkerChannel,
-    message: CoreMessage,
-    nonce: string,
-    coreNonce: string | undefined,
-  ): string | Error | void {
-    const ctx = this.ctx;
-    if (message.type === 'challenge' && coreNonce === undefined) {
-      if (message.protocol !== LINK_PROTOCOL_VERSION) {
-        const error = new Error(
-          `the Core speaks link protocol ${message.protocol}, this Worker ${LINK_PROTOCOL_VERSION}`,
-        );
-        ctx.log.error({ core: this.url }, `link: ${error.message}; upgrade the older side`);
-        channel.close(LinkCloseCode.VersionMismatch, 'protocol version');
-        return error;
-      }
-      const memory = ctx.memory();
-      this.#send(channel, {
-        type: 'join',
-        protocol: LINK_PROTOCOL_VERSION,
-        name: ctx.name,
-        tag: ctx.tag,
-        memoryTotalMiB: memory.totalMiB,
-        memoryFreeMiB: memory.freeMiB,
-        threads: ctx.threads,
-        version: ctx.version,
-        nonce,
-        proof: workerProof(ctx.secret, message.nonce, nonce, ctx.name),
-      });
-      return message.nonce;
-    }
-    if (message.type === 'join_refused') {
-      ctx.log.error(
-        { core: this.url, code: message.error.code },
-        `link: the Core refused this Worker: ${message.error.message}`,
-      );
-      return new Error(message.error.message);
-    }
-    if (message.type === 'join_accepted' && coreNonce !== undefined) {
-      if (!proofsMatch(coreProof(ctx.secret, coreNonce, nonce, ctx.name), message.proof)) {
-        const error = new Error('the Core did not prove it holds the cluster secret');
-        ctx.log.error(
-          { core: this.url },
-          `link: ${error.message} (wrong FL_CLUSTER_SECRET on one side); disconnecting`,
-        );
-        channel.close(LinkCloseCode.Unauthorized, 'wrong cluster secret');
-        return error;
-      }
-      this.state = ConnectionState.Joined;
-      this.coreId = message.core;
-      this.attempts = 0;
-      this.#livenessTimeoutMs = message.livenessTimeoutMs;
-      this.#heldAtJoin = ctx.runtime.list();
-      this.#synced = new Set();
-      this.#startTimers(channel, message.reportIntervalMs);
-      ctx.log.info({ core: this.url, coreId: message.core, worker: ctx.name }, 'link: joined the Core');
-      for (const resolve of this.#joinedWaiters.splice(0)) resolve();
-      return;
-    }
-    const error = new Error(`the Core sent ${message.type} during the handshake`);
-    ctx.log.warn({ core: this.url }, `link: ${error.message}; reconnecting`);
-    channel.close(LinkCloseCode.ProtocolError, 'unexpected message during the handshake');
-    return error;
-  }
-
-  #onMessage(channel: WorkerChannel, message: CoreMessage): void {
+  #onMessage(channel: WorkerChannel, message: CoreOperationMessage): void {
     switch (message.type) {
       case 'store':
         void this.#onStore(channel, message);
@@ -273,20 +132,12 @@ export class CoreConnection {
       case 'invoke':
         void this.#onInvoke(channel, message);
         return;
+      case 'cancel':
+        this.#onCancel(channel, message.id);
+        return;
       case 'code_reply':
         this.#onCodeReply(message);
         return;
-      case 'ping':
-        this.#send(channel, { type: 'pong', at: message.at });
-        return;
-      case 'pong':
-        return;
-      default:
-        this.ctx.log.warn(
-          { core: this.url, type: message.type },
-          'link: unexpected message after joining; reconnecting',
-        );
-        channel.close(LinkCloseCode.ProtocolError, `unexpected ${message.type}`);
     }
   }
 
@@ -345,8 +196,20 @@ export class CoreConnection {
     }
     this.ctx.started(capacityMiB);
     this.#reservedMiB += capacityMiB;
+    const inFlight: InFlight = { controller: new AbortController(), started: false, dropped: false };
+    this.#inFlight.set(id, inFlight);
     try {
-      const request = { module, name, hash, capacityMiB, input, timeoutMs };
+      const request = {
+        module,
+        name,
+        hash,
+        capacityMiB,
+        input,
+        timeoutMs,
+        chainDepth: message.chainDepth,
+        signal: inFlight.controller.signal,
+        onStart: () => (inFlight.started = true),
+      };
       let outcome = await this.ctx.runtime.invoke(request);
       if (outcome.type === 'missing') {
         // A late joiner or a lost cache: one transfer, stored and kept from then on.
@@ -358,10 +221,43 @@ export class CoreConnection {
       }
       this.#send(channel, { type: 'result', id, result: outcome.result, durationMs: outcome.durationMs });
     } catch (error) {
-      this.#send(channel, { type: 'invoke_error', id, error: payload(error) });
+      if (!inFlight.dropped) this.#send(channel, { type: 'invoke_error', id, error: payload(error) });
     } finally {
+      if (this.#inFlight.get(id) === inFlight) this.#inFlight.delete(id);
       this.#reservedMiB -= capacityMiB;
       this.ctx.finished(capacityMiB);
+    }
+  }
+
+  /**
+   * The Core gave up on invocation `id`. Not started yet (queued, compiling or waiting for its code):
+   * it is dropped now, synchronously, so it never reaches a thread, and the answer says so. Started
+   * (or already answered): it runs to its own end; the answer says it started.
+   */
+  #onCancel(channel: WorkerChannel, id: number): void {
+    const inFlight = this.#inFlight.get(id);
+    const started = !inFlight || inFlight.started;
+    if (inFlight && !started) {
+      inFlight.dropped = true;
+      this.#inFlight.delete(id);
+      inFlight.controller.abort(
+        new FlError(ErrorCode.Timeout, 'the Core stopped waiting before the invocation started'),
+      );
+    }
+    this.#send(channel, { type: 'cancel_reply', id, started });
+  }
+
+  /**
+   * The link closed: the Core has failed this connection's invocations (worker_lost), so those that
+   * have not started are dropped rather than run for nobody.
+   */
+  #dropWaiting(): void {
+    const reason = new FlError(ErrorCode.WorkerLost, `the link to ${this.url} closed before it started`);
+    for (const [id, inFlight] of this.#inFlight) {
+      if (inFlight.started) continue;
+      inFlight.dropped = true;
+      this.#inFlight.delete(id);
+      inFlight.controller.abort(reason);
     }
   }
 
@@ -379,8 +275,8 @@ export class CoreConnection {
   }
 
   #requestCode(ref: FunctionRef): Promise<Uint8Array> {
-    const channel = this.#channel;
-    if (!channel || this.state !== ConnectionState.Joined) {
+    const channel = this.#link.channel;
+    if (!channel) {
       return Promise.reject(new FlError(ErrorCode.WorkerLost, `link to ${this.url} closed`));
     }
     const id = this.#nextId++;
@@ -416,27 +312,6 @@ export class CoreConnection {
     this.#pendingCode.clear();
   }
 
-  #startTimers(channel: WorkerChannel, reportIntervalMs: number): void {
-    this.#stopTimers();
-    this.#reportTimer = setInterval(() => this.#report(channel), reportIntervalMs);
-    this.#lastSeen = Date.now();
-    const check = Math.max(50, Math.min(1000, Math.floor(this.#livenessTimeoutMs / 4)));
-    this.#livenessTimer = setInterval(() => {
-      if (Date.now() - this.#lastSeen > this.#livenessTimeoutMs) {
-        this.ctx.log.warn(
-          { core: this.url, silentMs: Date.now() - this.#lastSeen },
-          'link: the Core went silent; reconnecting',
-        );
-        channel.terminate();
-      }
-    }, check);
-  }
-
-  #stopTimers(): void {
-    clearInterval(this.#reportTimer);
-    clearInterval(this.#livenessTimer);
-  }
-
   #report(channel: WorkerChannel): void {
     const memory = this.ctx.memory();
     this.#send(channel, {
@@ -469,28 +344,11 @@ export class CoreConnection {
     }
   }
 
-  #scheduleRetry(refused: boolean): void {
-    this.state = ConnectionState.Waiting;
-    const { initialDelayMs, maxDelayMs } = this.ctx.reconnect;
-    const ceiling = refused
-      ? maxDelayMs
-      : Math.min(maxDelayMs, initialDelayMs * 2 ** Math.min(this.attempts, 30));
-    this.attempts++;
-    // Jitter: a restarted Core is not hit by every Worker at the same instant.
-    const delay = Math.round(ceiling * (0.5 + Math.random() * 0.5));
-    this.#retry = setTimeout(() => this.#connect(), delay);
-  }
-
   /** Stops for good: no reconnection; pending code requests fail. */
   close(): void {
-    this.state = ConnectionState.Closed;
-    clearTimeout(this.#retry);
-    this.#stopTimers();
+    clearInterval(this.#reportTimer);
     this.#failPending(new FlError(ErrorCode.WorkerLost, 'Worker shutting down'));
-    for (const resolve of this.#joinedWaiters.splice(0)) resolve();
-    const channel = this.#channel;
-    this.#channel = undefined;
-    channel?.close(LinkCloseCode.Shutdown, 'Worker shutting down');
+    this.#link.close();
   }
 }
 

@@ -17,7 +17,8 @@ import type { LinkDialer } from '@funless/protocol';
 import type { AgentLogger, AgentRuntime } from './agent-runtime.js';
 import { SILENT_AGENT_LOGGER } from './agent-runtime.js';
 import { CoreConnection } from './core-connection.js';
-import type { AgentContext, ConnectionState } from './core-connection.js';
+import type { AgentContext } from './core-connection.js';
+import type { ConnectionState } from './link-connector.js';
 
 /** Settings of a {@link WorkerAgent}. */
 export interface WorkerAgentOptions {

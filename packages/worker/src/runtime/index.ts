@@ -2,6 +2,7 @@ export { Runtime, InvocationError } from './runtime.js';
 /** The hash a `FunctionRef` names, defined once in `@funless/protocol`. */
 export { codeHash } from '@funless/protocol';
 export {
+  DEFAULT_EXTRA_THREADS,
   DEFAULT_RUNTIME_OPTIONS,
   resolveRuntimeOptions,
   runtimeOptionsFromEnv,

@@ -29,6 +29,13 @@ export interface RuntimeOptions {
   /** Most invocation threads; they start on demand and then stay. @default CPU count (`os.availableParallelism()`) */
   threads?: number;
   /**
+   * Most threads in all, counting those whose guest waits for an outbound HTTP answer: such a
+   * thread does not count against `threads`, so that a function calling another function (through
+   * the Core's API) does not hold the thread the callee needs; the threads started beyond `threads`
+   * end once idle. At least `threads`. @default threads + 32 (`FL_WORKER_MAX_THREADS`)
+   */
+  maxThreads?: number;
+  /**
    * Invocations waiting while every thread is busy beyond which `invoke` fails with `overloaded`
    * (those waiting for a thread that is starting do not count). @default 1_000
    */
@@ -68,7 +75,10 @@ export interface ResolvedRuntimeOptions extends Required<Omit<RuntimeOptions, 'h
   http: HttpOptions;
 }
 
-export const DEFAULT_RUNTIME_OPTIONS: Omit<ResolvedRuntimeOptions, 'dataDir' | 'threads'> = {
+/** Threads a runtime may start beyond `threads` while guests wait for HTTP answers, by default. */
+export const DEFAULT_EXTRA_THREADS = 32;
+
+export const DEFAULT_RUNTIME_OPTIONS: Omit<ResolvedRuntimeOptions, 'dataDir' | 'threads' | 'maxThreads'> = {
   queueLimit: 1_000,
   defaultTimeoutMs: 60_000,
   maxInputBytes: INVOCATION_LIMITS.maxInputBytes,
@@ -129,9 +139,15 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
       throw bad(`http.allowList: ${(err as Error).message}`);
     }
   }
+  const threads = positiveInt('threads', options.threads ?? availableParallelism(), 256);
+  const maxThreads = positiveInt('maxThreads', options.maxThreads ?? threads + DEFAULT_EXTRA_THREADS, 1024);
+  if (maxThreads < threads) {
+    throw bad(`maxThreads (${maxThreads}) must be at least threads (${threads})`);
+  }
   return {
     dataDir: options.dataDir,
-    threads: positiveInt('threads', options.threads ?? availableParallelism(), 256),
+    threads,
+    maxThreads,
     queueLimit: positiveInt('queueLimit', options.queueLimit ?? d.queueLimit),
     defaultTimeoutMs: positiveInt(
       'defaultTimeoutMs',
@@ -157,6 +173,8 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
  * Reads the runtime's environment variables (all optional):
  * - `FL_INVOKE_TIMEOUT_MS`: default time limit of an invocation, ms (60000);
  * - `FL_WORKER_THREADS`: invocation threads (CPU count);
+ * - `FL_WORKER_MAX_THREADS`: threads in all, with those waiting for an outbound HTTP answer
+ *   (`FL_WORKER_THREADS` + 32);
  * - `FL_HTTP`: `on` or `off`, outbound HTTP from guests (on);
  * - `FL_HTTP_ALLOW`: comma-separated hosts and CIDR ranges guests may reach (empty: public addresses);
  * - `FL_WORKER_IDLE_SPIN_US`: µs a thread polls for its next task before sleeping (50; 0: never);
@@ -173,6 +191,8 @@ export function runtimeOptionsFromEnv(env: Record<string, string | undefined>): 
   if (timeout !== undefined) out.defaultTimeoutMs = timeout;
   const threads = envInt(env, 'FL_WORKER_THREADS', { min: 1 });
   if (threads !== undefined) out.threads = threads;
+  const maxThreads = envInt(env, 'FL_WORKER_MAX_THREADS', { min: 1, max: 1024 });
+  if (maxThreads !== undefined) out.maxThreads = maxThreads;
   const idle = envInt(env, 'FL_WORKER_THREAD_IDLE_MS', { max: 2 ** 31 - 1 });
   if (idle !== undefined) out.threadIdleMs = idle;
   const spin = envInt(env, 'FL_WORKER_IDLE_SPIN_US', { max: 10_000 });

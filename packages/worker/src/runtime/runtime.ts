@@ -191,6 +191,10 @@ export class Runtime {
         `timeoutMs must be a positive integer of milliseconds, got ${JSON.stringify(req.timeoutMs)}`,
       );
     }
+    const chainDepth = req.chainDepth ?? 0;
+    if (!Number.isSafeInteger(chainDepth) || chainDepth < 0) {
+      throw badRequest(`chainDepth must be a non-negative integer, got ${JSON.stringify(req.chainDepth)}`);
+    }
     const input = req.input;
     if (!(input instanceof Uint8Array)) throw badRequest('input must be the JSON bytes of the args');
     if (input.byteLength > this.options.maxInputBytes) {
@@ -209,6 +213,9 @@ export class Runtime {
       capBytes: pages * WASM_PAGE_BYTES,
       input,
       timeoutMs,
+      chainDepth,
+      signal: req.signal,
+      onStart: req.onStart,
     });
     // Replaced or dropped while it ran: what this run compiled or loaded must not stay behind.
     if (!this.code.has(req)) this.forget(req.hash);

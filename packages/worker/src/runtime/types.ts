@@ -24,8 +24,20 @@ export interface InvokeRequest extends FunctionRef {
    * the guest unchanged and does not parse them (the Core checked them where they entered).
    */
   input: Uint8Array;
-  /** Time limit of this invocation in ms; defaults to the runtime's. */
+  /** Time limit of this invocation in ms, counted from when a thread takes it; defaults to the runtime's. */
   timeoutMs?: number;
+  /**
+   * Drops the invocation if it has not started on a thread yet: `invoke` then rejects with the
+   * signal's reason (an `FlError`; else `timeout`) and the guest never runs. Ignored once started.
+   */
+  signal?: AbortSignal;
+  /** Called once, synchronously, when the invocation is handed to a thread (it has started). */
+  onStart?: () => void;
+  /**
+   * Depth of the call chain this invocation is part of: its outbound HTTP requests carry
+   * `X-Fl-Chain-Depth: chainDepth + 1`. @default 0
+   */
+  chainDepth?: number;
 }
 
 /** A finished invocation. */
@@ -55,6 +67,8 @@ export interface RuntimeStats {
   busy: number;
   /** Invocations waiting for a thread. */
   queued: number;
+  /** Running invocations whose guest waits for an outbound HTTP answer (not counted against the threads). */
+  waitingHttp: number;
   /** Compiled modules held in memory, one per (hash, capacity). */
   compiled: number;
   /** Modules loaded in the threads, summed over the threads. */

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 
-import { ECHO_WAT, wat } from '@funless/testing';
+import { ErrorCode, FlError } from '@funless/protocol';
+import { ECHO_WAT, rejectsWith, wat } from '@funless/testing';
 
 import type { AgentRuntime } from '../../src/agent/index.js';
 import { codeHash, Runtime } from '../../src/runtime/index.js';
@@ -101,6 +102,47 @@ for (const implementation of IMPLEMENTATIONS) {
       // A late drop of the old version leaves the new one alone.
       assert.equal(await runtime.drop(v1), false);
       assert.equal(text(await call(v2)), INPUT.toString());
+    });
+
+    test('an invocation starts once (onStart) and then runs to its end whatever its signal says', async () => {
+      const fn = await echoVersion('started');
+      await runtime.store(fn);
+      const controller = new AbortController();
+      let starts = 0;
+      const outcome = await runtime.invoke({
+        module: fn.module,
+        name: fn.name,
+        hash: fn.hash,
+        capacityMiB: 64,
+        input: INPUT,
+        signal: controller.signal,
+        onStart: () => {
+          starts++;
+          controller.abort(new FlError(ErrorCode.Timeout, 'too late to drop'));
+        },
+      });
+      assert.equal(text(outcome), INPUT.toString());
+      assert.equal(starts, 1);
+    });
+
+    test('an invocation whose signal is aborted never starts and rejects with the reason', async () => {
+      const fn = await echoVersion('not_started');
+      await runtime.store(fn);
+      let starts = 0;
+      await rejectsWith(
+        runtime.invoke({
+          module: fn.module,
+          name: fn.name,
+          hash: fn.hash,
+          capacityMiB: 64,
+          input: INPUT,
+          signal: AbortSignal.abort(new FlError(ErrorCode.Timeout, 'dropped before it started')),
+          onStart: () => starts++,
+        }),
+        ErrorCode.Timeout,
+        /dropped before it started/,
+      );
+      assert.equal(starts, 0);
     });
 
     test('a drop of the held version forgets it', async () => {

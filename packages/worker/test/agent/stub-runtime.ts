@@ -1,3 +1,5 @@
+import { ErrorCode, FlError } from '@funless/protocol';
+
 import type { AgentRuntime } from '../../src/agent/index.js';
 import type { FunctionCode, FunctionRef, InvokeOutcome, InvokeRequest } from '../../src/runtime/index.js';
 
@@ -11,6 +13,8 @@ export class StubRuntime implements AgentRuntime {
   readonly held = new Map<string, { hash: string; code: Uint8Array }>();
   readonly dropped: FunctionRef[] = [];
   invocations = 0;
+  /** Invocations that started (`onStart`): those not dropped while they waited. */
+  started = 0;
   /** While set, invocations wait for it. */
   hold: Promise<void> | undefined;
 
@@ -34,14 +38,38 @@ export class StubRuntime implements AgentRuntime {
     return Promise.resolve(true);
   }
 
+  /**
+   * "Runs" an invocation: while `hold` is set it waits as in a queue (its signal drops it there),
+   * then it starts (`onStart`) and answers its input.
+   */
   async invoke(req: InvokeRequest): Promise<InvokeOutcome> {
     this.invocations++;
-    await this.hold;
+    const { signal } = req;
+    if (this.hold) {
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(abortReason(signal!));
+        signal?.addEventListener('abort', onAbort, { once: true });
+        void this.hold!.then(() => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
     if (this.held.get(`${req.module}/${req.name}`)?.hash !== req.hash) return { type: 'missing' };
+    if (signal?.aborted) throw abortReason(signal);
+    req.onStart?.();
+    this.started++;
     return { type: 'result', result: req.input, logs: [], durationMs: 1 };
   }
 
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+function abortReason(signal: AbortSignal): FlError {
+  const reason: unknown = signal.reason;
+  return reason instanceof FlError
+    ? reason
+    : new FlError(ErrorCode.Timeout, 'the invocation was cancelled before it started, so it did not run');
 }

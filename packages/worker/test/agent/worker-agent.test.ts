@@ -163,6 +163,7 @@ test('concurrent invocations of code the Worker lacks fetch it once, keep it, an
         capacityMiB: 64,
         input: json(id),
         timeoutMs: 1000,
+        chainDepth: 0,
       });
     }
     const request = await side.waitFor((m) => m.type === 'code_request');
@@ -186,6 +187,7 @@ test('concurrent invocations of code the Worker lacks fetch it once, keep it, an
       capacityMiB: 64,
       input: json(4),
       timeoutMs: 1000,
+      chainDepth: 0,
     });
     await side.waitFor((m) => m.type === 'result' && m.id === 4);
     assert.equal(side.received.filter((m) => m.type === 'code_request').length, 1);
@@ -210,6 +212,7 @@ test("a failed code fetch fails the invocation with the Core's error", async () 
       capacityMiB: 64,
       input: json(1),
       timeoutMs: 1000,
+      chainDepth: 0,
     });
     const request = (await side.waitFor((m) => m.type === 'code_request')) as { id: number };
     side.send({
@@ -340,6 +343,7 @@ test('a draining agent refuses new invocations and waits for the running one', a
       capacityMiB: 64,
       input: json(1),
       timeoutMs: 1000,
+      chainDepth: 0,
     });
     await eventually(() => a.running > 0, 'the invocation is running');
     const drained = a.drain(5_000);
@@ -352,6 +356,7 @@ test('a draining agent refuses new invocations and waits for the running one', a
       capacityMiB: 64,
       input: json(2),
       timeoutMs: 1000,
+      chainDepth: 0,
     });
     const refused = await side.waitFor((m) => m.type === 'invoke_error' && m.id === 2);
     assert.equal(refused.type === 'invoke_error' && refused.error.code, ErrorCode.WorkerLost);
@@ -438,6 +443,56 @@ test('a connection closed during its handshake stays closed when the Core accept
     t.mock.timers.tick(10_000);
     await ownDial(core.url);
     assert.equal(core.connections(), 3, 'the closed agent dialled the Core again');
+  } finally {
+    await a.close();
+    await core.close();
+  }
+});
+
+test('a cancel drops an invocation that has not started (cancel_reply started: false, nothing else) and leaves a started one running', async () => {
+  const core = await fakeCore();
+  const runtime = new StubRuntime();
+  await runtime.store({ module: 'm', name: 'f', hash: HASH, code: new Uint8Array([0]) });
+  const a = agent(runtime);
+  try {
+    a.addCore(core.url);
+    const side = await core.joined();
+    const invoke = (id: number) =>
+      side.send({
+        type: 'invoke',
+        id,
+        module: 'm',
+        name: 'f',
+        hash: HASH,
+        capacityMiB: 64,
+        input: json(id),
+        timeoutMs: 1000,
+        chainDepth: 0,
+      });
+    // Invocation 1 waits (the stub's queue); the cancel drops it.
+    let release!: () => void;
+    runtime.hold = new Promise<void>((resolve) => (release = resolve));
+    invoke(1);
+    await eventually(() => runtime.invocations === 1, 'invocation 1 reached the runtime');
+    side.send({ type: 'cancel', id: 1 });
+    const dropped = await side.waitFor((m) => m.type === 'cancel_reply' && m.id === 1);
+    assert.equal(dropped.type === 'cancel_reply' && dropped.started, false);
+    release();
+    runtime.hold = undefined;
+    // Invocation 2 has run: a cancel now says so, and changes nothing.
+    invoke(2);
+    await side.waitFor((m) => m.type === 'result' && m.id === 2);
+    side.send({ type: 'cancel', id: 2 });
+    const late = await side.waitFor((m) => m.type === 'cancel_reply' && m.id === 2);
+    assert.equal(late.type === 'cancel_reply' && late.started, true);
+    // Invocation 3 comes after 1 on the link: once it is answered, nothing more came for 1.
+    invoke(3);
+    await side.waitFor((m) => m.type === 'result' && m.id === 3);
+    assert.deepEqual(
+      side.received.filter((m) => 'id' in m && m.id === 1).map((m) => m.type),
+      ['cancel_reply'],
+    );
+    assert.equal(runtime.started, 2, 'invocations 2 and 3 started, 1 never did');
   } finally {
     await a.close();
     await core.close();

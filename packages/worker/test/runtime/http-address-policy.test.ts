@@ -120,7 +120,7 @@ describe('the address connected to is the address checked', () => {
       callback(null, [{ address: '127.0.0.1', family: 4 }]);
     };
     try {
-      const refused = await performHttp(call(`http://svc.test:${port}/`), options([]), undefined, resolver);
+      const refused = await performHttp(call(`http://svc.test:${port}/`), options([]), { resolve: resolver });
       assert.equal(refused.status, 0);
       assert.match(
         Buffer.from(refused.bytes).toString(),
@@ -129,12 +129,9 @@ describe('the address connected to is the address checked', () => {
       assert.equal(hits, 0);
       assert.equal(lookups, 1);
 
-      const named = await performHttp(
-        call(`http://svc.test:${port}/`),
-        options(['svc.test']),
-        undefined,
-        resolver,
-      );
+      const named = await performHttp(call(`http://svc.test:${port}/`), options(['svc.test']), {
+        resolve: resolver,
+      });
       assert.equal(named.status, 200);
       assert.equal(Buffer.from(named.bytes).toString(), 'ok');
       assert.equal(hits, 1);
@@ -151,7 +148,7 @@ describe('the address connected to is the address checked', () => {
         { address: '93.184.216.34', family: 4 },
         { address: '169.254.169.254', family: 4 },
       ]);
-    const out = await performHttp(call('http://meta.test/'), options([]), undefined, resolver);
+    const out = await performHttp(call('http://meta.test/'), options([]), { resolve: resolver });
     assert.equal(out.status, 0);
     assert.match(Buffer.from(out.bytes).toString(), /169\.254\.169\.254, a link-local address/);
   });

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { test } from 'node:test';
 
 import {
+  DEFAULT_EXTRA_THREADS,
   DEFAULT_RUNTIME_OPTIONS,
   resolveRuntimeOptions,
   Runtime,
@@ -15,6 +16,8 @@ test('options are merged over the defaults', () => {
   assert.equal(resolved.threads, availableParallelism());
   assert.equal(resolved.defaultTimeoutMs, 60_000);
   assert.equal(resolved.queueLimit, DEFAULT_RUNTIME_OPTIONS.queueLimit);
+  assert.equal(resolved.maxThreads, resolved.threads + DEFAULT_EXTRA_THREADS);
+  assert.equal(resolveRuntimeOptions({ dataDir: '/x', threads: 2 }).maxThreads, 2 + DEFAULT_EXTRA_THREADS);
   assert.deepEqual(resolved.http, { ...DEFAULT_RUNTIME_OPTIONS.http, allowList: ['api.example.com'] });
 });
 
@@ -31,6 +34,8 @@ test('bad options are refused with a message naming the option', () => {
     [{ dataDir: '/x', idleSpinUs: -1 }, /idleSpinUs/],
     [{ dataDir: '/x', idleSpinUs: 10_001 }, /idleSpinUs/],
     [{ dataDir: '/x', idleSpinUs: 2.5 }, /idleSpinUs/],
+    [{ dataDir: '/x', threads: 4, maxThreads: 3 }, /maxThreads \(3\) must be at least threads \(4\)/],
+    [{ dataDir: '/x', maxThreads: 0 }, /maxThreads/],
   ];
   for (const [options, message] of cases) {
     assert.throws(
@@ -68,6 +73,8 @@ test('the environment sets timeout, threads and HTTP settings', () => {
   assert.deepEqual(runtimeOptionsFromEnv({ FL_DATA_DIR: '/var/lib/fl' }), { dataDir: '/var/lib/fl' });
   assert.throws(() => runtimeOptionsFromEnv({ FL_INVOKE_TIMEOUT_MS: '10s' }), /FL_INVOKE_TIMEOUT_MS/);
   assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_THREADS: '0' }), /FL_WORKER_THREADS/);
+  assert.deepEqual(runtimeOptionsFromEnv({ FL_WORKER_MAX_THREADS: '40' }), { maxThreads: 40 });
+  assert.throws(() => runtimeOptionsFromEnv({ FL_WORKER_MAX_THREADS: 'many' }), /FL_WORKER_MAX_THREADS/);
   assert.throws(() => runtimeOptionsFromEnv({ FL_HTTP: 'maybe' }), /FL_HTTP/);
   assert.deepEqual(runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: '0' }), { idleSpinUs: 0 });
   assert.deepEqual(runtimeOptionsFromEnv({ FL_WORKER_IDLE_SPIN_US: ' 80 ' }), { idleSpinUs: 80 });

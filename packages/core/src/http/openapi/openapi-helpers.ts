@@ -1,3 +1,5 @@
+import type { SubjectRole } from '@funless/protocol';
+
 /**
  * The pieces route modules describe their operations with (OpenAPI 3.1, JSON Schema 2020-12).
  * Each route module declares the paths it serves beside its handlers; `assembleOpenApiDocument`
@@ -50,12 +52,33 @@ export const nameParam = (name: string, what: string): OpenApiObject => ({
   schema: ref('Name'),
 });
 
+/**
+ * The key of an operation naming the least role that may call it (docs/api.md, "Roles and
+ * ownership"). Every operation has one, or `security: []` when it needs no token; the routes are
+ * enforced from it.
+ */
+export const ROLE_KEY = 'x-fl-role';
+
+/** Marks an operation as callable with `role` or a role above it. */
+export const minRole = (role: SubjectRole): OpenApiObject => ({ [ROLE_KEY]: role });
+
+/** The answer of a developer operation to a smaller role, or to a subject that may not change the thing. */
+export const FORBIDDEN = error(
+  "The caller's role does not allow this, or the module, function or script belongs to another subject: the detail names its owner and what would allow it",
+);
+
 /** The errors every authenticated operation can answer. */
 export const COMMON_ERRORS = {
   '400': error('Invalid input: the detail names what is wrong'),
   '401': error('Missing or invalid token'),
   '503': error('The database is unavailable: the detail says why'),
 } as const;
+
+/** The request body of an operation that takes none: no body, or an empty JSON object. */
+export const NO_BODY: OpenApiObject = {
+  required: false,
+  ...json({ type: 'object', maxProperties: 0, description: 'No body, or an empty object' }),
+};
 
 /** The header of every list answer. */
 export const TOTAL_COUNT = {

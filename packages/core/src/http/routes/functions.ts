@@ -1,9 +1,17 @@
-import { ErrorCode, FlError, MAX_CAPACITY_MIB, NAME_MAX_LENGTH, validateFunction } from '@funless/protocol';
+import {
+  ErrorCode,
+  FlError,
+  MAX_CAPACITY_MIB,
+  NAME_MAX_LENGTH,
+  SubjectRole,
+  validateFunction,
+} from '@funless/protocol';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import type { PushReport } from '../../cluster/index.js';
 import type { FunctionPatch, FunctionRecord } from '../../store/index.js';
 import type { AppContext } from '../app-context.js';
+import { principalOf } from '../auth-hook.js';
 import { ClusterNotifier } from '../cluster-notifier.js';
 import {
   ConnectionStatus,
@@ -20,6 +28,7 @@ import {
   data,
   error,
   jsonField,
+  minRole,
   nameParam,
   ref,
   response,
@@ -115,7 +124,9 @@ export const functionRoutes: RouteModule = {
   paths: {
     '/v1/fn/{mod}': {
       post: {
-        summary: 'Create a function (multipart upload)',
+        summary:
+          'Create a function (multipart upload; in `_` any developer, else the module owner, a grantee or the admin)',
+        ...minRole(SubjectRole.Developer),
         parameters: [MOD],
         requestBody: functionUpload({ required: ['name', 'code'] }),
         responses: {
@@ -134,6 +145,7 @@ export const functionRoutes: RouteModule = {
     '/v1/fn/{mod}/{fn}': {
       get: {
         summary: 'Show a function',
+        ...minRole(SubjectRole.Invoker),
         parameters: [MOD, FN],
         responses: {
           '200': response('The function', data(ref('FunctionDetail'))),
@@ -142,7 +154,9 @@ export const functionRoutes: RouteModule = {
         },
       },
       put: {
-        summary: 'Update code, name, metadata, events or sinks (multipart)',
+        summary:
+          'Update code, name, metadata, events or sinks (multipart; the owner, a grantee or the admin)',
+        ...minRole(SubjectRole.Developer),
         parameters: [MOD, FN],
         requestBody: functionUpload({ anyOf: CHANGE_PARTS.map((part) => ({ required: [part] })) }),
         responses: {
@@ -158,7 +172,8 @@ export const functionRoutes: RouteModule = {
         },
       },
       delete: {
-        summary: 'Delete a function',
+        summary: 'Delete a function (the owner, a grantee or the admin)',
+        ...minRole(SubjectRole.Developer),
         parameters: [MOD, FN],
         responses: {
           '204': response('Deleted'),
@@ -247,11 +262,22 @@ export const functionRoutes: RouteModule = {
   register,
 };
 
-function register(app: FastifyInstance, { store, cluster, functions, logger }: AppContext): void {
+function notFound(module: string, name?: string): FlError {
+  return new FlError(
+    ErrorCode.NotFound,
+    name === undefined ? `module ${module} not found` : `function ${module}/${name} not found`,
+  );
+}
+
+function register(app: FastifyInstance, { store, cluster, functions, logger, access }: AppContext): void {
   const notify = new ClusterNotifier(cluster, logger);
 
   app.post<{ Params: { mod: string } }>('/v1/fn/:mod', async (request, reply) => {
     const module = validName('module name', request.params.mod);
+    const principal = principalOf(request);
+    // Before the upload is read: a subject that may not add functions here is refused at once.
+    const target = await store.getModule(module);
+    if (target) await access.requireModule(principal, target, 'add functions to it');
     const parts = await readMultipart(request, PARTS, CREATE_EXAMPLE);
     const rawName = parts.get('name');
     if (rawName === undefined) throw new BadRequestError('missing multipart part "name" (the function name)');
@@ -267,7 +293,10 @@ function register(app: FastifyInstance, { store, cluster, functions, logger }: A
     const sinks = rawSinks && parseConnections('sinks', rawSinks);
     const wait = parseWaitForWorkers(parts.get('wait_for_workers'));
 
-    if (!(await store.getModule(module))) throw new FlError(ErrorCode.NotFound, `module ${module} not found`);
+    const found = target ?? (await store.getModule(module));
+    if (!found) throw notFound(module);
+    // Created while the upload arrived: checked now.
+    if (!target) await access.requireModule(principal, found, 'add functions to it');
     if (await store.getFunction(module, name)) {
       throw new FlError(ErrorCode.Conflict, `function ${module}/${name} already exists`);
     }
@@ -279,6 +308,7 @@ function register(app: FastifyInstance, { store, cluster, functions, logger }: A
       metadata,
       events: events?.requests ?? [],
       sinks: sinks?.requests ?? [],
+      owner: principal.name,
     });
     functions.invalidate();
     const push = await notify.stored({ ...fn, code }, wait);
@@ -290,27 +320,27 @@ function register(app: FastifyInstance, { store, cluster, functions, logger }: A
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
     const fn = await store.getFunction(module, name);
-    if (!fn) {
-      if (!(await store.getModule(module)))
-        throw new FlError(ErrorCode.NotFound, `module ${module} not found`);
-      throw new FlError(ErrorCode.NotFound, `function ${module}/${name} not found`);
-    }
+    if (!fn) throw (await store.getModule(module)) ? notFound(module, name) : notFound(module);
     return { data: { ...functionJson(fn), events: fn.events, sinks: fn.sinks } };
   });
 
   app.put<{ Params: FunctionParams }>('/v1/fn/:mod/:fn', async (request, reply) => {
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
+    // Before the upload is read, as on create.
+    const principal = principalOf(request);
+    const target = await store.getModule(module);
+    const current = target && (await store.getFunction(module, name));
+    if (target && current) await access.requireFunction(principal, target, current, 'update it');
     const parts = await readMultipart(request, PARTS, UPDATE_EXAMPLE);
     if (!CHANGE_PARTS.some((p) => parts.has(p))) {
       throw new BadRequestError(`nothing to update: send ${UPDATE_EXAMPLE}`);
     }
     const existing = await store.getFunctionWithCode(module, name);
-    if (!existing) {
-      if (!(await store.getModule(module)))
-        throw new FlError(ErrorCode.NotFound, `module ${module} not found`);
-      throw new FlError(ErrorCode.NotFound, `function ${module}/${name} not found`);
-    }
+    const found = target ?? (await store.getModule(module));
+    if (!existing) throw found ? notFound(module, name) : notFound(module);
+    // Created while the upload arrived: checked now.
+    if (!current && found) await access.requireFunction(principal, found, existing, 'update it');
     const patch: FunctionPatch = {};
     const rawName = parts.get('name');
     if (rawName !== undefined) patch.name = validName('function name', rawName.toString('utf8'));
@@ -343,6 +373,11 @@ function register(app: FastifyInstance, { store, cluster, functions, logger }: A
   app.delete<{ Params: FunctionParams }>('/v1/fn/:mod/:fn', async (request, reply) => {
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
+    const target = await store.getModule(module);
+    if (!target) throw notFound(module);
+    const current = await store.getFunction(module, name);
+    if (!current) throw notFound(module, name);
+    await access.requireFunction(principalOf(request), target, current, 'delete it');
     const fn = await store.deleteFunction(module, name);
     functions.invalidate();
     await notify.deleted(fn);

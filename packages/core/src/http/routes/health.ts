@@ -53,11 +53,11 @@ export const healthRoutes: RouteModule = {
     },
   },
   register(app, { store }) {
-    app.get('/v1/', { config: { auth: 'public' } }, async () => {
+    app.get('/v1/', async () => {
       await store.ping(DATABASE_PING_TIMEOUT_MS);
       return { data: { status: 'ok', database: store.dialect, storage: 'ok' } };
     });
-    app.get('/v1/ready', { config: { auth: 'public' } }, async () => {
+    app.get('/v1/ready', async () => {
       await store.ping(DATABASE_PING_TIMEOUT_MS);
       return { data: { ready: true } };
     });

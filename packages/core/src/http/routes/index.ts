@@ -5,6 +5,7 @@ import { healthRoutes } from './health.js';
 import { invokeRoutes } from './invoke.js';
 import { moduleRoutes } from './modules.js';
 import { openapiRoutes } from './openapi.js';
+import { ownershipRoutes } from './ownership.js';
 import type { RouteModule } from './route-module.js';
 import { scriptRoutes } from './scripts.js';
 import { subjectRoutes } from './subjects.js';
@@ -20,6 +21,7 @@ export const ROUTES: readonly RouteModule[] = [
   functionRoutes,
   invokeRoutes,
   subjectRoutes,
+  ownershipRoutes,
   workersRoutes,
   scriptRoutes,
   activationRoutes,

@@ -1,5 +1,12 @@
-import { ACTIVATION_ID_HEADER, ErrorCode, FlError, INVOCATION_LIMITS } from '@funless/protocol';
-import type { FastifyInstance } from 'fastify';
+import {
+  ACTIVATION_ID_HEADER,
+  CHAIN_DEPTH_HEADER,
+  ErrorCode,
+  FlError,
+  INVOCATION_LIMITS,
+  SubjectRole,
+} from '@funless/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 import { runInvocation } from '../../activations/index.js';
 import type { InvokeOptions } from '../../cluster/index.js';
@@ -7,7 +14,16 @@ import { ActivationTrigger } from '../../store/index.js';
 import { SCHEDULING_LANGUAGES, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
 import type { SchedulingRequest } from '../../scheduling/index.js';
 import type { AppContext } from '../app-context.js';
-import { COMMON_ERRORS, data, error, json, nameParam, ref, response } from '../openapi/openapi-helpers.js';
+import {
+  COMMON_ERRORS,
+  data,
+  error,
+  json,
+  minRole,
+  nameParam,
+  ref,
+  response,
+} from '../openapi/openapi-helpers.js';
 import type { OpenApiObject } from '../openapi/openapi-helpers.js';
 import {
   BadRequestError,
@@ -44,6 +60,33 @@ function parseScheduling(value: unknown): SchedulingRequest {
   return scheduling;
 }
 
+/** The name of the chain-depth header as documents and messages spell it. */
+const CHAIN_DEPTH_NAME = 'X-Fl-Chain-Depth';
+
+/**
+ * The depth of the call chain this request belongs to: 0 from a client, d + 1 from a function
+ * running at depth d (its Worker sets the header). Refused at once, before anything is looked up,
+ * when over `maxChainDepth`.
+ */
+function chainDepth(request: FastifyRequest, maxChainDepth: number): number {
+  const raw = request.headers[CHAIN_DEPTH_HEADER];
+  if (raw === undefined) return 0;
+  const value = Array.isArray(raw) ? undefined : raw.trim();
+  if (value === undefined || !/^\d{1,9}$/.test(value)) {
+    throw new BadRequestError(
+      `${CHAIN_DEPTH_NAME} must be one non-negative integer (the depth of a chain of functions calling functions), got ${JSON.stringify(raw)}`,
+    );
+  }
+  const depth = Number(value);
+  if (depth > maxChainDepth) {
+    throw new FlError(
+      ErrorCode.ChainTooDeep,
+      `this invocation is at depth ${depth} of a chain of functions calling functions through the API, deeper than the ${maxChainDepth} this Core allows (FL_MAX_CHAIN_DEPTH): refused before it ran`,
+    );
+  }
+  return depth;
+}
+
 /** `?blocking=false` (OpenWhisk's parameter): answer 202 at once, run the invocation later. */
 function isBlocking(value: string | undefined): boolean {
   if (value === undefined || value === 'true') return true;
@@ -67,6 +110,12 @@ function withActivationId(answers: Record<string, OpenApiObject>): Record<string
 }
 
 /**
+ * The least role that may invoke a function. Any subject with it may invoke every function, so it
+ * is also the whole rule of who sees which activation records (routes/activations.ts).
+ */
+export const INVOKE_ROLE: SubjectRole = SubjectRole.Invoker;
+
+/**
  * `POST /v1/fn/:mod/:fn`: runs the function on a Worker and answers its JSON result; with
  * `?blocking=false`, stores the invocation and answers 202 with its activation id.
  */
@@ -74,10 +123,19 @@ export const invokeRoutes: RouteModule = {
   paths: {
     '/v1/fn/{mod}/{fn}': {
       post: {
-        summary: 'Invoke a function',
+        summary: 'Invoke a function (any role)',
+        ...minRole(INVOKE_ROLE),
         parameters: [
           nameParam('mod', 'Module'),
           nameParam('fn', 'Function'),
+          {
+            name: CHAIN_DEPTH_NAME,
+            in: 'header',
+            required: false,
+            description:
+              'Depth of a chain of functions calling functions: set by Workers on the outbound requests of a function (its own depth + 1), absent (0) from clients. Over FL_MAX_CHAIN_DEPTH it is refused with 508',
+            schema: { type: 'integer', minimum: 0, maximum: 999_999_999 },
+          },
           {
             name: 'blocking',
             in: 'query',
@@ -116,7 +174,12 @@ export const invokeRoutes: RouteModule = {
           '503': error(
             'No Worker available, the Worker was lost, it is overloaded, or the database is unavailable; blocking=false: the queue of asynchronous invocations is full (the detail gives its limit) or recording is off',
           ),
-          '504': error('The invocation passed its time limit'),
+          '504': error(
+            'The invocation passed its time limit; the detail says whether it started (or waited in a queue and was dropped, so it did not run)',
+          ),
+          '508': error(
+            'The invocation is deeper in a chain of functions calling functions than FL_MAX_CHAIN_DEPTH (chain_too_deep); nothing ran',
+          ),
         }),
       },
     },
@@ -152,6 +215,7 @@ function register(
   { cluster, functions, store, appScripts, options, activations, asyncInvocations }: AppContext,
 ): void {
   app.post<{ Params: { mod: string; fn: string } }>('/v1/fn/:mod/:fn', async (request, reply) => {
+    const depth = chainDepth(request, options.maxChainDepth);
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
     const blocking = isBlocking(queryParams(request, ['blocking']).blocking);
@@ -175,7 +239,7 @@ function register(
         `args of ${input.byteLength} bytes are larger than the input limit of ${INVOCATION_LIMITS.maxInputBytes} bytes`,
       );
     }
-    const invokeOptions: InvokeOptions = { timeoutMs: options.invokeTimeoutMs };
+    const invokeOptions: InvokeOptions = { timeoutMs: options.invokeTimeoutMs, chainDepth: depth };
     const scheduling = body.scheduling === undefined ? undefined : parseScheduling(body.scheduling);
     if (scheduling !== undefined) {
       // Resolved once, here: an unknown script (404) or a script with language "none" (400) is
@@ -198,7 +262,7 @@ function register(
         );
       }
       // Durable before the answer: a Core that stops now runs it after its restart.
-      const id = await asyncInvocations.submit({ fn, input, scheduling, subject });
+      const id = await asyncInvocations.submit({ fn, input, scheduling, subject, chainDepth: depth });
       return reply
         .status(202)
         .header(ACTIVATION_ID_HEADER, id)

@@ -1,8 +1,9 @@
-import { ErrorCode, FlError } from '@funless/protocol';
+import { ErrorCode, FlError, SubjectRole } from '@funless/protocol';
 import type { FastifyInstance } from 'fastify';
 
 import { DEFAULT_MODULE } from '../../auth/index.js';
 import type { AppContext } from '../app-context.js';
+import { principalOf } from '../auth-hook.js';
 import { ClusterNotifier } from '../cluster-notifier.js';
 import { toClusterFunction } from '../function-cache.js';
 import { functionJson, moduleJson } from '../representations.js';
@@ -12,6 +13,7 @@ import {
   data,
   error,
   json,
+  minRole,
   nameParam,
   ref,
   response,
@@ -42,6 +44,7 @@ export const moduleRoutes: RouteModule = {
     '/v1/fn': {
       get: {
         summary: 'List modules',
+        ...minRole(SubjectRole.Invoker),
         responses: {
           '200': {
             ...response('Modules', data({ type: 'array', items: ref('Module') })),
@@ -52,7 +55,8 @@ export const moduleRoutes: RouteModule = {
         },
       },
       post: {
-        summary: 'Create a module',
+        summary: 'Create a module (owned by the caller)',
+        ...minRole(SubjectRole.Developer),
         requestBody: { required: true, ...json(ref('ModuleRequest')) },
         responses: {
           '201': response('Created', data(ref('Module'))),
@@ -65,6 +69,7 @@ export const moduleRoutes: RouteModule = {
     '/v1/fn/{mod}': {
       get: {
         summary: 'Show a module with its functions',
+        ...minRole(SubjectRole.Invoker),
         parameters: [MOD],
         responses: {
           '200': response('The module', data(ref('ModuleWithFunctions'))),
@@ -73,7 +78,8 @@ export const moduleRoutes: RouteModule = {
         },
       },
       put: {
-        summary: 'Rename a module (not `_`)',
+        summary: 'Rename a module (not `_`; its owner, a grantee or the admin)',
+        ...minRole(SubjectRole.Developer),
         parameters: [MOD],
         requestBody: { required: true, ...json(ref('ModuleRequest')) },
         responses: {
@@ -85,7 +91,8 @@ export const moduleRoutes: RouteModule = {
         },
       },
       delete: {
-        summary: 'Delete a module and its functions (not `_`)',
+        summary: 'Delete a module and its functions (not `_`; its owner, a grantee or the admin)',
+        ...minRole(SubjectRole.Developer),
         parameters: [MOD],
         responses: { '204': response('Deleted'), ...COMMON_ERRORS, '404': error('No such module') },
       },
@@ -114,7 +121,14 @@ export const moduleRoutes: RouteModule = {
   register,
 };
 
-function register(app: FastifyInstance, { store, cluster, functions, logger }: AppContext): void {
+/** The module `name`, or a 404. */
+async function existingModule(store: AppContext['store'], name: string) {
+  const module = await store.getModule(name);
+  if (!module) throw new FlError(ErrorCode.NotFound, `module ${name} not found`);
+  return module;
+}
+
+function register(app: FastifyInstance, { store, cluster, functions, logger, access }: AppContext): void {
   const notify = new ClusterNotifier(cluster, logger);
 
   app.get('/v1/fn', async (_request, reply) => {
@@ -125,14 +139,13 @@ function register(app: FastifyInstance, { store, cluster, functions, logger }: A
 
   app.post('/v1/fn', async (request, reply) => {
     const name = moduleNameFromBody(jsonObjectBody(request, EXAMPLE));
-    const module = await store.createModule(name);
+    const module = await store.createModule(name, principalOf(request).name);
     return reply.status(201).send({ data: moduleJson(module) });
   });
 
   app.get<{ Params: ModuleParams }>('/v1/fn/:mod', async (request) => {
     const name = validName('module name', request.params.mod);
-    const module = await store.getModule(name);
-    if (!module) throw new FlError(ErrorCode.NotFound, `module ${name} not found`);
+    const module = await existingModule(store, name);
     const fns = await store.listFunctions(name);
     return { data: { ...moduleJson(module), functions: fns.map(functionJson) } };
   });
@@ -143,6 +156,7 @@ function register(app: FastifyInstance, { store, cluster, functions, logger }: A
     if (name === DEFAULT_MODULE && newName !== DEFAULT_MODULE) {
       throw new BadRequestError(`the default module ${DEFAULT_MODULE} cannot be renamed`);
     }
+    await access.requireModule(principalOf(request), await existingModule(store, name), 'rename it');
     const module = await store.renameModule(name, newName);
     if (newName !== name) {
       functions.invalidate();
@@ -162,6 +176,7 @@ function register(app: FastifyInstance, { store, cluster, functions, logger }: A
     if (name === DEFAULT_MODULE) {
       throw new BadRequestError(`the default module ${DEFAULT_MODULE} cannot be deleted`);
     }
+    await access.requireModule(principalOf(request), await existingModule(store, name), 'delete it');
     const deleted = await store.deleteModule(name);
     functions.invalidate();
     for (const fn of deleted) await notify.deleted(fn);

@@ -13,6 +13,6 @@ export const openapiRoutes: RouteModule = {
     },
   },
   register(app, { openapi }) {
-    app.get('/v1/openapi.json', { config: { auth: 'public' } }, () => openapi);
+    app.get('/v1/openapi.json', () => openapi);
   },
 };

@@ -1,4 +1,4 @@
-import { ErrorCode, FlError } from '@funless/protocol';
+import { ErrorCode, FlError, SubjectRole } from '@funless/protocol';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import {
@@ -12,12 +12,14 @@ import {
 import type { AppProblem, AppScriptJson } from '../../scheduling/index.js';
 import type { AppScriptRecord } from '../../store/index.js';
 import type { AppContext } from '../app-context.js';
+import { principalOf } from '../auth-hook.js';
 import { readMultipart } from '../multipart.js';
 import {
   COMMON_ERRORS,
   TOTAL_COUNT,
   data,
   error,
+  minRole,
   nameParam,
   ref,
   response,
@@ -171,6 +173,7 @@ export const scriptRoutes: RouteModule = {
     '/v1/scripts/app': {
       get: {
         summary: 'List APP scripts (names)',
+        ...minRole(SubjectRole.Developer),
         responses: {
           '200': {
             ...response('Scripts', data({ type: 'array', items: ref('AppScriptName') })),
@@ -181,7 +184,9 @@ export const scriptRoutes: RouteModule = {
         },
       },
       post: {
-        summary: 'Upload an APP script (JSON {"name","script"} or multipart name + file)',
+        summary:
+          'Upload an APP script (JSON {"name","script"} or multipart name + file), owned by the caller',
+        ...minRole(SubjectRole.Developer),
         requestBody: upload(true),
         responses: {
           '201': response('Created', data(ref('AppScript'))),
@@ -193,6 +198,7 @@ export const scriptRoutes: RouteModule = {
     '/v1/scripts/app/{name}': {
       get: {
         summary: 'Show an APP script: its text as uploaded and its parsed form',
+        ...minRole(SubjectRole.Developer),
         parameters: [SCRIPT_NAME],
         responses: {
           '200': response('The script', data(ref('AppScript'))),
@@ -203,7 +209,9 @@ export const scriptRoutes: RouteModule = {
         },
       },
       put: {
-        summary: 'Replace the text of an APP script, and/or rename it with "name"',
+        summary:
+          'Replace the text of an APP script, and/or rename it with "name" (its owner, a grantee or the admin)',
+        ...minRole(SubjectRole.Developer),
         parameters: [SCRIPT_NAME],
         requestBody: upload(false),
         responses: {
@@ -214,7 +222,8 @@ export const scriptRoutes: RouteModule = {
         },
       },
       delete: {
-        summary: 'Delete an APP script',
+        summary: 'Delete an APP script (its owner, a grantee or the admin)',
+        ...minRole(SubjectRole.Developer),
         parameters: [SCRIPT_NAME],
         responses: {
           '204': response('Deleted'),
@@ -325,7 +334,11 @@ export const scriptRoutes: RouteModule = {
   register,
 };
 
-function register(app: FastifyInstance, { store, appScripts: cache }: AppContext): void {
+function scriptNotFound(name: string): FlError {
+  return new FlError(ErrorCode.NotFound, `APP script ${name} not found`);
+}
+
+function register(app: FastifyInstance, { store, appScripts: cache, access }: AppContext): void {
   app.get('/v1/scripts/app', async (_request, reply) => {
     const scripts = await store.listAppScripts();
     void reply.header('x-total-count', scripts.length);
@@ -346,7 +359,7 @@ function register(app: FastifyInstance, { store, appScripts: cache }: AppContext
     }
     const parsed = parseOrRefuse(upload.text, reply);
     if (parsed === undefined) return reply;
-    const record = await store.createAppScript(upload.name, upload.text);
+    const record = await store.createAppScript(upload.name, upload.text, principalOf(request).name);
     cache.invalidate(upload.name);
     return reply.status(201).send({ data: scriptJson(record, parsed) });
   });
@@ -354,7 +367,7 @@ function register(app: FastifyInstance, { store, appScripts: cache }: AppContext
   app.get<{ Params: ScriptParams }>('/v1/scripts/app/:name', async (request) => {
     const name = validName('script name', request.params.name);
     const record = await store.getAppScript(name);
-    if (!record) throw new FlError(ErrorCode.NotFound, `APP script ${name} not found`);
+    if (!record) throw scriptNotFound(name);
     const parsed = parseAppScript(record.text);
     if (!parsed.ok) {
       throw new FlError(ErrorCode.Internal, `stored APP script ${name} does not parse`);
@@ -364,18 +377,21 @@ function register(app: FastifyInstance, { store, appScripts: cache }: AppContext
 
   app.put<{ Params: ScriptParams }>('/v1/scripts/app/:name', async (request, reply) => {
     const name = validName('script name', request.params.name);
+    // Before the upload is read: a subject that may not change the script is refused at once.
+    const principal = principalOf(request);
+    const current = await store.getAppScript(name);
+    if (current) await access.requireScript(principal, current, 'change it');
     const upload = await readUpload(request);
     if (upload.name === undefined && upload.text === undefined) {
       throw new BadRequestError(
         `nothing to update: send the new script (and a "name" to rename), like ${JSON_EXAMPLE}`,
       );
     }
-    let text = upload.text;
-    if (text === undefined) {
-      const existing = await store.getAppScript(name);
-      if (!existing) throw new FlError(ErrorCode.NotFound, `APP script ${name} not found`);
-      text = existing.text;
-    }
+    const latest = current ?? (await store.getAppScript(name));
+    // Created while the upload arrived: checked now.
+    if (!current && latest) await access.requireScript(principal, latest, 'change it');
+    const text = upload.text ?? latest?.text;
+    if (text === undefined) throw scriptNotFound(name);
     const parsed = parseOrRefuse(text, reply);
     if (parsed === undefined) return reply;
     const record = await store.updateAppScript(name, {
@@ -389,6 +405,9 @@ function register(app: FastifyInstance, { store, appScripts: cache }: AppContext
 
   app.delete<{ Params: ScriptParams }>('/v1/scripts/app/:name', async (request, reply) => {
     const name = validName('script name', request.params.name);
+    const current = await store.getAppScript(name);
+    if (!current) throw scriptNotFound(name);
+    await access.requireScript(principalOf(request), current, 'delete it');
     await store.deleteAppScript(name);
     cache.invalidate(name);
     return reply.status(204).send();

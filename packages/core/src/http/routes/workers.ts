@@ -1,4 +1,6 @@
-import { COMMON_ERRORS, data, ref, response } from '../openapi/openapi-helpers.js';
+import { SubjectRole } from '@funless/protocol';
+
+import { COMMON_ERRORS, data, minRole, ref, response } from '../openapi/openapi-helpers.js';
 import type { RouteModule } from './route-module.js';
 
 /** `GET /v1/workers`: the Workers the cluster knows, with their resources. */
@@ -7,6 +9,7 @@ export const workersRoutes: RouteModule = {
     '/v1/workers': {
       get: {
         summary: 'Connected Workers and their resources',
+        ...minRole(SubjectRole.Developer),
         responses: {
           '200': response('Workers', data({ type: 'array', items: ref('Worker') })),
           '401': COMMON_ERRORS['401'],

@@ -7,7 +7,7 @@ import {
   linkNonce,
   workerProof,
 } from '@funless/protocol';
-import type { CoreMessage, InvokeMessage, WorkerMessage } from '@funless/protocol';
+import type { CancelMessage, CoreMessage, InvokeMessage, WorkerMessage } from '@funless/protocol';
 import { eventually } from '@funless/testing';
 import WebSocket from 'ws';
 
@@ -24,6 +24,8 @@ export interface SimulatedWorkerOptions {
   ack?: boolean;
   /** How an invocation is answered; `undefined` = never. @default echo the input as the result */
   onInvoke?: (message: InvokeMessage, worker: SimulatedWorker) => WorkerMessage | undefined;
+  /** How the Core's `cancel` of an invocation is answered; `undefined` = never. @default never */
+  onCancel?: (message: CancelMessage, worker: SimulatedWorker) => WorkerMessage | undefined;
 }
 
 export class SimulatedWorker {
@@ -95,6 +97,11 @@ export class SimulatedWorker {
           const answer = o.onInvoke
             ? o.onInvoke(message, this)
             : { type: 'result' as const, id: message.id, result: message.input, durationMs: 0 };
+          if (answer) this.send(answer);
+          return;
+        }
+        case 'cancel': {
+          const answer = o.onCancel?.(message, this);
           if (answer) this.send(answer);
           return;
         }

@@ -8,6 +8,8 @@ import {
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 
+import { CHAIN_DEPTH_HEADER } from '@funless/protocol';
+
 import type { HttpOptions } from '../runtime-options.js';
 import type { HttpCall } from '../thread/messages.js';
 import { AddressPolicy } from './address-policy.js';
@@ -74,19 +76,33 @@ function checkedLookup(url: URL, policy: AddressPolicy, resolve: Resolver): Look
   };
 }
 
+/** What {@link performHttp} takes besides the call and the settings. */
+export interface PerformHttpExtras {
+  /** Aborts the request (the runtime closes). */
+  cancel?: AbortSignal;
+  /**
+   * Depth of the call chain of the invocation making the request: the request carries
+   * `X-Fl-Chain-Depth: chainDepth + 1`, whatever the guest set. @default 0
+   */
+  chainDepth?: number;
+  /** How host names are resolved. @default the system's resolver */
+  resolve?: Resolver;
+}
+
 /**
  * Performs a guest's HTTP request on the main thread's event loop, within the settings: off, not
  * allowed, time limit and size cap all fail with status 0 and a reason for the logs. The address
  * connected to is checked by {@link AddressPolicy} (public only unless the allow-list opens it).
- * Redirects are not followed, so a guest cannot leave the allow-list through one. `resolve` is
- * the system's resolver except in tests.
+ * Redirects are not followed, so a guest cannot leave the allow-list through one. Every request
+ * carries the invocation's chain depth plus one, so that a Core that the guest calls knows how deep
+ * the chain of functions calling functions is (docs/runtime.md, "Functions calling functions").
  */
 export async function performHttp(
   call: HttpCall,
   options: HttpOptions,
-  cancel?: AbortSignal,
-  resolve: Resolver = systemResolver,
+  extras: PerformHttpExtras = {},
 ): Promise<HttpAnswer> {
+  const { cancel, chainDepth = 0, resolve = systemResolver } = extras;
   if (!options.enabled) return failure('outbound HTTP is turned off on this Worker');
   let url: URL;
   try {
@@ -126,6 +142,8 @@ export async function performHttp(
         const had = headers[key];
         headers[key] = had === undefined ? v : [...(Array.isArray(had) ? had : [String(had)]), v];
       }
+      // Set by the Worker only: a guest cannot make its chain look shorter.
+      headers[CHAIN_DEPTH_HEADER] = String(chainDepth + 1);
       const body = call.body && call.method !== 'GET' ? call.body : undefined;
       if (body && headers['content-length'] === undefined) headers['content-length'] = body.length;
       let req;

@@ -29,12 +29,23 @@ export interface PoolTask {
   /** The raw JSON input, handed to the guest as it is. */
   input: Uint8Array;
   timeoutMs: number;
+  /**
+   * Drops the task while it waits in the queue: `run` rejects with the signal's reason (an
+   * `FlError`) and the task never reaches a thread. Once started, the signal is ignored.
+   */
+  signal?: AbortSignal;
+  /** Called once, synchronously, when the task is handed to a thread. */
+  onStart?: () => void;
+  /** Depth of the call chain the invocation is part of (see `CHAIN_DEPTH_HEADER`). @default 0 */
+  chainDepth?: number;
 }
 
 interface Pending {
   task: PoolTask;
   resolve: (reply: InvokeReply) => void;
   reject: (err: FlError) => void;
+  /** Removes the task from the queue when its signal aborts; detached when it starts. */
+  onAbort?: () => void;
 }
 
 interface Running extends Pending {
@@ -42,6 +53,13 @@ interface Running extends Pending {
   timer: NodeJS.Timeout;
   /** The time limit passed: the next wake-up ends the invocation. */
   expired: boolean;
+}
+
+/** Why a task was dropped before it started: the signal's reason when it is an `FlError`. */
+function abortReason(signal: AbortSignal): FlError {
+  const reason: unknown = signal.reason;
+  if (reason instanceof FlError) return reason;
+  return new FlError(ErrorCode.Timeout, 'the invocation was cancelled before it started, so it did not run');
 }
 
 class PoolThread {
@@ -58,6 +76,11 @@ class PoolThread {
   /** The thread has started and said so: only then does it get tasks (and their time limits). */
   ready = false;
   dead = false;
+  /**
+   * The guest's `__http_request` in flight (its sequence number): the thread sleeps until the
+   * answer, so it does not count against `threads` meanwhile.
+   */
+  httpSeq: number | undefined;
 
   constructor(
     options: ResolvedRuntimeOptions,
@@ -90,6 +113,11 @@ class PoolThread {
  * `options.threads`, and end after `threadIdleMs` idle, all but the last: a Worker with nothing to
  * run holds none (each costs about 9 MiB). Tasks go to an idle, started thread only, so a task's time limit starts when a thread
  * takes it; a thread that passes it is terminated (the only way to stop a looping guest) and replaced.
+ *
+ * A thread whose guest waits for an outbound HTTP answer does not count against `threads`: while it
+ * sleeps, another thread may start and take a queued task, up to `maxThreads` in all, so that a
+ * function calling a function on the same Worker does not wait for its own thread. Tasks still go
+ * to threads only while fewer than `threads` guests compute.
  */
 export class ThreadPool {
   private readonly threads: PoolThread[] = [];
@@ -110,8 +138,9 @@ export class ThreadPool {
   private readonly freeSlots: number[];
 
   constructor(private readonly options: ResolvedRuntimeOptions) {
-    this.awake = new Int32Array(new SharedArrayBuffer(4 * (options.threads + 1)));
-    this.freeSlots = Array.from({ length: options.threads }, (_, i) => options.threads - 1 - i);
+    const slots = options.maxThreads;
+    this.awake = new Int32Array(new SharedArrayBuffer(4 * (slots + 1)));
+    this.freeSlots = Array.from({ length: slots }, (_, i) => slots - 1 - i);
   }
 
   /**
@@ -142,7 +171,7 @@ export class ThreadPool {
     });
   }
 
-  stats(): { threads: number; busy: number; queued: number; loaded: number } {
+  stats(): { threads: number; busy: number; queued: number; loaded: number; waitingHttp: number } {
     let loaded = 0;
     for (const t of this.threads) if (!t.dead) loaded += t.loaded.size;
     return {
@@ -150,26 +179,41 @@ export class ThreadPool {
       busy: this.count((t) => !!t.running),
       queued: this.queue.length,
       loaded,
+      waitingHttp: this.count((t) => !!t.running && t.httpSeq !== undefined),
     };
   }
 
   run(task: PoolTask): Promise<InvokeReply> {
     if (this.closed) return Promise.reject(new FlError(ErrorCode.Internal, 'the runtime is closed'));
+    const signal = task.signal;
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
     return new Promise((resolve, reject) => {
       const pending: Pending = { task, resolve, reject };
-      for (const t of this.threads) {
-        if (t.ready && !t.running && !t.dead) return this.dispatch(t, pending);
+      if (this.computing() < this.options.threads) {
+        for (const t of this.threads) {
+          if (t.ready && !t.running && !t.dead) return this.dispatch(t, pending);
+        }
       }
       // Tasks waiting for a thread that is starting, or may still start, do not count against the
       // queue's bound: only those waiting because every thread is busy do.
       const ready = this.count((t) => t.ready && !t.dead);
-      if (this.queue.length >= this.options.queueLimit + this.options.threads - ready) {
+      if (this.queue.length >= this.options.queueLimit + Math.max(0, this.options.threads - ready)) {
         return reject(
           new FlError(
             ErrorCode.Overloaded,
-            `the Worker is overloaded: ${this.queue.length} invocations already wait for a thread`,
+            `the Worker is overloaded: ${this.queue.length} invocations already wait for a thread (the queue holds ${this.options.queueLimit})`,
           ),
         );
+      }
+      if (signal) {
+        pending.onAbort = () => {
+          const index = this.queue.indexOf(pending);
+          if (index < 0) return;
+          this.queue.splice(index, 1);
+          this.publishLoad();
+          reject(abortReason(signal));
+        };
+        signal.addEventListener('abort', pending.onAbort, { once: true });
       }
       this.queue.push(pending);
       this.publishLoad();
@@ -177,12 +221,41 @@ export class ThreadPool {
     });
   }
 
-  /** Starts another thread when queued tasks outnumber the threads still starting, up to the limit. */
+  /**
+   * Threads that count against `threads`: every live one (starting, idle or running) except those
+   * whose guest sleeps until an outbound HTTP answer.
+   */
+  private counted(): number {
+    return this.count((t) => !t.dead && !(t.running && t.httpSeq !== undefined));
+  }
+
+  /** Threads running a guest that is not waiting for an HTTP answer. */
+  private computing(): number {
+    return this.count((t) => !!t.running && t.httpSeq === undefined && !t.dead);
+  }
+
+  /**
+   * Starts another thread when queued tasks outnumber the threads still starting, while the
+   * threads that count stay under `threads` and all of them under `maxThreads`.
+   */
   private grow(): void {
     const starting = this.count((t) => !t.ready && !t.dead);
-    if (starting < this.queue.length && this.threads.length < this.options.threads) {
+    if (
+      starting < this.queue.length &&
+      this.counted() < this.options.threads &&
+      this.count((t) => !t.dead) < this.options.maxThreads
+    ) {
       this.threads.push(this.spawn());
     }
+  }
+
+  /** Hands queued tasks to idle threads while fewer than `threads` compute, then starts more if due. */
+  private pump(): void {
+    for (const t of this.threads) {
+      if (this.queue.length === 0 || this.computing() >= this.options.threads) break;
+      if (t.ready && !t.running && !t.dead) this.dispatch(t, this.queue.shift()!);
+    }
+    if (this.queue.length > 0) this.grow();
   }
 
   /** Tells every thread to forget the modules compiled from this hash (any capacity). */
@@ -200,7 +273,7 @@ export class ThreadPool {
     this.closed = true;
     this.httpCancel.abort();
     const closing = new FlError(ErrorCode.Internal, 'the runtime was closed');
-    for (const p of this.queue.splice(0)) p.reject(closing);
+    for (const p of this.queue.splice(0)) this.fail(p, closing);
     for (const w of this.readyWaiters.splice(0)) w.reject(closing);
     // A thread's exit event comes through this thread's event loop, and an idle (unref'd) thread
     // that is terminating does not keep that loop alive, even after ref(): without this timer the
@@ -249,10 +322,20 @@ export class ThreadPool {
     thread.port.postMessage(msg);
   }
 
+  /** Rejects a task that never started, detaching it from its signal. */
+  private fail(pending: Pending, err: FlError): void {
+    if (pending.onAbort) pending.task.signal?.removeEventListener('abort', pending.onAbort);
+    pending.reject(err);
+  }
+
   private dispatch(thread: PoolThread, pending: Pending): void {
     clearTimeout(thread.idleTimer);
     thread.idleTimer = undefined;
     const { task } = pending;
+    // Started: from here the time limit governs, the signal no longer does.
+    if (pending.onAbort) task.signal?.removeEventListener('abort', pending.onAbort);
+    thread.httpSeq = undefined;
+    task.onStart?.();
     const id = this.nextId++;
     const { words, floats } = thread.views;
     const moduleId = this.moduleId(task.key);
@@ -347,15 +430,31 @@ export class ThreadPool {
       this.next(thread);
       return;
     }
-    void performHttp(msg, this.options.http, this.httpCancel.signal).then((answer) =>
-      writeHttpAnswer(thread.httpBuffer, msg.seq, answer),
-    );
+    // The guest sleeps until the answer: its thread stops counting, so a queued task (perhaps the
+    // very function it calls) may start on another one.
+    const running = thread.running;
+    thread.httpSeq = running ? msg.seq : undefined;
+    if (running) this.pump();
+    const depth = running?.task.chainDepth ?? 0;
+    const extras = { cancel: this.httpCancel.signal, chainDepth: depth };
+    void performHttp(msg, this.options.http, extras).then((answer) => {
+      if (thread.httpSeq === msg.seq) thread.httpSeq = undefined;
+      writeHttpAnswer(thread.httpBuffer, msg.seq, answer);
+    });
   }
 
   private next(thread: PoolThread): void {
-    const pending = this.queue.shift();
-    if (pending) return this.dispatch(thread, pending);
+    thread.httpSeq = undefined;
+    if (this.queue.length > 0 && this.computing() < this.options.threads) {
+      return this.dispatch(thread, this.queue.shift()!);
+    }
     this.publishLoad();
+    // A thread beyond `threads` (started while others waited for HTTP answers) ends when idle for
+    // threadIdleMs like the others, so that sustained HTTP waits reuse it; at once when threads
+    // never end (threadIdleMs 0), so that the pool still goes back to `threads`.
+    if (this.options.threadIdleMs === 0 && this.count((t) => !t.dead) > this.options.threads) {
+      return this.discard(thread);
+    }
     // Idle threads must not keep the process alive; starting and busy ones do.
     thread.worker.unref();
     if (this.options.threadIdleMs > 0) {
@@ -402,6 +501,11 @@ export class ThreadPool {
     thread.idleTimer = undefined;
     if (this.closed || thread.dead || thread.running || !thread.ready) return;
     if (this.count((t) => !t.dead) <= 1) return;
+    this.discard(thread);
+  }
+
+  /** Stops an idle thread and forgets it. */
+  private discard(thread: PoolThread): void {
     void this.stop(thread);
     const index = this.threads.indexOf(thread);
     if (index >= 0) this.threads.splice(index, 1);
@@ -429,7 +533,12 @@ export class ThreadPool {
     if (this.closed) return;
     const index = this.threads.indexOf(thread);
     if (thread.ready) {
-      if (index >= 0) this.threads[index] = this.spawn();
+      // Replaced at once, unless it was one of the extra threads started during HTTP waits.
+      if (index >= 0) {
+        if (this.count((t) => !t.dead) < this.options.threads) this.threads[index] = this.spawn();
+        else this.threads.splice(index, 1);
+      }
+      this.pump();
       return;
     }
     if (index >= 0) this.threads.splice(index, 1);
@@ -439,7 +548,7 @@ export class ThreadPool {
       `no invocation thread could start: ${err?.message ?? 'it stopped while starting'}`,
       { cause: err },
     );
-    for (const p of this.queue.splice(0)) p.reject(failure);
+    for (const p of this.queue.splice(0)) this.fail(p, failure);
     for (const w of this.readyWaiters.splice(0)) w.reject(failure);
   }
 }

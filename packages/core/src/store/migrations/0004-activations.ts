@@ -5,7 +5,7 @@ import type { CoreMigration } from './core-migration.js';
  * the list's filters by function and by status, newest first.
  */
 export const activationsMigration: CoreMigration = {
-  name: '0003-activations',
+  name: '0004-activations',
   async up(db, { dialect }) {
     await db.schema
       .createTable('activations')
@@ -26,6 +26,7 @@ export const activationsMigration: CoreMigration = {
       .addColumn('logs_truncated', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('input', dialect === 'postgres' ? 'bytea' : 'blob')
       .addColumn('scheduling', 'text')
+      .addColumn('chain_depth', 'integer')
       .addColumn('runner', 'text')
       .addColumn('deadline', 'text')
       .execute();
