@@ -6,6 +6,7 @@ import { eventually, watFixture } from '@funless/testing';
 
 import { ActivationIds } from '../src/activations/index.js';
 import type { ClusterFunction } from '../src/cluster/index.js';
+import { OPENAPI_DOCUMENT } from '../src/http/index.js';
 import { ActivationState, ActivationTrigger, openStore } from '../src/store/index.js';
 import type { ActivationRecord, ActivationStore, Store } from '../src/store/index.js';
 import { DIALECTS } from './support/databases.js';
@@ -354,15 +355,32 @@ for (const dialect of DIALECTS) {
         assert.equal(whole.json.data.logs_truncated, true);
       }));
 
-    test('a subject sees the activations of the functions it may invoke (all of them, today)', () =>
+    test("a subject sees the activations of the functions it may invoke: an invoker sees another subject's", () =>
       withCore(dialect, async ({ core, url }) => {
-        const id = idOf(await core.request('POST', url));
-        const listed = await core.request('GET', '/v1/activations', { token: core.guestToken });
+        const id = idOf(await core.request('POST', url, { token: core.guestToken }));
+        const made = await core.request('POST', '/v1/admin/subjects', {
+          json: { subject: { name: 'sensor_1', role: 'invoker' } },
+        });
+        assert.equal(made.status, 201, made.body);
+        const token = made.json.data.token as string;
+        const listed = await core.request('GET', '/v1/activations', { token });
+        assert.equal(listed.status, 200, listed.body);
         assert.deepEqual(
           listed.json.data.map((a: { activation_id: string }) => a.activation_id),
           [id],
         );
+        assert.equal((await core.request('GET', `/v1/activations/${id}`, { token })).status, 200);
+        assert.equal((await core.request('GET', `/v1/activations/${id}/logs`, { token })).status, 200);
       }));
+
+    test('reading activations needs exactly the role that invoking needs (one rule)', () => {
+      const paths = OPENAPI_DOCUMENT.paths as Record<string, Record<string, Record<string, unknown>>>;
+      const invokeRole = paths['/v1/fn/{mod}/{fn}']!.post!['x-fl-role'];
+      assert.ok(invokeRole);
+      for (const path of ['/v1/activations', '/v1/activations/{id}', '/v1/activations/{id}/logs']) {
+        assert.equal(paths[path]!.get!['x-fl-role'], invokeRole, path);
+      }
+    });
 
     test('an invocation does not wait for the database: its record is readable before it is written', () => {
       const control = new WriteControl();
