@@ -243,6 +243,14 @@ for (const dialect of DIALECTS) {
             [ids[3], ids[1]],
           );
           assert.equal(failed.headers['x-total-count'], '2');
+          assert.equal(hello.headers['x-total-count'], '3');
+          // Status with a function would be counted row by row: no total then.
+          const both = await core.request('GET', `/v1/activations?function=hello&status=guest_error`);
+          assert.deepEqual(
+            both.json.data.map((a: { activation_id: string }) => a.activation_id),
+            [ids[3]],
+          );
+          assert.equal(both.headers['x-total-count'], undefined);
 
           const seen: string[] = [];
           let cursor: string | null = null;

@@ -1,5 +1,6 @@
 import { isLogStream } from '@funless/protocol';
 import type { LogLine } from '@funless/protocol';
+import type { Database as BetterSqlite3Database } from 'better-sqlite3';
 import type { Kysely, SelectQueryBuilder, Selectable } from 'kysely';
 
 import { UNFINISHED_STATUSES, ActivationState, ActivationTrigger } from './activation-store.js';
@@ -94,12 +95,100 @@ function outcomeColumns(outcome: ActivationOutcome) {
   };
 }
 
+/**
+ * The batch insert on SQLite, on a connection of the activation records' own: one prepared
+ * statement run for each record in one transaction. Kysely prepares each query it runs, and a
+ * multi-row insert of 500 records is a new statement of 7,500 parameters to compile every time: the
+ * prepared one costs a third of that per record (docs/activations.md). Safe beside Kysely on the
+ * same connection because every other query of the activation store is a single statement.
+ */
+export class SqliteActivationInsert {
+  readonly #insert: (records: readonly ActivationRecord[]) => void;
+
+  constructor(sqlite: BetterSqlite3Database) {
+    const statement = (rows: number) =>
+      sqlite.prepare(
+        `insert into activations (${INSERT_COLUMNS.join(', ')}) values ${Array.from(
+          { length: rows },
+          () => `(${INSERT_COLUMNS.map(() => '?').join(', ')})`,
+        ).join(', ')} on conflict (activation_id) do nothing`,
+      );
+    // Rows of 64 at a time (a fifth less per record than one by one), the rest one by one.
+    const many = statement(ROWS_PER_STATEMENT);
+    const one = statement(1);
+    this.#insert = sqlite.transaction((records: readonly ActivationRecord[]) => {
+      let i = 0;
+      for (; i + ROWS_PER_STATEMENT <= records.length; i += ROWS_PER_STATEMENT) {
+        const values: unknown[] = [];
+        for (let j = i; j < i + ROWS_PER_STATEMENT; j++) values.push(...insertValues(records[j]!));
+        many.run(values);
+      }
+      for (; i < records.length; i++) one.run(insertValues(records[i]!));
+    });
+  }
+
+  insert(records: readonly ActivationRecord[]): void {
+    this.#insert(records);
+  }
+}
+
+/** Records one statement of `SqliteActivationInsert` writes: 64 × 15 parameters. */
+const ROWS_PER_STATEMENT = 64;
+
+/** What `SqliteActivationInsert` binds for one record, in the order of `INSERT_COLUMNS`. */
+function insertValues(r: ActivationRecord): unknown[] {
+  return [
+    r.id,
+    r.module,
+    r.function,
+    r.trigger,
+    r.subject,
+    r.status,
+    r.worker,
+    r.hash,
+    r.durationMs,
+    r.totalMs,
+    r.error,
+    r.result,
+    r.resultTruncated ? 1 : 0,
+    JSON.stringify(r.logs),
+    r.logsTruncated ? 1 : 0,
+  ];
+}
+
+/** The columns a finished record fills, in the order `SqliteActivationInsert` binds them. */
+const INSERT_COLUMNS = [
+  'activation_id',
+  'module',
+  'name',
+  'trigger',
+  'subject',
+  'status',
+  'worker',
+  'hash',
+  'duration_ms',
+  'total_ms',
+  'error',
+  'result',
+  'result_truncated',
+  'logs',
+  'logs_truncated',
+] as const;
+
 /** `ActivationStore` on Kysely: the same queries on SQLite and PostgreSQL. */
 export class KyselyActivationStore implements ActivationStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** SQLite: the fast batch insert on the same connection as `db`. */
+    private readonly sqlite?: SqliteActivationInsert,
+  ) {}
 
   async insert(records: readonly ActivationRecord[]): Promise<void> {
     if (records.length === 0) return;
+    if (this.sqlite) {
+      this.sqlite.insert(records);
+      return;
+    }
     const rows = records.map((r) => ({
       activation_id: r.id,
       module: r.module,
@@ -179,30 +268,24 @@ export class KyselyActivationStore implements ActivationStore {
   }
 
   async claim(id: string, runner: string, deadline: Date): Promise<QueuedActivation | undefined> {
-    return this.db.transaction().execute(async (tx) => {
-      // The update decides who runs it: of two Cores claiming at once, one changes the row.
-      const claimed = await tx
-        .updateTable('activations')
-        .set({ status: ActivationState.Running, runner, deadline: deadline.toISOString() })
-        .where('activation_id', '=', id)
-        .where('status', '=', ActivationState.Queued)
-        .executeTakeFirst();
-      if (claimed.numUpdatedRows === 0n) return undefined;
-      const row = await tx
-        .selectFrom('activations')
-        .select(['activation_id', 'module', 'name', 'subject', 'input', 'scheduling', 'chain_depth'])
-        .where('activation_id', '=', id)
-        .executeTakeFirstOrThrow();
-      return {
-        id: row.activation_id,
-        module: row.module,
-        function: row.name,
-        subject: row.subject,
-        input: new Uint8Array(row.input ?? new Uint8Array()),
-        scheduling: row.scheduling,
-        chainDepth: Number(row.chain_depth ?? 0),
-      };
-    });
+    // One statement decides who runs it: of two Cores claiming at once, one changes the row.
+    const row = await this.db
+      .updateTable('activations')
+      .set({ status: ActivationState.Running, runner, deadline: deadline.toISOString() })
+      .where('activation_id', '=', id)
+      .where('status', '=', ActivationState.Queued)
+      .returning(['activation_id', 'module', 'name', 'subject', 'input', 'scheduling', 'chain_depth'])
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      id: row.activation_id,
+      module: row.module,
+      function: row.name,
+      subject: row.subject,
+      input: new Uint8Array(row.input ?? new Uint8Array()),
+      scheduling: row.scheduling,
+      chainDepth: Number(row.chain_depth ?? 0),
+    };
   }
 
   async release(id: string, runner: string): Promise<boolean> {

@@ -32,6 +32,13 @@ describe('activation ids', () => {
     assert.equal(new Set(made).size, made.length);
   });
 
+  test('10,000 made in one millisecond are all different and increasing', () => {
+    const ids = new ActivationIds();
+    const made = Array.from({ length: 10_000 }, () => ids.next(7));
+    for (let i = 1; i < made.length; i++) assert.ok(made[i]! > made[i - 1]!, `${made[i - 1]} < ${made[i]}`);
+    assert.ok(made.every((id) => isActivationId(id) && id.startsWith('000000000007')));
+  });
+
   test('of two generators do not collide (80 random bits each)', () => {
     const a = new ActivationIds().next(5);
     const b = new ActivationIds().next(5);

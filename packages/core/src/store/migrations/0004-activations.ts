@@ -1,8 +1,9 @@
 import type { CoreMigration } from './core-migration.js';
 
 /**
- * Activation records (docs/activations.md). The primary key orders by time; the two indexes serve
- * the list's filters by function and by status, newest first.
+ * Activation records (docs/activations.md). The primary key orders by time; the indexes serve the
+ * list's filters by module (and function), by function name and by status, newest first, and count
+ * each of them from the index alone.
  */
 export const activationsMigration: CoreMigration = {
   name: '0004-activations',
@@ -34,6 +35,11 @@ export const activationsMigration: CoreMigration = {
       .createIndex('activations_by_function')
       .on('activations')
       .columns(['module', 'name', 'activation_id'])
+      .execute();
+    await db.schema
+      .createIndex('activations_by_name')
+      .on('activations')
+      .columns(['name', 'activation_id'])
       .execute();
     await db.schema
       .createIndex('activations_by_status')
