@@ -4,7 +4,9 @@
 // and system calls per invocation at concurrency 32, and the latency of one invocation at a time.
 // CPU per invocation of a single-threaded process barely moves with the machine's other load,
 // unlike requests per second. See docs/architecture.md, "The link".
-// Usage: npm run bench -- link   (LINK_INVOCATIONS=20000 LINK_ROUNDS=3 LINK_TRANSPORTS=websocket,in-process)
+// LINK_METRICS=off,on also measures each transport with the Core's metrics fed (GET /metrics),
+// alternating in one run (docs/architecture.md, "Observability").
+// Usage: npm run bench -- link   (LINK_INVOCATIONS=20000 LINK_ROUNDS=3 LINK_TRANSPORTS=websocket,in-process LINK_METRICS=off)
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +14,7 @@ import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
-const { CoreCluster } = await import(dist('core', 'src/index.js'));
+const { CoreCluster, CoreMetrics } = await import(dist('core', 'src/index.js'));
 const { WorkerAgent } = await import(dist('worker', 'src/index.js'));
 
 const SECRET = 'link-bench-secret-0123456789';
@@ -39,12 +41,13 @@ function syscalls() {
   return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
 }
 
-async function connect(transport) {
+async function connect(transport, withMetrics) {
   const server = createServer((_req, res) => res.end());
   const cluster = new CoreCluster({
     secret: SECRET,
     server,
     store: { getFunctionWithCode: async () => undefined },
+    ...(withMetrics ? { metrics: new CoreMetrics({ workers: () => cluster.workers() }) } : {}),
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const agent = new WorkerAgent({
@@ -75,8 +78,9 @@ async function load(cluster, count) {
   await Promise.all(Array.from({ length: CONCURRENCY }, lane));
 }
 
-async function measure(transport) {
-  const { cluster, close } = await connect(transport);
+async function measure(variant) {
+  const [transport, metrics] = variant.split('+');
+  const { cluster, close } = await connect(transport, metrics === 'metrics');
   try {
     await load(cluster, 5_000);
     const cpu0 = process.cpuUsage();
@@ -106,11 +110,14 @@ async function measure(transport) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[values.length >> 1];
 // LINK_TRANSPORTS=websocket measures a tree that has no in-process transport (before it existed).
+const metricsModes = (process.env.LINK_METRICS ?? 'off').split(',');
 const results = Object.fromEntries(
-  (process.env.LINK_TRANSPORTS ?? 'websocket,in-process').split(',').map((t) => [t, []]),
+  (process.env.LINK_TRANSPORTS ?? 'websocket,in-process')
+    .split(',')
+    .flatMap((t) => metricsModes.map((m) => [m === 'on' ? `${t}+metrics` : t, []])),
 );
 for (let round = 0; round < ROUNDS; round++) {
-  for (const transport of Object.keys(results)) results[transport].push(await measure(transport));
+  for (const variant of Object.keys(results)) results[variant].push(await measure(variant));
 }
 console.log(
   `the link alone, Core and Worker in this process, stand-in runtime; ${N} invocations at concurrency ${CONCURRENCY}, medians of ${ROUNDS} rounds:`,
@@ -118,6 +125,6 @@ console.log(
 for (const [transport, rounds] of Object.entries(results)) {
   const m = (key) => median(rounds.map((r) => r[key]));
   console.log(
-    `  ${transport.padEnd(10)}: ${m('cpuUs').toFixed(1)} µs CPU/invocation (rounds: ${rounds.map((r) => r.cpuUs.toFixed(1)).join(', ')}), ${m('syscalls').toFixed(2)} read/write syscalls/invocation, ${m('rps').toFixed(0)} invocations/s; one at a time p50 ${(m('p50') * 1000).toFixed(0)} µs`,
+    `  ${transport.padEnd(18)}: ${m('cpuUs').toFixed(1)} µs CPU/invocation (rounds: ${rounds.map((r) => r.cpuUs.toFixed(1)).join(', ')}), ${m('syscalls').toFixed(2)} read/write syscalls/invocation, ${m('rps').toFixed(0)} invocations/s; one at a time p50 ${(m('p50') * 1000).toFixed(0)} µs`,
   );
 }

@@ -95,6 +95,9 @@ test('a module with two functions: fl mod get lists both, fl mod list shows _ an
 
 test('fl workers shows the Worker started by fl up', async () => {
   const table = ok(await run('workers'));
-  assert.match(table, /^NAME +TAG +MEMORY MIB +FREE MIB +IN FLIGHT +RUNNING TAGS +LAST REPORT\n/);
+  assert.match(
+    table,
+    /^NAME +TAG +MEMORY MIB +FREE MIB +IN FLIGHT +THREADS +CPU +LOAD 1\/5\/15 MIN +RUNNING TAGS +LAST REPORT\n/,
+  );
   assert.equal(table.trim().split('\n').length, 2, 'one Worker');
 });

@@ -6,6 +6,7 @@ import { eventually, watFixture } from '@funless/testing';
 
 import type { ClusterFunction } from '../src/cluster/index.js';
 import { DIALECTS } from './support/databases.js';
+import { PrometheusText } from './support/prometheus-text.js';
 import { RecordingCluster } from './support/recording-cluster.js';
 import { createTestCore, uniqueName } from './support/test-core.js';
 import type { TestCore } from './support/test-core.js';
@@ -176,6 +177,8 @@ for (const dialect of DIALECTS) {
           for (let i = 0; i < 2; i++) {
             assert.equal((await core.request('POST', `${url}?blocking=false`)).status, 202);
           }
+          const depth = new PrometheusText((await core.request('GET', '/metrics')).body);
+          assert.equal(depth.value('fl_async_queue_depth'), 2, 'two wait, the third runs');
           const refused = await core.request('POST', `${url}?blocking=false`);
           assert.equal(refused.status, 503);
           assert.match(

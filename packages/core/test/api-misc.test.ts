@@ -82,8 +82,11 @@ for (const dialect of DIALECTS) {
           memoryTotalMiB: 1024,
           memoryFreeMiB: 512,
           inFlight: 2,
+          threads: 4,
           runningTags: ['default'],
           secondsSinceReport: 1.5,
+          cpuUse: 0.25,
+          loadAverage: [0.5, 0.75, 1],
         },
       ];
       const core = await createTestCore(dialect, { cluster });

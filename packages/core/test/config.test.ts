@@ -11,6 +11,7 @@ test('an empty environment gives the documented defaults', () => {
   assert.equal(options.dataDir, resolve(process.cwd(), '.funless'));
   assert.equal(options.databaseUrl, undefined);
   assert.equal(options.adminToken, undefined);
+  assert.equal(options.metricsToken, undefined);
   assert.equal(options.invokeTimeoutMs, 60_000);
   assert.equal(options.maxChainDepth, 8);
   assert.ok(options.bodyLimitBytes >= 60 * 1024 * 1024);
@@ -30,6 +31,7 @@ test('every variable is read', () => {
     FL_DATA_DIR: '/tmp/fl-data',
     DATABASE_URL: 'postgres://u@h:5432/db',
     FL_ADMIN_TOKEN: 'a-long-enough-admin-token',
+    FL_METRICS_TOKEN: 'a-long-enough-metrics-token',
     FL_INVOKE_TIMEOUT_MS: '5000',
     FL_MAX_CHAIN_DEPTH: '0',
     FL_BODY_LIMIT_BYTES: '2097152',
@@ -48,6 +50,7 @@ test('every variable is read', () => {
     dataDir: '/tmp/fl-data',
     databaseUrl: 'postgres://u@h:5432/db',
     adminToken: 'a-long-enough-admin-token',
+    metricsToken: 'a-long-enough-metrics-token',
     invokeTimeoutMs: 5000,
     maxChainDepth: 0,
     bodyLimitBytes: 2_097_152,
@@ -87,6 +90,8 @@ for (const [variable, value, message] of [
   ],
   ['FL_ASYNC_QUEUE_MAX', '0', /FL_ASYNC_QUEUE_MAX must be an integer from 1/],
   ['FL_ASYNC_CONCURRENCY', '0', /FL_ASYNC_CONCURRENCY must be an integer from 1/],
+  ['FL_METRICS_TOKEN', 'short', /FL_METRICS_TOKEN must be at least 16 characters/],
+  ['FL_METRICS_TOKEN', 'a token with spaces in it', /FL_METRICS_TOKEN must be .* no whitespace/],
 ] as const) {
   test(`${variable}=${value} is refused with a message naming the variable`, () => {
     assert.throws(() => coreOptionsFromEnv({ [variable]: value }), message);

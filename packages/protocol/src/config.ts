@@ -13,6 +13,27 @@ export class ConfigError extends FlError {
   }
 }
 
+/** The log levels of every process (pino's), as `FL_LOG_LEVEL` takes them. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * Reads the variable `name`, one of `choices`, or undefined when it is unset or blank. Throws
+ * `ConfigError` naming the variable, the choices and the value given.
+ */
+export function envChoice<T extends string>(
+  env: NodeJS.ProcessEnv,
+  name: string,
+  choices: readonly T[],
+): T | undefined {
+  const value = envValue(env, name);
+  if (value === undefined) return undefined;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new ConfigError(`${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
 /** The value of `env[name]` without surrounding blanks, or undefined when unset or blank. */
 export function envValue(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const value = env[name]?.trim();

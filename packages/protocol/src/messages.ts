@@ -56,13 +56,16 @@ export const LINK_PREJOIN_MAX_FRAME_BYTES = 16 * 1024;
 
 /**
  * Bounds of the resources a Worker may claim in `join` and `report` (the Core closes a link that
- * claims more with `ProtocolError`): memory totals up to 16 TiB, and at most 65 536 threads.
+ * claims more with `ProtocolError`): memory totals up to 16 TiB, at most 65 536 threads, a CPU use
+ * between 0 and 1 and load averages up to the most tasks Linux can have.
  */
 export const WORKER_RESOURCE_LIMITS = {
   /** Memory a Worker may offer to functions, in MiB. @default 16 TiB */
   maxMemoryMiB: 16 * 1024 * 1024,
   /** Invocations a Worker may run at once. @default 65 536 */
   maxThreads: 65_536,
+  /** Highest load average a report may claim: Linux's most tasks (PID_MAX_LIMIT). @default 4 194 304 */
+  maxLoadAverage: 4_194_304,
 } as const;
 
 /** WebSocket close codes the link uses (4000-4999 are the application's). */
@@ -232,6 +235,15 @@ export interface ReportMessage {
   reservedMiB: number;
   /** Invocations running on the Worker. */
   running: number;
+  /**
+   * Share of the machine's CPU time (all cores) that was busy since the Worker's previous sample,
+   * from 0 to 1.
+   */
+  cpuUse: number;
+  /** The machine's load average over 1, 5 and 15 minutes (0 where the system has none). */
+  loadAverage1: number;
+  loadAverage5: number;
+  loadAverage15: number;
 }
 
 /** The answer to `store` or `drop`. */

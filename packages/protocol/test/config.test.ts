@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ConfigError, envInt, envValue, FlError } from '../src/index.js';
+import { ConfigError, envChoice, envInt, envValue, FlError } from '../src/index.js';
 
 test('envValue trims and treats blank as unset', () => {
   assert.equal(envValue({ A: '  x ' }, 'A'), 'x');
@@ -47,4 +47,16 @@ test('envInt refuses a bad value with a ConfigError naming the variable, the rul
       },
     );
   }
+});
+
+test('envChoice reads one of its choices, blanks around it ignored, and refuses others naming them', () => {
+  const formats = ['json', 'pretty'] as const;
+  assert.equal(envChoice({ F: ' pretty ' }, 'F', formats), 'pretty');
+  assert.equal(envChoice({ F: '' }, 'F', formats), undefined);
+  assert.equal(envChoice({}, 'F', formats), undefined);
+  assert.throws(
+    () => envChoice({ F: 'yaml' }, 'F', formats),
+    (error: unknown) =>
+      error instanceof ConfigError && error.message === 'F must be one of json, pretty, got "yaml"',
+  );
 });

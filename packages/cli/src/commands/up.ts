@@ -11,7 +11,8 @@ export function registerUpCommands(program: Command, ctx: CommandContext): void 
       .addHelpText(
         'after',
         '\nEnvironment: FL_PORT (default 4000), FL_HOST (default 127.0.0.1), FL_DATA_DIR (default .funless),\n' +
-          'DATABASE_URL (PostgreSQL instead of SQLite), FL_ADMIN_TOKEN; see docs/configuration.md.\n',
+          'DATABASE_URL (PostgreSQL instead of SQLite), FL_ADMIN_TOKEN, FL_LOG_FORMAT (pretty or json; default\n' +
+          'pretty on a terminal); see docs/configuration.md.\n',
       ),
     'fl up',
     'FL_PORT=8080 fl up',
@@ -19,7 +20,8 @@ export function registerUpCommands(program: Command, ctx: CommandContext): void 
     // The Core and the Worker are loaded only by the commands that run them, so that the other
     // commands start without loading either.
     const { runPlatform } = await import('../platform/index.js');
-    await runPlatform(ctx.io.env);
+    const { platformLogger } = await import('../logging/index.js');
+    await runPlatform(ctx.io.env, { logger: platformLogger(ctx.io.env, ctx.io.stdout) });
   });
 
   example(
@@ -28,7 +30,8 @@ export function registerUpCommands(program: Command, ctx: CommandContext): void 
     'FL_HOST=0.0.0.0 DATABASE_URL=postgres://fl@db/fl fl core',
   ).action(async () => {
     const { runCore } = await import('@funless/core');
-    await runCore(ctx.io.env);
+    const { platformLogger } = await import('../logging/index.js');
+    await runCore(ctx.io.env, { logger: platformLogger(ctx.io.env, ctx.io.stdout) });
   });
 
   example(
@@ -38,6 +41,7 @@ export function registerUpCommands(program: Command, ctx: CommandContext): void 
     'FL_CORE_URL=http://10.0.0.5:4000 FL_CLUSTER_SECRET=... fl worker',
   ).action(async () => {
     const { runWorker } = await import('@funless/worker');
-    await runWorker(ctx.io.env);
+    const { platformLogger } = await import('../logging/index.js');
+    await runWorker(ctx.io.env, { logger: platformLogger(ctx.io.env, ctx.io.stdout) });
   });
 }

@@ -25,6 +25,18 @@ const COLUMNS: Column<Json>[] = [
     alignRight: true,
   },
   { header: 'in flight', value: (w) => field(w, 'inFlight', 'in_flight'), alignRight: true },
+  { header: 'threads', value: (w) => w.threads, alignRight: true },
+  {
+    header: 'CPU',
+    // Unknown until the Worker's first report.
+    value: (w) => (typeof w.cpuUse === 'number' ? `${Math.round(w.cpuUse * 100)}%` : '-'),
+    alignRight: true,
+  },
+  {
+    header: 'load 1/5/15 min',
+    value: (w) =>
+      Array.isArray(w.loadAverage) ? w.loadAverage.map((l: unknown) => Number(l).toFixed(2)).join(' ') : '-',
+  },
   { header: 'running tags', value: (w) => field(w, 'runningTags', 'running_tags') },
   {
     header: 'last report',

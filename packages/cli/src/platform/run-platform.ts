@@ -6,6 +6,9 @@ import { exitOnSignals } from '@funless/protocol';
 import type { LinkDialer } from '@funless/protocol';
 import { runtimeOptionsFromEnv, startWorker, workerIdentityFromEnv } from '@funless/worker';
 import type { StartWorkerOptions, WorkerHandle } from '@funless/worker';
+import type { Logger } from 'pino';
+
+import { platformLogger } from '../logging/index.js';
 
 /** The Core and the Worker `npm start` runs. */
 export interface RunningPlatform {
@@ -22,6 +25,8 @@ export interface RunPlatformOptions {
   out?: { write(text: string): unknown };
   /** How long to wait for the Worker to join before printing anyway, in ms. @default 10_000 */
   joinTimeoutMs?: number;
+  /** The Core's and the Worker's logger. @default `platformLogger(env)` (FL_LOG_FORMAT, FL_LOG_LEVEL) on stdout */
+  logger?: Logger;
 }
 
 /**
@@ -40,9 +45,11 @@ export async function runPlatform(
   const platformEnv: NodeJS.ProcessEnv = { ...env, FL_HOST: env.FL_HOST?.trim() || '127.0.0.1' };
   const coreOptions = coreOptionsFromEnv(platformEnv);
   const { secret, factory } = await coreClusterFromEnv(platformEnv);
+  const logger = options.logger ?? platformLogger(platformEnv);
   let cluster: CoreCluster | undefined;
   const core = await startCore({
     ...coreOptions,
+    logger,
     cluster: (context) => {
       const built = factory(context);
       if (built instanceof CoreCluster) cluster = built;

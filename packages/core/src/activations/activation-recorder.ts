@@ -3,6 +3,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ConfigError } from '@funless/protocol';
 import type { Logger } from 'pino';
 
+import type { ActivationMetrics } from '../metrics/index.js';
+
 import type {
   ActivationQuery,
   ActivationRecord,
@@ -123,9 +125,18 @@ export class ActivationRecorder {
   #writeAfterCounts = false;
   #lastDropWarning = 0;
 
-  constructor(store: ActivationStore, logger: Logger, options: ActivationRecorderOptions = {}) {
+  readonly #metrics: ActivationMetrics | undefined;
+
+  /** `metrics` is told how many records were written and pruned (`GET /metrics`). */
+  constructor(
+    store: ActivationStore,
+    logger: Logger,
+    options: ActivationRecorderOptions = {},
+    metrics?: ActivationMetrics,
+  ) {
     this.#store = store;
     this.#log = logger;
+    this.#metrics = metrics;
     this.options = checked(options);
     this.enabled = this.options.retentionDays > 0 && this.options.maxRecords > 0;
   }
@@ -234,6 +245,7 @@ export class ActivationRecorder {
     const cutoff = this.#closed ? undefined : await this.#store.keptFrom(this.options.maxRecords);
     if (cutoff !== undefined) deleted += await this.#deleteBelow(cutoff);
     this.counters.pruned += deleted;
+    if (deleted > 0) this.#metrics?.recordsPruned(deleted);
     if (deleted > 0) this.#log.debug({ deleted }, 'activations: pruned');
     return deleted;
   }
@@ -297,6 +309,7 @@ export class ActivationRecorder {
         }
         this.#failing = false;
         this.counters.written += batch.length;
+        this.#metrics?.recordsWritten(batch.length);
         for (const record of batch) {
           this.#unwritten.delete(record.id);
           this.#bufferedBytes -= sizeOf(record);

@@ -4,6 +4,7 @@ import { ErrorCode, FlError } from '@funless/protocol';
 import type { Logger } from 'pino';
 
 import type { Cluster, ClusterFunction } from '../cluster/index.js';
+import type { AsyncQueueMetrics } from '../metrics/index.js';
 import type { PlacementPolicy, SchedulingRequest } from '../scheduling/index.js';
 import type { ActivationOutcome, ActivationStore } from '../store/index.js';
 import { activationTime } from './activation-id.js';
@@ -22,6 +23,8 @@ export interface AsyncInvocationsContext {
   /** The placement policy of a `scheduling` request (rejects for an APP script that is gone). */
   policy(scheduling: SchedulingRequest | undefined): Promise<PlacementPolicy>;
   logger: Logger;
+  /** Told the depth of the queue whenever it changes (`fl_async_queue_depth`). */
+  metrics?: AsyncQueueMetrics;
 }
 
 /** How a Core runs asynchronous invocations (docs/activations.md). */
@@ -162,6 +165,7 @@ export class AsyncInvocations {
     }
     const id = this.#ctx.ids.next();
     this.#storing++;
+    this.#depthChanged();
     try {
       await this.#ctx.store.enqueue({
         id,
@@ -174,6 +178,7 @@ export class AsyncInvocations {
       });
     } finally {
       this.#storing--;
+      this.#depthChanged();
     }
     this.counters.accepted++;
     this.#enqueue(id);
@@ -193,6 +198,7 @@ export class AsyncInvocations {
     this.#retryTimers.clear();
     this.#waiting = [];
     this.#waitingSet.clear();
+    this.#depthChanged();
     await this.#polling;
     if (this.#running.size === 0 || this.#runner === undefined) return;
     const runner = this.#runner;
@@ -215,6 +221,11 @@ export class AsyncInvocations {
     if (this.#waitingSet.has(id) || this.#running.has(id)) return;
     this.#waiting.push(id);
     this.#waitingSet.add(id);
+    this.#depthChanged();
+  }
+
+  #depthChanged(): void {
+    this.#ctx.metrics?.setAsyncQueueDepth(this.queued);
   }
 
   #pump(): void {
@@ -223,6 +234,7 @@ export class AsyncInvocations {
     while (!this.#closed && this.#running.size < this.#options.concurrency && this.#waiting.length > 0) {
       const id = this.#waiting.shift()!;
       this.#waitingSet.delete(id);
+      this.#depthChanged();
       const run = this.#run(id, runner).finally(() => {
         this.#running.delete(id);
         this.#pump();
@@ -256,7 +268,7 @@ export class AsyncInvocations {
       claimed = await store.claim(id, runner, deadline);
     } catch (error) {
       // It stays queued: the next poll takes it up again.
-      logger.warn({ err: error, activation: id }, 'activations: could not claim a queued invocation');
+      logger.warn({ err: error, activationId: id }, 'activations: could not claim a queued invocation');
       return;
     }
     if (!claimed) return;
@@ -287,12 +299,12 @@ export class AsyncInvocations {
       if (!run.ok && NOT_STARTED.has(outcome.status) && (await this.#retryLater(id, runner))) return;
       this.#firstTry.delete(id);
       if (!run.ok && outcome.status === ErrorCode.Internal) {
-        logger.error({ err: run.error, activation: id }, 'activations: an asynchronous invocation failed');
+        logger.error({ err: run.error, activationId: id }, 'activations: an asynchronous invocation failed');
       }
     } catch (error) {
       outcome = failureOutcome(fn, {}, error, totalMs());
       if (outcome.error === INTERNAL_ERROR_MESSAGE) {
-        logger.error({ err: error, activation: id }, 'activations: an asynchronous invocation failed');
+        logger.error({ err: error, activationId: id }, 'activations: an asynchronous invocation failed');
       }
     }
     await this.#finish(id, outcome);
@@ -312,7 +324,7 @@ export class AsyncInvocations {
     } catch (error) {
       // It stays running until its deadline passes, then ends as interrupted.
       this.#ctx.logger.warn(
-        { err: error, activation: id },
+        { err: error, activationId: id },
         'activations: could not put an invocation back in the queue',
       );
       return true;
@@ -336,7 +348,7 @@ export class AsyncInvocations {
         if (attempt >= this.#options.finishAttempts) {
           // It stays running until its deadline passes, then ends as interrupted.
           this.#ctx.logger.error(
-            { err: error, activation: id, status: outcome.status },
+            { err: error, activationId: id, status: outcome.status },
             'activations: the outcome of an asynchronous invocation could not be recorded',
           );
           return;

@@ -17,6 +17,18 @@ export class UnauthorizedError extends FlError {
   }
 }
 
+/** The token of an `Authorization: Bearer <token>` header value; throws `UnauthorizedError`. */
+export function bearerToken(header: string | undefined): string {
+  if (header === undefined || header === '') {
+    throw new UnauthorizedError('missing bearer token: send the header Authorization: Bearer <token>');
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1]) {
+    throw new UnauthorizedError('malformed Authorization header: expected Bearer <token>');
+  }
+  return match[1];
+}
+
 /**
  * Resolves bearer tokens to subjects. Keeps the (few) subjects' hashes in memory so that a request
  * costs no query, and compares the presented hash against every stored one in constant time.
@@ -33,14 +45,7 @@ export class Authenticator {
 
   /** The principal behind an `Authorization` header value; throws `UnauthorizedError`. */
   async authenticate(header: string | undefined): Promise<Principal> {
-    if (header === undefined || header === '') {
-      throw new UnauthorizedError('missing bearer token: send the header Authorization: Bearer <token>');
-    }
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1]) {
-      throw new UnauthorizedError('malformed Authorization header: expected Bearer <token>');
-    }
-    const hash = hashToken(match[1]);
+    const hash = hashToken(bearerToken(header));
     const subjects = await this.load();
     let found: SubjectRecord | undefined;
     // No early exit: the time taken does not depend on which subject matched.

@@ -1,5 +1,5 @@
 export { AccessPolicy, ForbiddenError, hasRole, requireRole } from './access-policy.js';
-export { Authenticator, UnauthorizedError } from './authenticator.js';
+export { Authenticator, UnauthorizedError, bearerToken } from './authenticator.js';
 export type { Principal } from './authenticator.js';
 export { DEFAULT_MODULE, GUEST_SUBJECT, TOKENS_FILE, bootstrap } from './bootstrap.js';
 export type { BootstrapOptions, BootstrapResult } from './bootstrap.js';

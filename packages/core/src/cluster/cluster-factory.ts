@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 
 import type { ResolvedCoreOptions } from '../config/index.js';
+import type { ClusterMetrics } from '../metrics/index.js';
 import type { Store } from '../store/index.js';
 import type { Cluster } from './cluster.js';
 
@@ -14,6 +15,8 @@ export interface ClusterContext {
   server: Server;
   logger: Logger;
   options: ResolvedCoreOptions;
+  /** The Core app's metrics, to tell of invocations, decisions and pushes. @default none */
+  metrics?: ClusterMetrics;
 }
 
 /** Builds the cluster once the Core's store and server exist. */

@@ -33,8 +33,14 @@ export interface WorkerInfo {
   memoryTotalMiB: number;
   memoryFreeMiB: number;
   inFlight: number;
+  /** Invocations the Worker runs at once. */
+  threads: number;
   runningTags: string[];
   secondsSinceReport: number;
+  /** Share of the Worker machine's CPU busy, 0 to 1, from its last report; null before the first. */
+  cpuUse: number | null;
+  /** The Worker machine's load average over 1, 5 and 15 minutes; null before the first report. */
+  loadAverage: [number, number, number] | null;
 }
 
 /**

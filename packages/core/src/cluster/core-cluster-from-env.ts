@@ -28,7 +28,7 @@ export const CLUSTER_ENV_VARIABLES = {
  */
 export async function coreClusterFromEnv(
   env: NodeJS.ProcessEnv = process.env,
-  overrides: Partial<Omit<CoreClusterOptions, 'store' | 'server'>> = {},
+  overrides: Partial<Omit<CoreClusterOptions, 'store' | 'server' | 'metrics'>> = {},
 ): Promise<{ secret: string; factory: ClusterFactory }> {
   const { dataDir } = coreOptionsFromEnv(env);
   const secret =
@@ -43,7 +43,7 @@ export async function coreClusterFromEnv(
   const maxPendingJoins = envInt(env, CLUSTER_ENV_VARIABLES.maxPendingJoins, { min: 1 });
   if (maxPendingJoins !== undefined) fromEnv.maxPendingJoins = maxPendingJoins;
 
-  const factory: ClusterFactory = ({ store, server, logger, options }) =>
+  const factory: ClusterFactory = ({ store, server, logger, options, metrics }) =>
     new CoreCluster({
       invokeTimeoutMs: options.invokeTimeoutMs,
       announce: async ({ port }) => {
@@ -57,6 +57,7 @@ export async function coreClusterFromEnv(
       store,
       server,
       logger: logger.child({ component: 'cluster' }),
+      ...(metrics ? { metrics } : {}),
     });
   return { secret, factory };
 }

@@ -16,10 +16,13 @@ import type {
   CoreMessage,
   InvokeMessage,
   JoinMessage,
+  ResultMessage,
   LinkFunctionRef,
   WorkerChannel,
 } from '@funless/protocol';
 
+import { INVOCATION_SUCCESS, invocationStatus, NO_CLUSTER_METRICS } from '../metrics/index.js';
+import type { ClusterMetrics } from '../metrics/index.js';
 import { defaultPolicy } from '../scheduling/default-policy.js';
 import type {
   Cluster,
@@ -107,6 +110,8 @@ export interface CoreClusterOptions {
   maxUnsentCodeBytes?: number;
   /** Started once the server listens (e.g. the multicast announcer); closed with the cluster. */
   announce?: (endpoint: LinkEndpoint) => Closable | undefined | Promise<Closable | undefined>;
+  /** Told of every invocation, scheduling decision and push (`GET /metrics`). @default none */
+  metrics?: ClusterMetrics;
 }
 
 /** The defaults of `CoreClusterOptions`. */
@@ -160,11 +165,12 @@ export class CoreCluster implements Cluster {
     workersLost: 0,
   };
   readonly #options: Required<
-    Omit<CoreClusterOptions, 'server' | 'logger' | 'announce' | 'coreId' | 'store' | 'secret'>
+    Omit<CoreClusterOptions, 'server' | 'logger' | 'announce' | 'coreId' | 'store' | 'secret' | 'metrics'>
   >;
   readonly #secret: string;
   readonly #store: CodeSource;
   readonly #log: ClusterLogger;
+  readonly #metrics: ClusterMetrics;
   readonly #acceptor: LinkAcceptor;
   /** Joined Workers' links by name. */
   readonly #links = new Map<string, WorkerLink>();
@@ -205,6 +211,7 @@ export class CoreCluster implements Cluster {
     this.#secret = options.secret;
     this.#store = options.store;
     this.#log = options.logger ?? NOOP_LOGGER;
+    this.#metrics = options.metrics ?? NO_CLUSTER_METRICS;
     this.coreId = options.coreId ?? randomUUID();
     this.#acceptor = new LinkAcceptor({
       secret: this.#secret,
@@ -471,7 +478,12 @@ export class CoreCluster implements Cluster {
       hash: fn.hash,
       code: fn.code,
     };
+    const pushedAt = performance.now();
     const push = this.#broadcast(id, message, `the push of ${fn.module}/${fn.name}`).then((report) => {
+      this.#metrics.pushed({
+        seconds: (performance.now() - pushedAt) / 1000,
+        missing: report.missing.length,
+      });
       if (report.missing.length > 0) {
         this.#log.warn(
           { module: fn.module, name: fn.name, hash: fn.hash, missing: report.missing },
@@ -498,8 +510,40 @@ export class CoreCluster implements Cluster {
   }
 
   async invoke(fn: ClusterFunction, input: Uint8Array, options: InvokeOptions = {}): Promise<Uint8Array> {
+    const started = performance.now();
+    try {
+      const answer = await this.#invoke(fn, input, options);
+      if (options.details) options.details.durationMs = answer.durationMs;
+      this.#metrics.invocationEnded({
+        module: fn.module,
+        function: fn.name,
+        status: INVOCATION_SUCCESS,
+        totalMs: performance.now() - started,
+        durationMs: answer.durationMs,
+      });
+      return answer.result;
+    } catch (error) {
+      this.#metrics.invocationEnded({
+        module: fn.module,
+        function: fn.name,
+        status: invocationStatus(error),
+        totalMs: performance.now() - started,
+      });
+      throw error;
+    }
+  }
+
+  /** Places one invocation and relays it: the Worker's result, or its error thrown. */
+  async #invoke(fn: ClusterFunction, input: Uint8Array, options: InvokeOptions): Promise<ResultMessage> {
     const timeoutMs = options.timeoutMs ?? this.#options.invokeTimeoutMs;
-    const placement = (options.policy ?? defaultPolicy)(this.registry.views(), fn);
+    const policy = options.policy ?? defaultPolicy;
+    const decidedAt = performance.now();
+    const placement = policy(this.registry.views(), fn);
+    this.#metrics.scheduled({
+      policy: policy === defaultPolicy ? 'default' : 'app',
+      placed: placement.ok,
+      seconds: (performance.now() - decidedAt) / 1000,
+    });
     if (!placement.ok)
       throw new FlError(ErrorCode.NoWorker, `no Worker can run ${fn.module}/${fn.name}: ${placement.reason}`);
     const worker = placement.worker;
@@ -534,8 +578,7 @@ export class CoreCluster implements Cluster {
     const what = `${fn.module}/${fn.name}`;
     switch (answer.type) {
       case 'result':
-        if (options.details) options.details.durationMs = answer.durationMs;
-        return answer.result;
+        return answer;
       case 'invoke_error':
         throw FlError.fromPayload(answer.error);
       case 'cancel_reply':

@@ -18,6 +18,11 @@ export function resourceProblem(claim: JoinMessage | ReportMessage): string | un
     if (!inRange(claim.reservedMiB, max))
       return `reservedMiB ${claim.reservedMiB} is not between 0 and ${max}`;
     if (!inRange(claim.running, Number.MAX_SAFE_INTEGER)) return `running ${claim.running} is negative`;
+    if (!inRange(claim.cpuUse, 1)) return `cpuUse ${claim.cpuUse} is not between 0 and 1`;
+    const maxLoad = WORKER_RESOURCE_LIMITS.maxLoadAverage;
+    for (const field of ['loadAverage1', 'loadAverage5', 'loadAverage15'] as const) {
+      if (!inRange(claim[field], maxLoad)) return `${field} ${claim[field]} is not between 0 and ${maxLoad}`;
+    }
   }
   return undefined;
 }

@@ -18,6 +18,12 @@ export interface WorkerReport {
   memoryFreeMiB: number;
   /** Capacity held at report time by invocations this Core placed, in MiB. */
   reservedMiB: number;
+  /** Share of the machine's CPU busy since the Worker's previous sample, 0 to 1. */
+  cpuUse?: number;
+  /** The machine's load average over 1, 5 and 15 minutes. */
+  loadAverage1?: number;
+  loadAverage5?: number;
+  loadAverage15?: number;
 }
 
 /** A function being placed or finished, as the accounting needs it. */
@@ -45,6 +51,9 @@ interface Entry {
   /** Capacity of this Core's invocations in flight on the Worker, in MiB. */
   reservedMiB: number;
   reportAt: number;
+  /** CPU use and load averages from the last report; null until the first one. */
+  cpuUse: number | null;
+  loadAverage: [number, number, number] | null;
 }
 
 /**
@@ -85,6 +94,8 @@ export class WorkerRegistry {
       baselineFreeMiB: free,
       reservedMiB: 0,
       reportAt: this.now(),
+      cpuUse: null,
+      loadAverage: null,
     });
     this.#views = undefined;
   }
@@ -102,6 +113,10 @@ export class WorkerRegistry {
     entry.view.memoryTotalMiB = total;
     entry.baselineFreeMiB = clamp(report.memoryFreeMiB + nonNegative(report.reservedMiB), total);
     entry.reportAt = this.now();
+    if (report.cpuUse !== undefined) entry.cpuUse = report.cpuUse;
+    if (report.loadAverage1 !== undefined) {
+      entry.loadAverage = [report.loadAverage1, report.loadAverage5 ?? 0, report.loadAverage15 ?? 0];
+    }
     this.#refreshFree(entry);
   }
 
@@ -151,8 +166,11 @@ export class WorkerRegistry {
       memoryTotalMiB: e.view.memoryTotalMiB,
       memoryFreeMiB: e.view.memoryFreeMiB,
       inFlight: e.view.inFlight,
+      threads: e.join.threads,
       runningTags: [...e.view.runningTags.keys()].sort(),
       secondsSinceReport: Math.max(0, Math.floor((now - e.reportAt) / 1000)),
+      cpuUse: e.cpuUse,
+      loadAverage: e.loadAverage,
     }));
   }
 

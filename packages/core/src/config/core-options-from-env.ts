@@ -10,6 +10,7 @@ export const CORE_ENV_VARIABLES = {
   dataDir: 'FL_DATA_DIR',
   databaseUrl: 'DATABASE_URL',
   adminToken: 'FL_ADMIN_TOKEN',
+  metricsToken: 'FL_METRICS_TOKEN',
   invokeTimeoutMs: 'FL_INVOKE_TIMEOUT_MS',
   maxChainDepth: 'FL_MAX_CHAIN_DEPTH',
   bodyLimitBytes: 'FL_BODY_LIMIT_BYTES',
@@ -25,7 +26,7 @@ export const CORE_ENV_VARIABLES = {
 
 /**
  * Reads the Core's configuration from environment variables (`FL_PORT`, `FL_HOST`, `FL_DATA_DIR`,
- * `DATABASE_URL`, `FL_ADMIN_TOKEN`, `FL_INVOKE_TIMEOUT_MS`, `FL_MAX_CHAIN_DEPTH`, `FL_BODY_LIMIT_BYTES`, `FL_LOG_LEVEL`,
+ * `DATABASE_URL`, `FL_ADMIN_TOKEN`, `FL_METRICS_TOKEN`, `FL_INVOKE_TIMEOUT_MS`, `FL_MAX_CHAIN_DEPTH`, `FL_BODY_LIMIT_BYTES`, `FL_LOG_LEVEL`,
  * `FL_SHUTDOWN_TIMEOUT_MS`, `FL_REQUEST_TIMEOUT_MS`, `FL_HEADERS_TIMEOUT_MS`, `FL_ACTIVATION_RETENTION_DAYS`,
  * `FL_ACTIVATION_MAX`, `FL_ASYNC_QUEUE_MAX`, `FL_ASYNC_CONCURRENCY`); unset or empty variables take the defaults. Throws `ConfigError`
  * naming the variable when a value is bad.
@@ -61,6 +62,8 @@ export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Resolv
   if (databaseUrl !== undefined) options.databaseUrl = databaseUrl;
   const adminToken = get('adminToken');
   if (adminToken !== undefined) options.adminToken = adminToken;
+  const metricsToken = get('metricsToken');
+  if (metricsToken !== undefined) options.metricsToken = metricsToken;
   const logLevel = get('logLevel');
   if (logLevel !== undefined) options.logLevel = logLevel as LogLevel;
   return resolveCoreOptions(options, CORE_ENV_VARIABLES);

@@ -1,10 +1,11 @@
 import { resolve } from 'node:path';
 
-import { ConfigError } from '@funless/protocol';
+import { ConfigError, LOG_LEVELS } from '@funless/protocol';
+import type { LogLevel } from '@funless/protocol';
 
-/** Log levels pino understands. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+// Every process takes the same levels (FL_LOG_LEVEL); re-exported for embedders of the Core.
+export { LOG_LEVELS };
+export type { LogLevel };
 
 /** How the Core is configured. Every field is optional; `resolveCoreOptions` fills in the defaults. */
 export interface CoreOptions {
@@ -21,6 +22,11 @@ export interface CoreOptions {
   databaseUrl?: string;
   /** Presets the admin token (at least 16 characters). @default undefined (a random token) */
   adminToken?: string;
+  /**
+   * A token that may read `GET /metrics` and nothing else (what Prometheus sends as its bearer
+   * token), besides the admin token; at least 16 characters. @default undefined (the admin token only)
+   */
+  metricsToken?: string;
   /** Largest request body accepted, in bytes (function uploads included). @default 62_914_560 (60 MiB) */
   bodyLimitBytes?: number;
   /** Time limit of one invocation, in ms, passed to the cluster. @default 60_000 */
@@ -61,9 +67,12 @@ export interface CoreOptions {
 }
 
 /** `CoreOptions` with every field decided. */
-export interface ResolvedCoreOptions extends Required<Omit<CoreOptions, 'databaseUrl' | 'adminToken'>> {
+export interface ResolvedCoreOptions extends Required<
+  Omit<CoreOptions, 'databaseUrl' | 'adminToken' | 'metricsToken'>
+> {
   databaseUrl: string | undefined;
   adminToken: string | undefined;
+  metricsToken: string | undefined;
 }
 
 /** Defaults of `CoreOptions` (except `dataDir`, which depends on the current directory). */
@@ -102,6 +111,15 @@ function nonEmptyString(name: string, value: unknown): string {
   return value;
 }
 
+/** A token set by configuration: at least 16 characters, no whitespace (it travels in a header). */
+function bearerToken(name: string, value: unknown): string {
+  const token = nonEmptyString(name, value);
+  if (token.length < 16 || /\s/.test(token)) {
+    throw new ConfigError(`${name} must be at least 16 characters with no whitespace`);
+  }
+  return token;
+}
+
 /**
  * Validates `options` once and merges them over the defaults. Throws `ConfigError` naming the
  * first bad option. `names` maps option keys to the names the user typed (e.g. environment
@@ -119,6 +137,7 @@ export function resolveCoreOptions(
     dataDir: resolve(nonEmptyString(n('dataDir'), o.dataDir ?? defaultDataDir())),
     databaseUrl: undefined,
     adminToken: undefined,
+    metricsToken: undefined,
     // A 50 MiB binary plus multipart framing must fit: 1 MiB is the floor.
     bodyLimitBytes: integer(
       n('bodyLimitBytes'),
@@ -199,12 +218,7 @@ export function resolveCoreOptions(
     }
     resolved.databaseUrl = url;
   }
-  if (o.adminToken !== undefined) {
-    const token = nonEmptyString(n('adminToken'), o.adminToken);
-    if (token.length < 16 || /\s/.test(token)) {
-      throw new ConfigError(`${n('adminToken')} must be at least 16 characters with no whitespace`);
-    }
-    resolved.adminToken = token;
-  }
+  if (o.adminToken !== undefined) resolved.adminToken = bearerToken(n('adminToken'), o.adminToken);
+  if (o.metricsToken !== undefined) resolved.metricsToken = bearerToken(n('metricsToken'), o.metricsToken);
   return resolved;
 }

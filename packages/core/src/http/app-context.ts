@@ -4,6 +4,7 @@ import type { ActivationRecorder, AsyncInvocations } from '../activations/index.
 import type { AccessPolicy, Authenticator } from '../auth/index.js';
 import type { Cluster } from '../cluster/index.js';
 import type { ResolvedCoreOptions } from '../config/index.js';
+import type { CoreMetrics } from '../metrics/index.js';
 import type { AppScriptCache } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
 import type { FunctionCache } from './function-cache.js';
@@ -28,4 +29,6 @@ export interface AppContext {
   logger: Logger;
   /** The OpenAPI document of the routes, served at `GET /v1/openapi.json`. */
   openapi: OpenApiObject;
+  /** This app's metrics, served at `GET /metrics`; the activation work feeds its interfaces. */
+  metrics: CoreMetrics;
 }

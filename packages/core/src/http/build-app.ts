@@ -17,6 +17,7 @@ import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
+import { CoreMetrics } from '../metrics/index.js';
 import { AppScriptCache, resolvePolicy } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
 import type { AppContext } from './app-context.js';
@@ -149,17 +150,24 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
 
   const { store } = buildOptions;
   const clusterOption = buildOptions.cluster ?? new NoWorkersCluster();
-  const cluster =
+  // One registry per app, read from the cluster at every scrape (the cluster is built just below).
+  const metrics = new CoreMetrics({ workers: () => cluster.workers() });
+  const cluster: Cluster =
     typeof clusterOption === 'function'
-      ? clusterOption({ store, server: app.server, logger, options })
+      ? clusterOption({ store, server: app.server, logger, options, metrics })
       : clusterOption;
   const functions = new FunctionCache(store);
   const appScripts = buildOptions.appScripts ?? new AppScriptCache(store);
-  const activations = new ActivationRecorder(store.activations, logger, {
-    ...buildOptions.activations?.recorder,
-    retentionDays: options.activationRetentionDays,
-    maxRecords: options.activationMax,
-  });
+  const activations = new ActivationRecorder(
+    store.activations,
+    logger,
+    {
+      ...buildOptions.activations?.recorder,
+      retentionDays: options.activationRetentionDays,
+      maxRecords: options.activationMax,
+    },
+    metrics,
+  );
   const asyncInvocations = new AsyncInvocations(
     {
       store: store.activations,
@@ -168,6 +176,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
       lookup: (module, name) => functions.get(module, name),
       policy: (scheduling) => resolvePolicy(scheduling, (n) => appScripts.get(n)),
       logger,
+      metrics,
     },
     {
       ...buildOptions.activations?.async,
@@ -188,6 +197,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     options,
     logger,
     openapi: OPENAPI_DOCUMENT,
+    metrics,
   };
 
   // An empty JSON body is allowed (an invocation without arguments); anything else must be UTF-8

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 
 import { exitOnSignals } from '@funless/protocol';
 import { pino } from 'pino';
+import type { Logger } from 'pino';
 
 import { coreClusterFromEnv } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
@@ -14,6 +15,8 @@ export interface RunCoreOptions {
   cluster?: Cluster | ClusterFactory;
   /** Install SIGTERM/SIGINT handlers that close the Core and exit. @default true */
   handleSignals?: boolean;
+  /** @default JSON lines (pino) on stdout at `FL_LOG_LEVEL`; `fl core` gives its own (FL_LOG_FORMAT) */
+  logger?: Logger;
 }
 
 /**
@@ -26,7 +29,7 @@ export async function runCore(
   runOptions: RunCoreOptions = {},
 ): Promise<RunningCore> {
   const options = coreOptionsFromEnv(env);
-  const logger = pino({ level: options.logLevel });
+  const logger = runOptions.logger ?? pino({ level: options.logLevel });
   // By default the Core serves the Worker link (cluster secret from FL_CLUSTER_SECRET or the data dir).
   const cluster = runOptions.cluster ?? (await coreClusterFromEnv(env)).factory;
   const core = await startCore({ ...options, logger, cluster });

@@ -188,7 +188,7 @@ test('concurrent code requests for one function share one store read, and the Co
   }
 });
 
-test('a join claiming more memory than WORKER_RESOURCE_LIMITS is refused, and a report claiming it closes the link', async () => {
+test('a join claiming more memory than WORKER_RESOURCE_LIMITS is refused, and a report claiming it, a CPU use over 1 or a load over the bound closes the link', async () => {
   const s = await listen(noCode);
   try {
     const liar = s.worker('liar', 1e9);
@@ -197,11 +197,20 @@ test('a join claiming more memory than WORKER_RESOURCE_LIMITS is refused, and a 
 
     const honest = s.worker('honest', 1024);
     const boaster = s.worker('boaster', 1024);
-    await Promise.all([honest.joined, boaster.joined]);
+    const busy = s.worker('busy', 1024);
+    const loaded = s.worker('loaded', 1024);
+    await Promise.all([honest.joined, boaster.joined, busy.joined, loaded.joined]);
     const huge = WORKER_RESOURCE_LIMITS.maxMemoryMiB + 1;
-    boaster.send({ type: 'report', memoryTotalMiB: huge, memoryFreeMiB: huge, reservedMiB: 0, running: 0 });
-    assert.equal(await within(boaster.closed, 10_000, 'the close'), LinkCloseCode.ProtocolError);
-    await eventually(() => s.cluster.workerNames().length === 1, 'the boaster left scheduling');
+    const usage = { cpuUse: 0.5, loadAverage1: 1, loadAverage5: 1, loadAverage15: 1 };
+    const report = { type: 'report', memoryTotalMiB: 1024, memoryFreeMiB: 512, reservedMiB: 0, running: 0 };
+    boaster.send({ ...report, ...usage, type: 'report', memoryTotalMiB: huge, memoryFreeMiB: huge });
+    busy.send({ ...report, ...usage, type: 'report', cpuUse: 1.5 });
+    const overLoad = WORKER_RESOURCE_LIMITS.maxLoadAverage + 1;
+    loaded.send({ ...report, ...usage, type: 'report', loadAverage5: overLoad });
+    for (const liar of [boaster, busy, loaded]) {
+      assert.equal(await within(liar.closed, 10_000, 'the close'), LinkCloseCode.ProtocolError);
+    }
+    await eventually(() => s.cluster.workerNames().length === 1, 'the liars left scheduling');
     assert.deepEqual(s.cluster.workerNames(), ['honest']);
     for (let i = 0; i < 5; i++) await s.cluster.invoke(FN, Buffer.from('{}'));
     const invoked = honest.received.filter((m) => m.type === 'invoke').length;

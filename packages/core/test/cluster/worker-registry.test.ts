@@ -95,3 +95,24 @@ test('a rejoining Worker starts with a clean account', () => {
   assert.equal(r.views()[0]!.inFlight, 0);
   assert.equal(r.size, 1);
 });
+
+test("info shows a Worker's threads from its join, and its CPU use and load average from its last report", () => {
+  const r = new WorkerRegistry();
+  r.add({ ...join('w', 1000), threads: 3 });
+  assert.deepEqual(
+    (({ threads, cpuUse, loadAverage }) => ({ threads, cpuUse, loadAverage }))(r.info()[0]!),
+    { threads: 3, cpuUse: null, loadAverage: null },
+    'nothing is known of the load before the first report',
+  );
+  r.report('w', {
+    memoryTotalMiB: 1000,
+    memoryFreeMiB: 900,
+    reservedMiB: 0,
+    cpuUse: 0.25,
+    loadAverage1: 1.5,
+    loadAverage5: 1,
+    loadAverage15: 0.5,
+  });
+  assert.equal(r.info()[0]!.cpuUse, 0.25);
+  assert.deepEqual(r.info()[0]!.loadAverage, [1.5, 1, 0.5]);
+});

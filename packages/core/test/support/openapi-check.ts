@@ -24,7 +24,7 @@ interface MediaType {
 interface Operation {
   parameters?: Parameter[];
   requestBody?: { required?: boolean; content: Record<string, MediaType> };
-  responses: Record<string, { content?: unknown; headers?: Record<string, unknown> }>;
+  responses: Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
 }
 type Paths = Record<string, Record<string, Operation>>;
 const paths = OPENAPI_DOCUMENT.paths as Paths;
@@ -243,6 +243,17 @@ export function assertMatchesOpenApi(
   }
   if (!documented.content) {
     assert.equal(body, '', `${method} ${template} ${status} should have no body`);
+    return;
+  }
+  const textType = Object.keys(documented.content).find((type) => type.startsWith('text/'));
+  if (textType !== undefined) {
+    // A text answer (`GET /metrics`): the body as a string against its schema.
+    const at = ['paths', template, method.toLowerCase(), 'responses', status, 'content', textType, 'schema'];
+    const validate = schemaAt(...at);
+    assert.ok(
+      validate(body),
+      `${method} ${template} ${status} does not match the OpenAPI document: ${errorsOf(validate)}`,
+    );
     return;
   }
   const validate = schemaAt(

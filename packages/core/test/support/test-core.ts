@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import type { Logger } from 'pino';
 
 import { TOKENS_FILE, bootstrap } from '../../src/auth/index.js';
 import type { Cluster } from '../../src/cluster/index.js';
@@ -89,6 +90,8 @@ export async function createTestCore(
     appScripts?: (store: Store) => AppScriptCache;
     /** Intervals of the activation recorder and of asynchronous invocations. */
     activations?: BuildAppOptions['activations'];
+    /** @default a silent logger */
+    logger?: Logger;
   } = {},
 ): Promise<TestCore> {
   const db = options.db ?? (await createTestDatabase(dialect));
@@ -100,7 +103,7 @@ export async function createTestCore(
   const { guest } = tokensFromFile(await readFile(join(db.dataDir, TOKENS_FILE), 'utf8'));
   const app = buildApp({
     store,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     options: { dataDir: db.dataDir, ...options.core },
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.appScripts ? { appScripts: options.appScripts(store) } : {}),

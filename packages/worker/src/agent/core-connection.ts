@@ -15,6 +15,7 @@ import type { FunctionRef } from '../runtime/types.js';
 import type { AgentRuntime } from './agent-runtime.js';
 import { LinkConnector } from './link-connector.js';
 import type { ConnectionState, CoreOperationMessage, LinkConnectorContext } from './link-connector.js';
+import type { HostUsageSample } from './host-usage.js';
 
 /** What a connection shares with its agent and the agent's other connections. */
 export interface AgentContext extends LinkConnectorContext {
@@ -23,6 +24,8 @@ export interface AgentContext extends LinkConnectorContext {
   readonly codeRequestTimeoutMs: number;
   /** Memory offered and free now, in MiB (free already net of every running invocation). */
   memory(): { totalMiB: number; freeMiB: number; running: number };
+  /** The machine's CPU use and load average, sent in reports. */
+  usage(): HostUsageSample;
   /** Accounting of invocations running on this Worker, from any Core. */
   started(capacityMiB: number): void;
   finished(capacityMiB: number): void;
@@ -320,6 +323,7 @@ export class CoreConnection {
       memoryFreeMiB: memory.freeMiB,
       reservedMiB: this.#reservedMiB,
       running: memory.running,
+      ...this.ctx.usage(),
     });
   }
 

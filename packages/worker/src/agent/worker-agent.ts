@@ -17,6 +17,7 @@ import type { LinkDialer } from '@funless/protocol';
 import type { AgentLogger, AgentRuntime } from './agent-runtime.js';
 import { SILENT_AGENT_LOGGER } from './agent-runtime.js';
 import { CoreConnection } from './core-connection.js';
+import { HostUsage } from './host-usage.js';
 import type { AgentContext } from './core-connection.js';
 import type { ConnectionState } from './link-connector.js';
 
@@ -109,6 +110,7 @@ export class WorkerAgent {
     const initialDelayMs = positiveInt('reconnectInitialDelayMs', options.reconnectInitialDelayMs ?? 200);
     const maxDelayMs = positiveInt('reconnectMaxDelayMs', options.reconnectMaxDelayMs ?? 10_000);
     const runtime = options.runtime;
+    const host = new HostUsage();
     this.#ctx = {
       name: this.name,
       tag,
@@ -125,6 +127,7 @@ export class WorkerAgent {
         const free = Math.max(0, Math.min(totalMiB, freeNow) - this.#runningMiB);
         return { totalMiB, freeMiB: free, running: this.#running };
       },
+      usage: () => host.sample(),
       started: (capacityMiB) => {
         this.#running++;
         this.#runningMiB += capacityMiB;

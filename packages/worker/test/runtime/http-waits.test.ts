@@ -69,7 +69,8 @@ describe('outbound HTTP waits and chain depth', () => {
       const threadsSeen: number[] = [];
       answerWithNestedCall(runtime, hello, threadsSeen);
       // Three outer calls on two threads at most: the first two wait for inner calls queued behind
-      // the third, so their requests end at their time limit (the guest then answers null).
+      // the third, so the time limit ends their waits: either the request is cut at the time left
+      // (the guest then answers null) or, on a busy machine, the thread is stopped first.
       const calls = Array.from({ length: 3 }, () =>
         run(runtime, { ...outer, capacityMiB: 64, input: {}, timeoutMs: 1_000 }).then(
           (out) => out.result,
@@ -81,7 +82,9 @@ describe('outbound HTTP waits and chain depth', () => {
       try {
         const results = await Promise.all(calls);
         assert.equal(results.length, 3);
-        assert.ok(results.includes(null), `a wait ended at its time limit: ${JSON.stringify(results)}`);
+        const endedByLimit = (r: unknown) =>
+          r === null || (typeof r === 'string' && r.includes('passed its time limit'));
+        assert.ok(results.some(endedByLimit), `a wait ended at its time limit: ${JSON.stringify(results)}`);
       } finally {
         clearInterval(sampler);
       }

@@ -3,6 +3,7 @@ import { activationRoutes } from './activations.js';
 import { functionRoutes } from './functions.js';
 import { healthRoutes } from './health.js';
 import { invokeRoutes } from './invoke.js';
+import { metricsRoutes } from './metrics.js';
 import { moduleRoutes } from './modules.js';
 import { openapiRoutes } from './openapi.js';
 import { ownershipRoutes } from './ownership.js';
@@ -25,6 +26,7 @@ export const ROUTES: readonly RouteModule[] = [
   workersRoutes,
   scriptRoutes,
   activationRoutes,
+  metricsRoutes,
 ];
 
 /**

@@ -14,6 +14,7 @@ import { ActivationTrigger } from '../../store/index.js';
 import { SCHEDULING_LANGUAGES, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
 import type { SchedulingRequest } from '../../scheduling/index.js';
 import type { AppContext } from '../app-context.js';
+import { bindActivationId, bindInvocationLog } from '../invocation-log.js';
 import {
   COMMON_ERRORS,
   data,
@@ -218,6 +219,7 @@ function register(
     const depth = chainDepth(request, options.maxChainDepth);
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
+    bindInvocationLog(request, reply, { module, function: name });
     const blocking = isBlocking(queryParams(request, ['blocking']).blocking);
     if (request.isMultipart()) {
       throw new UnsupportedMediaTypeError(`invocations take a JSON body (application/json), like ${EXAMPLE}`);
@@ -263,6 +265,7 @@ function register(
       }
       // Durable before the answer: a Core that stops now runs it after its restart.
       const id = await asyncInvocations.submit({ fn, input, scheduling, subject, chainDepth: depth });
+      bindActivationId(request, reply, id);
       return reply
         .status(202)
         .header(ACTIVATION_ID_HEADER, id)
@@ -272,6 +275,7 @@ function register(
     if (activations.enabled) {
       const id = activations.ids.next();
       void reply.header(ACTIVATION_ID_HEADER, id);
+      bindActivationId(request, reply, id);
       // Time in the platform counts from the request's arrival (reply.elapsedTime).
       const run = await runInvocation(
         cluster,

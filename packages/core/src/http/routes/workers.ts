@@ -27,8 +27,11 @@ export const workersRoutes: RouteModule = {
         'memoryTotalMiB',
         'memoryFreeMiB',
         'inFlight',
+        'threads',
         'runningTags',
         'secondsSinceReport',
+        'cpuUse',
+        'loadAverage',
       ],
       properties: {
         name: { type: 'string' },
@@ -36,8 +39,24 @@ export const workersRoutes: RouteModule = {
         memoryTotalMiB: { type: 'number', minimum: 0 },
         memoryFreeMiB: { type: 'number' },
         inFlight: { type: 'integer', minimum: 0 },
+        threads: { type: 'integer', minimum: 0, description: 'Invocations the Worker runs at once' },
         runningTags: { type: 'array', items: { type: 'string' } },
         secondsSinceReport: { type: 'number', minimum: 0 },
+        cpuUse: {
+          type: ['number', 'null'],
+          minimum: 0,
+          maximum: 1,
+          description:
+            "Share of the Worker machine's CPU time busy (all cores), from its last report; null before the first",
+        },
+        loadAverage: {
+          type: ['array', 'null'],
+          items: { type: 'number', minimum: 0 },
+          minItems: 3,
+          maxItems: 3,
+          description:
+            "The Worker machine's load average over 1, 5 and 15 minutes, from its last report; null before the first",
+        },
       },
     },
   },
