@@ -4,9 +4,12 @@
 //     one after the other in alternating rounds (target: at most 10 % of throughput, 0.1 ms at p50);
 //  2. the time to the 202 of an asynchronous invocation (target: p50 at most 2 ms);
 //  3. a list of 50 activations out of 100,000 stored (target: at most 20 ms), plus a filtered one
-//     and a page deep in the cursor.
+//     and a page deep in the cursor;
+//  4. in this process, the CPU time one record costs the Core: made, held and written in a batch
+//     (steadier than req/s on a machine shared with other work).
 // Usage: npm run bench -- activations   (ACT_DURATION_S=4 ACT_ROUNDS=3 ACT_CONNECTIONS=32;
-// ACT_DATABASE_URL=postgres://… runs the Cores on PostgreSQL instead of SQLite)
+// ACT_DATABASE_URL=postgres://… runs the Cores on PostgreSQL instead of SQLite; ACT_CPU_PROF=<dir>
+// writes CPU profiles of both Cores there and stops after part 1)
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +19,10 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
 const { watFixture } = await import(dist('testing', 'src/index.js'));
-const { openStore, ActivationIds } = await import(dist('core', 'src/index.js'));
+const { openStore, ActivationIds, ActivationRecorder, successOutcome } = await import(
+  dist('core', 'src/index.js')
+);
+const { pino } = await import(join(root, 'node_modules/pino/pino.js'));
 
 const DURATION_S = Number(process.env.ACT_DURATION_S ?? 4);
 const ROUNDS = Number(process.env.ACT_ROUNDS ?? 3);
@@ -26,7 +32,8 @@ const STORED = 100_000;
 const FL_FLAGS = /exec node (.*?) "\$0"/.exec(
   readFileSync(new URL('../packages/cli/bin/fl.js', import.meta.url), 'utf8'),
 )[1];
-const NODE_FLAGS = FL_FLAGS.split(' ').filter(Boolean);
+// Node flags of the Core and Worker processes: those `fl` runs with (ACT_NODE_FLAGS='' for none).
+const NODE_FLAGS = (process.env.ACT_NODE_FLAGS ?? FL_FLAGS).split(' ').filter(Boolean);
 const SECRET = 'bench-cluster-secret-0123456789';
 const ADMIN = 'bench-admin-token-0123456789';
 const AUTH = `Bearer ${ADMIN}`;
@@ -160,8 +167,11 @@ const verdict = (ok) => (ok ? 'ok' : 'MISSED');
 async function startCore(name, extra) {
   const dataDir = join(dir, name);
   const database = await databaseFor(name);
+  const prof = process.env.ACT_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.ACT_CPU_PROF, name)}`]
+    : [];
   const { child, match } = await start(
-    [...NODE_FLAGS, dist('cli', 'src/bin.js'), 'core'],
+    [...NODE_FLAGS, ...prof, dist('cli', 'src/bin.js'), 'core'],
     cleanEnv({
       FL_PORT: '0',
       FL_DATA_DIR: dataDir,
@@ -244,62 +254,6 @@ try {
   // steadier. What recording adds to the Core's CPU per request, as a share of what the Core and
   // the Worker spend on one without it, is the throughput it costs where the CPUs are the limit.
   const cpuCost = median(rounds.map((r) => (r.on.coreCpuUs - r.off.coreCpuUs) / r.off.cpuUs));
-
-  // ---- 2. the 202 of an asynchronous invocation ----
-  const asyncSeq = await sequential(`${on.url}/v1/fn/_/hello?blocking=false`, { status: 202 });
-
-  // ---- 3. lists out of 100,000 stored ----
-  // Written straight into the recording Core's database, as that many invocations would have.
-  const store = await openStore({ dataDir: on.dataDir, databaseUrl: on.databaseUrl });
-  const ids = new ActivationIds();
-  const t0 = Date.now() - 3600_000;
-  const statuses = ['success', 'success', 'success', 'guest_error', 'timeout'];
-  for (let i = 0; i < STORED; i += 5000) {
-    const batch = [];
-    for (let j = i; j < Math.min(STORED, i + 5000); j++) {
-      batch.push({
-        id: ids.next(t0 + Math.floor(j / 30)),
-        module: '_',
-        function: j % 4 === 0 ? 'other' : 'hello',
-        trigger: 'http',
-        subject: 'admin',
-        status: statuses[j % statuses.length],
-        worker: 'bench',
-        hash: 'ab'.repeat(32),
-        durationMs: 0.3,
-        totalMs: 0.9,
-        error: null,
-        result: '{"payload":"Hello Bob!"}',
-        resultTruncated: false,
-        logs: [{ stream: 'console', text: `line ${j}` }],
-        logsTruncated: false,
-      });
-    }
-    await store.activations.insert(batch);
-  }
-  const stored = await store.activations.count({});
-  await store.close();
-  const lists = {};
-  for (const [name, query] of [
-    ['newest 50', 'limit=50'],
-    ['50 of one function and status', 'function=hello&status=guest_error&limit=50'],
-    ['50 in a time range', `since=${t0 + 1000}&until=${t0 + 2000}&limit=50`],
-  ]) {
-    lists[name] = await sequential(`${on.url}/v1/activations?${query}`, { method: 'GET', count: 300 });
-  }
-  // A page deep down: follow the cursor 20 pages of 1000, then time the next 50.
-  let cursor = null;
-  for (let i = 0; i < 20; i++) {
-    const page = await api(`${on.url}/v1/activations?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
-    cursor = page.next_cursor;
-  }
-  lists['50 after 20,000 (cursor)'] = await sequential(`${on.url}/v1/activations?limit=50&cursor=${cursor}`, {
-    method: 'GET',
-    count: 300,
-  });
-  const onePage = await fetch(`${on.url}/v1/activations?limit=50`, { headers: { authorization: AUTH } });
-  const total = onePage.headers.get('x-total-count');
-
   console.log(
     `activations benchmark (${DATABASE_URL ? 'PostgreSQL' : 'SQLite'}; hello, Core and Worker processes on loopback, autocannon ${CONNECTIONS} connections ${DURATION_S} s, ${ROUNDS} rounds alternating, medians)`,
   );
@@ -317,14 +271,117 @@ try {
     `  by CPU time: recording adds ${fmt(recOn.coreCpuUs - recOff.coreCpuUs, 1)} µs of Core CPU per request, ` +
       `${fmt(cpuCost * 100, 1)} % of the ${fmt(recOff.cpuUs, 1)} µs Core and Worker spend on one without it`,
   );
-  console.log(
-    `  asynchronous invocation, time to its 202: p50 ${fmt(asyncSeq.p50, 3)} ms, p99 ${fmt(asyncSeq.p99, 3)} ms (target p50 ≤ 2 ms: ${verdict(asyncSeq.p50 <= 2)})`,
-  );
-  console.log(`  lists with ${stored} activations stored (X-Total-Count ${total}):`);
-  for (const [name, r] of Object.entries(lists)) {
+
+  if (process.env.ACT_CPU_PROF) {
+    // SIGINT lets the Cores close and write their CPU profiles; the rest of the run is skipped.
+    for (const core of [on, off]) core.child.kill('SIGINT');
+    await Promise.all([on, off].map((c) => new Promise((resolve) => c.child.once('exit', resolve))));
     console.log(
-      `    ${name}: p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms${name === 'newest 50' ? ` (target ≤ 20 ms: ${verdict(r.p50 <= 20)})` : ''}`,
+      `CPU profiles in ${process.env.ACT_CPU_PROF}; requests on, off: ${rounds.reduce((n, r) => n + r.on.total, 0)}, ${rounds.reduce((n, r) => n + r.off.total, 0)}`,
     );
+  } else {
+    // ---- 2. the 202 of an asynchronous invocation ----
+    const asyncSeq = await sequential(`${on.url}/v1/fn/_/hello?blocking=false`, { status: 202 });
+
+    // ---- 3. lists out of 100,000 stored ----
+    // Written straight into the recording Core's database, as that many invocations would have.
+    const store = await openStore({ dataDir: on.dataDir, databaseUrl: on.databaseUrl });
+    const ids = new ActivationIds();
+    const t0 = Date.now() - 3600_000;
+    const statuses = ['success', 'success', 'success', 'guest_error', 'timeout'];
+    for (let i = 0; i < STORED; i += 5000) {
+      const batch = [];
+      for (let j = i; j < Math.min(STORED, i + 5000); j++) {
+        batch.push({
+          id: ids.next(t0 + Math.floor(j / 30)),
+          module: '_',
+          function: j % 4 === 0 ? 'other' : 'hello',
+          trigger: 'http',
+          subject: 'admin',
+          status: statuses[j % statuses.length],
+          worker: 'bench',
+          hash: 'ab'.repeat(32),
+          durationMs: 0.3,
+          totalMs: 0.9,
+          error: null,
+          result: '{"payload":"Hello Bob!"}',
+          resultTruncated: false,
+          logs: [{ stream: 'console', text: `line ${j}` }],
+          logsTruncated: false,
+        });
+      }
+      await store.activations.insert(batch);
+    }
+    const stored = await store.activations.count({});
+    await store.close();
+    const lists = {};
+    for (const [name, query] of [
+      ['newest 50', 'limit=50'],
+      ['50 of one function and status', 'function=hello&status=guest_error&limit=50'],
+      ['50 in a time range', `since=${t0 + 1000}&until=${t0 + 2000}&limit=50`],
+    ]) {
+      lists[name] = await sequential(`${on.url}/v1/activations?${query}`, { method: 'GET', count: 300 });
+    }
+    // A page deep down: follow the cursor 20 pages of 1000, then time the next 50.
+    let cursor = null;
+    for (let i = 0; i < 20; i++) {
+      const page = await api(`${on.url}/v1/activations?limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+      cursor = page.next_cursor;
+    }
+    lists['50 after 20,000 (cursor)'] = await sequential(
+      `${on.url}/v1/activations?limit=50&cursor=${cursor}`,
+      {
+        method: 'GET',
+        count: 300,
+      },
+    );
+    const onePage = await fetch(`${on.url}/v1/activations?limit=50`, { headers: { authorization: AUTH } });
+    const total = onePage.headers.get('x-total-count');
+
+    // ---- 4. what one record costs, in this process ----
+    const recordStore = await openStore({
+      dataDir: join(dir, 'records'),
+      databaseUrl: (await databaseFor('records')).DATABASE_URL,
+    });
+    const recorder = new ActivationRecorder(recordStore.activations, pino({ level: 'silent' }), {});
+    const fn = { module: '_', name: 'hello', hash: 'ab'.repeat(32), tag: 'default', capacityMiB: 64 };
+    const result = Buffer.from('{"payload":"Hello Bob!"}');
+    const perRecord = [];
+    for (let round = 0; round < 5; round++) {
+      const count = 20_000;
+      const cpu0 = process.cpuUsage();
+      for (let i = 0; i < count; i++) {
+        recorder.record({
+          id: recorder.ids.next(),
+          module: '_',
+          function: 'hello',
+          trigger: 'http',
+          subject: 'admin',
+          ...successOutcome(fn, { worker: 'bench', durationMs: 0.3 }, result, 0.9),
+        });
+        if (i % 500 === 499) await recorder.flush();
+      }
+      await recorder.flush();
+      const cpu = process.cpuUsage(cpu0);
+      perRecord.push((cpu.user + cpu.system) / count);
+    }
+    await recorder.close();
+    await recordStore.close();
+    const recordCpuUs = median(perRecord);
+
+    console.log(
+      `  one record, made, held and written in a batch of 500 (in process): ${fmt(recordCpuUs, 1)} µs of CPU, ` +
+        `${fmt((recordCpuUs / recOff.cpuUs) * 100, 1)} % of what a request costs the Core and the Worker without recording`,
+    );
+    console.log(
+      `  asynchronous invocation, time to its 202: p50 ${fmt(asyncSeq.p50, 3)} ms, p99 ${fmt(asyncSeq.p99, 3)} ms (target p50 ≤ 2 ms: ${verdict(asyncSeq.p50 <= 2)})`,
+    );
+    console.log(`  lists with ${stored} activations stored (X-Total-Count ${total}):`);
+    for (const [name, r] of Object.entries(lists)) {
+      console.log(
+        `    ${name}: p50 ${fmt(r.p50, 2)} ms, p99 ${fmt(r.p99, 2)} ms${name === 'newest 50' ? ` (target ≤ 20 ms: ${verdict(r.p50 <= 20)})` : ''}`,
+      );
+    }
   }
 } finally {
   for (const child of children) child.kill('SIGKILL');
