@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 
 import { ErrorCode } from '@funless/protocol';
+import { TLS_FIXTURE } from '@funless/testing';
 
 import { ApiClient, FunlessApi } from '../src/client/index.js';
 import { ApiError } from '../src/errors/index.js';
@@ -163,6 +166,31 @@ test('an unreachable Core is a clear error naming the URL and how to start it', 
     assert.match(error.message, /npm start/);
     return true;
   });
+});
+
+test('a Core whose TLS certificate this process does not trust is a clear error naming NODE_EXTRA_CA_CERTS', async () => {
+  const server = createHttpsServer(
+    { cert: readFileSync(TLS_FIXTURE.certFile), key: readFileSync(TLS_FIXTURE.keyFile) },
+    (_req, res) => send(res, 200, { data: [] }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    const api = new FunlessApi(new ApiClient({ baseUrl: url, token: 't' }));
+    await assert.rejects(api.listModules(), (error: unknown) => {
+      assert.ok(error instanceof ApiError);
+      assert.equal(error.status, 0);
+      assert.match(
+        error.message,
+        new RegExp(`the TLS certificate of the Core at ${url} is not trusted \\(DEPTH_ZERO_SELF_SIGNED_CERT`),
+      );
+      assert.match(error.message, /NODE_EXTRA_CA_CERTS set to its PEM file/);
+      return true;
+    });
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
 
 test('a Core that does not answer in time is reported with the limit', async () => {

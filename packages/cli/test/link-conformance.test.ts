@@ -15,6 +15,7 @@ import { ErrorCode, LINK_PROTOCOL_VERSION, LinkCloseCode } from '@funless/protoc
 import type {
   CoreMessage,
   LinkChannelEvents,
+  LinkKeys,
   LinkDialer,
   WorkerChannel,
   WorkerMessage,
@@ -92,6 +93,10 @@ class TappedChannel implements WorkerChannel {
 
   close(code: number, reason: string): void {
     this.inner.close(code, reason);
+  }
+
+  seal(keys: LinkKeys): void {
+    this.inner.seal(keys);
   }
 
   terminate(): void {

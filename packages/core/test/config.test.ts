@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { test } from 'node:test';
 
-import { DEFAULT_CORE_OPTIONS, coreOptionsFromEnv, resolveCoreOptions } from '../src/config/index.js';
+import { TLS_FIXTURE } from '@funless/testing';
+
+import {
+  ConfigError,
+  DEFAULT_CORE_OPTIONS,
+  coreOptionsFromEnv,
+  resolveCoreOptions,
+} from '../src/config/index.js';
 
 test('an empty environment gives the documented defaults', () => {
   const options = coreOptionsFromEnv({});
@@ -58,11 +66,61 @@ test('every variable is read', () => {
     shutdownTimeoutMs: 100,
     requestTimeoutMs: 20_000,
     headersTimeoutMs: 5000,
+    tlsCertFile: undefined,
+    tlsKeyFile: undefined,
+    tls: undefined,
     activationRetentionDays: 0,
     activationMax: 50,
     asyncQueueMax: 3,
     asyncConcurrency: 2,
   });
+});
+
+test('FL_TLS_CERT and FL_TLS_KEY are read and checked at start: both files, in PEM', () => {
+  const options = coreOptionsFromEnv({ FL_TLS_CERT: TLS_FIXTURE.certFile, FL_TLS_KEY: TLS_FIXTURE.keyFile });
+  assert.equal(options.tlsCertFile, TLS_FIXTURE.certFile);
+  assert.equal(options.tlsKeyFile, TLS_FIXTURE.keyFile);
+  assert.deepEqual(options.tls, {
+    cert: readFileSync(TLS_FIXTURE.certFile),
+    key: readFileSync(TLS_FIXTURE.keyFile),
+  });
+});
+
+test('one of FL_TLS_CERT and FL_TLS_KEY without the other is refused naming both', () => {
+  assert.throws(
+    () => coreOptionsFromEnv({ FL_TLS_CERT: TLS_FIXTURE.certFile }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      /FL_TLS_CERT is set but FL_TLS_KEY is not: set both/.test(error.message),
+  );
+  assert.throws(
+    () => coreOptionsFromEnv({ FL_TLS_KEY: TLS_FIXTURE.keyFile }),
+    /FL_TLS_KEY is set but FL_TLS_CERT is not/,
+  );
+});
+
+test('an unreadable certificate or key file is refused naming the variable and the file', () => {
+  assert.throws(
+    () => coreOptionsFromEnv({ FL_TLS_CERT: '/nonexistent/cert.pem', FL_TLS_KEY: TLS_FIXTURE.keyFile }),
+    /FL_TLS_CERT: cannot read \/nonexistent\/cert\.pem: ENOENT/,
+  );
+  assert.throws(
+    () => coreOptionsFromEnv({ FL_TLS_CERT: TLS_FIXTURE.certFile, FL_TLS_KEY: '/nonexistent/key.pem' }),
+    /FL_TLS_KEY: cannot read \/nonexistent\/key\.pem/,
+  );
+});
+
+test('files that are not a PEM certificate and its key are refused naming both variables', () => {
+  // Swapped: the key where the certificate goes.
+  assert.throws(
+    () => coreOptionsFromEnv({ FL_TLS_CERT: TLS_FIXTURE.keyFile, FL_TLS_KEY: TLS_FIXTURE.certFile }),
+    /FL_TLS_CERT \(.*localhost\.key\) and FL_TLS_KEY \(.*localhost\.crt\) must be a PEM certificate and its private key/,
+  );
+  // The option names, when given in code.
+  assert.throws(
+    () => resolveCoreOptions({ tlsCertFile: TLS_FIXTURE.certFile }),
+    /tlsCertFile is set but tlsKeyFile is not/,
+  );
 });
 
 test('empty variables count as unset', () => {

@@ -13,3 +13,4 @@ export * from './worker-identity.js';
 export * from './discovery/index.js';
 export * from './wasm/index.js';
 export * from './link-channel/index.js';
+export * from './tls-trust.js';

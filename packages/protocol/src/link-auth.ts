@@ -1,13 +1,17 @@
 /**
  * The link's authentication: both sides prove they hold the cluster secret with an HMAC over fresh
  * nonces from both sides, so the secret never crosses the wire and a recorded proof is useless on
- * another connection. Also where the secret comes from when none is configured.
+ * another connection; the keys that seal the frames after the join come from the same secret and
+ * nonces. Also where the secret comes from when none is configured.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { ConfigError } from './config.js';
+import { SEAL_KEY_BYTES } from './link-channel/frame-seal.js';
+import type { LinkKeys } from './link-channel/frame-seal.js';
+import { LINK_PROTOCOL_VERSION } from './messages.js';
 import { makePrivateDir, PRIVATE_FILE_MODE } from './private-files.js';
 
 /** File under the data directory holding the generated secret. */
@@ -47,6 +51,28 @@ export function proofsMatch(expected: string, given: string): boolean {
   const a = Buffer.from(expected);
   const b = Buffer.from(given);
   return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * The frame keys of one end of a joined connection: HKDF-SHA256 of the cluster secret, salted with
+ * both nonces of its handshake and bound to the protocol version and the Worker's name, one key per
+ * direction. Each connection has its own (fresh nonces), and neither end's key opens what it sent.
+ */
+export function linkKeys(
+  secret: string,
+  coreNonce: string,
+  workerNonce: string,
+  name: string,
+  role: 'core' | 'worker',
+): LinkKeys {
+  const salt = `${coreNonce}\n${workerNonce}`;
+  const info = `funless-link-v${LINK_PROTOCOL_VERSION} frame keys\n${name}`;
+  const keys = Buffer.from(hkdfSync('sha256', secret, salt, info, 2 * SEAL_KEY_BYTES));
+  const coreToWorker = keys.subarray(0, SEAL_KEY_BYTES);
+  const workerToCore = keys.subarray(SEAL_KEY_BYTES);
+  return role === 'core'
+    ? { send: coreToWorker, receive: workerToCore }
+    : { send: workerToCore, receive: coreToWorker };
 }
 
 export interface ClusterSecretOptions {

@@ -17,6 +17,7 @@ const NOW = 1_800_000_000_000;
 function announcement(overrides: Partial<Announcement> = {}): Announcement {
   return {
     coreId: 'core-1',
+    address: '10.1.2.3',
     scheme: 'ws',
     port: 4000,
     timestampMs: NOW,
@@ -26,11 +27,11 @@ function announcement(overrides: Partial<Announcement> = {}): Announcement {
   };
 }
 
-const verify = (packet: Uint8Array, secret = SECRET, nowMs = NOW) =>
-  verifyAnnouncement(packet, secret, { nowMs, maxAgeMs: 30_000 });
+const verify = (packet: Uint8Array, secret = SECRET, nowMs = NOW, sourceAddress = '10.1.2.3') =>
+  verifyAnnouncement(packet, secret, { nowMs, maxAgeMs: 30_000, sourceAddress });
 
-function rejection(packet: Uint8Array, secret = SECRET, nowMs = NOW): string {
-  const check = verify(packet, secret, nowMs);
+function rejection(packet: Uint8Array, secret = SECRET, nowMs = NOW, sourceAddress = '10.1.2.3'): string {
+  const check = verify(packet, secret, nowMs, sourceAddress);
   assert.equal(check.ok, false, 'the announcement should have been rejected');
   return check.ok ? '' : check.reason;
 }
@@ -55,6 +56,7 @@ describe('discovery announcement', () => {
   test('an unsigned announcement (no signature line, or an empty one) is rejected as unsigned', () => {
     const body = JSON.stringify({
       id: 'x',
+      addr: '10.1.2.3',
       scheme: 'ws',
       port: 4000,
       ts: NOW,
@@ -109,7 +111,15 @@ describe('discovery announcement', () => {
       const sig = createHmac('sha256', key).update(body).digest('hex');
       return Buffer.from(`${ANNOUNCEMENT_MAGIC}\n${sig}\n${body}`);
     };
-    const good = { id: 'c', scheme: 'ws', port: 4000, ts: NOW, nonce: 'ab'.repeat(8), interval: 2000 };
+    const good = {
+      id: 'c',
+      addr: '10.1.2.3',
+      scheme: 'ws',
+      port: 4000,
+      ts: NOW,
+      nonce: 'ab'.repeat(8),
+      interval: 2000,
+    };
     assert.equal(verify(signed(JSON.stringify(good))).ok, true, 'the helper signs like the encoder');
     const cases: [Record<string, unknown> | string, RegExp][] = [
       ['not json', /JSON/],
@@ -118,6 +128,8 @@ describe('discovery announcement', () => {
       [{ ...good, nonce: 'short' }, /nonce/],
       [{ ...good, url: 'ftp://x' }, /url/],
       [{ ...good, id: '' }, /id/],
+      [{ ...good, addr: undefined }, /addr/],
+      [{ ...good, addr: 'core.example' }, /addr must be an IPv4 or IPv6 address/],
       [{ ...good, interval: 0 }, /interval/],
     ];
     for (const [body, detail] of cases) {
@@ -130,12 +142,30 @@ describe('discovery announcement', () => {
     }
   });
 
-  test('the URL is the advertised one, else built from the source address and port', () => {
-    assert.equal(announcementUrl(announcement(), '10.1.2.3'), 'ws://10.1.2.3:4000');
+  test('the URL is the advertised one, else built from the signed address and port', () => {
+    assert.equal(announcementUrl(announcement()), 'ws://10.1.2.3:4000');
     assert.equal(
-      announcementUrl(announcement({ scheme: 'wss', port: 443 }), 'fe80::1'),
+      announcementUrl(announcement({ address: 'fe80::1', scheme: 'wss', port: 443 })),
       'wss://[fe80::1]:443',
     );
-    assert.equal(announcementUrl(announcement({ url: 'ws://core:9000' }), '10.1.2.3'), 'ws://core:9000');
+    assert.equal(announcementUrl(announcement({ url: 'ws://core:9000' })), 'ws://core:9000');
+  });
+
+  test('an announcement sent from another address than it names is rejected as wrong_source', () => {
+    const packet = encodeAnnouncement(announcement(), SECRET);
+    assert.equal(rejection(packet, SECRET, NOW, '10.6.6.6'), AnnouncementRejection.WrongSource);
+    const check = verify(packet, SECRET, NOW, '10.6.6.6');
+    assert.match(check.ok ? '' : check.detail, /names 10\.1\.2\.3 but was sent from 10\.6\.6\.6/);
+    // A signed URL says where to connect: the source does not matter then.
+    const advertised = encodeAnnouncement(announcement({ url: 'wss://core.example:8443' }), SECRET);
+    assert.equal(verify(advertised, SECRET, NOW, '10.6.6.6').ok, true);
+  });
+
+  test('the format version is 2: a version 1 announcement is not one', () => {
+    assert.equal(ANNOUNCEMENT_MAGIC, 'funless-core/2');
+    const v1 = encodeAnnouncement(announcement(), SECRET)
+      .toString()
+      .replace('funless-core/2', 'funless-core/1');
+    assert.equal(rejection(Buffer.from(v1)), AnnouncementRejection.NotAnnouncement);
   });
 });

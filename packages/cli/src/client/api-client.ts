@@ -1,4 +1,4 @@
-import { ACTIVATION_ID_HEADER } from '@funless/protocol';
+import { ACTIVATION_ID_HEADER, untrustedCertificateMessage } from '@funless/protocol';
 
 import { ApiError } from '../errors/index.js';
 
@@ -121,6 +121,8 @@ function unreachable(baseUrl: string, error: unknown, timeoutMs: number): ApiErr
       cause: error,
     });
   }
+  const untrusted = untrustedCertificateMessage(error, `the Core at ${baseUrl}`);
+  if (untrusted !== undefined) return new ApiError(0, untrusted, { cause: error });
   const reason = err.cause?.code ?? err.cause?.message ?? err.message;
   return new ApiError(
     0,

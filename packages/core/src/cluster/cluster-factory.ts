@@ -11,7 +11,10 @@ import type { Cluster } from './cluster.js';
 export interface ClusterContext {
   /** To serve code requests (`store.getFunctionWithCode`). */
   store: Store;
-  /** The Core's HTTP server (not listening yet): attach a WebSocket upgrade handler to it. */
+  /**
+   * The Core's HTTP server (not listening yet; an HTTPS one with `options.tls`): attach a WebSocket
+   * upgrade handler to it.
+   */
   server: Server;
   logger: Logger;
   options: ResolvedCoreOptions;

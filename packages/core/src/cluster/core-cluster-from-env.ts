@@ -47,7 +47,14 @@ export async function coreClusterFromEnv(
     new CoreCluster({
       invokeTimeoutMs: options.invokeTimeoutMs,
       announce: async ({ port }) => {
-        const announcer = announcerFromEnv(env, { secret, corePort: port, host: options.host, logger });
+        const announcer = announcerFromEnv(env, {
+          secret,
+          corePort: port,
+          host: options.host,
+          // The link is wss on a Core that serves HTTPS (FL_TLS_CERT).
+          scheme: options.tls === undefined ? 'ws' : 'wss',
+          logger,
+        });
         await announcer?.start();
         return announcer;
       },

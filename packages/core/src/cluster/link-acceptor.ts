@@ -9,10 +9,11 @@ import {
   inProcessChannelPair,
   isWorkerName,
   isWorkerTag,
-  LINK_MAX_FRAME_BYTES,
+  LINK_MAX_SEALED_FRAME_BYTES,
   LINK_PREJOIN_MAX_FRAME_BYTES,
   LINK_PROTOCOL_VERSION,
   LinkCloseCode,
+  linkKeys,
   linkNonce,
   proofsMatch,
   WebSocketChannel,
@@ -112,7 +113,7 @@ export class LinkAcceptor {
     this.#events = options.events;
     this.#wss = new WebSocketServer({
       noServer: true,
-      // Until a connection joins; raised to LINK_MAX_FRAME_BYTES for it once it has.
+      // Until a connection joins; raised to a whole sealed frame for it once it has.
       maxPayload: LINK_PREJOIN_MAX_FRAME_BYTES,
       perMessageDeflate: false,
     });
@@ -177,7 +178,7 @@ export class LinkAcceptor {
       }
       this.#accept(
         new WebSocketChannel<CoreMessage, WorkerMessage>(ws, decodeWorkerFrame, remote),
-        () => raiseFrameLimit(LINK_MAX_FRAME_BYTES),
+        () => raiseFrameLimit(LINK_MAX_SEALED_FRAME_BYTES),
         () => ws.bufferedAmount,
       );
     });
@@ -317,6 +318,8 @@ export class LinkAcceptor {
       reportIntervalMs: this.#options.reportIntervalMs,
       livenessTimeoutMs: this.#options.livenessTimeoutMs,
     });
+    // join_accepted is the last plain frame: from here on both directions are sealed.
+    link.channel.seal(linkKeys(secret, nonce, join.nonce, join.name, 'core'));
     this.#events.joined(link, join);
   }
 

@@ -18,6 +18,8 @@ export const CORE_ENV_VARIABLES = {
   shutdownTimeoutMs: 'FL_SHUTDOWN_TIMEOUT_MS',
   requestTimeoutMs: 'FL_REQUEST_TIMEOUT_MS',
   headersTimeoutMs: 'FL_HEADERS_TIMEOUT_MS',
+  tlsCertFile: 'FL_TLS_CERT',
+  tlsKeyFile: 'FL_TLS_KEY',
   activationRetentionDays: 'FL_ACTIVATION_RETENTION_DAYS',
   activationMax: 'FL_ACTIVATION_MAX',
   asyncQueueMax: 'FL_ASYNC_QUEUE_MAX',
@@ -27,8 +29,9 @@ export const CORE_ENV_VARIABLES = {
 /**
  * Reads the Core's configuration from environment variables (`FL_PORT`, `FL_HOST`, `FL_DATA_DIR`,
  * `DATABASE_URL`, `FL_ADMIN_TOKEN`, `FL_METRICS_TOKEN`, `FL_INVOKE_TIMEOUT_MS`, `FL_MAX_CHAIN_DEPTH`, `FL_BODY_LIMIT_BYTES`, `FL_LOG_LEVEL`,
- * `FL_SHUTDOWN_TIMEOUT_MS`, `FL_REQUEST_TIMEOUT_MS`, `FL_HEADERS_TIMEOUT_MS`, `FL_ACTIVATION_RETENTION_DAYS`,
- * `FL_ACTIVATION_MAX`, `FL_ASYNC_QUEUE_MAX`, `FL_ASYNC_CONCURRENCY`); unset or empty variables take the defaults. Throws `ConfigError`
+ * `FL_SHUTDOWN_TIMEOUT_MS`, `FL_REQUEST_TIMEOUT_MS`, `FL_HEADERS_TIMEOUT_MS`, `FL_TLS_CERT`,
+ * `FL_TLS_KEY`, `FL_ACTIVATION_RETENTION_DAYS`, `FL_ACTIVATION_MAX`, `FL_ASYNC_QUEUE_MAX`,
+ * `FL_ASYNC_CONCURRENCY`); unset or empty variables take the defaults. Throws `ConfigError`
  * naming the variable when a value is bad.
  */
 export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ResolvedCoreOptions {
@@ -64,6 +67,10 @@ export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Resolv
   if (adminToken !== undefined) options.adminToken = adminToken;
   const metricsToken = get('metricsToken');
   if (metricsToken !== undefined) options.metricsToken = metricsToken;
+  const tlsCertFile = get('tlsCertFile');
+  if (tlsCertFile !== undefined) options.tlsCertFile = tlsCertFile;
+  const tlsKeyFile = get('tlsKeyFile');
+  if (tlsKeyFile !== undefined) options.tlsKeyFile = tlsKeyFile;
   const logLevel = get('logLevel');
   if (logLevel !== undefined) options.logLevel = logLevel as LogLevel;
   return resolveCoreOptions(options, CORE_ENV_VARIABLES);

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
 
 import { ConfigError, LOG_LEVELS } from '@funless/protocol';
 import type { LogLevel } from '@funless/protocol';
@@ -64,15 +66,33 @@ export interface CoreOptions {
   asyncQueueMax?: number;
   /** Asynchronous invocations this Core runs at once; the others wait in the queue. @default 16 */
   asyncConcurrency?: number;
+  /**
+   * PEM file of the certificate (and its chain) the Core serves HTTPS with, the Worker link then
+   * being `wss://` on the same port. Both `tlsCertFile` and `tlsKeyFile`, or neither.
+   * @default undefined (plain HTTP)
+   */
+  tlsCertFile?: string;
+  /** PEM file of the private key of `tlsCertFile`. @default undefined */
+  tlsKeyFile?: string;
 }
 
+/** The certificate and key the Core serves HTTPS with, read and checked at start. */
+export interface CoreTls {
+  cert: Buffer;
+  key: Buffer;
+}
+
+type OptionalCoreOptions = 'databaseUrl' | 'adminToken' | 'metricsToken' | 'tlsCertFile' | 'tlsKeyFile';
+
 /** `CoreOptions` with every field decided. */
-export interface ResolvedCoreOptions extends Required<
-  Omit<CoreOptions, 'databaseUrl' | 'adminToken' | 'metricsToken'>
-> {
+export interface ResolvedCoreOptions extends Required<Omit<CoreOptions, OptionalCoreOptions>> {
   databaseUrl: string | undefined;
   adminToken: string | undefined;
   metricsToken: string | undefined;
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** Read from `tlsCertFile` and `tlsKeyFile`; undefined for plain HTTP. */
+  tls: CoreTls | undefined;
 }
 
 /** Defaults of `CoreOptions` (except `dataDir`, which depends on the current directory). */
@@ -120,6 +140,27 @@ function bearerToken(name: string, value: unknown): string {
   return token;
 }
 
+/** Reads and checks the certificate and key files (both named, as the user typed them). */
+function readTls(certFile: string, keyFile: string, certName: string, keyName: string): CoreTls {
+  const read = (name: string, file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(`${name}: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+    }
+  };
+  const tls = { cert: read(certName, certFile), key: read(keyName, keyFile) };
+  try {
+    createSecureContext(tls);
+  } catch (error) {
+    throw new ConfigError(
+      `${certName} (${certFile}) and ${keyName} (${keyFile}) must be a PEM certificate and its private key: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  return tls;
+}
+
 /**
  * Validates `options` once and merges them over the defaults. Throws `ConfigError` naming the
  * first bad option. `names` maps option keys to the names the user typed (e.g. environment
@@ -138,6 +179,9 @@ export function resolveCoreOptions(
     databaseUrl: undefined,
     adminToken: undefined,
     metricsToken: undefined,
+    tlsCertFile: undefined,
+    tlsKeyFile: undefined,
+    tls: undefined,
     // A 50 MiB binary plus multipart framing must fit: 1 MiB is the floor.
     bodyLimitBytes: integer(
       n('bodyLimitBytes'),
@@ -220,5 +264,17 @@ export function resolveCoreOptions(
   }
   if (o.adminToken !== undefined) resolved.adminToken = bearerToken(n('adminToken'), o.adminToken);
   if (o.metricsToken !== undefined) resolved.metricsToken = bearerToken(n('metricsToken'), o.metricsToken);
+  if (o.tlsCertFile !== undefined || o.tlsKeyFile !== undefined) {
+    const [cert, key] = [n('tlsCertFile'), n('tlsKeyFile')];
+    if (o.tlsCertFile === undefined || o.tlsKeyFile === undefined) {
+      const [given, missing] = o.tlsCertFile === undefined ? [key, cert] : [cert, key];
+      throw new ConfigError(
+        `${given} is set but ${missing} is not: set both (the certificate and its private key, PEM files) or neither`,
+      );
+    }
+    resolved.tlsCertFile = resolve(nonEmptyString(cert, o.tlsCertFile));
+    resolved.tlsKeyFile = resolve(nonEmptyString(key, o.tlsKeyFile));
+    resolved.tls = readTls(resolved.tlsCertFile, resolved.tlsKeyFile, cert, key);
+  }
   return resolved;
 }

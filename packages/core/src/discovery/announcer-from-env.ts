@@ -17,6 +17,8 @@ export interface AnnouncerFromEnvOptions {
   corePort: number;
   /** The address it is bound to (`FL_HOST`): decides which interfaces announce. */
   host?: string;
+  /** `wss` when the Core serves HTTPS. @default 'ws' */
+  scheme?: 'ws' | 'wss';
   /** Identifies this Core in its announcements. @default random */
   coreId?: string;
   logger?: AnnouncerLogger;
@@ -45,6 +47,7 @@ export function announcerFromEnv(
     ttl: settings.ttl,
     ...(advertiseUrl === undefined ? {} : { advertiseUrl }),
     ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.scheme === undefined ? {} : { scheme: options.scheme }),
     ...(options.coreId === undefined ? {} : { coreId: options.coreId }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });

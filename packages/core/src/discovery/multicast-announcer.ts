@@ -34,7 +34,7 @@ export interface MulticastAnnouncerOptions extends Partial<
   scheme?: 'ws' | 'wss';
   /**
    * The URL Workers should use (`FL_ADVERTISE_URL`), e.g. behind NAT or a proxy. @default none:
-   * Workers use the announcement's source address and `corePort`
+   * Workers use the address of the interface the announcement is sent from and `corePort`
    */
   advertiseUrl?: string;
   /**
@@ -251,6 +251,8 @@ export class MulticastAnnouncer {
   async #send(address: string, socket: Socket): Promise<void> {
     const announcement: Announcement = {
       coreId: this.coreId,
+      // The socket is bound to this address: it is the packet's source, which Workers check.
+      address,
       scheme: this.#scheme,
       port: this.#corePort,
       timestampMs: this.#now(),

@@ -123,6 +123,8 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   const options: ResolvedCoreOptions = resolveCoreOptions(buildOptions.options);
   const logger = buildOptions.logger ?? pino({ level: options.logLevel });
   const app = Fastify({
+    // With a certificate the API is HTTPS, and the Worker link on the same server wss.
+    ...(options.tls === undefined ? {} : { https: { cert: options.tls.cert, key: options.tls.key } }),
     loggerInstance: logger,
     bodyLimit: options.bodyLimitBytes,
     // A client that sends its request too slowly (headers or body) gets a 408 and is disconnected;

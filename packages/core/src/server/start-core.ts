@@ -22,7 +22,7 @@ export interface StartCoreOptions extends CoreOptions {
 
 /** A running Core. */
 export interface RunningCore {
-  /** Base URL, e.g. `http://127.0.0.1:4000` (the real port when `port` was 0). */
+  /** Base URL, e.g. `http://127.0.0.1:4000` (`https://` with a certificate; the real port when `port` was 0). */
   url: string;
   app: FastifyInstance;
   store: Store;
@@ -74,7 +74,7 @@ export async function startCore(startOptions: StartCoreOptions = {}): Promise<Ru
     }
     const address = app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    const url = `http://${host}:${address.port}`;
+    const url = `${options.tls === undefined ? 'http' : 'https'}://${host}:${address.port}`;
     logger.info({ url, database: store.dialect }, `FunLess Core listening on ${url}`);
     const running = app;
     let closing: Promise<void> | undefined;

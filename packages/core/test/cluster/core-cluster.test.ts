@@ -133,7 +133,7 @@ test('a bad frame closes the link with 4000 and the Worker leaves scheduling', a
   try {
     const w = s.worker('w1');
     await w.joined;
-    w.ws.send(Buffer.from([1, 0, 0, 0, 2, 123, 125])); // header "{}": no type
+    w.sendFrame(Buffer.from([1, 0, 0, 0, 2, 123, 125])); // header "{}": no type
     assert.equal(await w.closed, LinkCloseCode.ProtocolError);
     await eventually(() => s.cluster.workerNames().length === 0, 'the Worker left');
   } finally {

@@ -49,8 +49,8 @@ describe('MulticastAnnouncer over loopback', () => {
   });
 
   const verified = (): Announcement[] =>
-    listener.packets.map(({ data }) => {
-      const check = verifyAnnouncement(data, SECRET, { maxAgeMs: 5000 });
+    listener.packets.map(({ data, from }) => {
+      const check = verifyAnnouncement(data, SECRET, { maxAgeMs: 5000, sourceAddress: from });
       assert.ok(check.ok, `announcement rejected: ${check.ok ? '' : check.detail}`);
       return check.announcement;
     });
@@ -70,7 +70,8 @@ describe('MulticastAnnouncer over loopback', () => {
     for (const a of announcements) {
       assert.equal(a.port, 4321);
       assert.equal(a.scheme, 'ws');
-      assert.equal(a.url, undefined, 'no advertised URL: Workers use the source address');
+      assert.equal(a.url, undefined, 'no advertised URL: Workers use the address it names');
+      assert.equal(a.address, '127.0.0.1', 'it names the address it is sent from');
       assert.equal(a.coreId, announcer.coreId);
       assert.equal(a.intervalMs, 50);
     }
@@ -82,6 +83,7 @@ describe('MulticastAnnouncer over loopback', () => {
     assert.equal(listener.packets[0]!.from, '127.0.0.1');
     const other = verifyAnnouncement(listener.packets[0]!.data, 'another-secret-entirely', {
       maxAgeMs: 5000,
+      sourceAddress: '127.0.0.1',
     });
     assert.equal(other.ok, false, 'another cluster cannot verify it');
   });

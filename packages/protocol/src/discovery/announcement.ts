@@ -1,15 +1,18 @@
 /**
  * The signed UDP announcement a Core multicasts so that Workers on its network find it.
  *
- * Wire format (UTF-8 text, one datagram): `funless-core/1\n<hmac hex>\n<body json>`. The HMAC is
+ * Wire format (UTF-8 text, one datagram): `funless-core/2\n<hmac hex>\n<body json>`. The HMAC is
  * SHA-256 over the body bytes under a key derived from the cluster secret, so that the key used
  * here is never the one the link uses. The body carries a timestamp and a nonce: receivers reject
- * announcements outside their freshness window, and nonces they have already seen.
+ * announcements outside their freshness window, and nonces they have already seen. It also names
+ * the address it is sent from: a copy re-sent from elsewhere is refused, so nobody can redirect a
+ * Worker by replaying a genuine announcement (version 1 took the address from the unsigned source).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isIP } from 'node:net';
 
 /** First line of every announcement: the format and its version. */
-export const ANNOUNCEMENT_MAGIC = 'funless-core/1';
+export const ANNOUNCEMENT_MAGIC = 'funless-core/2';
 /** Largest announcement accepted, in bytes; a Core's is about 300. */
 export const ANNOUNCEMENT_MAX_BYTES = 1024;
 
@@ -18,8 +21,13 @@ export interface Announcement {
   /** Random id of the announcing Core process: a Core heard on several interfaces is joined once. */
   coreId: string;
   /**
+   * The Core's address on the network the announcement is sent to: the address of the interface it
+   * is sent from, which a receiver requires as the packet's source (unless `url` is given).
+   */
+  address: string;
+  /**
    * The URL Workers connect to (`FL_ADVERTISE_URL`). Absent: the receiver builds
-   * `<scheme>://<packet source address>:<port>`.
+   * `<scheme>://<address>:<port>`.
    */
   url?: string;
   /** Scheme of the derived URL. */
@@ -48,6 +56,11 @@ export const AnnouncementRejection = {
   Stale: 'stale',
   /** A nonce already seen: a captured announcement sent again. */
   Replayed: 'replayed',
+  /**
+   * Correctly signed and fresh, but from a source address other than the one it names: a captured
+   * announcement re-sent from elsewhere, to redirect Workers.
+   */
+  WrongSource: 'wrong_source',
 } as const;
 export type AnnouncementRejection = (typeof AnnouncementRejection)[keyof typeof AnnouncementRejection];
 
@@ -68,6 +81,7 @@ function sign(body: Buffer, secret: string | Uint8Array): Buffer {
 function toWire(a: Announcement): Record<string, unknown> {
   return {
     id: a.coreId,
+    addr: a.address,
     ...(a.url === undefined ? {} : { url: a.url }),
     scheme: a.scheme,
     port: a.port,
@@ -100,6 +114,7 @@ function parseBody(body: Buffer): Announcement | string {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return 'the body is not an object';
   const r = raw as Record<string, unknown>;
   if (typeof r.id !== 'string' || r.id.length < 1 || r.id.length > 64) return 'id must be 1-64 characters';
+  if (typeof r.addr !== 'string' || isIP(r.addr) === 0) return 'addr must be an IPv4 or IPv6 address';
   if (r.scheme !== 'ws' && r.scheme !== 'wss') return 'scheme must be "ws" or "wss"';
   if (!isInteger(r.port, 1, 65_535)) return 'port must be an integer from 1 to 65535';
   if (!isInteger(r.ts, 0, Number.MAX_SAFE_INTEGER)) return 'ts must be a timestamp in ms';
@@ -109,6 +124,7 @@ function parseBody(body: Buffer): Announcement | string {
   if (!isInteger(r.interval, 1, 3_600_000)) return 'interval must be an integer from 1 to 3600000 ms';
   const announcement: Announcement = {
     coreId: r.id,
+    address: r.addr,
     scheme: r.scheme,
     port: r.port,
     timestampMs: r.ts,
@@ -139,12 +155,16 @@ export interface VerifyAnnouncementOptions {
   nowMs?: number;
   /** Freshness window, in ms: announcements further than this from `nowMs` are stale. */
   maxAgeMs: number;
+  /** The datagram's source address, which must be the one the announcement names (without a `url`). */
+  sourceAddress: string;
 }
 
 /**
  * Checks a received datagram: format, signature under the cluster secret (constant time), body,
- * freshness. Never throws: the datagram comes from anyone on the network. Replays inside the window
- * are for the caller to catch by nonce (`AnnouncementRejection.Replayed`).
+ * freshness, source address. Never throws: the datagram comes from anyone on the network. Replays
+ * inside the window are for the caller to catch by nonce (`AnnouncementRejection.Replayed`), once
+ * every check here passed: a copy refused here must not mark the nonce as seen, or it would shut
+ * out the genuine announcement.
  */
 export function verifyAnnouncement(
   packet: Uint8Array,
@@ -186,12 +206,19 @@ export function verifyAnnouncement(
       `made ${ageMs} ms ago, outside the ${options.maxAgeMs} ms window (are the clocks in sync?)`,
     );
   }
+  if (parsed.url === undefined && parsed.address !== options.sourceAddress) {
+    return reject(
+      AnnouncementRejection.WrongSource,
+      `it names ${parsed.address} but was sent from ${options.sourceAddress}`,
+    );
+  }
   return { ok: true, announcement: parsed };
 }
 
-/** Where a Worker connects for `announcement`, received from `sourceAddress` (IPv4 or IPv6). */
-export function announcementUrl(announcement: Announcement, sourceAddress: string): string {
+/** Where a Worker connects for a verified `announcement`: its `url`, else its address and port. */
+export function announcementUrl(announcement: Announcement): string {
   if (announcement.url !== undefined) return announcement.url;
-  const host = sourceAddress.includes(':') ? `[${sourceAddress}]` : sourceAddress;
+  const address = announcement.address;
+  const host = address.includes(':') ? `[${address}]` : address;
   return `${announcement.scheme}://${host}:${announcement.port}`;
 }

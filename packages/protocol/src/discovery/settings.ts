@@ -35,7 +35,7 @@ export const DISCOVERY_ENV = {
   intervalMs: 'FL_DISCOVERY_INTERVAL_MS',
   maxAgeMs: 'FL_DISCOVERY_MAX_AGE_MS',
   ttl: 'FL_DISCOVERY_TTL',
-  /** Core: the URL Workers should use, instead of the packet's source address and FL_PORT. */
+  /** Core: the URL Workers should use, instead of the announcing interface's address and FL_PORT. */
   advertiseUrl: 'FL_ADVERTISE_URL',
   /** Worker: the Core's URL(s), comma-separated. */
   coreUrl: 'FL_CORE_URL',

@@ -49,6 +49,9 @@ class InProcessEnd<Out extends LinkMessage, In extends LinkMessage> implements L
     queueMicrotask(() => peer.#receive(() => peer.#events!.message(message)));
   }
 
+  /** Messages never leave the process: there is nothing to seal them against. */
+  seal(): void {}
+
   close(code: number, reason: string): void {
     if (this.state.closed) return;
     this.state.closed = true;

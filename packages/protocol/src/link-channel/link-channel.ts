@@ -8,6 +8,7 @@
  */
 import type { LinkProtocolError } from '../frame.js';
 import type { CoreMessage, LinkMessage, WorkerMessage } from '../messages.js';
+import type { LinkKeys } from './frame-seal.js';
 
 /** What a channel tells its owner. */
 export interface LinkChannelEvents<In extends LinkMessage> {
@@ -42,6 +43,13 @@ export interface LinkChannel<Out extends LinkMessage, In extends LinkMessage> {
    * message exceeds the link's bounds (`LINK_LIMITS`), before sending anything.
    */
   send(message: Out): void;
+  /**
+   * From the next message on, seals what this end sends with `keys.send` and opens what it receives
+   * with `keys.receive` (`frame-seal.ts`); a frame that does not open is an `invalid` event. Each
+   * end calls it once, right after the join (the Core after sending `join_accepted`, the Worker on
+   * receiving it). A transport nobody else can see into (in process) ignores it.
+   */
+  seal(keys: LinkKeys): void;
   /** Closes with a `LinkCloseCode` and a reason, which the peer's `close` event gets. */
   close(code: number, reason: string): void;
   /** Drops the connection at once, without a closing handshake (a silent peer, a Core restarting). */

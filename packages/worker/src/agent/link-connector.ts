@@ -2,8 +2,10 @@ import {
   coreProof,
   LINK_PROTOCOL_VERSION,
   LinkCloseCode,
+  linkKeys,
   linkNonce,
   proofsMatch,
+  untrustedCertificateMessage,
   workerProof,
 } from '@funless/protocol';
 import type {
@@ -74,6 +76,8 @@ export class LinkConnector {
   #livenessTimer: NodeJS.Timeout | undefined;
   #lastSeen = 0;
   #joinedWaiters: (() => void)[] = [];
+  /** The certificate problem last logged, so that redialling does not log it again. */
+  #certificateWarning: string | undefined;
 
   /** @param core - the Core's URL (dialled over WebSocket) or a dialer of another transport */
   constructor(
@@ -162,6 +166,16 @@ export class LinkConnector {
       },
       error: (error) => {
         reason = error.message;
+        const untrusted = untrustedCertificateMessage(error, this.url);
+        if (untrusted !== undefined) {
+          reason = untrusted;
+          // Once until it joins or the problem changes: the connector keeps redialling.
+          if (this.#certificateWarning !== untrusted) {
+            this.#certificateWarning = untrusted;
+            this.ctx.log.error({ core: this.url }, `link: ${untrusted}`);
+          }
+          return;
+        }
         this.ctx.log.debug({ core: this.url, err: error.message }, 'link: connection error');
       },
     });
@@ -216,7 +230,10 @@ export class LinkConnector {
         channel.close(LinkCloseCode.Unauthorized, 'wrong cluster secret');
         return error;
       }
+      // Before anything else: the Core's next frame is sealed (ws delivers frames one at a time).
+      channel.seal(linkKeys(ctx.secret, coreNonce, nonce, ctx.name, 'worker'));
       this.state = ConnectionState.Joined;
+      this.#certificateWarning = undefined;
       this.coreId = message.core;
       this.attempts = 0;
       this.#startLiveness(channel, message.livenessTimeoutMs);

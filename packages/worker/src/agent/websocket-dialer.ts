@@ -1,4 +1,4 @@
-import { decodeCoreFrame, LINK_MAX_FRAME_BYTES, LINK_PATH, WebSocketChannel } from '@funless/protocol';
+import { decodeCoreFrame, LINK_MAX_SEALED_FRAME_BYTES, LINK_PATH, WebSocketChannel } from '@funless/protocol';
 import type { CoreMessage, LinkDialer, WorkerMessage } from '@funless/protocol';
 import WebSocket from 'ws';
 
@@ -17,7 +17,7 @@ export function webSocketDialer(url: string): LinkDialer {
     dial: () =>
       new WebSocketChannel<WorkerMessage, CoreMessage>(
         new WebSocket(target, {
-          maxPayload: LINK_MAX_FRAME_BYTES,
+          maxPayload: LINK_MAX_SEALED_FRAME_BYTES,
           perMessageDeflate: false,
           handshakeTimeout: 10_000,
         }),

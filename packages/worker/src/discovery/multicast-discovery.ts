@@ -56,7 +56,8 @@ export function localIPv4Addresses(): string[] {
 
 /**
  * LAN discovery: listens on the multicast group for Core announcements, follows those correctly
- * signed with the cluster secret, fresh (within `maxAgeMs`) and not replayed, and ignores the rest
+ * signed with the cluster secret, fresh (within `maxAgeMs`), sent from the address they name (or
+ * naming a URL) and not replayed, and ignores the rest
  * (logged at debug). A Core heard from several addresses (several interfaces) is reported once,
  * under the first URL heard; a Core that restarts on the same URL is not reported again.
  */
@@ -180,7 +181,11 @@ export class MulticastDiscovery extends DiscoveryBase {
   #onPacket(packet: Buffer, source: RemoteInfo): void {
     if (this.closed) return;
     const now = this.#now();
-    const check = verifyAnnouncement(packet, this.#secret, { nowMs: now, maxAgeMs: this.maxAgeMs });
+    const check = verifyAnnouncement(packet, this.#secret, {
+      nowMs: now,
+      maxAgeMs: this.maxAgeMs,
+      sourceAddress: source.address,
+    });
     if (!check.ok) {
       this.#logger.debug(
         { from: `${source.address}:${source.port}`, reason: check.reason, detail: check.detail },
@@ -189,6 +194,7 @@ export class MulticastDiscovery extends DiscoveryBase {
       return;
     }
     const { announcement } = check;
+    // Last, once every other check passed: a refused copy never marks the nonce as seen.
     if (!this.#replays.firstSeen(announcement.nonce, now)) {
       this.#logger.debug(
         { from: `${source.address}:${source.port}`, reason: AnnouncementRejection.Replayed },
@@ -202,7 +208,7 @@ export class MulticastDiscovery extends DiscoveryBase {
       this.#arm(known, lostAfterMs);
       return;
     }
-    const url = announcementUrl(announcement, source.address);
+    const url = announcementUrl(announcement);
     const previous = this.#byUrl.get(url);
     if (previous !== undefined) {
       // The same URL under a new id: that Core restarted. The link reconnects by itself.

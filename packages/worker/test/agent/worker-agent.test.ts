@@ -10,7 +10,10 @@ import {
   decodeWorkerFrame,
   encodeFrame,
   ErrorCode,
+  FrameOpener,
+  FrameSealer,
   LINK_PROTOCOL_VERSION,
+  linkKeys,
   linkNonce,
   proofsMatch,
   workerProof,
@@ -56,9 +59,18 @@ async function fakeCore(
     connections++;
     const nonce = linkNonce();
     const received: WorkerMessage[] = [];
-    const send = (m: CoreMessage) => socket.send(encodeFrame(m));
+    // Sealed after join_accepted, as the Core's own frames are.
+    let sealer: FrameSealer | undefined;
+    let opener: FrameOpener | undefined;
+    const send = (m: CoreMessage) => {
+      const frame = encodeFrame(m);
+      socket.send(sealer ? sealer.seal([frame]) : frame);
+    };
     socket.on('message', (data: Buffer) => {
-      const message = decodeWorkerFrame(data);
+      for (const frame of opener ? opener.open(data) : [data]) receive(frame);
+    });
+    const receive = (frame: Uint8Array): void => {
+      const message = decodeWorkerFrame(frame);
       received.push(message);
       if (message.type === 'join') {
         const secret = options.secret ?? SECRET;
@@ -76,6 +88,9 @@ async function fakeCore(
           });
         options.beforeAccept?.();
         accept();
+        const keys = linkKeys(secret, nonce, message.nonce, message.name, 'core');
+        sealer = new FrameSealer(keys.send);
+        opener = new FrameOpener(keys.receive);
         joins.push({
           socket,
           join: message,
@@ -85,7 +100,7 @@ async function fakeCore(
             eventually(() => received.find(predicate), 'the Core got no such message', { timeoutMs }),
         });
       }
-    });
+    };
     send({ type: 'challenge', protocol: LINK_PROTOCOL_VERSION, nonce, core: 'fake' });
   });
   const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;

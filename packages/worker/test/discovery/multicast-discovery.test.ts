@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 
-import { ConfigError, encodeAnnouncement } from '@funless/protocol';
+import { ANNOUNCEMENT_MAGIC, ConfigError, encodeAnnouncement } from '@funless/protocol';
 import type { Announcement } from '@funless/protocol';
 import { eventually } from '@funless/testing';
 
@@ -16,6 +16,7 @@ const GROUP = '239.255.70.77';
 function announcement(overrides: Partial<Announcement> = {}): Announcement {
   return {
     coreId: 'core-a',
+    address: '127.0.0.1',
     scheme: 'ws',
     port: 4000,
     timestampMs: Date.now(),
@@ -70,7 +71,7 @@ describe('MulticastDiscovery over loopback', () => {
   };
   const cores = (urls: string[]) => urls.filter((url) => !url.startsWith('ws://marker-'));
 
-  test('a signed, fresh announcement without a URL is joined at its source address and port', async () => {
+  test('a signed, fresh announcement without a URL is joined at the address it names and its port', async () => {
     const next = nextEvent(discovery, 'found');
     await send(encodeAnnouncement(announcement({ port: 4123 }), SECRET));
     assert.equal(await next, 'ws://127.0.0.1:4123');
@@ -79,7 +80,7 @@ describe('MulticastDiscovery over loopback', () => {
 
   test('unsigned, wrongly signed, tampered and stale announcements are ignored and logged at debug', async () => {
     const next = nextEvent(discovery, 'found');
-    const unsigned = Buffer.from(`funless-core/1\n\n{"url":"ws://evil:1"}`);
+    const unsigned = Buffer.from(`${ANNOUNCEMENT_MAGIC}\n\n{"url":"ws://evil:1"}`);
     const wrongSecret = encodeAnnouncement(announcement({ url: 'ws://evil:2' }), 'not-the-cluster-secret!');
     const tampered = Buffer.from(
       encodeAnnouncement(announcement({ url: 'ws://good:3' }), SECRET)
@@ -119,6 +120,30 @@ describe('MulticastDiscovery over loopback', () => {
     // The replay did not refresh the Core: with no fresh announcement it is lost 3 x 100 ms after the first.
     t.mock.timers.tick(100);
     assert.deepEqual(lost, ['ws://one:1']);
+  });
+
+  test('a genuine announcement re-sent from another address is refused as wrong_source; the genuine one still counts', async () => {
+    const genuine = encodeAnnouncement(announcement({ port: 4321 }), SECRET);
+    const elsewhere = await loopbackSender('127.0.0.2');
+    try {
+      // The attacker's copy arrives first, from an address the announcement does not name.
+      await elsewhere.send(genuine, GROUP, port);
+      await eventually(
+        () => debug.some((d) => d.fields.reason === 'wrong_source'),
+        'the copy from 127.0.0.2 refused',
+      );
+    } finally {
+      await elsewhere.close();
+    }
+    assert.deepEqual(found, [], 'the copy redirected the Worker');
+    const refused = debug.find((d) => d.fields.reason === 'wrong_source')!;
+    assert.match(String(refused.fields.from), /^127\.0\.0\.2:/);
+    assert.match(String(refused.fields.detail), /names 127\.0\.0\.1 but was sent from 127\.0\.0\.2/);
+    // The genuine packet, same nonce, from the Core's own address: not taken for a replay.
+    const next = nextEvent(discovery, 'found');
+    await send(genuine);
+    assert.equal(await next, 'ws://127.0.0.1:4321');
+    assert.deepEqual(found, ['ws://127.0.0.1:4321']);
   });
 
   test('a Core is lost after 3 silent intervals and kept while it keeps announcing', async (t) => {

@@ -13,13 +13,16 @@ export async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** Sends datagrams to a multicast group over loopback only: nothing leaves the machine. */
-export async function loopbackSender(): Promise<{
+/**
+ * Sends datagrams to a multicast group over loopback only: nothing leaves the machine. Their source
+ * is `address` (any 127.x.y.z can be bound on Linux without setup).
+ */
+export async function loopbackSender(address = '127.0.0.1'): Promise<{
   send(packet: Uint8Array, group: string, port: number): Promise<void>;
   close(): Promise<void>;
 }> {
   const socket: Socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => socket.bind(0, address, resolve));
   socket.setMulticastInterface('127.0.0.1');
   socket.setMulticastLoopback(true);
   socket.setMulticastTTL(1);

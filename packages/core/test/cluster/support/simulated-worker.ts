@@ -3,7 +3,10 @@
 import {
   decodeCoreFrame,
   encodeFrame,
+  FrameOpener,
+  FrameSealer,
   LINK_PROTOCOL_VERSION,
+  linkKeys,
   linkNonce,
   workerProof,
 } from '@funless/protocol';
@@ -36,6 +39,9 @@ export class SimulatedWorker {
   /** Resolves with the close code when the connection closes. */
   readonly closed: Promise<number>;
   stored = new Map<string, Uint8Array>();
+  /** Set once joined: frames are sealed from then on, as a real Worker's. */
+  #sealer: FrameSealer | undefined;
+  #opener: FrameOpener | undefined;
 
   constructor(readonly options: SimulatedWorkerOptions) {
     const url = new URL(options.url);
@@ -43,6 +49,7 @@ export class SimulatedWorker {
     url.protocol = url.protocol.replace('http', 'ws');
     this.ws = new WebSocket(url, { perMessageDeflate: false });
     const nonce = linkNonce();
+    let coreNonce = '';
     let resolveJoin!: () => void;
     let rejectJoin!: (e: Error) => void;
     this.joined = new Promise((resolve, reject) => {
@@ -58,11 +65,15 @@ export class SimulatedWorker {
     });
     this.ws.on('error', () => {});
     this.ws.on('message', (data: Buffer) => {
-      const message = decodeCoreFrame(data);
+      for (const frame of this.#opener ? this.#opener.open(data) : [data]) receive(frame);
+    });
+    const receive = (frame: Uint8Array): void => {
+      const message = decodeCoreFrame(frame);
       this.received.push(message);
       const o = this.options;
       switch (message.type) {
         case 'challenge':
+          coreNonce = message.nonce;
           this.send({
             type: 'join',
             protocol: o.protocol ?? LINK_PROTOCOL_VERSION,
@@ -76,9 +87,13 @@ export class SimulatedWorker {
             proof: workerProof(o.secret, message.nonce, nonce, o.name),
           });
           return;
-        case 'join_accepted':
+        case 'join_accepted': {
+          const keys = linkKeys(o.secret, coreNonce, nonce, o.name, 'worker');
+          this.#sealer = new FrameSealer(keys.send);
+          this.#opener = new FrameOpener(keys.receive);
           resolveJoin();
           return;
+        }
         case 'join_refused':
           rejectJoin(new Error(`${message.error.code}: ${message.error.message}`));
           return;
@@ -108,11 +123,17 @@ export class SimulatedWorker {
         default:
           return;
       }
-    });
+    };
   }
 
   send(message: WorkerMessage): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(message));
+    this.sendFrame(encodeFrame(message));
+  }
+
+  /** Sends `frame` as it is (sealed once joined). */
+  sendFrame(frame: Uint8Array): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    this.ws.send(this.#sealer ? this.#sealer.seal([frame]) : frame);
   }
 
   /** Waits until a message of `type` arrived (up to `timeoutMs`). */
