@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { ActivationIds, ActivationTrigger } from '@funless/core';
 import { ErrorCode, LogStream } from '@funless/protocol';
-import { eventually, watFixture } from '@funless/testing';
+import { asFixture, eventually, watFixture } from '@funless/testing';
 
 import { runPlatform } from '../src/platform/index.js';
 import type { RunningPlatform } from '../src/platform/index.js';
@@ -41,7 +41,13 @@ before(async () => {
   const trap = new FormData();
   trap.set('name', 'trap');
   trap.set('code', new Blob([await watFixture('trap')]), 'trap.wasm');
-  for (const body of [form, trap]) {
+  const noisy = new FormData();
+  noisy.set('name', 'noisy');
+  noisy.set('code', new Blob([await watFixture('log-then-trap')]), 'noisy.wasm');
+  const chatty = new FormData();
+  chatty.set('name', 'chatty');
+  chatty.set('code', new Blob([await asFixture('console-log')]), 'chatty.wasm');
+  for (const body of [form, trap, noisy, chatty]) {
     const res = await fetch(`${platform.core.url}/v1/fn/_`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ADMIN}` },
@@ -137,9 +143,32 @@ describe('fl activation', () => {
     assert.match(logs.err, /logs were cut/);
   });
 
-  test('fl fn invoke --logs prints the result, then the logs', async () => {
-    const out = ok(await fl('fn', 'invoke', 'hello', '-a', 'name=Logs', '--logs'));
-    assert.equal(out.split('\n')[0], '{"payload":"Hello Logs!"}');
+  test('fl fn invoke --logs prints the result, then the lines the function printed', async () => {
+    const out = ok(await fl('fn', 'invoke', 'chatty', '--logs'));
+    assert.equal(
+      out,
+      '{"logged":3}\nconsole: first line\nconsole: second line, with unicode: héllo ✓\nconsole: third line\n',
+    );
+    assert.equal(
+      ok(await fl('fn', 'invoke', 'hello', '-a', 'name=Logs', '--logs')),
+      '{"payload":"Hello Logs!"}\n',
+    );
+  });
+
+  test('fl fn invoke --logs of a function that fails prints its lines on stderr, before the error', async () => {
+    const failed = await fl('fn', 'invoke', 'noisy', '--logs');
+    assert.equal(failed.code, 1);
+    assert.equal(failed.out, '');
+    assert.match(
+      failed.err,
+      /^console: from console\nstdout: to stdout\nstderr: to stderr, no line break\nfl: error: .*the function trapped: unreachable\n$/,
+    );
+    const id = JSON.parse(ok(await fl('activation', 'list', '--fn', 'noisy', '--limit', '1', '--json')))[0]
+      .activation_id as string;
+    assert.equal(
+      ok(await fl('activation', 'logs', id)),
+      'console: from console\nstdout: to stdout\nstderr: to stderr, no line break\n',
+    );
   });
 
   test('bad ids and options are refused before any request', async () => {

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+
 /**
  * What a guest prints, as the platform keeps it: one entry per line, with the stream it was
  * written to, in the order written. The Worker captures the lines, the link carries them, the
@@ -21,9 +23,25 @@ export function isLogStream(value: unknown): value is LogStream {
   return typeof value === 'string' && (LOG_STREAMS as readonly string[]).includes(value);
 }
 
+/** What one line costs of an invocation's log bound beyond its text: its stream and its length. */
+export const LOG_LINE_OVERHEAD_BYTES = 5;
+
 /**
- * What one invocation's logs may hold, in bytes of UTF-8 text (each line counts one byte more, for
- * its line break). The runtime stops capturing there and marks the cut; the Core keeps no more than
- * this of what a Worker sends. @default 64 KiB
+ * What one invocation's logs may hold, in bytes: each line its UTF-8 text plus
+ * `LOG_LINE_OVERHEAD_BYTES`. The runtime stops capturing there and marks the cut
+ * (`logsTruncated`); the Core keeps no more than this of what a Worker sends. @default 64 KiB
  */
 export const MAX_LOG_BYTES = 64 * 1024;
+
+/** What `line` costs of the log bound (`MAX_LOG_BYTES`). */
+export function logLineBytes(text: string): number {
+  return Buffer.byteLength(text) + LOG_LINE_OVERHEAD_BYTES;
+}
+
+/** An invocation's captured lines, as they travel with its result or its error. */
+export interface CapturedLogs {
+  /** The lines, in the order written, within `MAX_LOG_BYTES`. */
+  logs: LogLine[];
+  /** Lines were left out: the guest wrote more than the bound. */
+  logsTruncated: boolean;
+}

@@ -1,4 +1,4 @@
-import { ErrorCode, isErrorPayload, MAX_LOG_BYTES } from '@funless/protocol';
+import { ErrorCode, isErrorPayload, logLineBytes, MAX_LOG_BYTES } from '@funless/protocol';
 import type { LogLine } from '@funless/protocol';
 
 import type { ClusterFunction, InvocationDetails } from '../cluster/index.js';
@@ -35,8 +35,9 @@ export function keptResult(
 }
 
 /**
- * The log lines a record keeps: in order, until `maxBytes` of text (each line one byte more, for
- * its line break) would be passed; `truncated` when some were left out.
+ * The log lines a record keeps: in order, until `maxBytes` would be passed (each line its text plus
+ * `LOG_LINE_OVERHEAD_BYTES`, the runtime's own rule); `truncated` when some were left out. A Worker
+ * keeps to the same bound, so this cuts only what a Worker configured for more sent.
  */
 export function keptLogs(
   lines: readonly LogLine[],
@@ -44,10 +45,19 @@ export function keptLogs(
 ): { logs: LogLine[]; truncated: boolean } {
   let bytes = 0;
   for (let i = 0; i < lines.length; i++) {
-    bytes += Buffer.byteLength(lines[i]!.text) + 1;
+    bytes += logLineBytes(lines[i]!.text);
     if (bytes > maxBytes) return { logs: lines.slice(0, i), truncated: true };
   }
   return { logs: lines as LogLine[], truncated: false };
+}
+
+/** What a record keeps of the lines the cluster reported. */
+function logsOf(details: InvocationDetails): { logs: LogLine[]; logsTruncated: boolean } {
+  if (details.logs === undefined || details.logs.length === 0) {
+    return { logs: [], logsTruncated: details.logsTruncated === true };
+  }
+  const kept = keptLogs(details.logs);
+  return { logs: kept.logs, logsTruncated: kept.truncated || details.logsTruncated === true };
 }
 
 /** The outcome of an invocation that returned `result`. */
@@ -67,8 +77,7 @@ export function successOutcome(
     error: null,
     result: kept.result,
     resultTruncated: kept.truncated,
-    logs: [],
-    logsTruncated: false,
+    ...logsOf(details),
   };
 }
 
@@ -93,7 +102,6 @@ export function failureOutcome(
     error: known && status !== ErrorCode.Internal ? error.message : INTERNAL_ERROR_MESSAGE,
     result: null,
     resultTruncated: false,
-    logs: [],
-    logsTruncated: false,
+    ...logsOf(details),
   };
 }

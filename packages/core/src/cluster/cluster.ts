@@ -3,6 +3,8 @@
  * describe the Workers. The implementation that talks to real Workers lives in this folder;
  * `NoWorkersCluster` is the stand-in for a Core with no Worker link.
  */
+import type { LogLine } from '@funless/protocol';
+
 import type { PlacementPolicy } from '../scheduling/types.js';
 
 /** A function as the cluster needs it to place and run invocations. */
@@ -52,6 +54,10 @@ export interface InvocationDetails {
   worker?: string;
   /** Time in the guest, in ms, as the Worker measured it; unset when it is not known. */
   durationMs?: number;
+  /** What the guest printed, in order, as its Worker captured it (with the result or the error). */
+  logs?: LogLine[];
+  /** The Worker left lines out past its bound. */
+  logsTruncated?: boolean;
 }
 
 export interface InvokeOptions {

@@ -68,15 +68,32 @@ describe('what a record keeps', () => {
     assert.deepEqual(cut, { result: '["é', truncated: true });
   });
 
-  test('logs in order until the byte limit, each line counting its line break', () => {
+  test("logs in order until the byte limit, each line counting its text and 5 bytes (the runtime's rule)", () => {
     const lines = [
       { stream: LogStream.Stdout, text: 'abc' },
-      { stream: LogStream.Stderr, text: 'de' },
+      { stream: LogStream.Stderr, text: 'dé' },
       { stream: LogStream.Console, text: 'f' },
     ];
-    assert.deepEqual(keptLogs(lines, 7), { logs: lines.slice(0, 2), truncated: true });
-    assert.deepEqual(keptLogs(lines, 9), { logs: lines, truncated: false });
-    assert.deepEqual(keptLogs(lines, 6), { logs: lines.slice(0, 1), truncated: true });
+    // 'abc' 3 + 5, 'dé' 3 + 5, 'f' 1 + 5: 22 bytes in all.
+    assert.deepEqual(keptLogs(lines, 16), { logs: lines.slice(0, 2), truncated: true });
+    assert.deepEqual(keptLogs(lines, 22), { logs: lines, truncated: false });
+    assert.deepEqual(keptLogs(lines, 15), { logs: lines.slice(0, 1), truncated: true });
+  });
+
+  test('the lines the cluster reported go into the outcome, success or failure, and their cut too', () => {
+    const logs = [{ stream: LogStream.Console, text: 'before the trap' }];
+    const failed = failureOutcome(
+      FN,
+      { worker: 'w1', durationMs: 2, logs, logsTruncated: true },
+      new FlError(ErrorCode.Trap, 'unreachable'),
+      3,
+    );
+    assert.deepEqual(failed.logs, logs);
+    assert.equal(failed.logsTruncated, true);
+    assert.equal(failed.durationMs, 2);
+    const ok = successOutcome(FN, { logs }, Buffer.from('1'), 1);
+    assert.deepEqual(ok.logs, logs);
+    assert.equal(ok.logsTruncated, false);
   });
 
   test('a failure is recorded under its stable code; a fault of the platform without its internals', () => {
