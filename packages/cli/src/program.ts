@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 
 import { FlError } from '@funless/protocol';
 
+import { registerActivationCommands } from './commands/activation.js';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerAppCommands } from './commands/app.js';
 import { registerConfigCommands } from './commands/config.js';
@@ -37,6 +38,7 @@ export function createProgram(io: CliIo): Command {
   registerFnCommands(program, ctx);
   registerModCommands(program, ctx);
   registerAppCommands(program, ctx);
+  registerActivationCommands(program, ctx);
   registerWorkersCommand(program, ctx);
   registerAdminCommands(program, ctx);
   registerConfigCommands(program, ctx);

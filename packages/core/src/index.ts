@@ -1,4 +1,5 @@
 /** @funless/core: the REST API, storage, authentication and the cluster seam of the Core. */
+export * from './activations/index.js';
 export * from './auth/index.js';
 export * from './cluster/index.js';
 export * from './config/index.js';

@@ -26,6 +26,10 @@ test('an empty environment gives the documented defaults', () => {
   assert.equal(options.logLevel, 'info');
   assert.equal(options.requestTimeoutMs, 300_000);
   assert.equal(options.headersTimeoutMs, 30_000);
+  assert.equal(options.activationRetentionDays, 7);
+  assert.equal(options.activationMax, 100_000);
+  assert.equal(options.asyncQueueMax, 1_000);
+  assert.equal(options.asyncConcurrency, 16);
 });
 
 test('every variable is read', () => {
@@ -43,6 +47,10 @@ test('every variable is read', () => {
     FL_SHUTDOWN_TIMEOUT_MS: '100',
     FL_REQUEST_TIMEOUT_MS: '20000',
     FL_HEADERS_TIMEOUT_MS: '5000',
+    FL_ACTIVATION_RETENTION_DAYS: '0',
+    FL_ACTIVATION_MAX: '50',
+    FL_ASYNC_QUEUE_MAX: '3',
+    FL_ASYNC_CONCURRENCY: '2',
   });
   assert.deepEqual(options, {
     port: 8080,
@@ -61,6 +69,10 @@ test('every variable is read', () => {
     tlsCertFile: undefined,
     tlsKeyFile: undefined,
     tls: undefined,
+    activationRetentionDays: 0,
+    activationMax: 50,
+    asyncQueueMax: 3,
+    asyncConcurrency: 2,
   });
 });
 
@@ -128,6 +140,14 @@ for (const [variable, value, message] of [
   ['FL_REQUEST_TIMEOUT_MS', '0', /FL_REQUEST_TIMEOUT_MS must be an integer from 1/],
   ['FL_HEADERS_TIMEOUT_MS', '400000', /FL_HEADERS_TIMEOUT_MS must be an integer from 1 to 300000/],
   ['FL_ADMIN_TOKEN', 'short', /FL_ADMIN_TOKEN must be at least 16 characters/],
+  ['FL_ACTIVATION_MAX', '-1', /FL_ACTIVATION_MAX must be a whole number, got "-1"/],
+  [
+    'FL_ACTIVATION_RETENTION_DAYS',
+    '40000',
+    /FL_ACTIVATION_RETENTION_DAYS must be an integer from 0 to 36500/,
+  ],
+  ['FL_ASYNC_QUEUE_MAX', '0', /FL_ASYNC_QUEUE_MAX must be an integer from 1/],
+  ['FL_ASYNC_CONCURRENCY', '0', /FL_ASYNC_CONCURRENCY must be an integer from 1/],
   ['FL_METRICS_TOKEN', 'short', /FL_METRICS_TOKEN must be at least 16 characters/],
   ['FL_METRICS_TOKEN', 'a token with spaces in it', /FL_METRICS_TOKEN must be .* no whitespace/],
 ] as const) {

@@ -47,6 +47,17 @@ test('every log line of an invocation carries its request id, module and functio
     const warning = lines.find((l) => l.reqId === 'invocation-failed' && l.code === ErrorCode.NoWorker);
     assert.ok(warning, 'the 503 is logged with the request id');
     assert.equal(warning.function, 'hello');
+    // And with its activation id, as its answer names it.
+    assert.equal(warning.activationId, failed.headers['x-fl-activation-id']);
+    const completed = lines.find((l) => l.reqId === 'invocation-ok' && l.msg === 'request completed');
+    assert.equal(completed?.activationId, ok.headers['x-fl-activation-id']);
+    assert.match(String(completed?.activationId), /^[0-9a-f]{32}$/);
+    // Another request's lines do not get it: the bindings are the invocation's own.
+    const other = await core.request('GET', '/v1/fn', { headers: { 'x-request-id': 'a-list' } });
+    assert.equal(other.status, 200);
+    const listed = lines.filter((l) => l.reqId === 'a-list');
+    assert.ok(listed.length > 0);
+    assert.ok(listed.every((l) => l.activationId === undefined));
   } finally {
     await core.close();
   }

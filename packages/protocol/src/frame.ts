@@ -19,6 +19,8 @@ import { Buffer } from 'node:buffer';
 
 import { ErrorCode, FlError, isErrorPayload } from './errors.js';
 import type { ErrorPayload } from './errors.js';
+import { isLogStream, LOG_STREAMS } from './log-lines.js';
+import type { LogLine } from './log-lines.js';
 import type {
   CoreMessage,
   LinkFunctionRef,
@@ -74,14 +76,16 @@ type RequiredKind<V> = [V] extends [string]
         ? 'error'
         : [V] extends [readonly LinkFunctionRef[]]
           ? 'refs'
-          : never;
+          : [V] extends [readonly LogLine[]]
+            ? 'logs'
+            : never;
 type KindOf<V> = undefined extends V ? `${RequiredKind<Exclude<V, undefined>>}?` : RequiredKind<V>;
 
 /** Each field of one message type (but `type` and its binary field) with the kind that checks it. */
 export type MessageSchema<T extends LinkMessageType> = {
   [K in Exclude<KeysOf<MessageOf<T>>, 'type' | BinaryFieldOf<T>>]-?: KindOf<FieldOf<MessageOf<T>, K>>;
 };
-type FieldKind = 'string' | 'int' | 'number' | 'boolean' | 'error' | 'refs';
+type FieldKind = 'string' | 'int' | 'number' | 'boolean' | 'error' | 'refs' | 'logs';
 type AnyKind = FieldKind | `${FieldKind}?`;
 
 const COMMON_REF = { module: 'string', name: 'string', hash: 'string' } as const;
@@ -121,8 +125,14 @@ const SCHEMAS = {
     loadAverage15: 'number',
   },
   ack: { id: 'int', error: 'error?' },
-  result: { id: 'int', durationMs: 'number' },
-  invoke_error: { id: 'int', error: 'error' },
+  result: { id: 'int', durationMs: 'number', logs: 'logs?', logsTruncated: 'boolean?' },
+  invoke_error: {
+    id: 'int',
+    error: 'error',
+    durationMs: 'number?',
+    logs: 'logs?',
+    logsTruncated: 'boolean?',
+  },
   cancel_reply: { id: 'int', started: 'boolean' },
   code_request: { id: 'int', ...COMMON_REF },
 } as const satisfies { [T in LinkMessageType]: MessageSchema<T> };
@@ -264,6 +274,22 @@ function checkField(type: string, field: string, kind: AnyKind, value: unknown):
         return typeof value === 'number' && Number.isFinite(value);
       case 'boolean':
         return typeof value === 'boolean';
+      case 'boolean?':
+        return value === undefined || typeof value === 'boolean';
+      case 'number?':
+        return value === undefined || (typeof value === 'number' && Number.isFinite(value));
+      case 'logs?':
+        return (
+          value === undefined ||
+          (Array.isArray(value) &&
+            value.every(
+              (l: unknown) =>
+                typeof l === 'object' &&
+                l !== null &&
+                isLogStream((l as Record<string, unknown>).stream) &&
+                typeof (l as Record<string, unknown>).text === 'string',
+            ))
+        );
       case 'error':
         return isErrorPayload(value);
       case 'error?':
@@ -290,12 +316,15 @@ function describe(kind: AnyKind): string {
     case 'int':
       return 'a non-negative integer';
     case 'number':
+    case 'number?':
       return 'a finite number';
     case 'error':
     case 'error?':
       return 'an error {code, message}';
     case 'refs':
       return 'a list of {module, name, hash}';
+    case 'logs?':
+      return `a list of {stream (${LOG_STREAMS.join(', ')}), text}`;
     default:
       return `a ${kind.replace('?', '')}`;
   }

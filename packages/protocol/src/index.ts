@@ -1,4 +1,5 @@
 export * from './abi.js';
+export * from './activation-id.js';
 export * from './errors.js';
 export * from './subject-role.js';
 export * from './config.js';
@@ -6,6 +7,7 @@ export * from './exit-on-signals.js';
 export * from './messages.js';
 export * from './frame.js';
 export * from './link-auth.js';
+export * from './log-lines.js';
 export * from './private-files.js';
 export * from './worker-identity.js';
 export * from './discovery/index.js';

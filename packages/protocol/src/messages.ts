@@ -12,6 +12,7 @@
  */
 import { MIB } from './abi.js';
 import type { ErrorPayload } from './errors.js';
+import type { LogLine } from './log-lines.js';
 
 /** Version of this protocol; both sides refuse a peer speaking another. */
 export const LINK_PROTOCOL_VERSION = 4;
@@ -260,12 +261,25 @@ export interface ResultMessage {
   result: Uint8Array;
   /** Time spent running, in ms. */
   durationMs: number;
+  /** What the guest printed, in order (`__console_log`, stdout, stderr); absent: nothing. */
+  logs?: LogLine[];
+  /** Lines were left out past `MAX_LOG_BYTES`; absent: false. */
+  logsTruncated?: boolean;
 }
 
+/**
+ * An invocation that failed. A guest that ran (and trapped, timed out, failed) has its time and the
+ * lines it printed before the end; one that did not run (no code, overloaded, shutting down) has
+ * neither.
+ */
 export interface InvokeErrorMessage {
   type: 'invoke_error';
   id: number;
   error: ErrorPayload;
+  /** Time the guest ran, in ms; absent when it did not run. */
+  durationMs?: number;
+  logs?: LogLine[];
+  logsTruncated?: boolean;
 }
 
 /**

@@ -175,6 +175,55 @@ test('a sync message carries its function list; a malformed list is refused nami
   assert.throws(() => decodeWorkerFrame(encodeFrame(sync)), /a Worker does not send messages of type "sync"/);
 });
 
+test("a result and an error carry the guest's lines and time; malformed lines are refused naming the field", () => {
+  const logs = [
+    { stream: 'console' as const, text: 'héllo' },
+    { stream: 'stderr' as const, text: '' },
+  ];
+  const result = decodeWorkerFrame(
+    encodeFrame({
+      type: 'result',
+      id: 1,
+      result: Buffer.from('1'),
+      durationMs: 2,
+      logs,
+      logsTruncated: true,
+    }),
+  );
+  assert.ok(result.type === 'result');
+  assert.deepEqual(result.logs, logs);
+  assert.equal(result.logsTruncated, true);
+  const failure = {
+    type: 'invoke_error' as const,
+    id: 2,
+    error: { code: 'trap' as const, message: 'unreachable' },
+    durationMs: 3.5,
+    logs,
+  };
+  assert.deepEqual(decodeWorkerFrame(encodeFrame(failure)), failure);
+  // Without them: as before (nothing printed, the guest did not run).
+  const bare = decodeWorkerFrame(encodeFrame({ type: 'invoke_error', id: 3, error: failure.error }));
+  assert.ok(bare.type === 'invoke_error');
+  assert.equal(bare.logs, undefined);
+  assert.equal(bare.durationMs, undefined);
+  for (const bad of ['x', [{ stream: 'syslog', text: 'a' }], [{ stream: 'stdout' }], [null]]) {
+    assert.throws(
+      () =>
+        decodeWorkerFrame(
+          rawFrame(JSON.stringify({ type: 'invoke_error', id: 4, error: failure.error, logs: bad })),
+        ),
+      /invoke_error\.logs must be a list of \{stream \(console, stdout, stderr\), text\}/,
+    );
+  }
+  assert.throws(
+    () =>
+      decodeWorkerFrame(
+        rawFrame(JSON.stringify({ type: 'invoke_error', id: 4, error: failure.error, durationMs: 'x' })),
+      ),
+    /invoke_error\.durationMs must be a finite number/,
+  );
+});
+
 test('encoding refuses a message over the header or the payload limit', () => {
   const message = 'x'.repeat(LINK_LIMITS.maxHeaderBytes);
   assert.throws(

@@ -1,4 +1,4 @@
-import { untrustedCertificateMessage } from '@funless/protocol';
+import { ACTIVATION_ID_HEADER, untrustedCertificateMessage } from '@funless/protocol';
 
 import { ApiError } from '../errors/index.js';
 
@@ -108,7 +108,9 @@ export class ApiClient {
       }
       return { status: response.status, headers: response.headers, body: parsed as T };
     }
-    throw new ApiError(response.status, errorMessage(response, parsed, token !== undefined, options));
+    throw new ApiError(response.status, errorMessage(response, parsed, token !== undefined, options), {
+      activationId: response.headers.get(ACTIVATION_ID_HEADER) ?? undefined,
+    });
   }
 }
 

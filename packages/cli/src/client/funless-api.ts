@@ -1,3 +1,5 @@
+import { ACTIVATION_ID_HEADER } from '@funless/protocol';
+
 import type { ApiClient } from './api-client.js';
 
 const seg = encodeURIComponent;
@@ -23,6 +25,30 @@ export interface InvokeRequestBody {
 
 type Data<T> = { data: T };
 type Json = Record<string, unknown>;
+
+/** The filters of `GET /v1/activations` (docs/api.md, "Activations"). */
+export interface ActivationFilters {
+  module?: string;
+  function?: string;
+  status?: string;
+  /** ISO 8601 time or ms since 1970. */
+  since?: string;
+  until?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** One page of activations, newest first. */
+export interface ActivationPage {
+  data: Json[];
+  next_cursor: string | null;
+  /** `X-Total-Count`, when the Core sent it. */
+  total: number | undefined;
+}
+
+function activationSubject(id: string): { subject: string; subjectNames: string[] } {
+  return { subject: `activation ${id}`, subjectNames: [id] };
+}
 
 function functionSubject(mod: string, name: string): { subject: string; subjectNames: string[] } {
   return { subject: `function "${name}" in module "${mod}"`, subjectNames: [name, mod] };
@@ -103,6 +129,65 @@ export class FunlessApi {
       ...functionSubject(mod, name),
     });
     return r.body.data;
+  }
+
+  /**
+   * Runs the function and resolves to its JSON result and the id of its activation record
+   * (undefined when the Core keeps none).
+   */
+  async invokeRecorded(
+    mod: string,
+    name: string,
+    body: InvokeRequestBody,
+  ): Promise<{ result: unknown; activationId: string | undefined }> {
+    const r = await this.client.request<Data<unknown>>('POST', `/v1/fn/${seg(mod)}/${seg(name)}`, {
+      json: body,
+      ...functionSubject(mod, name),
+    });
+    return { result: r.body.data, activationId: r.headers.get(ACTIVATION_ID_HEADER) ?? undefined };
+  }
+  /** Stores the invocation to run later (`?blocking=false`) and resolves to its activation id. */
+  async invokeAsync(mod: string, name: string, body: InvokeRequestBody): Promise<string> {
+    const r = await this.client.request<Data<{ activation_id: string }>>(
+      'POST',
+      `/v1/fn/${seg(mod)}/${seg(name)}?blocking=false`,
+      { json: body, ...functionSubject(mod, name) },
+    );
+    return r.body.data.activation_id;
+  }
+
+  // Activations
+
+  async listActivations(filters: ActivationFilters = {}): Promise<ActivationPage> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filters)) {
+      if (value !== undefined) query.set(key, String(value));
+    }
+    const qs = query.toString();
+    const r = await this.client.request<{ data: Json[]; next_cursor: string | null }>(
+      'GET',
+      `/v1/activations${qs === '' ? '' : `?${qs}`}`,
+    );
+    const total = r.headers.get('x-total-count');
+    return { ...r.body, total: total === null ? undefined : Number(total) };
+  }
+  async getActivation(id: string): Promise<Json> {
+    const r = await this.client.request<Data<Json>>(
+      'GET',
+      `/v1/activations/${seg(id)}`,
+      activationSubject(id),
+    );
+    return r.body.data;
+  }
+  async activationLogs(
+    id: string,
+  ): Promise<{ data: { stream: string; text: string }[]; truncated: boolean }> {
+    const r = await this.client.request<{ data: { stream: string; text: string }[]; truncated: boolean }>(
+      'GET',
+      `/v1/activations/${seg(id)}/logs`,
+      activationSubject(id),
+    );
+    return r.body;
   }
 
   // APP scripts

@@ -3,8 +3,9 @@ import { Option, type Command } from 'commander';
 import { checkName, collect, invocationArgs, parseCapacity } from '../args/index.js';
 import { parseLanguage, type Language } from '../build/index.js';
 import type { InvokeRequestBody } from '../client/index.js';
-import { CliError } from '../errors/index.js';
+import { ApiError, CliError } from '../errors/index.js';
 import { formatRecord, formatTable } from '../output/index.js';
+import { printLogs } from './activation.js';
 import { registerBuildCommand } from './build.js';
 import { functionColumns } from './columns.js';
 import { example, jsonOption, type CommandContext } from './context.js';
@@ -201,19 +202,64 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
         'one argument; repeat it; values that are JSON keep their type',
         collect,
       )
-      .option('--app <script>', 'place the invocation with this APP configuration script'),
+      .option('--app <script>', 'place the invocation with this APP configuration script')
+      .option('--async', 'do not wait: print the id of its activation record (see fl activation)')
+      .option('--logs', "print the function's log lines after its result (or its error)"),
     'fl fn invoke hello_test -a name=Test',
     'fl fn invoke hello_test -j \'{"name":"Test"}\'',
     'fl fn invoke sum -m math -a a=1 -a b=2 --app edge_only',
-  ).action(async (name: string, opts: ModuleOption & { jsonArgs?: string; arg?: string[]; app?: string }) => {
-    checkName(name, 'function');
-    checkName(opts.module, 'module');
-    const body: InvokeRequestBody = { args: invocationArgs({ json: opts.jsonArgs, arg: opts.arg }) };
-    if (opts.app !== undefined)
-      body.scheduling = { language: 'app', script: checkName(opts.app, 'APP script') };
-    const result = await (await ctx.api()).invoke(opts.module, name, body);
-    ctx.out(JSON.stringify(result ?? null));
-  });
+    'fl fn invoke hello_test -a name=Test --logs',
+    'fl fn invoke hello_test -a name=Test --async',
+  ).action(
+    async (
+      name: string,
+      opts: ModuleOption & {
+        jsonArgs?: string;
+        arg?: string[];
+        app?: string;
+        async?: boolean;
+        logs?: boolean;
+      },
+    ) => {
+      checkName(name, 'function');
+      checkName(opts.module, 'module');
+      if (opts.async && opts.logs) {
+        throw new CliError('--async and --logs do not go together: run fl activation logs <id> once it ran');
+      }
+      const body: InvokeRequestBody = { args: invocationArgs({ json: opts.jsonArgs, arg: opts.arg }) };
+      if (opts.app !== undefined)
+        body.scheduling = { language: 'app', script: checkName(opts.app, 'APP script') };
+      const api = await ctx.api();
+      if (opts.async) return ctx.out(await api.invokeAsync(opts.module, name, body));
+      if (!opts.logs) {
+        const result = await api.invoke(opts.module, name, body);
+        return ctx.out(JSON.stringify(result ?? null));
+      }
+      let invoked;
+      try {
+        invoked = await api.invokeRecorded(opts.module, name, body);
+      } catch (error) {
+        // A failed function's lines matter most: on stderr, before the error.
+        if (error instanceof ApiError && error.activationId !== undefined) {
+          const write = (text: string) => ctx.io.stderr.write(text);
+          // The error is what the user must see: a failure to read the logs does not replace it.
+          await printLogs(api, error.activationId, write, write).catch(() => {});
+        }
+        throw error;
+      }
+      ctx.out(JSON.stringify(invoked.result ?? null));
+      if (invoked.activationId === undefined) {
+        ctx.io.stderr.write('(no logs: this Core keeps no activation records)\n');
+        return;
+      }
+      await printLogs(
+        api,
+        invoked.activationId,
+        (text) => ctx.io.stdout.write(text),
+        (text) => ctx.io.stderr.write(text),
+      );
+    },
+  );
 }
 
 function describeCode(data: Json): string {

@@ -31,12 +31,15 @@ function codeOfStatus(status: number): ErrorCode {
 /** The Core answered with an error status; `message` is its `errors.detail`. */
 export class ApiError extends CliError {
   override readonly name: string = 'ApiError';
+  /** The activation record of a failed invocation (its `X-Fl-Activation-Id`), when it has one. */
+  readonly activationId: string | undefined;
   constructor(
     /** HTTP status of the answer; 0 when the Core could not be reached. */
     readonly status: number,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; activationId?: string | undefined },
   ) {
     super(message, { ...options, code: status === 0 ? ErrorCode.Internal : codeOfStatus(status) });
+    this.activationId = options?.activationId;
   }
 }

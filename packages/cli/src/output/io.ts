@@ -12,6 +12,11 @@ export interface CliIo {
   cwd: string;
   /** Reads all of stdin (for `fl login` without `--token`). */
   readStdin?: () => Promise<string>;
+  /**
+   * Ends commands that run until they are stopped (`fl activation poll`). @default stopped by
+   * Ctrl-C (SIGINT)
+   */
+  signal?: AbortSignal;
 }
 
 /** The real process's streams, environment and working directory. */

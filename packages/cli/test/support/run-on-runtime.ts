@@ -18,5 +18,8 @@ export async function runOnRuntime(
     input: Buffer.from(JSON.stringify(input)),
   });
   assert.ok(outcome.type === 'result', 'the code was just stored');
-  return { result: JSON.parse(Buffer.from(outcome.result).toString()) as unknown, logs: outcome.logs };
+  return {
+    result: JSON.parse(Buffer.from(outcome.result).toString()) as unknown,
+    logs: outcome.logs.map((line) => line.text),
+  };
 }

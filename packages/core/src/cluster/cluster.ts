@@ -3,6 +3,8 @@
  * describe the Workers. The implementation that talks to real Workers lives in this folder;
  * `NoWorkersCluster` is the stand-in for a Core with no Worker link.
  */
+import type { LogLine } from '@funless/protocol';
+
 import type { PlacementPolicy } from '../scheduling/types.js';
 
 /** A function as the cluster needs it to place and run invocations. */
@@ -43,7 +45,24 @@ export interface WorkerInfo {
   loadAverage: [number, number, number] | null;
 }
 
+/**
+ * What the cluster learns about one invocation as it runs, for its activation record: filled in
+ * whether the invocation succeeds or fails (docs/activations.md).
+ */
+export interface InvocationDetails {
+  /** The Worker chosen; unset when none was. */
+  worker?: string;
+  /** Time in the guest, in ms, as the Worker measured it; unset when it is not known. */
+  durationMs?: number;
+  /** What the guest printed, in order, as its Worker captured it (with the result or the error). */
+  logs?: LogLine[];
+  /** The Worker left lines out past its bound. */
+  logsTruncated?: boolean;
+}
+
 export interface InvokeOptions {
+  /** Filled in by the cluster with what it learns of the invocation (for its record). */
+  details?: InvocationDetails;
   /**
    * Chooses the Worker, resolved by the caller (the invoke route resolves the request's
    * `scheduling` once). @default the default policy

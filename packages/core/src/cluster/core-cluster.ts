@@ -14,6 +14,7 @@ import {
 import type {
   CodeRequestMessage,
   CoreMessage,
+  InvokeErrorMessage,
   InvokeMessage,
   JoinMessage,
   ResultMessage,
@@ -28,6 +29,7 @@ import type {
   Cluster,
   ClusterFunction,
   ClusterFunctionCode,
+  InvocationDetails,
   InvokeOptions,
   PushReport,
   WorkerInfo,
@@ -145,6 +147,16 @@ function positive(name: string, value: number | undefined, fallback: number, uni
  * Core's HTTP server, or in process (`connectInProcess`) — and keeps alive. See
  * docs/architecture.md, "The link".
  */
+/**
+ * What a Worker said of the guest's run, for the invocation's record: its time and the lines it
+ * printed, as they came (the recorder bounds them again). They change nothing of the answer.
+ */
+function noteGuestRun(details: InvocationDetails, answer: ResultMessage | InvokeErrorMessage): void {
+  if (answer.durationMs !== undefined) details.durationMs = answer.durationMs;
+  if (answer.logs !== undefined) details.logs = answer.logs;
+  if (answer.logsTruncated === true) details.logsTruncated = true;
+}
+
 export class CoreCluster implements Cluster {
   readonly coreId: string;
   readonly registry = new WorkerRegistry();
@@ -513,6 +525,7 @@ export class CoreCluster implements Cluster {
     const started = performance.now();
     try {
       const answer = await this.#invoke(fn, input, options);
+      if (options.details) noteGuestRun(options.details, answer);
       this.#metrics.invocationEnded({
         module: fn.module,
         function: fn.name,
@@ -546,6 +559,7 @@ export class CoreCluster implements Cluster {
     if (!placement.ok)
       throw new FlError(ErrorCode.NoWorker, `no Worker can run ${fn.module}/${fn.name}: ${placement.reason}`);
     const worker = placement.worker;
+    if (options.details) options.details.worker = worker;
     const link = this.#links.get(worker);
     if (!link)
       throw new FlError(ErrorCode.NoWorker, `Worker "${worker}" chosen for ${fn.module}/${fn.name} is gone`);
@@ -578,6 +592,7 @@ export class CoreCluster implements Cluster {
       case 'result':
         return answer;
       case 'invoke_error':
+        if (options.details) noteGuestRun(options.details, answer);
         throw FlError.fromPayload(answer.error);
       case 'cancel_reply':
         if (!answer.started) {

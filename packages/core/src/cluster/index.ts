@@ -2,6 +2,7 @@ export type {
   Cluster,
   ClusterFunction,
   ClusterFunctionCode,
+  InvocationDetails,
   InvokeOptions,
   PushReport,
   WorkerInfo,

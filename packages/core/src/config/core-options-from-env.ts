@@ -20,13 +20,18 @@ export const CORE_ENV_VARIABLES = {
   headersTimeoutMs: 'FL_HEADERS_TIMEOUT_MS',
   tlsCertFile: 'FL_TLS_CERT',
   tlsKeyFile: 'FL_TLS_KEY',
+  activationRetentionDays: 'FL_ACTIVATION_RETENTION_DAYS',
+  activationMax: 'FL_ACTIVATION_MAX',
+  asyncQueueMax: 'FL_ASYNC_QUEUE_MAX',
+  asyncConcurrency: 'FL_ASYNC_CONCURRENCY',
 } as const satisfies Record<keyof CoreOptions, string>;
 
 /**
  * Reads the Core's configuration from environment variables (`FL_PORT`, `FL_HOST`, `FL_DATA_DIR`,
  * `DATABASE_URL`, `FL_ADMIN_TOKEN`, `FL_METRICS_TOKEN`, `FL_INVOKE_TIMEOUT_MS`, `FL_MAX_CHAIN_DEPTH`, `FL_BODY_LIMIT_BYTES`, `FL_LOG_LEVEL`,
  * `FL_SHUTDOWN_TIMEOUT_MS`, `FL_REQUEST_TIMEOUT_MS`, `FL_HEADERS_TIMEOUT_MS`, `FL_TLS_CERT`,
- * `FL_TLS_KEY`); unset or empty variables take the defaults. Throws `ConfigError`
+ * `FL_TLS_KEY`, `FL_ACTIVATION_RETENTION_DAYS`, `FL_ACTIVATION_MAX`, `FL_ASYNC_QUEUE_MAX`,
+ * `FL_ASYNC_CONCURRENCY`); unset or empty variables take the defaults. Throws `ConfigError`
  * naming the variable when a value is bad.
  */
 export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ResolvedCoreOptions {
@@ -43,6 +48,10 @@ export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Resolv
     'shutdownTimeoutMs',
     'requestTimeoutMs',
     'headersTimeoutMs',
+    'activationRetentionDays',
+    'activationMax',
+    'asyncQueueMax',
+    'asyncConcurrency',
   ] as const) {
     // The ranges are checked by resolveCoreOptions, which names the variable too.
     const value = envInt(env, CORE_ENV_VARIABLES[key]);

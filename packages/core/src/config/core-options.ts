@@ -53,6 +53,20 @@ export interface CoreOptions {
   /** Time a client has to send a request's headers, in ms (at most `requestTimeoutMs`). @default 30_000 */
   headersTimeoutMs?: number;
   /**
+   * Days a finished activation record is kept; 0 turns recording off (docs/activations.md).
+   * @default 7
+   */
+  activationRetentionDays?: number;
+  /** Most finished activation records kept; 0 turns recording off. @default 100_000 */
+  activationMax?: number;
+  /**
+   * Asynchronous invocations this Core holds waiting to run; one more is refused with 503.
+   * @default 1_000
+   */
+  asyncQueueMax?: number;
+  /** Asynchronous invocations this Core runs at once; the others wait in the queue. @default 16 */
+  asyncConcurrency?: number;
+  /**
    * PEM file of the certificate (and its chain) the Core serves HTTPS with, the Worker link then
    * being `wss://` on the same port. Both `tlsCertFile` and `tlsKeyFile`, or neither.
    * @default undefined (plain HTTP)
@@ -92,6 +106,10 @@ export const DEFAULT_CORE_OPTIONS = {
   shutdownTimeoutMs: 10_000,
   requestTimeoutMs: 300_000,
   headersTimeoutMs: 30_000,
+  activationRetentionDays: 7,
+  activationMax: 100_000,
+  asyncQueueMax: 1_000,
+  asyncConcurrency: 16,
 } as const satisfies Partial<CoreOptions>;
 
 /** The default data directory: `.funless` under the current directory. */
@@ -197,6 +215,30 @@ export function resolveCoreOptions(
       24 * 3600 * 1000,
     ),
     headersTimeoutMs: 0,
+    activationRetentionDays: integer(
+      n('activationRetentionDays'),
+      o.activationRetentionDays ?? DEFAULT_CORE_OPTIONS.activationRetentionDays,
+      0,
+      100 * 365,
+    ),
+    activationMax: integer(
+      n('activationMax'),
+      o.activationMax ?? DEFAULT_CORE_OPTIONS.activationMax,
+      0,
+      1_000_000_000,
+    ),
+    asyncQueueMax: integer(
+      n('asyncQueueMax'),
+      o.asyncQueueMax ?? DEFAULT_CORE_OPTIONS.asyncQueueMax,
+      1,
+      1_000_000,
+    ),
+    asyncConcurrency: integer(
+      n('asyncConcurrency'),
+      o.asyncConcurrency ?? DEFAULT_CORE_OPTIONS.asyncConcurrency,
+      1,
+      10_000,
+    ),
   };
   // node:http requires the headers to be due no later than the whole request.
   resolved.headersTimeoutMs = integer(

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 
+import type { ActivationRecorder, AsyncInvocations } from '../activations/index.js';
 import type { AccessPolicy, Authenticator } from '../auth/index.js';
 import type { Cluster } from '../cluster/index.js';
 import type { ResolvedCoreOptions } from '../config/index.js';
@@ -20,6 +21,10 @@ export interface AppContext {
   functions: FunctionCache;
   /** Parsed APP scripts: the script routes invalidate, the invoke route resolves policies with it. */
   appScripts: AppScriptCache;
+  /** Activation records: written behind invocations, read by the activation routes. */
+  activations: ActivationRecorder;
+  /** Invocations with `?blocking=false`. */
+  asyncInvocations: AsyncInvocations;
   options: ResolvedCoreOptions;
   logger: Logger;
   /** The OpenAPI document of the routes, served at `GET /v1/openapi.json`. */

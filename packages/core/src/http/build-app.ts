@@ -10,13 +10,15 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 
+import { ActivationRecorder, AsyncInvocations, coreId } from '../activations/index.js';
+import type { ActivationRecorderOptions, AsyncInvocationsOptions } from '../activations/index.js';
 import { AccessPolicy, Authenticator } from '../auth/index.js';
 import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
 import { CoreMetrics } from '../metrics/index.js';
-import { AppScriptCache } from '../scheduling/index.js';
+import { AppScriptCache, resolvePolicy } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
 import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
@@ -47,6 +49,17 @@ export interface BuildAppOptions {
   appScripts?: AppScriptCache;
   /** Core options (only the HTTP-related ones matter here). */
   options?: CoreOptions;
+  /**
+   * Settings of activation records and asynchronous invocations beyond the Core options (tests
+   * shorten their intervals). Retention, count and queue come from `options`.
+   */
+  activations?: {
+    recorder?: Omit<ActivationRecorderOptions, 'retentionDays' | 'maxRecords'>;
+    async?: Pick<
+      AsyncInvocationsOptions,
+      'pollIntervalMs' | 'deadlineMarginMs' | 'retryDelayMs' | 'workerWaitMs'
+    >;
+  };
 }
 
 /** Longest path parameter accepted: longer names get a 400 naming the rule instead of a 404. */
@@ -145,13 +158,44 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     typeof clusterOption === 'function'
       ? clusterOption({ store, server: app.server, logger, options, metrics })
       : clusterOption;
+  const functions = new FunctionCache(store);
+  const appScripts = buildOptions.appScripts ?? new AppScriptCache(store);
+  const activations = new ActivationRecorder(
+    store.activations,
+    logger,
+    {
+      ...buildOptions.activations?.recorder,
+      retentionDays: options.activationRetentionDays,
+      maxRecords: options.activationMax,
+    },
+    metrics,
+  );
+  const asyncInvocations = new AsyncInvocations(
+    {
+      store: store.activations,
+      cluster,
+      ids: activations.ids,
+      lookup: (module, name) => functions.get(module, name),
+      policy: (scheduling) => resolvePolicy(scheduling, (n) => appScripts.get(n)),
+      logger,
+      metrics,
+    },
+    {
+      ...buildOptions.activations?.async,
+      queueMax: options.asyncQueueMax,
+      concurrency: options.asyncConcurrency,
+      invokeTimeoutMs: options.invokeTimeoutMs,
+    },
+  );
   const context: AppContext = {
     store,
     cluster,
     authenticator: new Authenticator(store),
     access: new AccessPolicy(store),
-    functions: new FunctionCache(store),
-    appScripts: buildOptions.appScripts ?? new AppScriptCache(store),
+    functions,
+    appScripts,
+    activations,
+    asyncInvocations,
     options,
     logger,
     openapi: OPENAPI_DOCUMENT,
@@ -223,13 +267,22 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     const url = request.url.length > 200 ? `${request.url.slice(0, 200)}…` : request.url;
     return reply.status(404).send(errorBody(`no route ${request.method} ${url}`));
   });
-  // Before Fastify closes the server, whose close() an upgraded link socket would keep waiting.
-  app.addHook('preClose', (done) => {
-    cluster.closeLinks();
-    done();
+  app.addHook('onReady', async () => {
+    activations.start();
+    // Asynchronous invocations need activation records: without them none are taken or run.
+    if (activations.enabled) await asyncInvocations.start(await coreId(options.dataDir));
   });
+  // New requests are refused (503) from here on. Running asynchronous invocations may finish first
+  // (for at most shutdownTimeoutMs, as requests in flight), then the links close: before Fastify
+  // closes the server, whose close() an upgraded link socket would keep waiting.
+  app.addHook('preClose', async () => {
+    await asyncInvocations.close(options.shutdownTimeoutMs);
+    cluster.closeLinks();
+  });
+  // What the cluster failed while closing is recorded; then every record still in memory is written.
   app.addHook('onClose', async () => {
     await cluster.close();
+    await activations.close();
   });
 
   // Every route serves a documented operation and every operation has its route: checked as

@@ -99,3 +99,22 @@ export function noBody(request: FastifyRequest, what: string): void {
     throw new BadRequestError(`${what} takes no body (or an empty JSON object)`);
   }
 }
+
+/**
+ * The request's query parameters, each given once: 400 for an unknown one (naming it and the known
+ * ones) or a repeated one, so that a typo in a parameter name is not silently ignored.
+ */
+export function queryParams(request: FastifyRequest, allowed: readonly string[]): Record<string, string> {
+  const query = (request.query ?? {}) as Record<string, string | string[] | undefined>;
+  const params: Record<string, string> = {};
+  for (const [key, value] of Object.entries(query)) {
+    if (!allowed.includes(key)) {
+      throw new BadRequestError(
+        `unknown query parameter ${quote(key)}${allowed.length > 0 ? ` (known: ${allowed.join(', ')})` : ''}`,
+      );
+    }
+    if (Array.isArray(value)) throw new BadRequestError(`query parameter ${key} is given more than once`);
+    if (value !== undefined) params[key] = value;
+  }
+  return params;
+}

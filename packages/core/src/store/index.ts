@@ -12,6 +12,21 @@ export type {
   SubjectRecord,
 } from './store.js';
 export { ADMIN_SUBJECT, GrantKind, SubjectRole } from './store.js';
+export type {
+  ActivationOutcome,
+  ActivationQuery,
+  ActivationRecord,
+  ActivationStatus,
+  ActivationStore,
+  ActivationSummary,
+  QueuedActivation,
+} from './activation-store.js';
+export {
+  ACTIVATION_STATUSES,
+  ActivationState,
+  ActivationTrigger,
+  UNFINISHED_STATUSES,
+} from './activation-store.js';
 export { KyselyStore } from './kysely-store.js';
 export { SQLITE_FILE, openStore } from './open-store.js';
 export type { StoreOptions } from './open-store.js';

@@ -1,7 +1,10 @@
 import { codeHash, ErrorCode, FlError } from '@funless/protocol';
 import { sql } from 'kysely';
+import type { Database as BetterSqlite3Database } from 'better-sqlite3';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 
+import type { ActivationStore } from './activation-store.js';
+import { KyselyActivationStore, SqliteActivationInsert } from './kysely-activation-store.js';
 import { MIGRATIONS, migrate } from './migrations/index.js';
 import type { AppScriptsTable, Database, FunctionsTable, ModulesTable, SubjectsTable } from './schema.js';
 import { ADMIN_SUBJECT, GrantKind, SubjectRole } from './store.js';
@@ -141,20 +144,39 @@ const GRANTS = {
 
 /** `Store` on Kysely: the same queries on SQLite and PostgreSQL. */
 export class KyselyStore implements Store {
+  readonly activations: ActivationStore;
+
   private constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: 'sqlite' | 'postgres',
-  ) {}
+    /** A connection of the activation records' own, closed with the store. */
+    private readonly activationsDb: Kysely<Database> | undefined,
+    sqliteInsert: SqliteActivationInsert | undefined,
+  ) {
+    this.activations = new KyselyActivationStore(activationsDb ?? db, sqliteInsert);
+  }
 
-  /** Applies pending migrations, then returns the store. Destroys `db` if migrating fails. */
-  static async open(db: Kysely<Database>, dialect: 'sqlite' | 'postgres'): Promise<KyselyStore> {
+  /**
+   * Applies pending migrations, then returns the store. Activation records use `activations` when
+   * given (SQLite: a connection of their own that commits without waiting for the disk, see
+   * openStore, and its raw handle for the batch insert), else `db`. Destroys both if migrating
+   * fails.
+   */
+  static async open(
+    db: Kysely<Database>,
+    dialect: 'sqlite' | 'postgres',
+    activations?: { db: Kysely<Database>; sqlite: BetterSqlite3Database },
+  ): Promise<KyselyStore> {
     try {
       await migrate(db as unknown as Kysely<unknown>, MIGRATIONS, { dialect });
     } catch (error) {
       await db.destroy();
+      await activations?.db.destroy();
       throw error;
     }
-    return new KyselyStore(db, dialect);
+    // Prepared once the table exists.
+    const insert = activations && new SqliteActivationInsert(activations.sqlite);
+    return new KyselyStore(db, dialect, activations?.db, insert);
   }
 
   async listModules(): Promise<ModuleRecord[]> {
@@ -593,6 +615,7 @@ export class KyselyStore implements Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
+    await this.activationsDb?.destroy();
   }
 
   private async requireModule(tx: Transaction<Database>, module: string): Promise<void> {

@@ -57,6 +57,41 @@ export interface AppScriptGrantsTable {
   created_at: string;
 }
 
+/**
+ * Activation records (docs/activations.md): one row per invocation. The id's first 12 hex digits
+ * are the time the Core accepted it, so the primary key orders rows by time. The last four columns
+ * belong to asynchronous invocations while they wait or run, and are cleared when they end.
+ */
+export interface ActivationsTable {
+  activation_id: string;
+  module: string;
+  name: string;
+  hash: string | null;
+  worker: string | null;
+  trigger: string;
+  subject: string | null;
+  status: string;
+  duration_ms: number | null;
+  total_ms: number | null;
+  error: string | null;
+  /** The result's JSON text, or its first bytes when `result_truncated` is 1. */
+  result: string | null;
+  result_truncated: number;
+  /** JSON array of `{stream, text}`. */
+  logs: string;
+  logs_truncated: number;
+  /** The raw JSON of `args`, kept until the invocation starts. */
+  input: Uint8Array | null;
+  /** JSON of the invocation's `scheduling` request. */
+  scheduling: string | null;
+  /** Depth in a chain of functions calling functions (`X-Fl-Chain-Depth`). */
+  chain_depth: number | null;
+  /** The Core that runs it (its id, `$FL_DATA_DIR/core-id`). */
+  runner: string | null;
+  /** ISO time by which a running invocation has ended, whatever happened to its Core. */
+  deadline: string | null;
+}
+
 export interface Database {
   modules: ModulesTable;
   functions: FunctionsTable;
@@ -64,4 +99,5 @@ export interface Database {
   app_scripts: AppScriptsTable;
   module_grants: ModuleGrantsTable;
   app_script_grants: AppScriptGrantsTable;
+  activations: ActivationsTable;
 }

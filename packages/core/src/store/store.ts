@@ -4,6 +4,8 @@
  */
 import type { SubjectRole } from '@funless/protocol';
 
+import type { ActivationStore } from './activation-store.js';
+
 export { SubjectRole } from '@funless/protocol';
 
 /**
@@ -110,6 +112,8 @@ export type GrantKind = (typeof GrantKind)[keyof typeof GrantKind];
 export interface Store {
   /** Which database this store runs on (for logs). */
   readonly dialect: 'sqlite' | 'postgres';
+  /** Activation records (docs/activations.md). */
+  readonly activations: ActivationStore;
 
   listModules(): Promise<ModuleRecord[]>;
   getModule(name: string): Promise<ModuleRecord | undefined>;

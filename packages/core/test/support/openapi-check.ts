@@ -24,7 +24,7 @@ interface MediaType {
 interface Operation {
   parameters?: Parameter[];
   requestBody?: { required?: boolean; content: Record<string, MediaType> };
-  responses: Record<string, { content?: Record<string, unknown> }>;
+  responses: Record<string, { content?: Record<string, unknown>; headers?: Record<string, unknown> }>;
 }
 type Paths = Record<string, Record<string, Operation>>;
 const paths = OPENAPI_DOCUMENT.paths as Paths;
@@ -64,6 +64,13 @@ function operationOf(method: string, url: string) {
     }
   }
   return undefined;
+}
+
+/** A query value as the schema's type reads it: integers and numbers from their decimal text. */
+function queryValue(value: string, schema: unknown): unknown {
+  const type = (schema as { type?: unknown } | undefined)?.type;
+  if ((type === 'integer' || type === 'number') && /^-?\d+(\.\d+)?$/.test(value)) return Number(value);
+  return value;
 }
 
 /** A request as a test sends it. */
@@ -117,6 +124,32 @@ export async function requestProblems(request: SentRequest): Promise<string[]> {
     }
     const validate = schemaAt('paths', template, method, 'parameters', i, 'schema');
     if (!validate(value)) problems.push(`path parameter ${parameter.name}: ${errorsOf(validate)}`);
+  }
+
+  // Query parameters: each one documented, its value (a string, read as the schema's type) valid.
+  const search = new URLSearchParams(
+    request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '',
+  );
+  const parameters = operation.parameters ?? [];
+  for (const name of new Set(search.keys())) {
+    const i = parameters.findIndex((p) => p.in === 'query' && p.name === name);
+    if (i < 0) {
+      problems.push(`query parameter ${name} is not documented`);
+      continue;
+    }
+    const values = search.getAll(name);
+    if (values.length > 1) {
+      problems.push(`query parameter ${name} is given ${values.length} times`);
+      continue;
+    }
+    const validate = schemaAt('paths', template, method, 'parameters', i, 'schema');
+    if (!validate(queryValue(values[0]!, validate.schema))) {
+      problems.push(`query parameter ${name}: ${errorsOf(validate)}`);
+    }
+  }
+  for (const p of parameters) {
+    if (p.in === 'query' && p.required === true && !search.has(p.name))
+      problems.push(`query parameter ${p.name} is required`);
   }
 
   const payload = request.payload ?? '';
@@ -182,7 +215,13 @@ export async function requestProblems(request: SentRequest): Promise<string[]> {
  * Asserts that a response is what the OpenAPI document says this route answers: the status is
  * documented and the body matches its schema. Unknown routes must be 404 errors.
  */
-export function assertMatchesOpenApi(method: string, url: string, status: number, body: string): void {
+export function assertMatchesOpenApi(
+  method: string,
+  url: string,
+  status: number,
+  body: string,
+  headers: Record<string, unknown> = {},
+): void {
   const found = operationOf(method, url);
   if (!found) {
     assert.ok([404, 400].includes(status), `undocumented route ${method} ${url} answered ${status}`);
@@ -192,6 +231,16 @@ export function assertMatchesOpenApi(method: string, url: string, status: number
   const { template, operation } = found;
   const documented = operation.responses[String(status)];
   assert.ok(documented, `${method} ${template} answered ${status}, which the OpenAPI document does not list`);
+  // The API's own headers are documented where they are sent.
+  const declared = new Set(Object.keys(documented.headers ?? {}).map((h) => h.toLowerCase()));
+  for (const header of Object.keys(headers)) {
+    const name = header.toLowerCase();
+    if ((name.startsWith('x-fl-') || name === 'x-total-count') && !declared.has(name)) {
+      assert.fail(
+        `${method} ${template} ${status} sent the header ${header}, which the document does not list`,
+      );
+    }
+  }
   if (!documented.content) {
     assert.equal(body, '', `${method} ${template} ${status} should have no body`);
     return;
@@ -232,8 +281,9 @@ export async function assertExchangeMatchesOpenApi(
   request: SentRequest,
   status: number,
   body: string,
+  headers: Record<string, unknown> = {},
 ): Promise<void> {
-  assertMatchesOpenApi(request.method, request.url, status, body);
+  assertMatchesOpenApi(request.method, request.url, status, body, headers);
   const problems = await requestProblems(request);
   if (problems.length > 0) {
     assert.ok(

@@ -22,6 +22,10 @@ export class RecordingCluster implements Cluster {
   }[] = [];
   closed = false;
   pushReport: PushReport = { acknowledged: ['w1'], missing: [] };
+  /** The Worker the invocations are said to run on (in their details). */
+  workerName = 'w1';
+  /** The time in the guest the invocations report (in their details). */
+  durationMs = 0.25;
   workerList: WorkerInfo[] = [];
 
   constructor(private readonly onInvoke: (fn: ClusterFunction, args: unknown) => Promise<unknown>) {}
@@ -39,7 +43,10 @@ export class RecordingCluster implements Cluster {
   async invoke(fn: ClusterFunction, input: Uint8Array, options?: InvokeOptions): Promise<Uint8Array> {
     const args: unknown = JSON.parse(Buffer.from(input).toString());
     this.invocations.push({ fn, args, input, options });
-    return Buffer.from(JSON.stringify(await this.onInvoke(fn, args)));
+    if (options?.details) options.details.worker = this.workerName;
+    const result = Buffer.from(JSON.stringify(await this.onInvoke(fn, args)));
+    if (options?.details) options.details.durationMs = this.durationMs;
+    return result;
   }
 
   workers(): WorkerInfo[] {

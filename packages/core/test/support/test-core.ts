@@ -10,6 +10,7 @@ import { TOKENS_FILE, bootstrap } from '../../src/auth/index.js';
 import type { Cluster } from '../../src/cluster/index.js';
 import type { CoreOptions } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/index.js';
+import type { BuildAppOptions } from '../../src/http/index.js';
 import type { AppScriptCache } from '../../src/scheduling/index.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
@@ -87,6 +88,8 @@ export async function createTestCore(
     openStore?: (db: TestDatabase) => Promise<Store>;
     /** The app's APP script cache, made over the store. @default the app's own */
     appScripts?: (store: Store) => AppScriptCache;
+    /** Intervals of the activation recorder and of asynchronous invocations. */
+    activations?: BuildAppOptions['activations'];
     /** @default a silent logger */
     logger?: Logger;
   } = {},
@@ -104,6 +107,7 @@ export async function createTestCore(
     options: { dataDir: db.dataDir, ...options.core },
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.appScripts ? { appScripts: options.appScripts(store) } : {}),
+    ...(options.activations ? { activations: options.activations } : {}),
   });
   await app.ready();
 
@@ -133,7 +137,12 @@ export async function createTestCore(
         headers,
         ...(payload !== undefined ? { payload } : {}),
       });
-      await assertExchangeMatchesOpenApi({ method, url, headers, payload }, res.statusCode, res.body);
+      await assertExchangeMatchesOpenApi(
+        { method, url, headers, payload },
+        res.statusCode,
+        res.body,
+        res.headers,
+      );
       let json: unknown;
       try {
         json = res.body === '' ? undefined : JSON.parse(res.body);

@@ -3,14 +3,17 @@ import type {
   CodeReplyMessage,
   DropMessage,
   ErrorPayload,
+  InvokeErrorMessage,
   InvokeMessage,
   JoinAcceptedMessage,
   LinkDialer,
+  ResultMessage,
   StoreMessage,
   WorkerChannel,
   WorkerMessage,
 } from '@funless/protocol';
 
+import { InvocationError } from '../runtime/invocation-error.js';
 import type { FunctionRef } from '../runtime/types.js';
 import type { AgentRuntime } from './agent-runtime.js';
 import { LinkConnector } from './link-connector.js';
@@ -222,9 +225,26 @@ export class CoreConnection {
           throw new FlError(ErrorCode.NotFound, `function ${module}/${name} changed while it was starting`);
         }
       }
-      this.#send(channel, { type: 'result', id, result: outcome.result, durationMs: outcome.durationMs });
+      const answer: ResultMessage = {
+        type: 'result',
+        id,
+        result: outcome.result,
+        durationMs: outcome.durationMs,
+      };
+      // What the guest printed goes with its answer, and only when there is some.
+      if (outcome.logs.length > 0) answer.logs = outcome.logs;
+      if (outcome.logsTruncated) answer.logsTruncated = true;
+      this.#send(channel, answer);
     } catch (error) {
-      if (!inFlight.dropped) this.#send(channel, { type: 'invoke_error', id, error: payload(error) });
+      if (inFlight.dropped) return;
+      const failure: InvokeErrorMessage = { type: 'invoke_error', id, error: payload(error) };
+      // A guest that ran and failed: its time and the lines it printed before its end.
+      if (error instanceof InvocationError) {
+        failure.durationMs = error.durationMs;
+        if (error.logs.length > 0) failure.logs = error.logs;
+        if (error.logsTruncated) failure.logsTruncated = true;
+      }
+      this.#send(channel, failure);
     } finally {
       if (this.#inFlight.get(id) === inFlight) this.#inFlight.delete(id);
       this.#reservedMiB -= capacityMiB;

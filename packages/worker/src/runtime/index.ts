@@ -1,4 +1,5 @@
-export { Runtime, InvocationError } from './runtime.js';
+export { Runtime } from './runtime.js';
+export { InvocationError } from './invocation-error.js';
 /** The hash a `FunctionRef` names, defined once in `@funless/protocol`. */
 export { codeHash } from '@funless/protocol';
 export {

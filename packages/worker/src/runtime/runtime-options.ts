@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 
-import { ConfigError, envInt, INVOCATION_LIMITS, MIB } from '@funless/protocol';
+import { ConfigError, envInt, INVOCATION_LIMITS, MAX_LOG_BYTES, MIB } from '@funless/protocol';
 
 import { parseCidr } from './http/address-policy.js';
 
@@ -49,7 +49,10 @@ export interface RuntimeOptions {
    * `result_too_large`. @default 6 MiB (`INVOCATION_LIMITS.maxResultBytes`)
    */
   maxOutputBytes?: number;
-  /** Log bytes kept per invocation; beyond them logs are cut with a marker line. @default 64 KiB */
+  /**
+   * Log bytes kept per invocation, each line its UTF-8 text plus 5 bytes; the first line beyond
+   * ends the capture and sets `logsTruncated`. @default 64 KiB (`MAX_LOG_BYTES`)
+   */
   maxLogBytes?: number;
   /** Outbound HTTP; see {@link HttpOptions}. */
   http?: Partial<HttpOptions>;
@@ -83,7 +86,7 @@ export const DEFAULT_RUNTIME_OPTIONS: Omit<ResolvedRuntimeOptions, 'dataDir' | '
   defaultTimeoutMs: 60_000,
   maxInputBytes: INVOCATION_LIMITS.maxInputBytes,
   maxOutputBytes: INVOCATION_LIMITS.maxResultBytes,
-  maxLogBytes: 64 * 1024,
+  maxLogBytes: MAX_LOG_BYTES,
   compiledCacheSize: 64,
   idleSpinUs: 50,
   threadIdleMs: 60_000,

@@ -12,7 +12,6 @@ import {
   NAME_PATTERN,
   NAME_RULE,
   WASM_PAGE_BYTES,
-  type ErrorPayload,
 } from '@funless/protocol';
 
 import { CodeCache } from './cache/code-cache.js';
@@ -24,6 +23,7 @@ import {
   type ModuleMeta,
 } from './module/analyse-module.js';
 import { WARM_UP_MODULE } from './module/warm-up-module.js';
+import { InvocationError } from './invocation-error.js';
 import { ThreadPool } from './pool/thread-pool.js';
 import {
   resolveRuntimeOptions,
@@ -34,17 +34,6 @@ import type { FunctionCode, FunctionRef, InvokeOutcome, InvokeRequest, RuntimeSt
 
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
 const MISSING = { type: 'missing' } as const;
-
-/** An invocation that failed; `logs` holds what the guest logged before it failed. */
-export class InvocationError extends FlError {
-  override readonly name = 'InvocationError';
-  constructor(
-    payload: ErrorPayload,
-    readonly logs: string[],
-  ) {
-    super(payload.code, payload.message);
-  }
-}
 
 interface Compiled {
   module: WebAssembly.Module;
@@ -219,8 +208,14 @@ export class Runtime {
     });
     // Replaced or dropped while it ran: what this run compiled or loaded must not stay behind.
     if (!this.code.has(req)) this.forget(req.hash);
-    if (reply.error) throw new InvocationError(reply.error, reply.logs);
-    return { type: 'result', result: reply.result!, logs: reply.logs, durationMs: reply.durationMs };
+    if (reply.error) throw new InvocationError(reply.error, reply, reply.durationMs);
+    return {
+      type: 'result',
+      result: reply.result!,
+      logs: reply.logs,
+      logsTruncated: reply.logsTruncated,
+      durationMs: reply.durationMs,
+    };
   }
 
   /** Threads, busy threads and queued invocations, for resource reports. */

@@ -1,3 +1,5 @@
+import type { LogLine } from '@funless/protocol';
+
 /**
  * The contract between the Worker runtime and whoever drives it (the Worker process, tests,
  * benchmarks). The runtime implementation lives beside this file.
@@ -45,8 +47,10 @@ export interface InvokeResult {
   type: 'result';
   /** The guest's raw JSON result: checked to be UTF-8 JSON within the size limit, never re-encoded. */
   result: Uint8Array;
-  /** Captured stdout/stderr/`__console_log` lines, bounded. */
-  logs: string[];
+  /** What the guest printed (`__console_log`, stdout, stderr), in order, within `maxLogBytes`. */
+  logs: LogLine[];
+  /** Lines were left out past `maxLogBytes`. */
+  logsTruncated: boolean;
   /** Wall time spent running on the thread, in ms. */
   durationMs: number;
 }

@@ -59,7 +59,7 @@ export class StubRuntime implements AgentRuntime {
     if (signal?.aborted) throw abortReason(signal);
     req.onStart?.();
     this.started++;
-    return { type: 'result', result: req.input, logs: [], durationMs: 1 };
+    return { type: 'result', result: req.input, logs: [], logsTruncated: false, durationMs: 1 };
   }
 
   close(): Promise<void> {

@@ -46,7 +46,12 @@ describe('function shapes and their errors', () => {
   test('console logs are captured in order', async () => {
     const out = await storeAndInvoke(runtime, await asFixture('console-log'), {});
     assert.deepEqual(out.result, { logged: 3 });
-    assert.deepEqual(out.logs, ['first line', 'second line, with unicode: héllo ✓', 'third line']);
+    assert.deepEqual(out.logs, [
+      { stream: 'console', text: 'first line' },
+      { stream: 'console', text: 'second line, with unicode: héllo ✓' },
+      { stream: 'console', text: 'third line' },
+    ]);
+    assert.equal(out.logsTruncated, false);
   });
 
   test('misbehaving functions get no_result, bad_return_code, result_not_json and trap errors', async () => {
@@ -66,7 +71,7 @@ describe('function shapes and their errors', () => {
   test('a WASI command gets its input on stdin and answers on stdout', async () => {
     const out = await storeAndInvoke(runtime, await cFixture('echo'), { hello: 'wasi' });
     assert.deepEqual(out.result, { echo: { hello: 'wasi' } });
-    assert.deepEqual(out.logs, ['echo got 16 bytes']);
+    assert.deepEqual(out.logs, [{ stream: 'stderr', text: 'echo got 16 bytes' }]);
   });
 
   test('a WASI command that exits non-zero is a guest error carrying stderr', async () => {
@@ -75,13 +80,17 @@ describe('function shapes and their errors', () => {
       'guest_error',
     );
     assert.match(err.message, /asked to fail/);
-    assert.ok(err.logs?.includes('asked to fail'));
+    assert.deepEqual(err.logs, [
+      { stream: 'stderr', text: 'echo got 13 bytes' },
+      { stream: 'stderr', text: 'asked to fail' },
+    ]);
+    assert.ok((err.durationMs ?? -1) >= 0, 'the time it ran');
   });
 
   test('proc_exit(0) ends a command successfully and stderr becomes logs', async () => {
     const out = await storeAndInvoke(runtime, await watFixture('print-command'), {});
     assert.deepEqual(out.result, { ok: true });
-    assert.deepEqual(out.logs, ['a line on stderr']);
+    assert.deepEqual(out.logs, [{ stream: 'stderr', text: 'a line on stderr' }]);
   });
 
   test('the WASI sandbox has no files, no environment, no arguments, but real clocks and random', async () => {

@@ -2,6 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import type { LogLine } from '@funless/protocol';
+
 import {
   codeHash,
   Runtime,
@@ -34,6 +36,11 @@ export async function withRuntime(
     await runtime.close();
     if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** The texts of captured lines, without their streams. */
+export function texts(logs: readonly LogLine[] | undefined): string[] {
+  return (logs ?? []).map((line) => line.text);
 }
 
 /** The JSON bytes of a value: what the Core hands a Worker as an invocation's input. */
@@ -74,11 +81,11 @@ export async function rejectsWith(
   promise: Promise<unknown>,
   code: string,
   message?: RegExp,
-): Promise<Error & { code: string; logs?: string[] }> {
+): Promise<Error & { code: string; logs?: LogLine[]; logsTruncated?: boolean; durationMs?: number }> {
   try {
     await promise;
   } catch (err) {
-    const e = err as Error & { code: string; logs?: string[] };
+    const e = err as Error & { code: string; logs?: LogLine[]; logsTruncated?: boolean; durationMs?: number };
     if (e.code !== code)
       throw new Error(`expected code ${code}, got ${e.code}: ${e.message}`, { cause: err });
     if (message && !message.test(e.message))

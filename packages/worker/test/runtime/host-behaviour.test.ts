@@ -5,10 +5,12 @@ import { asFixture, wat } from '@funless/testing';
 
 import { fn, rejectsWith, storeAndInvoke, withRuntime, run } from './helpers.js';
 
-test('logs are bounded per invocation and the cut is marked', async () => {
+test('logs are bounded per invocation (each line its text and 5 bytes) and the cut is marked', async () => {
+  // 'first line' takes 10 + 5 bytes of the 20: the next line does not fit, nor any after it.
   await withRuntime({ threads: 1, maxLogBytes: 20 }, async (runtime) => {
     const out = await storeAndInvoke(runtime, await asFixture('console-log'), {});
-    assert.deepEqual(out.logs, ['first line', '[logs cut at 20 bytes]']);
+    assert.deepEqual(out.logs, [{ stream: 'console', text: 'first line' }]);
+    assert.equal(out.logsTruncated, true);
   });
 });
 

@@ -5,8 +5,10 @@ import { after, before, describe, test } from 'node:test';
 
 import { asFixture } from '@funless/testing';
 
+import type { LogLine } from '@funless/protocol';
+
 import type { HttpOptions } from '../../src/index.js';
-import { fn, withRuntime, run } from './helpers.js';
+import { fn, texts, withRuntime, run } from './helpers.js';
 
 interface Seen {
   method: string;
@@ -57,7 +59,7 @@ describe('__http_request', () => {
   const local: Partial<HttpOptions> = { allowList: ['127.0.0.1'] };
 
   async function call(http: Partial<HttpOptions>, method: number, url: string, timeoutMs?: number) {
-    let out: { result: unknown; logs: string[] } | undefined;
+    let out: { result: unknown; logs: LogLine[] } | undefined;
     await withRuntime({ threads: 1, http }, async (runtime) => {
       const f = fn(code);
       await runtime.store(f);
@@ -104,7 +106,7 @@ describe('__http_request', () => {
     const before = seen.length;
     const out = await call({ allowList: ['api.example.com'] }, 0, `${base}/denied`);
     assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
-    assert.match(out.logs.join('\n'), /is at 127\.0\.0\.1, a loopback address/);
+    assert.match(texts(out.logs).join('\n'), /is at 127\.0\.0\.1, a loopback address/);
     assert.equal(seen.length, before);
   });
 
@@ -112,14 +114,14 @@ describe('__http_request', () => {
     const before = seen.length;
     const out = await call({ enabled: false }, 0, `${base}/off`);
     assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
-    assert.match(out.logs.join('\n'), /turned off/);
+    assert.match(texts(out.logs).join('\n'), /turned off/);
     assert.equal(seen.length, before);
   });
 
   test('a response over the size cap is refused with status 0', async () => {
     const out = await call({ ...local, maxResponseBytes: 1000 }, 0, `${base}/big`);
     assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
-    assert.match(out.logs.join('\n'), /larger than 1000 bytes/);
+    assert.match(texts(out.logs).join('\n'), /larger than 1000 bytes/);
   });
 
   test('a response larger than the guest buffer is refused without writing past it', async () => {
@@ -133,7 +135,7 @@ describe('__http_request', () => {
         `http://127.0.0.1:${(big.address() as AddressInfo).port}/`,
       );
       assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
-      assert.match(out.logs.join('\n'), /larger than 65536 bytes/);
+      assert.match(texts(out.logs).join('\n'), /larger than 65536 bytes/);
     } finally {
       big.closeAllConnections();
       await new Promise((resolve) => big.close(resolve));
@@ -143,7 +145,7 @@ describe('__http_request', () => {
   test('a slow server hits the HTTP time limit and the guest goes on with status 0', async () => {
     const out = await call({ ...local, timeoutMs: 200 }, 0, `${base}/slow`);
     assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
-    assert.match(out.logs.join('\n'), /longer than 200 ms/);
+    assert.match(texts(out.logs).join('\n'), /longer than 200 ms/);
     assert.ok(
       slowAnswers.every((res) => !res.writableEnded),
       'the server had not answered',
@@ -201,7 +203,7 @@ describe('__http_request', () => {
     for (const host of spellings) {
       const out = await call({}, 0, `http://${host}:${port}/spelled`);
       assert.deepEqual(out.result, { status: 0, length: 0, body: '' }, host);
-      const logs = out.logs.join('\n');
+      const logs = texts(out.logs).join('\n');
       assert.match(logs, /reach public addresses only/, host);
       assert.match(logs, /(loopback|unspecified)/, host);
       assert.ok(logs.includes(`host ${new URL(`http://${host}:${port}/`).host} is at `), logs);
@@ -213,7 +215,10 @@ describe('__http_request', () => {
     const before = seen.length;
     const refused = await call({}, 0, `http://localhost:${port}/named`);
     assert.equal((refused.result as { status: number }).status, 0);
-    assert.match(refused.logs.join('\n'), /host localhost:\d+ is at (127\.0\.0\.1|::1), a loopback address/);
+    assert.match(
+      texts(refused.logs).join('\n'),
+      /host localhost:\d+ is at (127\.0\.0\.1|::1), a loopback address/,
+    );
     assert.equal(seen.length, before);
     const allowed = await call({ allowList: ['localhost'] }, 0, `http://localhost:${port}/named`);
     assert.equal((allowed.result as { status: number }).status, 201);
@@ -226,13 +231,13 @@ describe('__http_request', () => {
     assert.equal((inRange.result as { status: number }).status, 201);
     const outside = await call({ allowList: ['10.0.0.0/8'] }, 0, `${base}/range`);
     assert.equal((outside.result as { status: number }).status, 0);
-    assert.match(outside.logs.join('\n'), /is at 127\.0\.0\.1, a loopback address/);
+    assert.match(texts(outside.logs).join('\n'), /is at 127\.0\.0\.1, a loopback address/);
     assert.equal(seen.length, before + 1);
   });
 
   test('unsupported URL schemes are refused', async () => {
     const out = await call({}, 0, 'file:///etc/passwd');
     assert.deepEqual(out.result, { status: 0, length: 0, body: '' });
-    assert.match(out.logs.join('\n'), /only http and https/);
+    assert.match(texts(out.logs).join('\n'), /only http and https/);
   });
 });

@@ -1,4 +1,5 @@
 import { assembleOpenApiDocument } from '../openapi/openapi-document.js';
+import { activationRoutes } from './activations.js';
 import { functionRoutes } from './functions.js';
 import { healthRoutes } from './health.js';
 import { invokeRoutes } from './invoke.js';
@@ -24,6 +25,7 @@ export const ROUTES: readonly RouteModule[] = [
   ownershipRoutes,
   workersRoutes,
   scriptRoutes,
+  activationRoutes,
   metricsRoutes,
 ];
 

@@ -1,11 +1,20 @@
-import { CHAIN_DEPTH_HEADER, ErrorCode, FlError, INVOCATION_LIMITS, SubjectRole } from '@funless/protocol';
+import {
+  ACTIVATION_ID_HEADER,
+  CHAIN_DEPTH_HEADER,
+  ErrorCode,
+  FlError,
+  INVOCATION_LIMITS,
+  SubjectRole,
+} from '@funless/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
+import { runInvocation } from '../../activations/index.js';
 import type { InvokeOptions } from '../../cluster/index.js';
+import { ActivationTrigger } from '../../store/index.js';
 import { SCHEDULING_LANGUAGES, SchedulingLanguage, resolvePolicy } from '../../scheduling/index.js';
 import type { SchedulingRequest } from '../../scheduling/index.js';
 import type { AppContext } from '../app-context.js';
-import { bindInvocationLog } from '../invocation-log.js';
+import { bindActivationId, bindInvocationLog } from '../invocation-log.js';
 import {
   COMMON_ERRORS,
   data,
@@ -16,11 +25,13 @@ import {
   ref,
   response,
 } from '../openapi/openapi-helpers.js';
+import type { OpenApiObject } from '../openapi/openapi-helpers.js';
 import {
   BadRequestError,
   UnsupportedMediaTypeError,
   isPlainObject,
   onlyKeys,
+  queryParams,
   validName,
 } from '../validation.js';
 import { jsonMemberBytes } from '../raw-json.js';
@@ -77,13 +88,44 @@ function chainDepth(request: FastifyRequest, maxChainDepth: number): number {
   return depth;
 }
 
-/** `POST /v1/fn/:mod/:fn`: runs the function on a Worker and answers its JSON result. */
+/** `?blocking=false` (OpenWhisk's parameter): answer 202 at once, run the invocation later. */
+function isBlocking(value: string | undefined): boolean {
+  if (value === undefined || value === 'true') return true;
+  if (value === 'false') return false;
+  throw new BadRequestError(`blocking must be "true" or "false", got ${JSON.stringify(value)}`);
+}
+
+/** The activation id, on every answer of an invocation that has a record. */
+const ACTIVATION_HEADER = {
+  [ACTIVATION_ID_HEADER]: {
+    description: 'The id of the activation record of this invocation (absent when recording is off)',
+    schema: ref('ActivationId'),
+  },
+} as const;
+
+/** The documented answers of an invocation, each with the activation id header. */
+function withActivationId(answers: Record<string, OpenApiObject>): Record<string, OpenApiObject> {
+  return Object.fromEntries(
+    Object.entries(answers).map(([status, answer]) => [status, { ...answer, headers: ACTIVATION_HEADER }]),
+  );
+}
+
+/**
+ * The least role that may invoke a function. Any subject with it may invoke every function, so it
+ * is also the whole rule of who sees which activation records (routes/activations.ts).
+ */
+export const INVOKE_ROLE: SubjectRole = SubjectRole.Invoker;
+
+/**
+ * `POST /v1/fn/:mod/:fn`: runs the function on a Worker and answers its JSON result; with
+ * `?blocking=false`, stores the invocation and answers 202 with its activation id.
+ */
 export const invokeRoutes: RouteModule = {
   paths: {
     '/v1/fn/{mod}/{fn}': {
       post: {
         summary: 'Invoke a function (any role)',
-        ...minRole(SubjectRole.Invoker),
+        ...minRole(INVOKE_ROLE),
         parameters: [
           nameParam('mod', 'Module'),
           nameParam('fn', 'Function'),
@@ -95,14 +137,33 @@ export const invokeRoutes: RouteModule = {
               'Depth of a chain of functions calling functions: set by Workers on the outbound requests of a function (its own depth + 1), absent (0) from clients. Over FL_MAX_CHAIN_DEPTH it is refused with 508',
             schema: { type: 'integer', minimum: 0, maximum: 999_999_999 },
           },
+          {
+            name: 'blocking',
+            in: 'query',
+            required: false,
+            description:
+              'false: store the invocation, answer 202 with its activation id at once, and run it later (docs/activations.md)',
+            schema: { type: 'string', enum: ['true', 'false'], default: 'true' },
+          },
         ],
         requestBody: {
           required: false,
           // JSON null is taken as no body, like an empty one.
           ...json({ oneOf: [ref('InvokeRequest'), { type: 'null' }] }),
         },
-        responses: {
+        // Any answer once the function was found may name its record: the cluster can fail an
+        // invocation with any error code.
+        responses: withActivationId({
           '200': response('The JSON result of the function', data({})),
+          '202': response(
+            'blocking=false: the invocation is stored and will run; its record tells how it went',
+            data({
+              type: 'object',
+              required: ['activation_id'],
+              additionalProperties: false,
+              properties: { activation_id: ref('ActivationId') },
+            }),
+          ),
           ...COMMON_ERRORS,
           '404': error('No such module, function or APP script'),
           '415': error('Not a JSON body'),
@@ -112,7 +173,7 @@ export const invokeRoutes: RouteModule = {
           ),
           '500': error('A fault of the platform (logged with the request id)'),
           '503': error(
-            'No Worker available, the Worker was lost, it is overloaded, or the database is unavailable',
+            'No Worker available, the Worker was lost, it is overloaded, or the database is unavailable; blocking=false: the queue of asynchronous invocations is full (the detail gives its limit) or recording is off',
           ),
           '504': error(
             'The invocation passed its time limit; the detail says whether it started (or waited in a queue and was dropped, so it did not run)',
@@ -120,7 +181,7 @@ export const invokeRoutes: RouteModule = {
           '508': error(
             'The invocation is deeper in a chain of functions calling functions than FL_MAX_CHAIN_DEPTH (chain_too_deep); nothing ran',
           ),
-        },
+        }),
       },
     },
   },
@@ -152,13 +213,14 @@ export const invokeRoutes: RouteModule = {
 
 function register(
   app: FastifyInstance,
-  { cluster, functions, store, appScripts, options }: AppContext,
+  { cluster, functions, store, appScripts, options, activations, asyncInvocations }: AppContext,
 ): void {
   app.post<{ Params: { mod: string; fn: string } }>('/v1/fn/:mod/:fn', async (request, reply) => {
     const depth = chainDepth(request, options.maxChainDepth);
     const module = validName('module name', request.params.mod);
     const name = validName('function name', request.params.fn);
     bindInvocationLog(request, reply, { module, function: name });
+    const blocking = isBlocking(queryParams(request, ['blocking']).blocking);
     if (request.isMultipart()) {
       throw new UnsupportedMediaTypeError(`invocations take a JSON body (application/json), like ${EXAMPLE}`);
     }
@@ -180,10 +242,10 @@ function register(
       );
     }
     const invokeOptions: InvokeOptions = { timeoutMs: options.invokeTimeoutMs, chainDepth: depth };
-    if (body.scheduling !== undefined) {
+    const scheduling = body.scheduling === undefined ? undefined : parseScheduling(body.scheduling);
+    if (scheduling !== undefined) {
       // Resolved once, here: an unknown script (404) or a script with language "none" (400) is
       // refused before anything is placed, and the cluster places by what this resolved.
-      const scheduling = parseScheduling(body.scheduling);
       invokeOptions.policy = await resolvePolicy(scheduling, (n) => appScripts.get(n));
     }
 
@@ -193,7 +255,49 @@ function register(
         throw new FlError(ErrorCode.NotFound, `module ${module} not found`);
       throw new FlError(ErrorCode.NotFound, `function ${module}/${name} not found`);
     }
-    const result = await cluster.invoke(fn, input, invokeOptions);
+    const subject = request.principal?.name ?? null;
+    if (!blocking) {
+      if (!activations.enabled) {
+        throw new FlError(
+          ErrorCode.Unavailable,
+          'asynchronous invocations are off on this Core: they need activation records, and FL_ACTIVATION_MAX or FL_ACTIVATION_RETENTION_DAYS is 0',
+        );
+      }
+      // Durable before the answer: a Core that stops now runs it after its restart.
+      const id = await asyncInvocations.submit({ fn, input, scheduling, subject, chainDepth: depth });
+      bindActivationId(request, reply, id);
+      return reply
+        .status(202)
+        .header(ACTIVATION_ID_HEADER, id)
+        .send({ data: { activation_id: id } });
+    }
+    let result: Uint8Array;
+    if (activations.enabled) {
+      const id = activations.ids.next();
+      void reply.header(ACTIVATION_ID_HEADER, id);
+      bindActivationId(request, reply, id);
+      // Time in the platform counts from the request's arrival (reply.elapsedTime).
+      const run = await runInvocation(
+        cluster,
+        fn,
+        input,
+        invokeOptions,
+        () => Math.round(reply.elapsedTime * 1000) / 1000,
+      );
+      // Written behind the answer, in a batch: the invocation does not wait for the database.
+      activations.record({
+        id,
+        module,
+        function: name,
+        trigger: ActivationTrigger.Http,
+        subject,
+        ...run.outcome,
+      });
+      if (!run.ok) throw run.error;
+      result = run.result;
+    } else {
+      result = await cluster.invoke(fn, input, invokeOptions);
+    }
     // The Worker checked the result (UTF-8 JSON within the limit): it is relayed as its bytes.
     const answer = Buffer.concat([DATA_OPEN, result, DATA_CLOSE]);
     // A small answer goes as text: Node writes the headers and a string body in one write, a Buffer

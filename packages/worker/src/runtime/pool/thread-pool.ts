@@ -2,12 +2,15 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 
 import { ErrorCode, FlError, WASM_PAGE_BYTES } from '@funless/protocol';
+import type { CapturedLogs } from '@funless/protocol';
 
 import { LruCache } from '../cache/lru-cache.js';
 import { createHttpBuffer, writeHttpAnswer } from '../http/http-bridge.js';
 import { performHttp } from '../http/http-performer.js';
 import type { ModuleMeta } from '../module/analyse-module.js';
+import { InvocationError } from '../invocation-error.js';
 import type { ResolvedRuntimeOptions } from '../runtime-options.js';
+import { createLogArea, readLogArea } from '../thread/log-area.js';
 import type { FromThread, InvokeReply, ThreadConfig, ToThread } from '../thread/messages.js';
 import {
   createTaskBuffer,
@@ -40,9 +43,12 @@ export interface PoolTask {
   chainDepth?: number;
 }
 
+/** A thread's reply with the lines its guest printed (read from the thread's log area). */
+export type PoolReply = InvokeReply & CapturedLogs;
+
 interface Pending {
   task: PoolTask;
-  resolve: (reply: InvokeReply) => void;
+  resolve: (reply: PoolReply) => void;
   reject: (err: FlError) => void;
   /** Removes the task from the queue when its signal aborts; detached when it starts. */
   onAbort?: () => void;
@@ -51,6 +57,8 @@ interface Pending {
 interface Running extends Pending {
   id: number;
   timer: NodeJS.Timeout;
+  /** `performance.now()` when the thread took it. */
+  startedAt: number;
   /** The time limit passed: the next wake-up ends the invocation. */
   expired: boolean;
 }
@@ -65,6 +73,8 @@ function abortReason(signal: AbortSignal): FlError {
 class PoolThread {
   readonly worker: Worker;
   readonly httpBuffer: SharedArrayBuffer;
+  /** The guest's lines, written as they come: still readable once the thread is terminated. */
+  readonly logBuffer: SharedArrayBuffer;
   readonly views: TaskViews;
   readonly port: MessagePort;
   /** Mirror of the modules the thread holds (by key); evictions are sent before the next task. */
@@ -88,6 +98,7 @@ class PoolThread {
     awake: SharedArrayBuffer,
   ) {
     this.httpBuffer = createHttpBuffer(options.http.maxResponseBytes);
+    this.logBuffer = createLogArea(options.maxLogBytes);
     const taskBuffer = createTaskBuffer();
     this.views = taskViews(taskBuffer);
     this.loaded = new LruCache(options.compiledCacheSize);
@@ -102,6 +113,7 @@ class PoolThread {
       cpus: availableParallelism(),
       httpBuffer: this.httpBuffer,
       taskBuffer,
+      logBuffer: this.logBuffer,
       port: port2,
     };
     this.worker = new Worker(THREAD_SCRIPT, { workerData, transferList: [port2] });
@@ -183,7 +195,7 @@ export class ThreadPool {
     };
   }
 
-  run(task: PoolTask): Promise<InvokeReply> {
+  run(task: PoolTask): Promise<PoolReply> {
     if (this.closed) return Promise.reject(new FlError(ErrorCode.Internal, 'the runtime is closed'));
     const signal = task.signal;
     if (signal?.aborted) return Promise.reject(abortReason(signal));
@@ -361,7 +373,15 @@ export class ThreadPool {
     // A JS timer is much cheaper than a timeout on Atomics.waitAsync (which goes through the
     // platform's delayed-task queue and a cross-thread wake-up on every call).
     const timer = setTimeout(() => this.expire(thread, id), task.timeoutMs);
-    thread.running = { task, resolve: pending.resolve, reject: pending.reject, id, timer, expired: false };
+    thread.running = {
+      task,
+      resolve: pending.resolve,
+      reject: pending.reject,
+      id,
+      timer,
+      startedAt: performance.now(),
+      expired: false,
+    };
     this.publishLoad();
     thread.worker.ref();
     Atomics.store(words, Word.Reply, 0);
@@ -393,11 +413,17 @@ export class ThreadPool {
     if (!running || running.id !== id || thread.dead) return;
     if (Atomics.load(thread.views.words, Word.Reply) === 0) {
       if (!running.expired) return this.await(thread, id);
+      // The lines the guest wrote before it was stopped stay in the log area.
+      const captured = readLogArea(thread.logBuffer, id);
       this.replace(thread);
       running.reject(
-        new FlError(
-          ErrorCode.Timeout,
-          `the invocation passed its time limit of ${running.task.timeoutMs} ms and was stopped`,
+        new InvocationError(
+          {
+            code: ErrorCode.Timeout,
+            message: `the invocation passed its time limit of ${running.task.timeoutMs} ms and was stopped`,
+          },
+          captured,
+          performance.now() - running.startedAt,
         ),
       );
       return;
@@ -410,7 +436,6 @@ export class ThreadPool {
         type: 'result',
         id,
         result: thread.views.data.slice(0, words[Word.ResultLength]),
-        logs: [],
         durationMs: floats[Float.DurationMs]!,
       };
     } else {
@@ -418,7 +443,7 @@ export class ThreadPool {
       if (msg?.id === id) reply = msg;
     }
     thread.running = undefined;
-    if (reply) running.resolve(reply);
+    if (reply) running.resolve({ ...reply, ...readLogArea(thread.logBuffer, id) });
     else running.reject(new FlError(ErrorCode.Internal, 'the invocation thread answered without a reply'));
     this.next(thread);
   }
@@ -515,8 +540,11 @@ export class ThreadPool {
     if (thread.dead) return;
     const running = thread.running;
     if (running) clearTimeout(running.timer);
+    const captured = running && readLogArea(thread.logBuffer, running.id);
     this.replace(thread, err);
-    if (running) running.reject(err);
+    if (running && captured) {
+      running.reject(new InvocationError(err.toPayload(), captured, performance.now() - running.startedAt));
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { ErrorCode, HTTP_METHODS, INVOCATION_LIMITS } from '@funless/protocol';
+import { ErrorCode, HTTP_METHODS, INVOCATION_LIMITS, LogStream } from '@funless/protocol';
 
 import type { HttpBridgeClient } from '../http/http-bridge.js';
 import type { HttpCall } from './messages.js';
@@ -47,7 +47,7 @@ export function flImports(
       const s = state();
       // Never decode more than the logs can still hold: a guest may pass a huge length.
       const bytes = guestBytes(s, ptr, len, '__console_log');
-      s.logs.add(decoder.decode(bytes.subarray(0, s.logs.maxBytes + 1)));
+      s.logs.add(LogStream.Console, decoder.decode(bytes.subarray(0, s.logs.maxBytes + 1)));
     },
     __http_request(
       respPtr: number,
@@ -67,7 +67,7 @@ export function flImports(
       entry.offset(statusPtr, 2, '__http_request status');
       const declared = entry.getU32(respLenPtr, '__http_request length');
       const fail = (reason: string) => {
-        s.logs.add(`http: ${reason}`);
+        s.logs.add(LogStream.Stderr, `http: ${reason}`);
         const mem = new GuestMemory(s.memory);
         mem.setU16(statusPtr, 0);
         mem.setU32(respLenPtr, 0);

@@ -1,4 +1,6 @@
-import type { ErrorCode } from '@funless/protocol';
+import type { ErrorCode, LogStream } from '@funless/protocol';
+
+import type { LogWriter } from './log-area.js';
 
 /** Raised by host functions to end the invocation with a given error code. */
 export class GuestFault extends Error {
@@ -17,49 +19,31 @@ export class ProcExit extends Error {
   }
 }
 
-const decoder = new TextDecoder();
-
-/** Log lines of one invocation, bounded in bytes; the cut is marked by a last line. */
-export class LogSink {
-  readonly lines: string[] = [];
-  private bytes = 0;
-  private cut = false;
-  constructor(readonly maxBytes: number) {}
-
-  add(line: string): void {
-    if (this.cut) return;
-    // UTF-16 length is a lower bound of UTF-8 bytes; measure exactly only when it could matter.
-    this.bytes += (line.length * 3 + this.bytes > this.maxBytes ? Buffer.byteLength(line) : line.length) + 1;
-    if (this.bytes > this.maxBytes) {
-      this.cut = true;
-      this.lines.push(`[logs cut at ${this.maxBytes} bytes]`);
-      return;
-    }
-    this.lines.push(line);
-  }
-}
-
 /** Turns an output stream (stdout, stderr) into log lines, keeping a partial line until its end. */
 export class LineStream {
   private partial = '';
+  /** Its own decoder: a character cut between two writes is decoded whole. */
+  private readonly decoder = new TextDecoder();
   constructor(
-    private readonly sink: LogSink,
-    private readonly prefix: string,
+    private readonly sink: LogWriter,
+    private readonly stream: LogStream,
   ) {}
 
   write(bytes: Uint8Array): void {
-    const text = this.partial + decoder.decode(bytes);
+    const text = this.partial + this.decoder.decode(bytes, { stream: true });
     const lines = text.split('\n');
     this.partial = lines.pop() ?? '';
-    for (const line of lines) this.sink.add(this.prefix + line);
+    for (const line of lines) this.sink.add(this.stream, line);
     if (this.partial.length > 8192) {
-      this.sink.add(this.prefix + this.partial);
+      this.sink.add(this.stream, this.partial);
       this.partial = '';
     }
   }
 
+  /** Ends a last line written without its line break. */
   flush(): void {
-    if (this.partial !== '') this.sink.add(this.prefix + this.partial);
+    const text = this.partial + this.decoder.decode();
+    if (text !== '') this.sink.add(this.stream, text);
     this.partial = '';
   }
 }
@@ -101,7 +85,8 @@ export interface InvocationState {
   error: Uint8Array | undefined;
   /** The whole length of that message, in bytes. */
   errorBytes: number;
-  logs: LogSink;
+  /** The invocation's lines, in its thread's log area. */
+  logs: LogWriter;
   /** stdout of a WASI command: its result. */
   stdout: BoundedBytes | undefined;
   /** stdout of a FunLess-ABI function: log lines. */

@@ -15,6 +15,7 @@ import {
   FunctionShape,
   INVOCATION_LIMITS,
   INVOKE_EXPORT,
+  LogStream,
   runtimeGlobalExport,
   runtimeMemoryExport,
   runtimeTableExport,
@@ -28,14 +29,8 @@ import { HttpBridgeClient } from '../http/http-bridge.js';
 import type { ModuleMeta } from '../module/analyse-module.js';
 import { WARM_UP_MODULE } from '../module/warm-up-module.js';
 import { flImports } from './fl-imports.js';
-import {
-  BoundedBytes,
-  GuestFault,
-  LineStream,
-  LogSink,
-  ProcExit,
-  type InvocationState,
-} from './invocation-state.js';
+import { BoundedBytes, GuestFault, LineStream, ProcExit, type InvocationState } from './invocation-state.js';
+import { LogWriter } from './log-area.js';
 import type { FromThread, InvokeReply, ThreadConfig, ToThread } from './messages.js';
 import { DATA_BYTES, Float, taskViews, Word } from './task-channel.js';
 import { wasiImports } from './wasi-preview1.js';
@@ -46,6 +41,8 @@ const config = workerData as ThreadConfig;
 const taskPort = config.port;
 const views = taskViews(config.taskBuffer);
 const bridge = new HttpBridgeClient(config.httpBuffer);
+/** The guest's lines go to the shared log area as they are written: they outlive this thread. */
+const logs = new LogWriter(config.logBuffer);
 const decoder = new TextDecoder();
 const EMPTY_ARGS = new TextEncoder().encode('{}');
 
@@ -335,11 +332,10 @@ function invoke(task: Task): void {
       type: 'result',
       id: task.id,
       error: fault(ErrorCode.Internal, `thread lacks module ${task.moduleId}`),
-      logs: [],
       durationMs: 0,
     });
   }
-  const logs = new LogSink(config.maxLogBytes);
+  logs.reset(task.id);
   const command = loaded.meta.shape === FunctionShape.WasiCommand;
   const s: RunState = {
     memory: loaded.live?.memory as WebAssembly.Memory,
@@ -350,8 +346,8 @@ function invoke(task: Task): void {
     errorBytes: 0,
     logs,
     stdout: command ? new BoundedBytes(config.maxOutputBytes) : undefined,
-    stdoutLines: command ? undefined : new LineStream(logs, ''),
-    stderr: new LineStream(logs, command ? '' : 'stderr: '),
+    stdoutLines: command ? undefined : new LineStream(logs, LogStream.Stdout),
+    stderr: new LineStream(logs, LogStream.Stderr),
     stderrTail: '',
     deadline: task.deadline,
     maxOutputBytes: config.maxOutputBytes,
@@ -371,13 +367,16 @@ function invoke(task: Task): void {
     };
   }
   const durationMs = performance.now() - started;
+  // A last line without its line break is kept, whatever ended the guest (a trap included).
+  s.stdoutLines?.flush();
+  s.stderr.flush();
   if (outcome.result && !outcome.error) {
     const bad = checkResult(outcome.result);
     // Bad output is the guest's fault, not its instance's: the instance is reused all the same.
     if (bad) outcome = { error: bad, clean: outcome.clean };
   }
   const result = outcome.result;
-  if (!outcome.error && result && logs.lines.length === 0 && result.length <= DATA_BYTES) {
+  if (!outcome.error && result && result.length <= DATA_BYTES) {
     // Fast path: the result goes straight into the shared data area.
     views.data.set(result);
     views.words[Word.ResultLength] = result.length;
@@ -385,7 +384,7 @@ function invoke(task: Task): void {
     views.words[Word.ReplyMode] = 0;
     signalReply();
   } else {
-    const reply: InvokeReply = { type: 'result', id: task.id, logs: logs.lines, durationMs };
+    const reply: InvokeReply = { type: 'result', id: task.id, durationMs };
     if (outcome.error) reply.error = outcome.error;
     else reply.result = result;
     replyByMessage(reply);

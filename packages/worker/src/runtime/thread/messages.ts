@@ -25,6 +25,8 @@ export interface ThreadConfig {
   httpBuffer: SharedArrayBuffer;
   /** Control words and data area of the task channel (see `task-channel.ts`). */
   taskBuffer: SharedArrayBuffer;
+  /** Where the guest's lines go as they are written (see `log-area.ts`). */
+  logBuffer: SharedArrayBuffer;
   /** Port for what does not fit the task channel. */
   port: MessagePort;
 }
@@ -52,14 +54,13 @@ export interface TaskInput {
 
 export type ToThread = LoadModule | EvictModules | TaskInput;
 
-/** A reply that does not fit the fast path (an error, logs, or a large result). */
+/** A reply that does not fit the fast path (an error, or a large result). Logs are in the log area. */
 export interface InvokeReply {
   type: 'result';
   id: number;
   /** The raw JSON result on success, already checked to be UTF-8 JSON. */
   result?: Uint8Array;
   error?: ErrorPayload;
-  logs: string[];
   durationMs: number;
 }
 
