@@ -208,10 +208,13 @@ export class ActivationRecorder {
 
   /** Newest first, the records not written yet included. */
   async list(query: ActivationQuery): Promise<ActivationSummary[]> {
+    // Taken before the query: a batch whose write commits while the query runs leaves memory
+    // then, and the query may not see it yet.
+    const before = [...this.#unwritten.values()];
     const stored = await this.#store.list(query);
-    if (this.#unwritten.size === 0) return stored;
+    if (before.length === 0 && this.#unwritten.size === 0) return stored;
     const byId = new Map(stored.map((s) => [s.id, s]));
-    for (const record of this.#unwritten.values()) {
+    for (const record of [...before, ...this.#unwritten.values()]) {
       if (matches(record, query)) byId.set(record.id, summary(record));
     }
     return [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)).slice(0, query.limit);
