@@ -5,3 +5,4 @@ export { eventually, type EventuallyOptions } from './eventually.js';
 export { ECHO_WAT, fillWat, httpGetWat } from './guest-sources.js';
 export { rejectsWith } from './rejects-with.js';
 export { TLS_FIXTURE } from './tls.js';
+export { freeUdpPort } from './free-udp-port.js';

@@ -9,7 +9,7 @@ import {
   inProcessChannelPair,
   isWorkerName,
   isWorkerTag,
-  LINK_MAX_SEALED_FRAME_BYTES,
+  hasPrejoinFrameLimit,
   LINK_PREJOIN_MAX_FRAME_BYTES,
   LINK_PROTOCOL_VERSION,
   LinkCloseCode,
@@ -23,7 +23,6 @@ import {
 } from '@funless/protocol';
 import type { CoreChannel, CoreMessage, JoinMessage, WorkerChannel, WorkerMessage } from '@funless/protocol';
 import { WebSocketServer } from 'ws';
-import type { WebSocket } from 'ws';
 
 import type { ClusterLogger } from './cluster-logger.js';
 import { resourceProblem } from './resource-claims.js';
@@ -70,20 +69,6 @@ export interface LinkAcceptorOptions {
 
 const HTTP_503 = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
 const HTTP_404 = 'HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
-
-/**
- * The setter of one accepted WebSocket's frame limit, to raise once its peer has joined. `ws` has one
- * `maxPayload` per server, which the link sets to the pre-join bound, and keeps each socket's copy
- * in its receiver, checked against each frame's header before the payload is buffered. Returns
- * undefined if this `ws` keeps it elsewhere (the connection is then refused, never left unbounded).
- */
-function frameLimitOf(ws: WebSocket): ((bytes: number) => void) | undefined {
-  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: unknown } })._receiver;
-  if (!receiver || receiver._maxPayload !== LINK_PREJOIN_MAX_FRAME_BYTES) return undefined;
-  return (bytes) => {
-    receiver._maxPayload = bytes;
-  };
-}
 
 /**
  * The Core's mechanics of the link: accepts connections (WebSocket upgrades on the HTTP server, or
@@ -170,22 +155,20 @@ export class LinkAcceptor {
       return;
     }
     this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      const raiseFrameLimit = frameLimitOf(ws);
-      if (!raiseFrameLimit) {
+      // The server's maxPayload is the pre-join bound; sealing the joined link raises it.
+      if (!hasPrejoinFrameLimit(ws)) {
         this.#log.error({ remote }, 'cluster: this ws version hides its frame limit; link refused');
         ws.terminate();
         return;
       }
       this.#accept(
         new WebSocketChannel<CoreMessage, WorkerMessage>(ws, decodeWorkerFrame, remote),
-        () => raiseFrameLimit(LINK_MAX_SEALED_FRAME_BYTES),
         () => ws.bufferedAmount,
       );
     });
   };
 
-  /** `joined` runs once the connection's join is accepted (a WebSocket's frame limit is raised there). */
-  #accept(channel: CoreChannel, joined?: () => void, unsentBytes?: () => number): void {
+  #accept(channel: CoreChannel, unsentBytes?: () => number): void {
     const remote = channel.remote;
     const link = new WorkerLink(channel, unsentBytes);
     this.#connections.add(link);
@@ -204,7 +187,6 @@ export class LinkAcceptor {
           clearTimeout(handshake);
           this.#onJoin(link, nonce, message);
           this.#pending.delete(link);
-          if (link.name !== undefined) joined?.();
           return;
         }
         switch (message.type) {

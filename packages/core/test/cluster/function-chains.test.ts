@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { cFixture, eventually } from '@funless/testing';
-import { pino } from 'pino';
 
-import { coreClusterFromEnv, CoreCluster, startCore } from '../../src/index.js';
+import type { CoreCluster } from '../../src/index.js';
+import { startClusterCore } from './support/cluster-core.js';
 import type { RunningCore } from '../../src/index.js';
 import { spawnWorker } from './support/worker-process.js';
 import type { WorkerProcess } from './support/worker-process.js';
@@ -28,26 +28,19 @@ let worker: WorkerProcess;
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'fl-chain-'));
-  const { factory } = await coreClusterFromEnv({
-    FL_DATA_DIR: dir,
-    FL_DISCOVERY: 'off',
-    FL_CLUSTER_SECRET: SECRET,
-  });
-  core = await startCore({
-    port: 0,
-    dataDir: dir,
-    adminToken: ADMIN,
-    maxChainDepth: MAX_DEPTH,
-    // Bounds the wait of a chain that cannot complete (each link waits for the next).
-    invokeTimeoutMs: 15_000,
-    logger: pino({ level: 'silent' }),
-    cluster: (ctx) => {
-      const built = factory(ctx);
-      assert.ok(built instanceof CoreCluster);
-      cluster = built;
-      return built;
+  ({ core, cluster } = await startClusterCore(
+    {
+      FL_DATA_DIR: dir,
+      FL_DISCOVERY: 'off',
+      FL_CLUSTER_SECRET: SECRET,
     },
-  });
+    {
+      adminToken: ADMIN,
+      maxChainDepth: MAX_DEPTH,
+      // Bounds the wait of a chain that cannot complete (each link waits for the next).
+      invokeTimeoutMs: 15_000,
+    },
+  ));
   worker = spawnWorker('w1', join(dir, 'worker'), {
     FL_CORE_URL: core.url,
     FL_CLUSTER_SECRET: SECRET,

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { ECHO_WAT, eventually, wat } from '@funless/testing';
-import { pino } from 'pino';
 
-import { coreClusterFromEnv, CoreCluster, startCore } from '../../src/index.js';
+import type { CoreCluster } from '../../src/index.js';
+import { startClusterCore } from './support/cluster-core.js';
 import type { RunningCore } from '../../src/index.js';
 import { TcpRelay } from './support/tcp-relay.js';
 import { spawnWorker } from './support/worker-process.js';
@@ -49,19 +49,13 @@ describe('a relay between a Worker process and the Core', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fl-relay-'));
     const env = { FL_DATA_DIR: dir, FL_DISCOVERY: 'off', FL_CLUSTER_SECRET: SECRET };
-    const { factory } = await coreClusterFromEnv(env, { pushTimeoutMs: 5_000 });
-    core = await startCore({
-      port: 0,
-      dataDir: dir,
-      adminToken: ADMIN,
-      logger: pino({ level: 'silent' }),
-      cluster: (ctx) => {
-        const built = factory(ctx);
-        assert.ok(built instanceof CoreCluster);
-        cluster = built;
-        return built;
+    ({ core, cluster } = await startClusterCore(
+      env,
+      {
+        adminToken: ADMIN,
       },
-    });
+      { pushTimeoutMs: 5_000 },
+    ));
     relay = await TcpRelay.start({
       targetPort: Number(new URL(core.url).port),
       coreFrame: (payload) => {

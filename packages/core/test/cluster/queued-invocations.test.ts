@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { eventually, httpGetWat, wat, watFixture } from '@funless/testing';
-import { pino } from 'pino';
 
-import { coreClusterFromEnv, CoreCluster, startCore } from '../../src/index.js';
+import type { CoreCluster } from '../../src/index.js';
+import { startClusterCore } from './support/cluster-core.js';
 import type { RunningCore } from '../../src/index.js';
 import { spawnWorker } from './support/worker-process.js';
 import type { WorkerProcess } from './support/worker-process.js';
@@ -40,23 +40,14 @@ before(async () => {
     res.end('{}');
   });
   await new Promise<void>((resolve) => counter.listen(0, '127.0.0.1', resolve));
-  const { factory } = await coreClusterFromEnv(
+  ({ core, cluster } = await startClusterCore(
     { FL_DATA_DIR: dir, FL_DISCOVERY: 'off', FL_CLUSTER_SECRET: SECRET },
-    { invokeGraceMs: GRACE_MS },
-  );
-  core = await startCore({
-    port: 0,
-    dataDir: dir,
-    adminToken: ADMIN,
-    invokeTimeoutMs: TIME_LIMIT_MS,
-    logger: pino({ level: 'silent' }),
-    cluster: (ctx) => {
-      const built = factory(ctx);
-      assert.ok(built instanceof CoreCluster);
-      cluster = built;
-      return built;
+    {
+      adminToken: ADMIN,
+      invokeTimeoutMs: TIME_LIMIT_MS,
     },
-  });
+    { invokeGraceMs: GRACE_MS },
+  ));
   // One thread: every invocation but the first waits in the Worker's queue.
   worker = spawnWorker('w1', join(dir, 'worker'), {
     FL_CORE_URL: core.url,

@@ -9,9 +9,9 @@ import { after, before, describe, test } from 'node:test';
 
 import { INVOCATION_LIMITS } from '@funless/protocol';
 import { ECHO_WAT, eventually, fillWat, wat } from '@funless/testing';
-import { pino } from 'pino';
 
-import { coreClusterFromEnv, CoreCluster, startCore } from '../../src/index.js';
+import type { CoreCluster } from '../../src/index.js';
+import { startClusterCore } from './support/cluster-core.js';
 import type { RunningCore } from '../../src/index.js';
 import { spawnWorker } from './support/worker-process.js';
 import type { WorkerProcess } from './support/worker-process.js';
@@ -59,20 +59,14 @@ describe('invocation input and results cross the link as bytes', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fl-raw-'));
     const env = { FL_DATA_DIR: dir, FL_DISCOVERY: 'off', FL_CLUSTER_SECRET: SECRET };
-    const { factory } = await coreClusterFromEnv(env, { pushTimeoutMs: 5_000 });
-    core = await startCore({
-      port: 0,
-      dataDir: dir,
-      adminToken: ADMIN,
-      invokeTimeoutMs: INVOKE_TIMEOUT_MS,
-      logger: pino({ level: 'silent' }),
-      cluster: (ctx) => {
-        const built = factory(ctx);
-        assert.ok(built instanceof CoreCluster);
-        cluster = built;
-        return built;
+    ({ core, cluster } = await startClusterCore(
+      env,
+      {
+        adminToken: ADMIN,
+        invokeTimeoutMs: INVOKE_TIMEOUT_MS,
       },
-    });
+      { pushTimeoutMs: 5_000 },
+    ));
     worker = spawnWorker('raw', join(dir, 'worker'), {
       FL_CORE_URL: core.url,
       FL_CLUSTER_SECRET: SECRET,

@@ -3,7 +3,6 @@
 // self-signed certificate through NODE_EXTRA_CA_CERTS, and one that does not trust it says so.
 // See docs/configuration.md, "TLS".
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -11,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { ECHO_WAT, eventually, TLS_FIXTURE, wat } from '@funless/testing';
-import { pino } from 'pino';
+import { ECHO_WAT, eventually, freeUdpPort, TLS_FIXTURE, wat } from '@funless/testing';
 
-import { coreClusterFromEnv, CoreCluster, startCore } from '../../src/index.js';
+import type { CoreCluster } from '../../src/index.js';
+import { startClusterCore } from './support/cluster-core.js';
 import type { RunningCore } from '../../src/index.js';
 import { spawnWorker } from './support/worker-process.js';
 import type { WorkerProcess } from './support/worker-process.js';
@@ -23,14 +22,6 @@ const SECRET = 'tls-test-secret-0123456789';
 const ADMIN = 'tls-test-admin-token-0123';
 const GROUP = '239.255.70.79';
 const CA = readFileSync(TLS_FIXTURE.certFile);
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
 
 /** One HTTPS request trusting the test certificate (this process has no NODE_EXTRA_CA_CERTS). */
 async function https(
@@ -79,21 +70,11 @@ describe('a Core serving HTTPS with a certificate from files', () => {
       FL_DISCOVERY_PORT: discoveryPort,
       FL_DISCOVERY_INTERVAL_MS: '200',
     };
-    const { factory } = await coreClusterFromEnv(env);
-    core = await startCore({
-      port: 0,
-      dataDir: dir,
+    ({ core, cluster } = await startClusterCore(env, {
       adminToken: ADMIN,
       tlsCertFile: TLS_FIXTURE.certFile,
       tlsKeyFile: TLS_FIXTURE.keyFile,
-      logger: pino({ level: 'silent' }),
-      cluster: (ctx) => {
-        const built = factory(ctx);
-        assert.ok(built instanceof CoreCluster);
-        cluster = built;
-        return built;
-      },
-    });
+    }));
     // This Worker has no FL_CORE_URL: it finds the Core by its (wss) announcement on loopback.
     workers.push(
       spawnWorker('trusting', join(dir, 'trusting'), {

@@ -5,20 +5,12 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 
 import { ConfigError, verifyAnnouncement } from '@funless/protocol';
 import type { Announcement } from '@funless/protocol';
-import { eventually } from '@funless/testing';
+import { eventually, freeUdpPort } from '@funless/testing';
 
 import { MulticastAnnouncer, announcerFromEnv } from '../../src/discovery/index.js';
 
 const SECRET = 'a-cluster-secret-of-enough-length';
 const GROUP = '239.255.70.78';
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
 
 /** A raw listener on the group over loopback, keeping every datagram with its source. */
 async function rawListener(

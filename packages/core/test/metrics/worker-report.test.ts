@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 import { eventually } from '@funless/testing';
-import { pino } from 'pino';
 
-import { coreClusterFromEnv, CoreCluster, startCore } from '../../src/index.js';
+import { startClusterCore } from '../cluster/support/cluster-core.js';
 import type { WorkerInfo } from '../../src/index.js';
 import { spawnWorker } from '../cluster/support/worker-process.js';
 import { PrometheusText } from '../support/prometheus-text.js';
@@ -21,20 +20,7 @@ const auth = { authorization: `Bearer ${ADMIN}` };
 test('a Worker process reports CPU use, load average and threads over the link; /v1/workers and /metrics show them', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'fl-report-'));
   const env = { FL_DATA_DIR: dir, FL_DISCOVERY: 'off', FL_CLUSTER_SECRET: SECRET };
-  const { factory } = await coreClusterFromEnv(env, { reportIntervalMs: 100 });
-  let cluster: CoreCluster | undefined;
-  const core = await startCore({
-    port: 0,
-    dataDir: dir,
-    adminToken: ADMIN,
-    logger: pino({ level: 'silent' }),
-    cluster: (ctx) => {
-      const built = factory(ctx);
-      assert.ok(built instanceof CoreCluster);
-      cluster = built;
-      return built;
-    },
-  });
+  const { core, cluster } = await startClusterCore(env, { adminToken: ADMIN }, { reportIntervalMs: 100 });
   const worker = spawnWorker('reporter', join(dir, 'worker'), {
     FL_CORE_URL: core.url,
     FL_CLUSTER_SECRET: SECRET,

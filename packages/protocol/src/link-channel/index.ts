@@ -6,7 +6,7 @@ export type {
   LinkDialer,
   WorkerChannel,
 } from './link-channel.js';
-export { WebSocketChannel } from './websocket-channel.js';
+export { hasPrejoinFrameLimit, WebSocketChannel } from './websocket-channel.js';
 export type { LinkSocket } from './websocket-channel.js';
 export { inProcessChannelPair } from './in-process-channel.js';
 export {

@@ -1,8 +1,9 @@
 import { Buffer } from 'node:buffer';
 
 import { encodeFrame, LinkProtocolError } from '../frame.js';
+import { LINK_PREJOIN_MAX_FRAME_BYTES } from '../messages.js';
 import type { LinkMessage } from '../messages.js';
-import { FrameOpener, FrameSealer, SEAL_BATCH_BYTES } from './frame-seal.js';
+import { FrameOpener, FrameSealer, LINK_MAX_SEALED_FRAME_BYTES, SEAL_BATCH_BYTES } from './frame-seal.js';
 import type { LinkKeys } from './frame-seal.js';
 import type { LinkChannel, LinkChannelEvents } from './link-channel.js';
 
@@ -20,6 +21,21 @@ export interface LinkSocket {
   on(event: 'error', listener: (error: Error) => void): unknown;
   /** The TCP socket under it, once open (`ws` keeps it there). */
   readonly _socket?: { cork(): void; uncork(): void } | null;
+  /**
+   * Its frame parser, once open: `ws` keeps the socket's frame limit there (`maxPayload`, given to
+   * the server or to the dialling socket), checked against each frame's header before the payload
+   * is buffered.
+   */
+  readonly _receiver?: { _maxPayload?: unknown } | null;
+}
+
+/**
+ * Whether `socket` refuses frames over the pre-join bound (`LINK_PREJOIN_MAX_FRAME_BYTES`) in a
+ * place `seal` can raise it from. A connection without it is refused rather than left unbounded
+ * (a `ws` version keeping the limit elsewhere).
+ */
+export function hasPrejoinFrameLimit(socket: LinkSocket): boolean {
+  return socket._receiver?._maxPayload === LINK_PREJOIN_MAX_FRAME_BYTES;
 }
 
 const CONNECTING = 0;
@@ -130,10 +146,16 @@ export class WebSocketChannel<Out extends LinkMessage, In extends LinkMessage> i
     this.#batchBytes += frame.byteLength;
   }
 
+  /**
+   * Also the end of the pre-join bound on both ends: frames until here were limited to
+   * `LINK_PREJOIN_MAX_FRAME_BYTES`, sealed ones may be up to `LINK_MAX_SEALED_FRAME_BYTES`.
+   */
   seal(keys: LinkKeys): void {
     if (this.#sealer) throw new Error('this link is sealed already');
     this.#sealer = new FrameSealer(keys.send);
     this.#opener = new FrameOpener(keys.receive);
+    const receiver = this.socket._receiver;
+    if (receiver && hasPrejoinFrameLimit(this.socket)) receiver._maxPayload = LINK_MAX_SEALED_FRAME_BYTES;
   }
 
   /**

@@ -1,4 +1,9 @@
-import { decodeCoreFrame, LINK_MAX_SEALED_FRAME_BYTES, LINK_PATH, WebSocketChannel } from '@funless/protocol';
+import {
+  decodeCoreFrame,
+  LINK_PATH,
+  LINK_PREJOIN_MAX_FRAME_BYTES,
+  WebSocketChannel,
+} from '@funless/protocol';
 import type { CoreMessage, LinkDialer, WorkerMessage } from '@funless/protocol';
 import WebSocket from 'ws';
 
@@ -17,7 +22,8 @@ export function webSocketDialer(url: string): LinkDialer {
     dial: () =>
       new WebSocketChannel<WorkerMessage, CoreMessage>(
         new WebSocket(target, {
-          maxPayload: LINK_MAX_SEALED_FRAME_BYTES,
+          // Until the Core has proved the secret, only small frames: sealing the link raises it.
+          maxPayload: LINK_PREJOIN_MAX_FRAME_BYTES,
           perMessageDeflate: false,
           handshakeTimeout: 10_000,
         }),

@@ -12,6 +12,7 @@ import {
   ErrorCode,
   FrameOpener,
   FrameSealer,
+  LINK_PREJOIN_MAX_FRAME_BYTES,
   LINK_PROTOCOL_VERSION,
   linkKeys,
   linkNonce,
@@ -511,5 +512,27 @@ test('a cancel drops an invocation that has not started (cancel_reply started: f
   } finally {
     await a.close();
     await core.close();
+  }
+});
+
+test('before the Core proves the secret, a frame over the pre-join bound closes the link unread', async () => {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await once(wss, 'listening');
+  const closes: number[] = [];
+  wss.on('connection', (socket) => {
+    socket.on('close', (code) => closes.push(code));
+    // A fake Core (a replayed announcement, a wrong URL) floods before any challenge.
+    socket.send(Buffer.alloc(LINK_PREJOIN_MAX_FRAME_BYTES + 1));
+  });
+  const a = agent(new StubRuntime());
+  try {
+    a.addCore(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+    await eventually(() => closes.length > 0, 'the Worker closed the link');
+    assert.equal(closes[0], 1009, 'closed as "message too big"');
+    assert.notEqual(a.cores()[0]!.state, 'joined');
+  } finally {
+    await a.close();
+    for (const c of wss.clients) c.terminate();
+    await new Promise((resolve) => wss.close(resolve));
   }
 });

@@ -6,8 +6,10 @@ import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import { freeUdpPort } from '@funless/testing';
+
 import { MulticastDiscovery } from '../../src/discovery/index.js';
-import { freeUdpPort, nextEvent } from './multicast-support.js';
+import { nextEvent } from './multicast-support.js';
 
 const SECRET = 'a-cluster-secret-of-enough-length';
 const GROUP = '239.255.70.79';

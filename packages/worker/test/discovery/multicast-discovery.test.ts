@@ -4,11 +4,11 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 
 import { ANNOUNCEMENT_MAGIC, ConfigError, encodeAnnouncement } from '@funless/protocol';
 import type { Announcement } from '@funless/protocol';
-import { eventually } from '@funless/testing';
+import { eventually, freeUdpPort } from '@funless/testing';
 
 import { MulticastDiscovery } from '../../src/discovery/index.js';
 import type { DiscoveryLogger } from '../../src/discovery/index.js';
-import { freeUdpPort, loopbackSender, nextEvent } from './multicast-support.js';
+import { loopbackSender, nextEvent } from './multicast-support.js';
 
 const SECRET = 'a-cluster-secret-of-enough-length';
 const GROUP = '239.255.70.77';

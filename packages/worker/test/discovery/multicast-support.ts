@@ -4,15 +4,6 @@ import { once } from 'node:events';
 
 import type { Discovery } from '../../src/discovery/index.js';
 
-/** A UDP port free right now on loopback (tests use their own port, so parallel runs never cross). */
-export async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(resolve));
-  return port;
-}
-
 /**
  * Sends datagrams to a multicast group over loopback only: nothing leaves the machine. Their source
  * is `address` (any 127.x.y.z can be bound on Linux without setup).
