@@ -314,6 +314,14 @@ try {
     }
     const stored = await store.activations.count({});
     await store.close();
+    if (DATABASE_URL) {
+      // What autovacuum does on its own some time after a bulk load: statistics for the planner.
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: on.databaseUrl });
+      await client.connect();
+      await client.query('analyze activations');
+      await client.end();
+    }
     const lists = {};
     for (const [name, query] of [
       ['newest 50', 'limit=50'],

@@ -25,6 +25,8 @@ class WriteControl {
   held: Promise<void> | undefined;
   release: () => void = () => {};
   failNext = 0;
+  /** What the next failures throw. @default a lost connection (the database away) */
+  failWith: () => Error = () => Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
   inserts: number[] = [];
   deletes: number[] = [];
 
@@ -44,7 +46,7 @@ class WriteControl {
         await this.held;
         if (this.failNext > 0) {
           this.failNext--;
-          throw Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED' });
+          throw this.failWith();
         }
         this.inserts.push(records.length);
         return inner.insert(records);
@@ -281,6 +283,41 @@ for (const dialect of DIALECTS) {
         },
       ));
 
+    test('X-Total-Count is sent up to 10,000 matches, not beyond (where counting costs more than the page)', () =>
+      withCore(dialect, async ({ core, module }) => {
+        const ids = new ActivationIds();
+        const base = {
+          module,
+          trigger: ActivationTrigger.Http,
+          subject: null,
+          worker: null,
+          hash: null,
+          durationMs: null,
+          totalMs: null,
+          error: null,
+          result: null,
+          resultTruncated: false,
+          logs: [],
+          logsTruncated: false,
+        };
+        const records: ActivationRecord[] = Array.from({ length: 10_001 }, (_, i) => ({
+          ...base,
+          id: ids.next(),
+          function: i < 10 ? 'few' : 'many',
+          status: ActivationState.Success,
+        }));
+        for (let i = 0; i < records.length; i += 2000)
+          await core.store.activations.insert(records.slice(i, i + 2000));
+        const all = await core.request('GET', '/v1/activations?limit=1');
+        assert.equal(all.status, 200);
+        assert.equal(all.headers['x-total-count'], undefined, '10,001 match');
+        assert.equal(all.json.data.length, 1);
+        const few = await core.request('GET', '/v1/activations?function=few');
+        assert.equal(few.headers['x-total-count'], '10');
+        const many = await core.request('GET', '/v1/activations?function=many&limit=1');
+        assert.equal(many.headers['x-total-count'], '9991');
+      }));
+
     for (const [query, detail] of [
       [
         'status=nope',
@@ -444,6 +481,42 @@ for (const dialect of DIALECTS) {
         { control, recorder: { retryMs: 5 } },
       );
     });
+
+    test('a batch the database refuses for good is dropped, not tried forever: the records after it are written', () => {
+      const control = new WriteControl();
+      control.failNext = 1;
+      control.failWith = () => new Error('a row the database cannot take');
+      return withCore(
+        dialect,
+        async ({ core, url }) => {
+          const first = idOf(await core.request('POST', url));
+          await eventually(() => control.failNext === 0, 'the first write failed');
+          const second = idOf(await core.request('POST', url));
+          await eventually(() => core.store.activations.get(second), 'the next record is written');
+          assert.equal(await core.store.activations.get(first), undefined, 'the refused one is gone');
+          assert.equal((await core.request('GET', `/v1/activations/${first}`)).status, 404);
+        },
+        { control, recorder: { retryMs: 5 } },
+      );
+    });
+
+    test('text a database cannot hold (U+0000 in an error or a log line) is kept as U+FFFD', () =>
+      withCore(dialect, async ({ core, cluster, url }) => {
+        cluster.invoke = (_fn, _input, options) => {
+          if (options?.details) {
+            options.details.worker = 'w1';
+            options.details.logs = [{ stream: LogStream.Stdout, text: 'nul:\u0000.' }];
+          }
+          return Promise.reject(new FlError(ErrorCode.GuestError, 'bad\u0000byte'));
+        };
+        const res = await core.request('POST', url);
+        assert.equal(res.status, 422);
+        const id = idOf(res);
+        await eventually(() => core.store.activations.get(id), 'written');
+        const a = (await core.request('GET', `/v1/activations/${id}`)).json.data;
+        assert.equal(a.error, 'bad\ufffdbyte');
+        assert.deepEqual(a.logs, [{ stream: 'stdout', text: 'nul:\ufffd.' }]);
+      }));
 
     test('while the database does not keep up, records beyond the memory bound are dropped', () => {
       const control = new WriteControl();

@@ -51,13 +51,24 @@ export function keptLogs(
   return { logs: lines as LogLine[], truncated: false };
 }
 
+/**
+ * Text as a database keeps it: PostgreSQL text cannot hold U+0000, which a guest may print or put
+ * in its error message; it is kept as U+FFFD instead (in both databases, so a record reads the same).
+ */
+export function storableText(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\ufffd') : text;
+}
+
 /** What a record keeps of the lines the cluster reported. */
 function logsOf(details: InvocationDetails): { logs: LogLine[]; logsTruncated: boolean } {
   if (details.logs === undefined || details.logs.length === 0) {
     return { logs: [], logsTruncated: details.logsTruncated === true };
   }
   const kept = keptLogs(details.logs);
-  return { logs: kept.logs, logsTruncated: kept.truncated || details.logsTruncated === true };
+  const logs = kept.logs.map((line) =>
+    line.text.includes('\u0000') ? { stream: line.stream, text: storableText(line.text) } : line,
+  );
+  return { logs, logsTruncated: kept.truncated || details.logsTruncated === true };
 }
 
 /** The outcome of an invocation that returned `result`. */
@@ -99,7 +110,7 @@ export function failureOutcome(
     hash: fn?.hash ?? null,
     durationMs: details.durationMs ?? null,
     totalMs,
-    error: known && status !== ErrorCode.Internal ? error.message : INTERNAL_ERROR_MESSAGE,
+    error: known && status !== ErrorCode.Internal ? storableText(error.message) : INTERNAL_ERROR_MESSAGE,
     result: null,
     resultTruncated: false,
     ...logsOf(details),

@@ -4,6 +4,7 @@ import { ConfigError } from '@funless/protocol';
 import type { Logger } from 'pino';
 
 import type { ActivationMetrics } from '../metrics/index.js';
+import { storageUnavailableCause } from '../store/index.js';
 
 import type {
   ActivationQuery,
@@ -221,14 +222,14 @@ export class ActivationRecorder {
   }
 
   /** How many records match, the ones not written yet included. */
-  async count(query: Omit<ActivationQuery, 'limit'>): Promise<number> {
+  async count(query: Omit<ActivationQuery, 'limit'>, atMost?: number): Promise<number> {
     // A batch being written may or may not be in the database's count yet: let it land first.
     while (this.#writing) await this.#writing.catch(() => {});
     this.#counting++;
     try {
       let unwritten = 0;
       for (const record of this.#unwritten.values()) if (matches(record, query)) unwritten++;
-      return (await this.#store.count(query)) + unwritten;
+      return (await this.#store.count(query, atMost)) + unwritten;
     } finally {
       this.#counting--;
       if (this.#counting === 0 && this.#writeAfterCounts) {
@@ -297,6 +298,13 @@ export class ActivationRecorder {
     });
   }
 
+  #forget(batch: readonly ActivationRecord[]): void {
+    for (const record of batch) {
+      this.#unwritten.delete(record.id);
+      this.#bufferedBytes -= sizeOf(record);
+    }
+  }
+
   /** Writes the waiting records in batches; a batch that fails goes back to the front of the line. */
   #write(): Promise<void> {
     const writing = (async () => {
@@ -306,6 +314,17 @@ export class ActivationRecorder {
           await this.#store.insert(batch);
         } catch (error) {
           this.counters.failedWrites++;
+          if (storageUnavailableCause(error) === undefined) {
+            // Not the database being away: writing this batch again would fail again, and hold
+            // every record after it. It is given up, and said so.
+            this.#forget(batch);
+            this.counters.dropped += batch.length;
+            this.#log.error(
+              { err: error, dropped: batch.length },
+              'activations: a batch of records could not be written and is dropped',
+            );
+            continue;
+          }
           this.#failing = true;
           this.#waiting.unshift(...batch);
           throw error;
@@ -313,10 +332,7 @@ export class ActivationRecorder {
         this.#failing = false;
         this.counters.written += batch.length;
         this.#metrics?.recordsWritten(batch.length);
-        for (const record of batch) {
-          this.#unwritten.delete(record.id);
-          this.#bufferedBytes -= sizeOf(record);
-        }
+        this.#forget(batch);
       }
     })().finally(() => {
       this.#writing = undefined;

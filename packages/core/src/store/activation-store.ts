@@ -109,8 +109,8 @@ export interface ActivationStore {
   get(id: string): Promise<ActivationRecord | undefined>;
   /** Newest first (highest id first). */
   list(query: ActivationQuery): Promise<ActivationSummary[]>;
-  /** How many match `query`, ignoring its limit. */
-  count(query: Omit<ActivationQuery, 'limit'>): Promise<number>;
+  /** How many match `query`, ignoring its limit; counting stops at `atMost` when given. */
+  count(query: Omit<ActivationQuery, 'limit'>, atMost?: number): Promise<number>;
 
   /** Stores an asynchronous invocation as `queued`; resolves once it is durable. */
   enqueue(invocation: QueuedActivation): Promise<void>;

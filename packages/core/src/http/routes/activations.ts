@@ -150,6 +150,9 @@ export function parseActivationFilters(
  */
 const READ_ROLE = INVOKE_ROLE;
 
+/** X-Total-Count is sent only up to this many: counting more would cost more than the page. */
+export const COUNT_LIMIT = 10_000;
+
 /**
  * Whether an index alone counts what `query` matches (docs/activations.md, "Reading"): every filter
  * but `status` together with `module` or `function`, which would read a row per match.
@@ -320,10 +323,11 @@ function register(app: FastifyInstance, { activations }: AppContext): void {
     const { cursor, ...filters } = parseActivationFilters(queryParams(request, FILTERS));
     const page: ActivationQuery = { ...filters, limit: filters.limit + 1 };
     if (cursor !== undefined && (page.belowId === undefined || cursor < page.belowId)) page.belowId = cursor;
-    const [rows, total] = await Promise.all([
+    const [rows, counted] = await Promise.all([
       activations.list(page),
-      countIsCheap(filters) ? activations.count(filters) : undefined,
+      countIsCheap(filters) ? activations.count(filters, COUNT_LIMIT + 1) : undefined,
     ]);
+    const total = counted !== undefined && counted <= COUNT_LIMIT ? counted : undefined;
     const more = rows.length > filters.limit;
     const shown = more ? rows.slice(0, filters.limit) : rows;
     if (total !== undefined) void reply.header('x-total-count', total);
