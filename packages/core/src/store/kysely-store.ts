@@ -142,6 +142,20 @@ const GRANTS = {
   },
 } as const;
 
+/** Throws the target's not-found error unless the module or script a grant is about exists. */
+async function grantTargetExists(
+  tx: Transaction<Database>,
+  grants: (typeof GRANTS)[GrantKindType],
+  name: string,
+): Promise<void> {
+  const target = await tx
+    .selectFrom(grants.target)
+    .select('name')
+    .where('name', '=', name)
+    .executeTakeFirst();
+  if (!target) throw grants.notFound(name);
+}
+
 /** `Store` on Kysely: the same queries on SQLite and PostgreSQL. */
 export class KyselyStore implements Store {
   readonly activations: ActivationStore;
@@ -455,12 +469,7 @@ export class KyselyStore implements Store {
   async listGrants(kind: GrantKindType, name: string): Promise<string[]> {
     const grants = GRANTS[kind];
     return this.db.transaction().execute(async (tx) => {
-      const target = await tx
-        .selectFrom(grants.target)
-        .select('name')
-        .where('name', '=', name)
-        .executeTakeFirst();
-      if (!target) throw grants.notFound(name);
+      await grantTargetExists(tx, grants, name);
       const rows = await tx
         .selectFrom(grants.table)
         .select('subject')
@@ -485,12 +494,7 @@ export class KyselyStore implements Store {
   async addGrant(kind: GrantKindType, name: string, subject: string): Promise<boolean> {
     const grants = GRANTS[kind];
     return this.db.transaction().execute(async (tx) => {
-      const target = await tx
-        .selectFrom(grants.target)
-        .select('name')
-        .where('name', '=', name)
-        .executeTakeFirst();
-      if (!target) throw grants.notFound(name);
+      await grantTargetExists(tx, grants, name);
       const found = await tx
         .selectFrom('subjects')
         .select('name')
