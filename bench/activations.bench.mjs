@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { apiWith, autocannon as runAutocannon, cpuUs, fmt, median, startProcess } from './support.mjs';
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
 const { watFixture } = await import(dist('testing', 'src/index.js'));
@@ -38,43 +40,18 @@ const SECRET = 'bench-cluster-secret-0123456789';
 const ADMIN = 'bench-admin-token-0123456789';
 const AUTH = `Bearer ${ADMIN}`;
 const BODY = JSON.stringify({ args: { name: 'Bob' } });
+const api = apiWith(AUTH);
+const autocannon = (url, connections, durationS) =>
+  runAutocannon({ url, connections, durationS, authorization: AUTH, body: BODY });
 const dir = mkdtempSync(join(tmpdir(), 'fl-bench-activations-'));
 const children = [];
+const start = (args, env, ready) => startProcess(children, args, env, ready);
 const schemas = [];
 
 function cleanEnv(extra) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FL_')));
   delete env.DATABASE_URL;
   return { ...env, FL_LOG_LEVEL: 'warn', FL_DISCOVERY: 'off', ...extra };
-}
-
-function start(args, env, ready) {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      const match = ready.exec(output);
-      if (match) resolve({ child, match });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
-    setTimeout(() => reject(new Error(`${args.join(' ')} not ready:\n${output}`)), 30_000).unref();
-  });
-}
-
-function cpuUs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
-}
-
-async function api(url, init = {}) {
-  const res = await fetch(url, { ...init, headers: { authorization: AUTH, ...init.headers } });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text}`);
-  return text === '' ? undefined : JSON.parse(text);
 }
 
 /** A fresh PostgreSQL schema for one Core, when running on PostgreSQL. */
@@ -90,36 +67,6 @@ async function databaseFor(name) {
   const url = new URL(DATABASE_URL);
   url.searchParams.set('options', `-c search_path=${schema}`);
   return { DATABASE_URL: url.toString() };
-}
-
-async function autocannon(url, connections, durationS) {
-  const args = [
-    join(root, 'node_modules/autocannon/autocannon.js'),
-    '-j',
-    '-c',
-    String(connections),
-    '-d',
-    String(durationS),
-    '-m',
-    'POST',
-    '-H',
-    'content-type=application/json',
-    '-H',
-    `authorization=${AUTH}`,
-    '-b',
-    BODY,
-    url,
-  ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  await new Promise((resolve) => child.once('exit', resolve));
-  const result = JSON.parse(out.trim().split('\n').pop());
-  return {
-    rps: result.requests.average,
-    errors: result.errors + result.timeouts + result.non2xx,
-    total: result.requests.total,
-  };
 }
 
 /**
@@ -156,12 +103,6 @@ async function sequential(url, { method = 'POST', body = BODY, status = 200, cou
   return JSON.parse(out);
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-const fmt = (n, digits = 2) => Number(n).toFixed(digits);
 const verdict = (ok) => (ok ? 'ok' : 'MISSED');
 
 async function startCore(name, extra) {

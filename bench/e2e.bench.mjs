@@ -16,6 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { apiWith, autocannon as runAutocannon, cpuUs, fmt, median, startProcess } from './support.mjs';
+
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
 const { wat, watFixture } = await import(dist('testing', 'src/index.js'));
@@ -36,8 +38,12 @@ const SECRET = 'bench-cluster-secret-0123456789';
 const ADMIN = 'bench-admin-token-0123456789';
 const AUTH = `Bearer ${ADMIN}`;
 const BODY = JSON.stringify({ args: { name: 'Bob' } });
+const api = apiWith(AUTH);
+const autocannon = (url, connections, durationS) =>
+  runAutocannon({ url, connections, durationS, authorization: AUTH, body: BODY });
 const dir = mkdtempSync(join(tmpdir(), 'fl-bench-e2e-'));
 const children = [];
+const start = (args, env, ready) => startProcess(children, args, env, ready);
 
 function cleanEnv(extra) {
   // FL_ variables stay out, except the runtime's tuning knob, to compare settings.
@@ -45,30 +51,6 @@ function cleanEnv(extra) {
     Object.entries(process.env).filter(([k]) => !k.startsWith('FL_') || k === 'FL_WORKER_IDLE_SPIN_US'),
   );
   return { ...env, FL_LOG_LEVEL: 'warn', FL_DISCOVERY: 'off', ...extra };
-}
-
-/** Spawns a process and resolves with it once a stdout line matches `ready` (its match). */
-function start(args, env, ready) {
-  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      const match = ready.exec(output);
-      if (match) resolve({ child, match });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${output}`)));
-    setTimeout(() => reject(new Error(`${args.join(' ')} not ready:\n${output}`)), 20_000).unref();
-  });
-}
-
-/** CPU time the process has used (all its threads, user + system), in µs; ticks of 10 ms. */
-function cpuUs(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6;
 }
 
 /** Read and write system calls the process has made (the reads count epoll-driven socket reads too). */
@@ -82,52 +64,12 @@ function rssMiB(pid) {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
 }
 
-async function api(url, init = {}) {
-  const res = await fetch(url, { ...init, headers: { authorization: AUTH, ...init.headers } });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text}`);
-  return text === '' ? undefined : JSON.parse(text);
-}
-
 function uploadForm(name, code, wait = true) {
   const form = new FormData();
   form.set('name', name);
   form.set('code', new Blob([code]), `${name}.wasm`);
   form.set('wait_for_workers', String(wait));
   return form;
-}
-
-/** Runs autocannon in its own process against `url` and returns its JSON summary. */
-async function autocannon(url, connections, durationS) {
-  const args = [
-    join(root, 'node_modules/autocannon/autocannon.js'),
-    '-j',
-    '-c',
-    String(connections),
-    '-d',
-    String(durationS),
-    '-m',
-    'POST',
-    '-H',
-    'content-type=application/json',
-    '-H',
-    `authorization=${AUTH}`,
-    '-b',
-    BODY,
-    url,
-  ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (c) => (out += c));
-  await new Promise((resolve) => child.once('exit', resolve));
-  const result = JSON.parse(out.trim().split('\n').pop());
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx,
-    total: result.requests.total,
-  };
 }
 
 /** Sequential requests over one keep-alive connection from a separate process: precise p50 in ms. */
@@ -202,15 +144,6 @@ const BARE_SERVER = `
     });
   });
   server.listen(0, '127.0.0.1', () => console.log('BARE ' + server.address().port));`;
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-}
-
-function fmt(n, digits = 2) {
-  return Number(n).toFixed(digits);
-}
 
 function verdict(ok) {
   return ok ? 'ok' : 'MISSED';
