@@ -31,6 +31,21 @@ const SECRET = 'agent-test-secret-0123456789';
 const HASH = 'c'.repeat(64);
 
 /** The JSON bytes of a value: what the Core sends as an invocation's input. */
+/** The Core's `invoke` of m/f (HASH) number `id`, whose input is `id` itself. */
+function invokeOf(id: number): CoreMessage {
+  return {
+    type: 'invoke',
+    id,
+    module: 'm',
+    name: 'f',
+    hash: HASH,
+    capacityMiB: 64,
+    input: json(id),
+    timeoutMs: 1000,
+    chainDepth: 0,
+  };
+}
+
 function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
 }
@@ -170,17 +185,7 @@ test('concurrent invocations of code the Worker lacks fetch it once, keep it, an
     a.addCore(core.url);
     const side = await core.joined();
     for (const id of [1, 2, 3]) {
-      side.send({
-        type: 'invoke',
-        id,
-        module: 'm',
-        name: 'f',
-        hash: HASH,
-        capacityMiB: 64,
-        input: json(id),
-        timeoutMs: 1000,
-        chainDepth: 0,
-      });
+      side.send(invokeOf(id));
     }
     const request = await side.waitFor((m) => m.type === 'code_request');
     assert.equal(request.type === 'code_request' && request.hash, HASH);
@@ -194,17 +199,7 @@ test('concurrent invocations of code the Worker lacks fetch it once, keep it, an
       const result = await side.waitFor((m) => m.type === 'result' && m.id === id);
       assert.equal(result.type === 'result' && Buffer.from(result.result).toString(), String(id));
     }
-    side.send({
-      type: 'invoke',
-      id: 4,
-      module: 'm',
-      name: 'f',
-      hash: HASH,
-      capacityMiB: 64,
-      input: json(4),
-      timeoutMs: 1000,
-      chainDepth: 0,
-    });
+    side.send(invokeOf(4));
     await side.waitFor((m) => m.type === 'result' && m.id === 4);
     assert.equal(side.received.filter((m) => m.type === 'code_request').length, 1);
   } finally {
@@ -219,17 +214,7 @@ test("a failed code fetch fails the invocation with the Core's error", async () 
   try {
     a.addCore(core.url);
     const side = await core.joined();
-    side.send({
-      type: 'invoke',
-      id: 1,
-      module: 'm',
-      name: 'f',
-      hash: HASH,
-      capacityMiB: 64,
-      input: json(1),
-      timeoutMs: 1000,
-      chainDepth: 0,
-    });
+    side.send(invokeOf(1));
     const request = (await side.waitFor((m) => m.type === 'code_request')) as { id: number };
     side.send({
       type: 'code_reply',
@@ -350,30 +335,10 @@ test('a draining agent refuses new invocations and waits for the running one', a
   try {
     a.addCore(core.url);
     const side = await core.joined();
-    side.send({
-      type: 'invoke',
-      id: 1,
-      module: 'm',
-      name: 'f',
-      hash: HASH,
-      capacityMiB: 64,
-      input: json(1),
-      timeoutMs: 1000,
-      chainDepth: 0,
-    });
+    side.send(invokeOf(1));
     await eventually(() => a.running > 0, 'the invocation is running');
     const drained = a.drain(5_000);
-    side.send({
-      type: 'invoke',
-      id: 2,
-      module: 'm',
-      name: 'f',
-      hash: HASH,
-      capacityMiB: 64,
-      input: json(2),
-      timeoutMs: 1000,
-      chainDepth: 0,
-    });
+    side.send(invokeOf(2));
     const refused = await side.waitFor((m) => m.type === 'invoke_error' && m.id === 2);
     assert.equal(refused.type === 'invoke_error' && refused.error.code, ErrorCode.WorkerLost);
     release();
@@ -473,18 +438,7 @@ test('a cancel drops an invocation that has not started (cancel_reply started: f
   try {
     a.addCore(core.url);
     const side = await core.joined();
-    const invoke = (id: number) =>
-      side.send({
-        type: 'invoke',
-        id,
-        module: 'm',
-        name: 'f',
-        hash: HASH,
-        capacityMiB: 64,
-        input: json(id),
-        timeoutMs: 1000,
-        chainDepth: 0,
-      });
+    const invoke = (id: number) => side.send(invokeOf(id));
     // Invocation 1 waits (the stub's queue); the cancel drops it.
     let release!: () => void;
     runtime.hold = new Promise<void>((resolve) => (release = resolve));
