@@ -11,12 +11,20 @@
 // ACT_DATABASE_URL=postgres://… runs the Cores on PostgreSQL instead of SQLite; ACT_CPU_PROF=<dir>
 // writes CPU profiles of both Cores there and stops after part 1)
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { apiWith, autocannon as runAutocannon, cpuUs, fmt, median, startProcess } from './support.mjs';
+import {
+  apiWith,
+  autocannon as runAutocannon,
+  cpuUs,
+  fmt,
+  median,
+  nodeFlags,
+  startProcess,
+} from './support.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
@@ -31,11 +39,8 @@ const ROUNDS = Number(process.env.ACT_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.ACT_CONNECTIONS ?? 32);
 const DATABASE_URL = process.env.ACT_DATABASE_URL;
 const STORED = 100_000;
-const FL_FLAGS = /exec node (.*?) "\$0"/.exec(
-  readFileSync(new URL('../packages/cli/bin/fl.js', import.meta.url), 'utf8'),
-)[1];
 // Node flags of the Core and Worker processes: those `fl` runs with (ACT_NODE_FLAGS='' for none).
-const NODE_FLAGS = (process.env.ACT_NODE_FLAGS ?? FL_FLAGS).split(' ').filter(Boolean);
+const NODE_FLAGS = nodeFlags(process.env.ACT_NODE_FLAGS);
 const SECRET = 'bench-cluster-secret-0123456789';
 const ADMIN = 'bench-admin-token-0123456789';
 const AUTH = `Bearer ${ADMIN}`;

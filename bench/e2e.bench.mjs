@@ -16,7 +16,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { apiWith, autocannon as runAutocannon, cpuUs, fmt, median, startProcess } from './support.mjs';
+import {
+  apiWith,
+  autocannon as runAutocannon,
+  cpuUs,
+  fmt,
+  median,
+  nodeFlags,
+  startProcess,
+} from './support.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
@@ -28,12 +36,8 @@ const { SimulatedWorker } = await import(dist('core', 'test/cluster/support/simu
 const DURATION_S = Number(process.env.E2E_DURATION_S ?? 4);
 const ROUNDS = Number(process.env.E2E_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.E2E_CONNECTIONS ?? 32);
-// Node flags for the Core and Worker processes: by default those the `fl` command runs with (the
-// exec line at its top), so that the figures are what users get; E2E_NODE_FLAGS='' measures plain Node.
-const FL_FLAGS = /exec node (.*?) "\$0"/.exec(
-  readFileSync(new URL('../packages/cli/bin/fl.js', import.meta.url), 'utf8'),
-)[1];
-const NODE_FLAGS = (process.env.E2E_NODE_FLAGS ?? FL_FLAGS).split(' ').filter(Boolean);
+// Node flags of the Core and Worker processes: those `fl` runs with (E2E_NODE_FLAGS='' for none).
+const NODE_FLAGS = nodeFlags(process.env.E2E_NODE_FLAGS);
 const SECRET = 'bench-cluster-secret-0123456789';
 const ADMIN = 'bench-admin-token-0123456789';
 const AUTH = `Bearer ${ADMIN}`;

@@ -8,6 +8,16 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
+ * Node flags for the Core and Worker processes: `override` (space-separated, '' for none) when
+ * set, else those the `fl` command runs with (the exec line at its top), so that the figures are
+ * what users get.
+ */
+export function nodeFlags(override) {
+  const fl = /exec node (.*?) "\$0"/.exec(readFileSync(join(root, 'packages/cli/bin/fl.js'), 'utf8'))[1];
+  return (override ?? fl).split(' ').filter(Boolean);
+}
+
+/**
  * Spawns a Node.js process and resolves with it once its output (stdout or stderr) matches `ready`
  * (with the match); rejects when it exits first or after `timeoutMs`. The child goes into `children`
  * for the benchmark to kill at the end.
