@@ -23,6 +23,7 @@ import {
   fmt,
   median,
   nodeFlags,
+  rssMiB,
   startProcess,
 } from './support.mjs';
 
@@ -61,11 +62,6 @@ function cleanEnv(extra) {
 function syscalls(pid) {
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');
   return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
-}
-
-function rssMiB(pid) {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
 }
 
 function uploadForm(name, code, wait = true) {

@@ -88,6 +88,12 @@ export async function autocannon({ url, connections, durationS, authorization, b
   };
 }
 
+/** Resident memory of a process in MiB: now (`VmRSS`), or the most it ever had (`VmHWM`). */
+export function rssMiB(pid, which = 'VmRSS') {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`${which}:\\s+(\\d+) kB`).exec(status)[1]) / 1024;
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
