@@ -6,6 +6,7 @@ export {
   DEFAULT_EXTRA_THREADS,
   DEFAULT_RUNTIME_OPTIONS,
   resolveRuntimeOptions,
+  RUNTIME_ENV_VARIABLES,
   runtimeOptionsFromEnv,
   type HttpOptions,
   type ResolvedRuntimeOptions,

@@ -172,6 +172,18 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
   };
 }
 
+/** The environment variable behind each runtime option `runtimeOptionsFromEnv` reads. */
+export const RUNTIME_ENV_VARIABLES = {
+  dataDir: 'FL_DATA_DIR',
+  defaultTimeoutMs: 'FL_INVOKE_TIMEOUT_MS',
+  threads: 'FL_WORKER_THREADS',
+  maxThreads: 'FL_WORKER_MAX_THREADS',
+  threadIdleMs: 'FL_WORKER_THREAD_IDLE_MS',
+  idleSpinUs: 'FL_WORKER_IDLE_SPIN_US',
+  httpEnabled: 'FL_HTTP',
+  httpAllowList: 'FL_HTTP_ALLOW',
+} as const;
+
 /**
  * Reads the runtime's environment variables (all optional):
  * - `FL_INVOKE_TIMEOUT_MS`: default time limit of an invocation, ms (60000);
@@ -188,26 +200,27 @@ export function resolveRuntimeOptions(options: RuntimeOptions): ResolvedRuntimeO
  */
 export function runtimeOptionsFromEnv(env: Record<string, string | undefined>): Partial<RuntimeOptions> {
   const out: Partial<RuntimeOptions> = {};
-  const dataDir = env.FL_DATA_DIR?.trim();
+  const vars = RUNTIME_ENV_VARIABLES;
+  const dataDir = env[vars.dataDir]?.trim();
   if (dataDir) out.dataDir = dataDir;
-  const timeout = envInt(env, 'FL_INVOKE_TIMEOUT_MS', { min: 1 });
+  const timeout = envInt(env, vars.defaultTimeoutMs, { min: 1 });
   if (timeout !== undefined) out.defaultTimeoutMs = timeout;
-  const threads = envInt(env, 'FL_WORKER_THREADS', { min: 1 });
+  const threads = envInt(env, vars.threads, { min: 1 });
   if (threads !== undefined) out.threads = threads;
-  const maxThreads = envInt(env, 'FL_WORKER_MAX_THREADS', { min: 1, max: 1024 });
+  const maxThreads = envInt(env, vars.maxThreads, { min: 1, max: 1024 });
   if (maxThreads !== undefined) out.maxThreads = maxThreads;
-  const idle = envInt(env, 'FL_WORKER_THREAD_IDLE_MS', { max: 2 ** 31 - 1 });
+  const idle = envInt(env, vars.threadIdleMs, { max: 2 ** 31 - 1 });
   if (idle !== undefined) out.threadIdleMs = idle;
-  const spin = envInt(env, 'FL_WORKER_IDLE_SPIN_US', { max: 10_000 });
+  const spin = envInt(env, vars.idleSpinUs, { max: 10_000 });
   if (spin !== undefined) out.idleSpinUs = spin;
   const http: Partial<HttpOptions> = {};
-  const flag = env.FL_HTTP?.trim().toLowerCase();
+  const flag = env[vars.httpEnabled]?.trim().toLowerCase();
   if (flag !== undefined && flag !== '') {
     if (['on', 'true', '1'].includes(flag)) http.enabled = true;
     else if (['off', 'false', '0'].includes(flag)) http.enabled = false;
-    else throw new ConfigError(`FL_HTTP must be "on" or "off", got ${JSON.stringify(env.FL_HTTP)}`);
+    else throw new ConfigError(`${vars.httpEnabled} must be "on" or "off", got ${JSON.stringify(env[vars.httpEnabled])}`);
   }
-  const allow = env.FL_HTTP_ALLOW?.trim();
+  const allow = env[vars.httpAllowList]?.trim();
   if (allow) {
     http.allowList = allow
       .split(',')
