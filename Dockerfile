@@ -23,7 +23,10 @@ COPY packages/cli/package.json packages/cli/
 
 # ---- deps: what `fl` needs at run time, nothing else (no compilers for guest code, no tests) ----
 FROM toolchain AS deps
-RUN npm ci --omit=dev --omit=optional --workspace=@funless/cli --no-audit --no-fund
+# @yowasp/clang, the C toolchain of `fl fn build -l c` (optional for the CLI), stays in the tree as a
+# dependency of the test workspace: removed by hand.
+RUN npm ci --omit=dev --omit=optional --workspace=@funless/cli --no-audit --no-fund \
+  && rm -rf node_modules/@yowasp
 
 # ---- build: every dependency, then the TypeScript compiled ----
 FROM toolchain AS build
