@@ -218,7 +218,10 @@ export function runtimeOptionsFromEnv(env: Record<string, string | undefined>): 
   if (flag !== undefined && flag !== '') {
     if (['on', 'true', '1'].includes(flag)) http.enabled = true;
     else if (['off', 'false', '0'].includes(flag)) http.enabled = false;
-    else throw new ConfigError(`${vars.httpEnabled} must be "on" or "off", got ${JSON.stringify(env[vars.httpEnabled])}`);
+    else
+      throw new ConfigError(
+        `${vars.httpEnabled} must be "on" or "off", got ${JSON.stringify(env[vars.httpEnabled])}`,
+      );
   }
   const allow = env[vars.httpAllowList]?.trim();
   if (allow) {
