@@ -143,6 +143,7 @@ test('the Core: 2 replicas, probes on GET /v1/ and GET /v1/ready, a headless Ser
   assert.equal(container!.readinessProbe.httpGet.path, '/v1/ready');
   const peers = one(manifestsIn('base/core-peers-service.yaml'), 'Service', 'funless-core-peers');
   assert.equal(peers.spec.clusterIP, 'None');
+  assert.equal(peers.spec.publishNotReadyAddresses, true, 'Workers stay joined to Cores that are not ready');
   assert.deepEqual(peers.spec.selector, core.spec.template.metadata.labels);
   const pdb = one(manifestsIn('base/core-pdb.yaml'), 'PodDisruptionBudget', 'funless-core');
   assert.deepEqual(pdb.spec.selector.matchLabels, core.spec.selector.matchLabels);
