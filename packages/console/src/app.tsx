@@ -51,21 +51,28 @@ export function App() {
     setNotice(why);
   };
 
+  // A sign-in link, at the first load or opened in a tab that already shows the console.
+  const start = async (): Promise<void> => {
+    try {
+      const fromLink = await tokenFromLink();
+      const token = fromLink ?? storedToken();
+      if (token !== undefined) await signIn(token);
+    } catch (error) {
+      forgetToken();
+      setIdentity(undefined);
+      setNotice(`Not signed in: ${(error as Error).message}`);
+    } finally {
+      setStarting(false);
+    }
+  };
+
   useEffect(() => {
-    const onHash = (): void => setWhere(route());
+    const onHash = (): void => {
+      if (location.hash.startsWith('#code=')) void start();
+      else setWhere(route());
+    };
     addEventListener('hashchange', onHash);
-    (async () => {
-      try {
-        const fromLink = await tokenFromLink();
-        const token = fromLink ?? storedToken();
-        if (token !== undefined) await signIn(token);
-      } catch (error) {
-        forgetToken();
-        setNotice(`Not signed in: ${(error as Error).message}`);
-      } finally {
-        setStarting(false);
-      }
-    })().catch(() => {});
+    void start();
     return () => removeEventListener('hashchange', onHash);
   }, []);
 

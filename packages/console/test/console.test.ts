@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 
 import { BROWSER_SKIP, launchBrowser } from './support/browser.js';
 import type { TestBrowser } from './support/browser.js';
-import { startCluster } from './support/cluster.js';
+import { runFl, startCluster } from './support/cluster.js';
 import type { TestCluster } from './support/cluster.js';
 
 const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
@@ -207,6 +207,20 @@ describe('the web console in Chromium', { skip: BROWSER_SKIP }, () => {
     assert.equal(deleted.status, 204);
     await page.getByText(/Signed out: the API refused the token \(invalid token\)/).waitFor(WAIT);
     assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+  });
+
+  test('the one-time link of fl ui signs in once, and leaves no code in the address bar', async () => {
+    const printed = await runFl(['ui', '--admin'], cluster);
+    const link = printed.trim();
+    assert.match(link, new RegExp(`^${cluster.url}/ui/#code=[\\w-]{43}$`));
+    await page.goto(link);
+    await page.getByRole('button', { name: 'Sign out' }).waitFor(WAIT);
+    await page.getByRole('link', { name: 'Admin' }).waitFor(WAIT);
+    assert.equal(new URL(page.url()).hash, '', 'the code is gone from the address');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.goto('about:blank');
+    await page.goto(link);
+    await page.getByText(/Not signed in: this sign-in code is unknown, used or expired/).waitFor(WAIT);
   });
 
   test('the browser asked for nothing but the Core itself', () => {

@@ -12,11 +12,21 @@ export interface LineChartProps {
   /** The name of each series, in the order of `data` after the times. */
   series: string[];
   unit?: string;
+  /** The times the x axis spans, in seconds since 1970 (the window, however few samples are in yet). */
+  range: [number, number];
+}
+
+/** Axis labels that fit: 18113 is "18.1k", 0.25 is "0.25". */
+export function compact(n: number): string {
+  if (Math.abs(n) >= 10_000) return `${(n / 1000).toFixed(Math.abs(n) >= 100_000 ? 0 : 1)}k`;
+  return String(Math.round(n * 100) / 100);
 }
 
 /** A live line chart (uPlot), redrawn when its data changes and resized with its box. */
-export function LineChart({ title, data, series, unit }: LineChartProps) {
+export function LineChart({ title, data, series, unit, range }: LineChartProps) {
   const box = useRef<HTMLDivElement>(null);
+  const span = useRef(range);
+  span.current = range;
   const chart = useRef<uPlot | undefined>(undefined);
   const key = series.join('\u0000');
 
@@ -36,7 +46,8 @@ export function LineChart({ title, data, series, unit }: LineChartProps) {
             ...(unit ? { value: (_u: uPlot, v: number | null) => (v === null ? '–' : `${v} ${unit}`) } : {}),
           })),
         ],
-        axes: [{}, { size: 50 }],
+        scales: { x: { time: true, range: () => span.current } },
+        axes: [{}, { size: 56, values: (_u: uPlot, splits: number[]) => splits.map(compact) }],
         legend: { live: false },
         cursor: { show: false },
       },

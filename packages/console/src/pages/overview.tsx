@@ -83,6 +83,8 @@ export function OverviewPage() {
 
   const list = workers.value ?? [];
   const history = samples.current;
+  const now = Date.now() / 1000;
+  const range: [number, number] = [now - WINDOW_S, now];
   return (
     <>
       <section aria-labelledby="workers-title">
@@ -133,13 +135,23 @@ export function OverviewPage() {
         {history.length > 0 && (
           <div class="charts">
             <LineChart
+              range={range}
               title="Memory used (MiB)"
               unit="MiB"
               {...perWorker(history, (w) => w.memoryTotalMiB - w.memoryFreeMiB)}
             />
-            <LineChart title="Memory free (MiB)" unit="MiB" {...perWorker(history, (w) => w.memoryFreeMiB)} />
-            <LineChart title="Invocations in flight" {...perWorker(history, (w) => w.inFlight)} />
-            <LineChart title="Threads" {...perWorker(history, (w) => w.threads)} />
+            <LineChart
+              range={range}
+              title="Memory free (MiB)"
+              unit="MiB"
+              {...perWorker(history, (w) => w.memoryFreeMiB)}
+            />
+            <LineChart
+              range={range}
+              title="Invocations in flight"
+              {...perWorker(history, (w) => w.inFlight)}
+            />
+            <LineChart range={range} title="Threads" {...perWorker(history, (w) => w.threads)} />
           </div>
         )}
       </section>
@@ -157,11 +169,13 @@ export function OverviewPage() {
             </p>
             <div class="charts">
               <LineChart
+                range={range}
                 title="Invocations per second"
                 series={['invocations/s']}
                 data={activity.value.perSecond}
               />
               <LineChart
+                range={range}
                 title="Error rate (%)"
                 unit="%"
                 series={['failed']}

@@ -35,11 +35,11 @@ export function ScriptsPage({ selected }: { selected: string | undefined }) {
   const [text, setText] = useState(TEMPLATE);
   const [loadError, setLoadError] = useState<unknown>(undefined);
   const [saveError, setSaveError] = useState<unknown>(undefined);
+  // Which script was saved last: the message stays when saving a new one moves the page to it.
   const [saved, setSaved] = useState<string | undefined>(undefined);
 
   useEffect(() => {
     setSaveError(undefined);
-    setSaved(undefined);
     setLoadError(undefined);
     if (name === NEW) {
       setText(TEMPLATE);
@@ -64,7 +64,7 @@ export function ScriptsPage({ selected }: { selected: string | undefined }) {
         });
     request
       .then((answer) => {
-        setSaved(`Saved ${answer.data.name}.`);
+        setSaved(answer.data.name);
         setNewName('');
         list.refresh();
         if (answer.data.name !== name) location.hash = `#/scripts/${seg(answer.data.name)}`;
@@ -130,7 +130,7 @@ export function ScriptsPage({ selected }: { selected: string | undefined }) {
             />
           )}
         </div>
-        {saved && <p class="ok">{saved}</p>}
+        {saved === name && <p class="ok">Saved {saved}.</p>}
         <ErrorNote error={saveError} />
       </form>
     </div>

@@ -114,3 +114,29 @@ export async function startCluster(): Promise<TestCluster> {
     throw error;
   }
 }
+
+/** Runs `fl <args>` against the cluster with its admin and guest tokens; resolves with its stdout (exit 0), or rejects. */
+export function runFl(args: string[], cluster: TestCluster): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    const child = start(
+      args,
+      {
+        FL_API_HOST: cluster.url,
+        FL_API_TOKEN: cluster.guestToken,
+        FL_ADMIN_TOKEN: cluster.adminToken,
+        HOME: join(tmpdir(), `fl-ui-home-${process.pid}`),
+      },
+      () => {},
+    );
+    child.stdout!.on('data', (c: string) => (stdout += c));
+    child.stderr!.on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`fl ${args.join(' ')} exited with ${code}: ${stderr}`));
+    });
+  });
+}

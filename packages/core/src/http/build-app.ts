@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 
 import { ActivationRecorder, AsyncInvocations, coreId } from '../activations/index.js';
 import type { ActivationRecorderOptions, AsyncInvocationsOptions } from '../activations/index.js';
-import { AccessPolicy, Authenticator } from '../auth/index.js';
+import { AccessPolicy, Authenticator, SignInCodes } from '../auth/index.js';
 import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
@@ -208,6 +208,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     logger,
     openapi: OPENAPI_DOCUMENT,
     metrics,
+    signInCodes: new SignInCodes(),
   };
 
   // An empty JSON body is allowed (an invocation without arguments); anything else must be UTF-8
