@@ -4,6 +4,9 @@
  */
 const KEY = 'funless.token';
 
+/** Longest wait for the API while signing in. */
+const SIGN_IN_TIMEOUT_MS = 30_000;
+
 export function storedToken(): string | undefined {
   return sessionStorage.getItem(KEY) ?? undefined;
 }
@@ -25,12 +28,13 @@ export interface Identity {
 /** Checks a token against the API: throws the API's refusal, else says whether it is the admin's. */
 export async function checkToken(token: string): Promise<Identity> {
   const headers = { authorization: `Bearer ${token}` };
-  const probe = await fetch('/v1/fn', { headers });
+  const signal = AbortSignal.timeout(SIGN_IN_TIMEOUT_MS);
+  const probe = await fetch('/v1/fn', { headers, signal });
   if (!probe.ok) {
     const body = (await probe.json().catch(() => undefined)) as { errors?: { detail?: string } } | undefined;
     throw new Error(body?.errors?.detail ?? `${probe.status} ${probe.statusText}`);
   }
-  const admin = await fetch('/v1/admin/subjects', { headers });
+  const admin = await fetch('/v1/admin/subjects', { headers, signal });
   return { token, admin: admin.ok };
 }
 
@@ -47,6 +51,7 @@ export async function tokenFromLink(): Promise<string | undefined> {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ code: match[1] }),
+    signal: AbortSignal.timeout(SIGN_IN_TIMEOUT_MS),
   });
   const body = (await answer.json().catch(() => undefined)) as
     { data?: { token?: string }; errors?: { detail?: string } } | undefined;

@@ -104,6 +104,28 @@ describe('the web console in Chromium', { skip: BROWSER_SKIP }, () => {
     await page.getByRole('heading', { name: '_/greeter' }).waitFor(WAIT);
   });
 
+  test('events and sinks the API reports for a function are shown with their state', async () => {
+    // The shape of an answer that reports them (docs/api.md, "Show function"), added to the real one.
+    await page.route('**/v1/fn/_/greeter', async (route) => {
+      const answer = await route.fetch();
+      const body = await answer.json();
+      body.data.events = [
+        { type: 'mqtt', params: { topic: 'sensors/+' }, state: 'retrying', last_error: 'ECONNREFUSED' },
+      ];
+      body.data.sinks = [
+        { type: 'webhook', params: {}, state: 'connected', counters: { results_delivered: 3 } },
+      ];
+      await route.fulfill({ response: answer, json: body });
+    });
+    await page.getByRole('button', { name: 'greeter' }).click();
+    const detail = page.getByRole('region', { name: 'Function _/greeter' });
+    await detail.getByRole('cell', { name: 'retrying' }).waitFor(WAIT);
+    await detail.getByRole('cell', { name: 'ECONNREFUSED' }).waitFor(WAIT);
+    await detail.getByRole('cell', { name: 'connected' }).waitFor(WAIT);
+    await detail.getByRole('cell', { name: '{"results_delivered":3}' }).waitFor(WAIT);
+    await page.unroute('**/v1/fn/_/greeter');
+  });
+
   test('invoking it shows the result, its log line and the duration', async () => {
     await page.getByRole('link', { name: 'Invoke it' }).click();
     await page.getByLabel('Args (JSON object)').fill('{"name": ');
@@ -169,6 +191,20 @@ describe('the web console in Chromium', { skip: BROWSER_SKIP }, () => {
     await page.getByRole('cell', { name: 'console_dev', exact: true }).waitFor(WAIT);
     await shoot('admin');
     await page.getByRole('button', { name: 'Done' }).click();
+  });
+
+  test('the pages are reached with the keyboard alone', async () => {
+    await go('#/overview');
+    await page.getByRole('heading', { name: 'Overview' }).waitFor(WAIT);
+    await page.locator('body').focus();
+    let focused = '';
+    for (let i = 0; i < 10 && focused !== 'Activations'; i++) {
+      await page.keyboard.press('Tab');
+      focused = await page.evaluate(() => document.activeElement?.textContent ?? '');
+    }
+    assert.equal(focused, 'Activations', 'Tab reaches the Activations link');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Activations' }).waitFor(WAIT);
   });
 
   test('pages at phone and desktop sizes', async () => {

@@ -109,7 +109,7 @@ function FunctionDetail({
             .filter(([k]) => !KNOWN_FIELDS.has(k))
             .map(([k, v]) => (
               <>
-                <dt key={`${k}-t`}>{k.replace(/_/g, ' ')}</dt>
+                <dt key={`${k}-t`}>{k[0]!.toUpperCase() + k.slice(1).replace(/_/g, ' ')}</dt>
                 <dd key={`${k}-d`}>
                   <Extra value={v} />
                 </dd>
