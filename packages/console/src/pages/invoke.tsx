@@ -82,7 +82,7 @@ export function InvokePage({ target }: { target: string[] }) {
     const body = {
       args: parsed.args,
       ...(script ? { scheduling: { language: 'app', script } } : {}),
-    } satisfies Schemas['InvokeRequest'] | { args: Record<string, unknown> };
+    };
     setBusy(true);
     setOutcome(undefined);
     setActivation(undefined);
