@@ -9,6 +9,7 @@ import { registerConfigCommands } from './commands/config.js';
 import { CommandContext } from './commands/context.js';
 import { registerFnCommands } from './commands/fn.js';
 import { registerModCommands } from './commands/mod.js';
+import { registerUiCommand } from './commands/ui.js';
 import { registerUpCommands } from './commands/up.js';
 import { registerWorkersCommand } from './commands/workers.js';
 import type { CliIo } from './output/index.js';
@@ -42,6 +43,7 @@ export function createProgram(io: CliIo): Command {
   registerWorkersCommand(program, ctx);
   registerAdminCommands(program, ctx);
   registerConfigCommands(program, ctx);
+  registerUiCommand(program, ctx);
   registerUpCommands(program, ctx);
   return program;
 }

@@ -231,6 +231,18 @@ export class FunlessApi {
     return (await this.client.request<Data<Json[]>>('GET', '/v1/workers')).body.data;
   }
 
+  /** A one-time code for the web console's sign-in link, standing for the API token (or the admin's). */
+  async signInCode(admin: boolean): Promise<{ code: string; expires_at: string }> {
+    const r = await this.client.request<Data<{ code: string; expires_at: string }>>(
+      'POST',
+      '/v1/sign-in/codes',
+      {
+        admin,
+      },
+    );
+    return r.body.data;
+  }
+
   // Subjects (admin token)
 
   async listSubjects(): Promise<Json[]> {

@@ -109,6 +109,7 @@ export async function runPlatform(
     [
       '',
       `FunLess is up at ${core.url}  (Core + Worker "${worker.name}"${joined ? '' : ' (not joined yet)'}, ${database})`,
+      `Console: ${core.url}/ui/  (npx fl ui prints a one-time sign-in link)`,
       `Tokens: ${tokens}  (Admin=… and Guest=…; the fl CLI reads them from there)`,
       '',
       'Next, in another terminal:',

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 
 import type { ActivationRecorder, AsyncInvocations } from '../activations/index.js';
-import type { AccessPolicy, Authenticator } from '../auth/index.js';
+import type { AccessPolicy, Authenticator, SignInCodes } from '../auth/index.js';
 import type { Cluster } from '../cluster/index.js';
 import type { ResolvedCoreOptions } from '../config/index.js';
 import type { CoreMetrics } from '../metrics/index.js';
@@ -31,4 +31,6 @@ export interface AppContext {
   openapi: OpenApiObject;
   /** This app's metrics, served at `GET /metrics`; the activation work feeds its interfaces. */
   metrics: CoreMetrics;
+  /** The console's one-time sign-in codes, held by this app (`/v1/sign-in`). */
+  signInCodes: SignInCodes;
 }

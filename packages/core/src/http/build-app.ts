@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 
 import { ActivationRecorder, AsyncInvocations, coreId } from '../activations/index.js';
 import type { ActivationRecorderOptions, AsyncInvocationsOptions } from '../activations/index.js';
-import { AccessPolicy, Authenticator } from '../auth/index.js';
+import { AccessPolicy, Authenticator, SignInCodes } from '../auth/index.js';
 import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
@@ -22,6 +22,7 @@ import { AppScriptCache, resolvePolicy } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
 import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
+import { CONSOLE_PATH, defaultConsoleDir, registerConsole } from './console-assets.js';
 import { createErrorHandler, errorBody } from './error-handler.js';
 import { FunctionCache } from './function-cache.js';
 import { routeAuth, undocumentedRoutes } from './openapi/openapi-document.js';
@@ -53,6 +54,11 @@ export interface BuildAppOptions {
    * Settings of activation records and asynchronous invocations beyond the Core options (tests
    * shorten their intervals). Retention, count and queue come from `options`.
    */
+  /**
+   * The web console's built files, served at /ui. @default `dist/ui` of the `@funless/console`
+   * package (a page saying how to build them when they are missing)
+   */
+  consoleDir?: string;
   activations?: {
     recorder?: Omit<ActivationRecorderOptions, 'retentionDays' | 'maxRecords'>;
     async?: Pick<
@@ -109,6 +115,8 @@ function clientError(error: NodeJS.ErrnoException, socket: Socket): void {
       `X-Request-Id: ${randomUUID()}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
+
+const isConsoleRoute = (url: string): boolean => url === CONSOLE_PATH || url.startsWith(`${CONSOLE_PATH}/`);
 
 /** Stands in for Fastify's schema compilers; a route that declares a schema is a programming error. */
 function noSchemas(): never {
@@ -200,6 +208,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     logger,
     openapi: OPENAPI_DOCUMENT,
     metrics,
+    signInCodes: new SignInCodes(),
   };
 
   // An empty JSON body is allowed (an invocation without arguments); anything else must be UTF-8
@@ -254,7 +263,8 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   // Who may call each route is what its operation in the API document says (x-fl-role).
   app.addHook('onRoute', (route) => {
     const method = [route.method].flat()[0] ?? 'GET';
-    const auth = routeAuth(OPENAPI_DOCUMENT, method, route.url);
+    // The console's files are public (its pages call the API with a token, like any client).
+    const auth = isConsoleRoute(route.url) ? 'public' : routeAuth(OPENAPI_DOCUMENT, method, route.url);
     route.config = { ...route.config, ...(auth === undefined ? {} : { auth }) };
   });
   app.addHook('onRequest', (request, reply, done) => {
@@ -289,6 +299,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   // the app gets ready, so that an undocumented route cannot be served.
   const served: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {
+    if (isConsoleRoute(route.url)) return; // static files, not API operations
     for (const method of [route.method].flat()) served.push({ method, url: route.url });
   });
   app.addHook('onReady', (done) => {
@@ -300,5 +311,6 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     );
   });
   for (const routes of ROUTES) routes.register(app, context);
+  registerConsole(app, 'consoleDir' in buildOptions ? buildOptions.consoleDir : defaultConsoleDir());
   return app;
 }

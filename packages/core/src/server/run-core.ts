@@ -40,6 +40,8 @@ export async function runCore(
     : `Tokens: no file at ${core.tokensFile}: this database was set up earlier (from another data ` +
       'directory, or the file was removed); tokens are stored only as hashes, so set FL_ADMIN_TOKEN ' +
       'to choose an admin token';
-  process.stdout.write(`FunLess Core listening on ${core.url}\n${tokens}\n`);
+  process.stdout.write(
+    `FunLess Core listening on ${core.url}\nConsole: ${core.url}/ui/  (fl ui prints a one-time sign-in link)\n${tokens}\n`,
+  );
   return core;
 }

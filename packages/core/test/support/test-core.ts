@@ -92,6 +92,8 @@ export async function createTestCore(
     activations?: BuildAppOptions['activations'];
     /** @default a silent logger */
     logger?: Logger;
+    /** The web console's files. @default the built `@funless/console` */
+    consoleDir?: string;
   } = {},
 ): Promise<TestCore> {
   const db = options.db ?? (await createTestDatabase(dialect));
@@ -108,6 +110,7 @@ export async function createTestCore(
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.appScripts ? { appScripts: options.appScripts(store) } : {}),
     ...(options.activations ? { activations: options.activations } : {}),
+    ...('consoleDir' in options ? { consoleDir: options.consoleDir } : {}),
   });
   await app.ready();
 

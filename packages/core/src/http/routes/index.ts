@@ -9,6 +9,7 @@ import { openapiRoutes } from './openapi.js';
 import { ownershipRoutes } from './ownership.js';
 import type { RouteModule } from './route-module.js';
 import { scriptRoutes } from './scripts.js';
+import { signInRoutes } from './sign-in.js';
 import { subjectRoutes } from './subjects.js';
 import { workersRoutes } from './workers.js';
 
@@ -27,6 +28,7 @@ export const ROUTES: readonly RouteModule[] = [
   scriptRoutes,
   activationRoutes,
   metricsRoutes,
+  signInRoutes,
 ];
 
 /**
