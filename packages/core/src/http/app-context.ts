@@ -4,6 +4,7 @@ import type { ActivationRecorder, AsyncInvocations } from '../activations/index.
 import type { AccessPolicy, Authenticator } from '../auth/index.js';
 import type { Cluster } from '../cluster/index.js';
 import type { ResolvedCoreOptions } from '../config/index.js';
+import type { ClusterLease } from '../lease/index.js';
 import type { CoreMetrics } from '../metrics/index.js';
 import type { AppScriptCache } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
@@ -31,4 +32,6 @@ export interface AppContext {
   openapi: OpenApiObject;
   /** This app's metrics, served at `GET /metrics`; the activation work feeds its interfaces. */
   metrics: CoreMetrics;
+  /** Who runs the once-per-cluster work; merged tasks register with `lease.run(name, task)`. */
+  lease: ClusterLease;
 }

@@ -17,6 +17,8 @@ import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
+import { clusterLeaseFor } from '../lease/index.js';
+import type { ClusterLease } from '../lease/index.js';
 import { CoreMetrics } from '../metrics/index.js';
 import { AppScriptCache, resolvePolicy } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
@@ -47,6 +49,12 @@ export interface BuildAppOptions {
   logger?: Logger;
   /** The APP script cache of this app (tests give one over a counting source). @default one over `store` */
   appScripts?: AppScriptCache;
+  /**
+   * Who runs the once-per-cluster work (activation retention) among the Cores sharing the
+   * database. The app owns it and closes it when the app closes.
+   * @default advisory locks when `options.databaseUrl` is set, else this Core alone
+   */
+  lease?: ClusterLease;
   /** Core options (only the HTTP-related ones matter here). */
   options?: CoreOptions;
   /**
@@ -61,6 +69,9 @@ export interface BuildAppOptions {
     >;
   };
 }
+
+/** The once-per-cluster name of activation retention (docs/activations.md, "Retention"). */
+export const RETENTION_LEASE = 'activation-retention';
 
 /** Longest path parameter accepted: longer names get a 400 naming the rule instead of a 404. */
 const MAX_PARAM_LENGTH = 65_536;
@@ -158,6 +169,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     typeof clusterOption === 'function'
       ? clusterOption({ store, server: app.server, logger, options, metrics })
       : clusterOption;
+  const lease = buildOptions.lease ?? clusterLeaseFor(options.databaseUrl, logger);
   const functions = new FunctionCache(store);
   const appScripts = buildOptions.appScripts ?? new AppScriptCache(store);
   const activations = new ActivationRecorder(
@@ -200,6 +212,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     logger,
     openapi: OPENAPI_DOCUMENT,
     metrics,
+    lease,
   };
 
   // An empty JSON body is allowed (an invocation without arguments); anything else must be UTF-8
@@ -268,7 +281,10 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     return reply.status(404).send(errorBody(`no route ${request.method} ${url}`));
   });
   app.addHook('onReady', async () => {
-    activations.start();
+    lease.run(RETENTION_LEASE, {
+      start: () => activations.start(),
+      stop: () => activations.stopPruning(),
+    });
     // Asynchronous invocations need activation records: without them none are taken or run.
     if (activations.enabled) await asyncInvocations.start(await coreId(options.dataDir));
   });
@@ -282,6 +298,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   // What the cluster failed while closing is recorded; then every record still in memory is written.
   app.addHook('onClose', async () => {
     await cluster.close();
+    await lease.close();
     await activations.close();
   });
 
