@@ -20,14 +20,15 @@ import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
 import { clusterLeaseFor } from '../lease/index.js';
 import type { ClusterLease } from '../lease/index.js';
 import { CoreMetrics } from '../metrics/index.js';
-import { AppScriptCache, resolvePolicy } from '../scheduling/index.js';
+import { ParsedAppScripts, resolvePolicy } from '../scheduling/index.js';
+import { CachedStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
 import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
 import { createErrorHandler, errorBody } from './error-handler.js';
-import { FunctionCache } from './function-cache.js';
 import { routeAuth, undocumentedRoutes } from './openapi/openapi-document.js';
 import { OPENAPI_DOCUMENT, ROUTES } from './routes/index.js';
+import { toClusterFunction } from './to-cluster-function.js';
 import { BadRequestError, checkJsonInput } from './validation.js';
 
 declare module 'fastify' {
@@ -38,7 +39,10 @@ declare module 'fastify' {
 }
 
 export interface BuildAppOptions {
-  /** The store the routes use. The app does not close it. */
+  /**
+   * The store the routes use (`openStore` gives a `CachedStore`; any other store is put behind
+   * one). The app does not close it.
+   */
   store: Store;
   /**
    * The cluster, or a factory given the store and the app's HTTP server. The app owns it and
@@ -47,8 +51,6 @@ export interface BuildAppOptions {
   cluster?: Cluster | ClusterFactory;
   /** @default a pino logger at `options.logLevel` */
   logger?: Logger;
-  /** The APP script cache of this app (tests give one over a counting source). @default one over `store` */
-  appScripts?: AppScriptCache;
   /**
    * Who runs the once-per-cluster work (activation retention) among the Cores sharing the
    * database. The app owns it and closes it when the app closes.
@@ -161,7 +163,8 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     clientErrorHandler: clientError,
   }) as unknown as FastifyInstance;
 
-  const { store } = buildOptions;
+  const store =
+    buildOptions.store instanceof CachedStore ? buildOptions.store : new CachedStore(buildOptions.store);
   const clusterOption = buildOptions.cluster ?? new NoWorkersCluster();
   // One registry per app, read from the cluster at every scrape (the cluster is built just below).
   const metrics = new CoreMetrics({ workers: () => cluster.workers() });
@@ -170,8 +173,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
       ? clusterOption({ store, server: app.server, logger, options, metrics })
       : clusterOption;
   const lease = buildOptions.lease ?? clusterLeaseFor(options.databaseUrl, logger);
-  const functions = new FunctionCache(store);
-  const appScripts = buildOptions.appScripts ?? new AppScriptCache(store);
+  const appScripts = new ParsedAppScripts(store);
   const activations = new ActivationRecorder(
     store.activations,
     logger,
@@ -187,7 +189,10 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
       store: store.activations,
       cluster,
       ids: activations.ids,
-      lookup: (module, name) => functions.get(module, name),
+      lookup: async (module, name) => {
+        const fn = await store.getFunction(module, name);
+        return fn && toClusterFunction(fn);
+      },
       policy: (scheduling) => resolvePolicy(scheduling, (n) => appScripts.get(n)),
       logger,
       metrics,
@@ -204,7 +209,6 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     cluster,
     authenticator: new Authenticator(store),
     access: new AccessPolicy(store),
-    functions,
     appScripts,
     activations,
     asyncInvocations,

@@ -3,10 +3,14 @@ import { join } from 'node:path';
 
 import { makePrivateDirSync, PRIVATE_FILE_MODE } from '@funless/protocol';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
 
+import { CachedStore } from './cached-store.js';
+import type { CachedStoreOptions } from './cached-store.js';
 import { KyselyStore } from './kysely-store.js';
+import { PostgresChangeFeed } from './postgres-change-feed.js';
 import type { Database } from './schema.js';
-import type { Store } from './store.js';
 
 /** Where the store lives. */
 export interface StoreOptions {
@@ -22,6 +26,10 @@ export interface StoreOptions {
    * requests (or the Core's start) forever. @default 10_000
    */
   connectTimeoutMs?: number;
+  /** Where the change feed logs a lost connection. @default silent */
+  logger?: Logger;
+  /** The cache in front of the database, beyond its change feed. */
+  cache?: Omit<CachedStoreOptions, 'changes'>;
 }
 
 /** Default of `StoreOptions.connectTimeoutMs`. */
@@ -42,10 +50,12 @@ function makePrivateSqliteFiles(file: string): void {
 }
 
 /**
- * Opens the database named by `options` and brings its schema up to date. Only the driver in use is
- * loaded (each costs several MiB of resident memory, which counts on a small machine).
+ * Opens the database named by `options`, brings its schema up to date and puts the cache in front
+ * of it: on PostgreSQL it listens to the changes of the other Cores sharing the database
+ * (docs/architecture.md, "Several Cores"). Only the driver in use is loaded (each costs several MiB
+ * of resident memory, which counts on a small machine).
  */
-export async function openStore(options: StoreOptions): Promise<Store> {
+export async function openStore(options: StoreOptions): Promise<CachedStore> {
   if (options.databaseUrl) {
     const { default: pg } = await import('pg');
     const pool = new pg.Pool({
@@ -58,7 +68,15 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // is idle). The query running on it rejects, and the next one reports the database as gone.
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
-    return KyselyStore.open(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+    const store = await KyselyStore.open(
+      new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      'postgres',
+    );
+    const changes = new PostgresChangeFeed(
+      { databaseUrl: options.databaseUrl },
+      options.logger ?? pino({ level: 'silent' }),
+    );
+    return new CachedStore(store, { ...options.cache, changes });
   }
   makePrivateDirSync(options.dataDir);
   const file = join(options.dataDir, SQLITE_FILE);
@@ -78,9 +96,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   // for the disk held it for 2 ms at the median and up to 200 ms here (docs/activations.md).
   const records = connect();
   records.pragma('synchronous = NORMAL');
-  return KyselyStore.open(
+  const store = await KyselyStore.open(
     new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
     'sqlite',
     { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: records }) }), sqlite: records },
   );
+  return new CachedStore(store, options.cache);
 }
