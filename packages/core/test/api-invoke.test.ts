@@ -101,7 +101,7 @@ for (const dialect of DIALECTS) {
             assert.equal(res.status, 200, res.body);
           }
           assert.equal(
-            (core.store).counters.loads.app_scripts - loadsBefore,
+            core.store.counters.loads.app_scripts - loadsBefore,
             1,
             'the script is read from the database once, then from the cache',
           );

@@ -29,6 +29,8 @@ export interface CachedStoreOptions {
   maxFunctions?: number;
   /** @default Date.now */
   now?: () => number;
+  /** Called once the store is closed: what else it holds (the data directory's lock) is released. */
+  onClose?: () => void | Promise<void>;
 }
 
 export const DEFAULT_CACHE_MAX_AGE_MS = 10_000;
@@ -78,6 +80,7 @@ export class CachedStore implements Store {
   readonly #maxAgeMs: number;
   readonly #maxFunctions: number;
   readonly #now: () => number;
+  readonly #onClose: (() => void | Promise<void>) | undefined;
   readonly #subjects = new Part_<SubjectRecord[]>(Part.Subjects);
   readonly #functions = new Part_<FunctionRecord | undefined>(Part.Functions);
   readonly #appScripts = new Part_<AppScriptRecord | undefined>(Part.AppScripts);
@@ -94,6 +97,7 @@ export class CachedStore implements Store {
     this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_CACHE_MAX_AGE_MS;
     this.#maxFunctions = options.maxFunctions ?? 10_000;
     this.#now = options.now ?? Date.now;
+    this.#onClose = options.onClose;
     this.#changes?.start({
       changed: (table) => this.#forget(PARTS_OF_TABLE[table] ?? ALL_PARTS),
       gap: () => {
@@ -220,8 +224,12 @@ export class CachedStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.#changes?.close();
-    await this.#inner.close();
+    try {
+      await this.#changes?.close();
+      await this.#inner.close();
+    } finally {
+      await this.#onClose?.();
+    }
   }
 
   #cached<T>(part: Part_<T>, key: string, load: () => Promise<T>): Promise<T> {

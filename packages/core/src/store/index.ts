@@ -34,6 +34,7 @@ export type { ChangeFeed, ChangeListener } from './change-feed.js';
 export { PostgresChangeFeed } from './postgres-change-feed.js';
 export type { PostgresChangeFeedOptions } from './postgres-change-feed.js';
 export { SQLITE_FILE, openStore } from './open-store.js';
+export { DataDirLock, LOCK_FILE } from './data-dir-lock.js';
 export type { StoreOptions } from './open-store.js';
 export { CHANGES_CHANNEL, MIGRATIONS, MIGRATIONS_TABLE, migrate } from './migrations/index.js';
 export type { CoreMigration, MigrationContext } from './migrations/index.js';

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 
 import { CachedStore } from './cached-store.js';
 import type { CachedStoreOptions } from './cached-store.js';
+import { DataDirLock } from './data-dir-lock.js';
 import { KyselyStore } from './kysely-store.js';
 import { PostgresChangeFeed } from './postgres-change-feed.js';
 import type { Database } from './schema.js';
@@ -79,27 +80,34 @@ export async function openStore(options: StoreOptions): Promise<CachedStore> {
     return new CachedStore(store, { ...options.cache, changes });
   }
   makePrivateDirSync(options.dataDir);
-  const file = join(options.dataDir, SQLITE_FILE);
-  makePrivateSqliteFiles(file);
-  const { default: BetterSqlite3 } = await import('better-sqlite3');
-  const connect = () => {
-    const sqlite = new BetterSqlite3(file);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('foreign_keys = ON');
-    sqlite.pragma('busy_timeout = 5000');
-    return sqlite;
-  };
-  const sqlite = connect();
-  // Activation records have a connection of their own that commits without waiting for the disk
-  // (synchronous=NORMAL: in WAL mode a commit survives the Core's process dying, and may be lost
-  // only with the machine's power). better-sqlite3 runs on the event loop, and a commit that waits
-  // for the disk held it for 2 ms at the median and up to 200 ms here (docs/activations.md).
-  const records = connect();
-  records.pragma('synchronous = NORMAL');
-  const store = await KyselyStore.open(
-    new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
-    'sqlite',
-    { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: records }) }), sqlite: records },
-  );
-  return new CachedStore(store, options.cache);
+  // Before anything touches the database: a second Core on this directory is refused here.
+  const lock = await DataDirLock.acquire(options.dataDir);
+  try {
+    const file = join(options.dataDir, SQLITE_FILE);
+    makePrivateSqliteFiles(file);
+    const { default: BetterSqlite3 } = await import('better-sqlite3');
+    const connect = () => {
+      const sqlite = new BetterSqlite3(file);
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('foreign_keys = ON');
+      sqlite.pragma('busy_timeout = 5000');
+      return sqlite;
+    };
+    const sqlite = connect();
+    // Activation records have a connection of their own that commits without waiting for the disk
+    // (synchronous=NORMAL: in WAL mode a commit survives the Core's process dying, and may be lost
+    // only with the machine's power). better-sqlite3 runs on the event loop, and a commit that waits
+    // for the disk held it for 2 ms at the median and up to 200 ms here (docs/activations.md).
+    const records = connect();
+    records.pragma('synchronous = NORMAL');
+    const store = await KyselyStore.open(
+      new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+      'sqlite',
+      { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: records }) }), sqlite: records },
+    );
+    return new CachedStore(store, { ...options.cache, onClose: () => lock.release() });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }
