@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 
 /** `runCore(process.env)` in a process of its own, with `env` over this one's (no inherited FL_ variables). */
 export function spawnRunCore(env: Record<string, string>): ChildProcess {
@@ -66,4 +67,13 @@ export async function coreProcess(env: Record<string, string>, timeoutMs = 20_00
       return exited;
     },
   };
+}
+
+/** A TCP port free now, for a Core that must come back on the same one (its Workers dial it). */
+export async function freeTcpPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
