@@ -269,7 +269,7 @@ function notFound(module: string, name?: string): FlError {
   );
 }
 
-function register(app: FastifyInstance, { store, cluster, functions, logger, access }: AppContext): void {
+function register(app: FastifyInstance, { store, cluster, logger, access }: AppContext): void {
   const notify = new ClusterNotifier(cluster, logger);
 
   app.post<{ Params: { mod: string } }>('/v1/fn/:mod', async (request, reply) => {
@@ -310,7 +310,6 @@ function register(app: FastifyInstance, { store, cluster, functions, logger, acc
       sinks: sinks?.requests ?? [],
       owner: principal.name,
     });
-    functions.invalidate();
     const push = await notify.stored({ ...fn, code }, wait);
     request.log.info({ module, function: name, hash: fn.hash, size: fn.size }, 'function created');
     return sendFunction(reply, 201, fn, push, events, sinks);
@@ -363,7 +362,6 @@ function register(app: FastifyInstance, { store, cluster, functions, logger, acc
       await validateFunction(patch.code ?? existing.code, (patch.metadata ?? existing.metadata).capacityMiB);
     }
     const fn = await store.updateFunction(module, name, patch);
-    functions.invalidate();
     if (fn.name !== existing.name || fn.hash !== existing.hash) await notify.deleted(existing);
     const push = await notify.stored({ ...fn, code: patch.code ?? existing.code }, wait);
     request.log.info({ module, function: name, newName: fn.name, hash: fn.hash }, 'function updated');
@@ -379,7 +377,6 @@ function register(app: FastifyInstance, { store, cluster, functions, logger, acc
     if (!current) throw notFound(module, name);
     await access.requireFunction(principalOf(request), target, current, 'delete it');
     const fn = await store.deleteFunction(module, name);
-    functions.invalidate();
     await notify.deleted(fn);
     return reply.status(204).send();
   });

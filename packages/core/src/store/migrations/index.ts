@@ -2,10 +2,12 @@ import { initialMigration } from './0001-initial.js';
 import { appScriptsMigration } from './0002-app-scripts.js';
 import { rolesAndOwnersMigration } from './0003-roles-and-owners.js';
 import { activationsMigration } from './0004-activations.js';
+import { changeNotificationsMigration } from './0006-change-notifications.js';
 import type { CoreMigration } from './core-migration.js';
 
 export type { CoreMigration, MigrationContext } from './core-migration.js';
 export { MIGRATIONS_TABLE, migrate } from './migrate.js';
+export { CHANGES_CHANNEL, NOTIFYING_TABLES } from './0006-change-notifications.js';
 
 /**
  * Every migration, in the order they apply. To change the schema, add a file
@@ -17,4 +19,5 @@ export const MIGRATIONS: readonly CoreMigration[] = [
   appScriptsMigration,
   rolesAndOwnersMigration,
   activationsMigration,
+  changeNotificationsMigration,
 ];
