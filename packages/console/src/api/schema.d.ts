@@ -99,7 +99,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description This Core can serve: its database answers and it is not shutting down */
+                /** @description This Core can serve: its database answers, it hears the changes of the other Cores, and it is not shutting down */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -140,7 +140,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
-                /** @description This Core cannot serve: the detail says why (database unavailable, shutting down) */
+                /** @description This Core cannot serve: the detail says why (database unavailable, not hearing the changes of the other Cores, shutting down) */
                 503: {
                     headers: {
                         [name: string]: unknown;
