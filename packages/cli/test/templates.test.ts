@@ -35,6 +35,7 @@ const EXPECTED: Record<
   as: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting Test/ },
   c: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting sent/ },
   wat: { input: { hello: 'world', n: [1, 2] }, result: { hello: 'world', n: [1, 2] }, log: /echo/ },
+  rust: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting Test/ },
 };
 
 for (const language of TEMPLATE_LANGUAGES) {
