@@ -9,7 +9,7 @@
 //    the first invoke) of a never-seen copy of the module, median of several.
 // Target: Rust's warm call within 1.5x C's. A language whose toolchain is missing is listed as
 // skipped with the reason. To add a language, add a row to ROWS.
-// Usage: npm run bench -- languages [language ...]   (e.g. `-- languages c rust`)
+// Usage: npm run bench -- languages
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,10 +35,6 @@ const ROUNDS = 9;
 const CALLS_PER_ROUND = 3000;
 const COLD_RUNS = 9;
 
-const picked = process.argv.slice(2);
-const rows = ROWS.filter(
-  (r) => picked.length === 0 || picked.includes(r.language) || r.language === BASELINE,
-);
 const work = mkdtempSync(join(tmpdir(), 'fl-bench-languages-'));
 
 /** A never-seen copy of a module: the same code with a custom section of its own. */
@@ -71,7 +67,7 @@ async function build(row) {
 }
 
 const results = [];
-for (const row of rows) {
+for (const row of ROWS) {
   try {
     results.push(await build(row));
   } catch (error) {

@@ -38,12 +38,15 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Every `rustc` on PATH, then Debian's, each once (a rustup proxy and Debian's are different ones). */
-async function rustcCandidates(env: NodeJS.ProcessEnv): Promise<string[]> {
+/** Debian's compiler, looked at after PATH's. */
+const DEBIAN_RUSTC = ['/usr/bin/rustc'];
+
+/** Every `rustc` on PATH, then `extra`, each once (a rustup proxy and Debian's are different ones). */
+async function rustcCandidates(env: NodeJS.ProcessEnv, extra: readonly string[]): Promise<string[]> {
   const dirs = (env.PATH ?? '').split(delimiter).filter(Boolean);
   const seen = new Set<string>();
   const found: string[] = [];
-  for (const file of [...dirs.map((d) => join(d, 'rustc')), '/usr/bin/rustc']) {
+  for (const file of [...dirs.map((d) => join(d, 'rustc')), ...extra]) {
     if (!(await exists(file))) continue;
     const real = await realpath(file);
     if (seen.has(real)) continue;
@@ -59,9 +62,13 @@ async function rustcCandidates(env: NodeJS.ProcessEnv): Promise<string[]> {
  * Debian's `libstd-rust-dev-wasm32` adds the target to /usr/bin/rustc only. Its cargo is the one
  * beside it. None: one message naming the Debian packages to install.
  */
-export async function findRustToolchain(env: NodeJS.ProcessEnv, cwd: string): Promise<RustToolchain> {
+export async function findRustToolchain(
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  fallbacks: readonly string[] = DEBIAN_RUSTC,
+): Promise<RustToolchain> {
   const checked: string[] = [];
-  for (const rustc of await rustcCandidates(env)) {
+  for (const rustc of await rustcCandidates(env, fallbacks)) {
     const sysroot = await runTool(rustc, ['--print', 'sysroot'], cwd, env);
     const version = await runTool(rustc, ['--version'], cwd, env);
     if (!sysroot || sysroot.code !== 0 || !version || version.code !== 0) {
