@@ -111,6 +111,9 @@ async function buildWithNpmClang(
   ];
   let files;
   try {
+    // Load its resources first, quietly: the compile's own first step (`-###`) loads them
+    // without the option and prints its progress on stdout.
+    await clang(undefined, {}, { fetchProgress: () => {} });
     files = await clang(args, await sourceTree(dir), {
       stdout: collect,
       stderr: collect,
