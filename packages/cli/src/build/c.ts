@@ -71,6 +71,9 @@ async function sourceTree(dir: string): Promise<Record<string, Record<string, Ui
 
 type NpmClang = Command;
 
+/** How a build with the npm toolchain is reported. */
+const NPM_TOOLCHAIN = 'npm @yowasp/clang, wasm32-wasip1';
+
 /** The npm toolchain (clang, lld and wasi-libc compiled to WebAssembly), if it is installed. */
 async function loadNpmClang(): Promise<NpmClang | undefined> {
   try {
@@ -90,7 +93,7 @@ async function buildWithNpmClang(
   sources: string[],
   entryArgs: string[],
   outFile: string,
-): Promise<void> {
+): Promise<string> {
   const decoder = new TextDecoder();
   let output = '';
   const collect = (bytes: Uint8Array | null) => {
@@ -108,6 +111,9 @@ async function buildWithNpmClang(
   ];
   let files;
   try {
+    // Load its resources first, quietly: the compile's own first step (`-###`) loads them
+    // without the option and prints its progress on stdout.
+    await clang(undefined, {}, { fetchProgress: () => {} });
     files = await clang(args, await sourceTree(dir), {
       stdout: collect,
       stderr: collect,
@@ -120,6 +126,7 @@ async function buildWithNpmClang(
   if (!(code instanceof Uint8Array))
     throw new BuildFailedError(`C build in ${dir} produced no module:\n${output}`);
   await writeFile(resolve(outFile), code);
+  return NPM_TOOLCHAIN;
 }
 
 /**
@@ -128,9 +135,9 @@ async function buildWithNpmClang(
  * defines it). With Debian's clang, lld and wasi-libc (`--target=wasm32-wasi`) when they are
  * installed; else with the npm toolchain `@yowasp/clang` (an optional dependency of the CLI), so a
  * machine with only Node.js builds C too. `CC_WASM` names the compiler to use and turns the
- * fallback off.
+ * fallback off. Returns which toolchain built it.
  */
-export async function buildC(source: string, outFile: string, env: NodeJS.ProcessEnv): Promise<void> {
+export async function buildC(source: string, outFile: string, env: NodeJS.ProcessEnv): Promise<string> {
   const isFile = source.endsWith('.c');
   const dir = isFile ? resolve(source, '..') : resolve(source);
   const sources = isFile ? [resolve(source)] : await listSources(dir);
@@ -138,7 +145,9 @@ export async function buildC(source: string, outFile: string, env: NodeJS.Proces
   const texts = await Promise.all(sources.map((s) => readFile(s, 'utf8')));
   const isCommand = texts.some((t) => /\bint\s+main\s*\(/.test(t));
   const entryArgs = isCommand ? [] : ['-nostartfiles', '-Wl,--no-entry', '-Wl,--export-if-defined=__invoke'];
-  const npmClang = env.CC_WASM ? undefined : await loadNpmClang();
+  // Loaded only when Debian's toolchain is not there: the npm one is the fallback.
+  const npmClang = (): Promise<NpmClang | undefined> =>
+    env.CC_WASM ? Promise.resolve(undefined) : loadNpmClang();
   const orNpm = env.CC_WASM ? '' : ', or `npm install @yowasp/clang`';
 
   const cc = env.CC_WASM || 'clang';
@@ -147,7 +156,8 @@ export async function buildC(source: string, outFile: string, env: NodeJS.Proces
   try {
     sysroot = await findSysroot(env);
   } catch (error) {
-    if (npmClang) return buildWithNpmClang(npmClang, dir, sources, entryArgs, outFile);
+    const npm = await npmClang();
+    if (npm) return buildWithNpmClang(npm, dir, sources, entryArgs, outFile);
     // Name the first piece missing: the compiler, then its library.
     if (!(await runTool(cc, ['--version'], dir, env))) throw clangMissing();
     throw new ToolchainMissingError(`${(error as Error).message}${orNpm}`, { cause: error });
@@ -165,7 +175,8 @@ export async function buildC(source: string, outFile: string, env: NodeJS.Proces
   ];
   const result = await runTool(cc, args, dir, env);
   if (!result) {
-    if (npmClang) return buildWithNpmClang(npmClang, dir, sources, entryArgs, outFile);
+    const npm = await npmClang();
+    if (npm) return buildWithNpmClang(npm, dir, sources, entryArgs, outFile);
     throw clangMissing();
   }
   if (result.code !== 0) {
@@ -180,7 +191,9 @@ export async function buildC(source: string, outFile: string, env: NodeJS.Proces
     }
     if (missing === undefined) throw new BuildFailedError(`C build in ${dir} failed:\n${output}`);
     // Debian's toolchain is only partly installed: the npm one is complete.
-    if (npmClang) return buildWithNpmClang(npmClang, dir, sources, entryArgs, outFile);
+    const npm = await npmClang();
+    if (npm) return buildWithNpmClang(npm, dir, sources, entryArgs, outFile);
     throw new ToolchainMissingError(`${missing}${orNpm}`);
   }
+  return `${cc}, wasm32-wasi, sysroot ${sysroot}`;
 }
