@@ -7,6 +7,7 @@ import type { ResolvedCoreOptions } from '../config/index.js';
 import type { CoreMetrics } from '../metrics/index.js';
 import type { AppScriptCache } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
+import type { ConnectionManager } from '../subscriptions/index.js';
 import type { FunctionCache } from './function-cache.js';
 import type { OpenApiObject } from './openapi/openapi-helpers.js';
 
@@ -31,4 +32,6 @@ export interface AppContext {
   openapi: OpenApiObject;
   /** This app's metrics, served at `GET /metrics`; the activation work feeds its interfaces. */
   metrics: CoreMetrics;
+  /** The events and sinks running on this Core: routes apply their changes to it. */
+  connections: ConnectionManager;
 }

@@ -20,6 +20,10 @@ import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
 import { CoreMetrics } from '../metrics/index.js';
 import { AppScriptCache, resolvePolicy } from '../scheduling/index.js';
 import type { Store } from '../store/index.js';
+import { LocalScheduleOwner } from '../events/index.js';
+import type { ScheduleOwner } from '../events/index.js';
+import { ConnectionManager, EventRunner } from '../subscriptions/index.js';
+import type { EventRunnerOptions } from '../subscriptions/index.js';
 import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
 import { createErrorHandler, errorBody } from './error-handler.js';
@@ -60,7 +64,20 @@ export interface BuildAppOptions {
       'pollIntervalMs' | 'deadlineMarginMs' | 'retryDelayMs' | 'workerWaitMs'
     >;
   };
+  /** Settings of events and sinks beyond the Core options (tests shorten them). */
+  events?: Pick<EventRunnerOptions, 'sinkAttempts' | 'sinkRetryMs'> & {
+    /**
+     * How often the Core reads the stored events and sinks to follow what other Cores changed, in
+     * ms. @default 10_000
+     */
+    syncIntervalMs?: number;
+    /** Who runs schedules. @default this Core, alone */
+    scheduleOwner?: ScheduleOwner;
+  };
 }
+
+/** How often a Core reads the stored events and sinks (what other Cores changed), in ms. */
+export const EVENTS_SYNC_INTERVAL_MS = 10_000;
 
 /** Longest path parameter accepted: longer names get a 400 naming the rule instead of a 404. */
 const MAX_PARAM_LENGTH = 65_536;
@@ -187,6 +204,29 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
       invokeTimeoutMs: options.invokeTimeoutMs,
     },
   );
+  const eventRunner = new EventRunner(
+    {
+      cluster,
+      lookup: (module, name) => functions.get(module, name),
+      activations,
+      metrics,
+      logger,
+    },
+    {
+      concurrency: options.eventConcurrency,
+      invokeTimeoutMs: options.invokeTimeoutMs,
+      ...(buildOptions.events?.sinkAttempts === undefined ? {} : { sinkAttempts: buildOptions.events.sinkAttempts }),
+      ...(buildOptions.events?.sinkRetryMs === undefined ? {} : { sinkRetryMs: buildOptions.events.sinkRetryMs }),
+    },
+  );
+  const scheduleOwner = buildOptions.events?.scheduleOwner ?? new LocalScheduleOwner();
+  const connections = new ConnectionManager({
+    store,
+    runner: eventRunner,
+    scheduleOwner,
+    logger,
+    sinkTimeoutMs: options.sinkTimeoutMs,
+  });
   const context: AppContext = {
     store,
     cluster,
@@ -200,6 +240,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     logger,
     openapi: OPENAPI_DOCUMENT,
     metrics,
+    connections,
   };
 
   // An empty JSON body is allowed (an invocation without arguments); anything else must be UTF-8
@@ -270,13 +311,23 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   app.addHook('onReady', async () => {
     activations.start();
     // Asynchronous invocations need activation records: without them none are taken or run.
-    if (activations.enabled) await asyncInvocations.start(await coreId(options.dataDir));
+    const id = await coreId(options.dataDir);
+    if (activations.enabled) await asyncInvocations.start(id);
+    // The stored events and sinks: subscribed again, with the same persistent sessions.
+    await connections.start(id, buildOptions.events?.syncIntervalMs ?? EVENTS_SYNC_INTERVAL_MS);
   });
   // New requests are refused (503) from here on. Running asynchronous invocations may finish first
   // (for at most shutdownTimeoutMs, as requests in flight), then the links close: before Fastify
   // closes the server, whose close() an upgraded link socket would keep waiting.
   app.addHook('preClose', async () => {
-    await asyncInvocations.close(options.shutdownTimeoutMs);
+    // Messages not yet accepted stay unacknowledged at their brokers for the next start; those
+    // running finish (their sinks included) within the same grace as requests.
+    await Promise.all([
+      asyncInvocations.close(options.shutdownTimeoutMs),
+      eventRunner.close(options.shutdownTimeoutMs),
+    ]);
+    await connections.close();
+    await scheduleOwner.close();
     cluster.closeLinks();
   });
   // What the cluster failed while closing is recorded; then every record still in memory is written.

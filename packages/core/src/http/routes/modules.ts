@@ -128,7 +128,10 @@ async function existingModule(store: AppContext['store'], name: string) {
   return module;
 }
 
-function register(app: FastifyInstance, { store, cluster, functions, logger, access }: AppContext): void {
+function register(
+  app: FastifyInstance,
+  { store, cluster, functions, logger, access, connections }: AppContext,
+): void {
   const notify = new ClusterNotifier(cluster, logger);
 
   app.get('/v1/fn', async (_request, reply) => {
@@ -166,6 +169,9 @@ function register(app: FastifyInstance, { store, cluster, functions, logger, acc
         const withCode = await store.getFunctionWithCode(newName, fn.name);
         if (withCode) await notify.stored(withCode, false);
       }
+      // Their events and sinks run under the new name from the next sync, which this one is.
+      await connections.removeModule(name);
+      await connections.sync();
       logger.info({ module: name, newName }, 'module renamed');
     }
     return { data: moduleJson(module) };
@@ -180,6 +186,7 @@ function register(app: FastifyInstance, { store, cluster, functions, logger, acc
     const deleted = await store.deleteModule(name);
     functions.invalidate();
     for (const fn of deleted) await notify.deleted(fn);
+    await connections.removeModule(name);
     return reply.status(204).send();
   });
 }

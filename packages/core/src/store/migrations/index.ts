@@ -2,6 +2,7 @@ import { initialMigration } from './0001-initial.js';
 import { appScriptsMigration } from './0002-app-scripts.js';
 import { rolesAndOwnersMigration } from './0003-roles-and-owners.js';
 import { activationsMigration } from './0004-activations.js';
+import { eventActivationsMigration } from './0005-event-activations.js';
 import type { CoreMigration } from './core-migration.js';
 
 export type { CoreMigration, MigrationContext } from './core-migration.js';
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly CoreMigration[] = [
   appScriptsMigration,
   rolesAndOwnersMigration,
   activationsMigration,
+  eventActivationsMigration,
 ];
