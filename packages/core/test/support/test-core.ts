@@ -90,6 +90,8 @@ export async function createTestCore(
     appScripts?: (store: Store) => AppScriptCache;
     /** Intervals of the activation recorder and of asynchronous invocations. */
     activations?: BuildAppOptions['activations'];
+    /** Settings of events and sinks (shorter intervals). */
+    events?: BuildAppOptions['events'];
     /** @default a silent logger */
     logger?: Logger;
   } = {},
@@ -108,6 +110,7 @@ export async function createTestCore(
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.appScripts ? { appScripts: options.appScripts(store) } : {}),
     ...(options.activations ? { activations: options.activations } : {}),
+    ...(options.events ? { events: options.events } : {}),
   });
   await app.ready();
 
