@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 
+import { ErrorCode, FlError } from '@funless/protocol';
 import { watFixture } from '@funless/testing';
 
 import type { ClusterFunction } from '../../src/cluster/index.js';
@@ -8,14 +9,17 @@ import { createTestCore, uniqueName } from '../support/test-core.js';
 import type { TestCore } from '../support/test-core.js';
 import type { TestDatabase } from '../support/databases.js';
 
-/** Invocations the test holds until it opens the gate; open, each answers `{"echo": args}`. */
+/**
+ * Invocations the test holds until it opens the gate; open, each answers `{"echo": args}`, or
+ * traps with the message of `args.fail`.
+ */
 export class Gate {
   open = true;
   readonly #held: (() => void)[] = [];
 
   readonly onInvoke = async (_fn: ClusterFunction, args: unknown): Promise<unknown> => {
     if (!this.open) await new Promise<void>((go) => this.#held.push(go));
-    if (typeof args === 'object' && args !== null && 'fail' in args) throw new Error(String(args.fail));
+    if (typeof args === 'object' && args !== null && 'fail' in args) throw new FlError(ErrorCode.Trap, String(args.fail));
     return { echo: args };
   };
 
