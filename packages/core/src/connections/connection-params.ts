@@ -51,7 +51,8 @@ export class ConnectionParams {
     const value = this.#value(key);
     if (value === undefined && optional) return undefined;
     if (value === undefined) this.fail(key, 'is missing: give a non-empty string');
-    if (typeof value !== 'string' || value === '') this.fail(key, `must be a non-empty string, got ${show(value)}`);
+    if (typeof value !== 'string' || value === '')
+      this.fail(key, `must be a non-empty string, got ${show(value)}`);
     return value;
   }
 
@@ -61,7 +62,10 @@ export class ConnectionParams {
     if (value === undefined) this.fail(key, 'is missing: give a port number');
     const n = typeof value === 'string' && /^\d{1,5}$/.test(value.trim()) ? Number(value) : value;
     if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65_535) {
-      this.fail(key, `must be a port number from 1 to 65535 (a number or a numeric string), got ${show(value)}`);
+      this.fail(
+        key,
+        `must be a port number from 1 to 65535 (a number or a numeric string), got ${show(value)}`,
+      );
     }
     return n;
   }

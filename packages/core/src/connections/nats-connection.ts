@@ -1,4 +1,4 @@
-import { connect } from 'nats';
+import { Events, connect } from 'nats';
 import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 
@@ -7,7 +7,11 @@ import type { ConnectionState } from './connection-state.js';
 import { CONNECT_ATTEMPT_MS } from './mqtt-connection.js';
 
 /** Codes of a NATS error that no retry changes. */
-const REFUSED_FOR_GOOD = new Set(['AUTHORIZATION_VIOLATION', 'AUTHENTICATION_EXPIRED', 'PERMISSIONS_VIOLATION']);
+const REFUSED_FOR_GOOD = new Set([
+  'AUTHORIZATION_VIOLATION',
+  'AUTHENTICATION_EXPIRED',
+  'PERMISSIONS_VIOLATION',
+]);
 
 /**
  * A NATS connection (npm `nats`) that keeps itself connected: the first connection is tried again
@@ -70,13 +74,16 @@ export class NatsConnectionKeeper {
 
   async #watch(connection: NatsConnection): Promise<void> {
     for await (const status of connection.status()) {
-      if (status.type === 'disconnect') this.state.retrying(`${String(status.data)}: disconnected`, 1_000);
-      else if (status.type === 'reconnect') this.state.connected();
-      else if (status.type === 'error') this.logger.warn({ err: status.data }, 'nats error');
+      const server = typeof status.data === 'string' ? status.data : this.servers.join(',');
+      if (status.type === Events.Disconnect) this.state.retrying(`${server}: disconnected`, 1_000);
+      else if (status.type === Events.Reconnect) this.state.connected();
+      else if (status.type === Events.Error) this.logger.warn({ err: status.data }, 'nats error');
     }
     const error = await connection.closed();
     if (!this.#closing) {
-      this.state.failed(`${this.servers.join(',')}: the connection closed${error ? `: ${error.message}` : ''}`);
+      this.state.failed(
+        `${this.servers.join(',')}: the connection closed${error ? `: ${error.message}` : ''}`,
+      );
     }
   }
 

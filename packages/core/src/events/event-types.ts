@@ -5,7 +5,7 @@ import { SCHEDULE_EVENT } from './schedule-event-source.js';
 
 /** Every event type, by the `type` an entry names. */
 export const EVENT_TYPES: Readonly<Record<string, EventType<unknown>>> = {
-  mqtt: MQTT_EVENT as EventType<unknown>,
-  nats: NATS_EVENT as EventType<unknown>,
-  schedule: SCHEDULE_EVENT as EventType<unknown>,
+  mqtt: MQTT_EVENT,
+  nats: NATS_EVENT,
+  schedule: SCHEDULE_EVENT,
 };

@@ -54,7 +54,9 @@ export class MqttEventSource implements EventSource {
       },
     );
     connection.client.handleMessage = (packet, done) => {
-      const args = payloadArgs(typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload);
+      const args = payloadArgs(
+        typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
+      );
       context.accept({ source: packet.topic, args }).then(
         () => done(),
         // The Core is stopping: not acknowledged, so the broker sends it again after the restart.
@@ -92,7 +94,10 @@ export const MQTT_EVENT: EventType<MqttEventOptions> = {
       params.fail('topic', 'must be a plain topic filter: the Core shares the subscription itself');
     }
     if (/#./.test(options.topic) || /[^/]#|#[^/]|\+[^/]|[^/]\+/.test(options.topic)) {
-      params.fail('topic', `is not a valid MQTT topic filter ("#" only last, "+" a whole level): ${options.topic}`);
+      params.fail(
+        'topic',
+        `is not a valid MQTT topic filter ("#" only last, "+" a whole level): ${options.topic}`,
+      );
     }
     params.done();
     return options;

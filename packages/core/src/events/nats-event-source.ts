@@ -86,7 +86,10 @@ export const NATS_EVENT: EventType<NatsEventOptions> = {
   parse(params: ConnectionParams): NatsEventOptions {
     const servers = natsServers(params.raw('servers'));
     if (!servers) {
-      params.fail('servers', 'must be a NATS server like "nats://127.0.0.1:4222" (several: a comma-separated list or an array)');
+      params.fail(
+        'servers',
+        'must be a NATS server like "nats://127.0.0.1:4222" (several: a comma-separated list or an array)',
+      );
     }
     const options = { servers, subject: params.string('subject'), queue: params.string('queue', true) };
     if (/\s/.test(options.subject) || /(^|\.)(\.|$)/.test(options.subject)) {

@@ -80,7 +80,10 @@ export const SCHEDULE_EVENT: EventType<ScheduleEventOptions> = {
     try {
       new Cron(cron, { paused: true, ...(timezone === undefined ? {} : { timezone }) }).stop();
     } catch (error) {
-      params.fail('cron', `is not a valid cron expression (${(error as Error).message}): ${JSON.stringify(cron)}`);
+      params.fail(
+        'cron',
+        `is not a valid cron expression (${(error as Error).message}): ${JSON.stringify(cron)}`,
+      );
     }
     const args = params.object('args') ?? {};
     params.done();

@@ -215,8 +215,12 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     {
       concurrency: options.eventConcurrency,
       invokeTimeoutMs: options.invokeTimeoutMs,
-      ...(buildOptions.events?.sinkAttempts === undefined ? {} : { sinkAttempts: buildOptions.events.sinkAttempts }),
-      ...(buildOptions.events?.sinkRetryMs === undefined ? {} : { sinkRetryMs: buildOptions.events.sinkRetryMs }),
+      ...(buildOptions.events?.sinkAttempts === undefined
+        ? {}
+        : { sinkAttempts: buildOptions.events.sinkAttempts }),
+      ...(buildOptions.events?.sinkRetryMs === undefined
+        ? {}
+        : { sinkRetryMs: buildOptions.events.sinkRetryMs }),
     },
   );
   const scheduleOwner = buildOptions.events?.scheduleOwner ?? new LocalScheduleOwner();

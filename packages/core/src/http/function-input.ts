@@ -91,9 +91,14 @@ export interface ParsedConnections {
 }
 
 /** The results of `parsed` with how its stored entries connected, in order. */
-export function withConnectResults(parsed: ParsedConnections, connected: readonly EntryResult[]): ConnectionResult[] {
+export function withConnectResults(
+  parsed: ParsedConnections,
+  connected: readonly EntryResult[],
+): ConnectionResult[] {
   let next = 0;
-  return parsed.results.map((r) => r ?? connected[next++] ?? { status: ConnectionStatus.Error, message: 'not connected' });
+  return parsed.results.map(
+    (r) => r ?? connected[next++] ?? { status: ConnectionStatus.Error, message: 'not connected' },
+  );
 }
 
 /**

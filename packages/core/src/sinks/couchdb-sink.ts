@@ -27,7 +27,10 @@ export class CouchDbSink implements Sink {
     options: CouchDbSinkOptions,
     private readonly context: SinkContext,
   ) {
-    this.#database = new URL(`${encodeURIComponent(options.database)}`, options.url.href.endsWith('/') ? options.url : `${options.url.href}/`);
+    this.#database = new URL(
+      `${encodeURIComponent(options.database)}`,
+      options.url.href.endsWith('/') ? options.url : `${options.url.href}/`,
+    );
     this.#headers = { 'content-type': 'application/json', accept: 'application/json' };
     if (options.username !== undefined) {
       const credentials = Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64');
@@ -35,7 +38,8 @@ export class CouchDbSink implements Sink {
     }
     this.#setup = new SetupLoop(context.state, async () => {
       const response = await this.#request('PUT');
-      if (!response.ok && response.status !== 412) throw new Error(`PUT ${this.#where} answered ${response.status}${await detail(response)}`);
+      if (!response.ok && response.status !== 412)
+        throw new Error(`PUT ${this.#where} answered ${response.status}${await detail(response)}`);
       await response.arrayBuffer().catch(() => {});
     });
   }
@@ -65,9 +69,11 @@ export class CouchDbSink implements Sink {
   }
 
   async deliver(envelope: Buffer): Promise<void> {
-    if (!this.#setup.done) throw new Error(`${this.#where}: not ready (${this.context.state.lastError ?? 'connecting'})`);
+    if (!this.#setup.done)
+      throw new Error(`${this.#where}: not ready (${this.context.state.lastError ?? 'connecting'})`);
     const response = await this.#request('POST', envelope);
-    if (!response.ok) throw new Error(`POST ${this.#where} answered ${response.status}${await detail(response)}`);
+    if (!response.ok)
+      throw new Error(`POST ${this.#where} answered ${response.status}${await detail(response)}`);
     await response.arrayBuffer().catch(() => {});
   }
 
@@ -92,9 +98,17 @@ export const COUCHDB_SINK: SinkType<CouchDbSinkOptions> = {
     const url = params.url('url', ['http:', 'https:']);
     const database = params.string('database', true) ?? 'funless';
     if (!DATABASE_NAME.test(database) || database.length > 238) {
-      params.fail('database', `must be a CouchDB database name (a lowercase letter, then a-z 0-9 _$()+-/): ${JSON.stringify(database)}`);
+      params.fail(
+        'database',
+        `must be a CouchDB database name (a lowercase letter, then a-z 0-9 _$()+-/): ${JSON.stringify(database)}`,
+      );
     }
-    const options = { url, database, username: params.string('username', true), password: params.string('password', true) };
+    const options = {
+      url,
+      database,
+      username: params.string('username', true),
+      password: params.string('password', true),
+    };
     params.done();
     return options;
   },

@@ -34,7 +34,8 @@ export class MqttSink implements Sink {
   async deliver(envelope: Buffer): Promise<void> {
     const client = this.#connection?.client;
     const where = `${this.options.host}:${this.options.port}`;
-    if (!client?.connected) throw new Error(`${where}: not connected (${this.context.state.lastError ?? 'connecting'})`);
+    if (!client?.connected)
+      throw new Error(`${where}: not connected (${this.context.state.lastError ?? 'connecting'})`);
     await withTimeout(
       client.publishAsync(this.options.topic, envelope, { qos: this.options.qos }),
       this.context.timeoutMs,
@@ -57,7 +58,8 @@ export const MQTT_SINK: SinkType<MqttSinkOptions> = {
       username: params.string('username', true),
       password: params.string('password', true),
     };
-    if (/[+#]/.test(options.topic)) params.fail('topic', `must be a topic name without wildcards: ${options.topic}`);
+    if (/[+#]/.test(options.topic))
+      params.fail('topic', `must be a topic name without wildcards: ${options.topic}`);
     params.done();
     return options;
   },

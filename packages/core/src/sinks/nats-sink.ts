@@ -30,7 +30,11 @@ export class NatsSink implements Sink {
       throw new Error(`${where}: not connected (${this.context.state.lastError ?? 'connecting'})`);
     }
     connection.publish(this.options.subject, envelope);
-    await withTimeout(connection.flush(), this.context.timeoutMs, `publishing to ${where} ${this.options.subject}`);
+    await withTimeout(
+      connection.flush(),
+      this.context.timeoutMs,
+      `publishing to ${where} ${this.options.subject}`,
+    );
   }
 
   close(): Promise<void> {
@@ -42,10 +46,14 @@ export const NATS_SINK: SinkType<NatsSinkOptions> = {
   parse(params: ConnectionParams): NatsSinkOptions {
     const servers = natsServers(params.raw('servers'));
     if (!servers) {
-      params.fail('servers', 'must be a NATS server like "nats://127.0.0.1:4222" (several: a comma-separated list or an array)');
+      params.fail(
+        'servers',
+        'must be a NATS server like "nats://127.0.0.1:4222" (several: a comma-separated list or an array)',
+      );
     }
     const subject = params.string('subject');
-    if (/[\s*>]/.test(subject)) params.fail('subject', `must be a subject without wildcards or spaces: ${subject}`);
+    if (/[\s*>]/.test(subject))
+      params.fail('subject', `must be a subject without wildcards or spaces: ${subject}`);
     params.done();
     return { servers, subject };
   },

@@ -58,8 +58,13 @@ export class PostgresSink implements Sink {
   }
 
   async deliver(envelope: Buffer): Promise<void> {
-    if (!this.#setup.done) throw new Error(`${this.#where}: not ready (${this.context.state.lastError ?? 'connecting'})`);
-    const fields = JSON.parse(envelope.toString('utf8')) as { activation_id: string; module: string; function: string };
+    if (!this.#setup.done)
+      throw new Error(`${this.#where}: not ready (${this.context.state.lastError ?? 'connecting'})`);
+    const fields = JSON.parse(envelope.toString('utf8')) as {
+      activation_id: string;
+      module: string;
+      function: string;
+    };
     try {
       await this.#pool.query(
         `insert into "${this.options.table}" (activation_id, module, function, envelope) values ($1, $2, $3, $4::jsonb)`,
@@ -81,7 +86,10 @@ export const POSTGRES_SINK: SinkType<PostgresSinkOptions> = {
     const url = params.url('url', ['postgres:', 'postgresql:']);
     const table = params.string('table');
     if (!IDENTIFIER.test(table)) {
-      params.fail('table', `must be a plain identifier (a letter or _, then letters, digits, _; at most 63): ${JSON.stringify(table)}`);
+      params.fail(
+        'table',
+        `must be a plain identifier (a letter or _, then letters, digits, _; at most 63): ${JSON.stringify(table)}`,
+      );
     }
     params.done();
     return { url, table };

@@ -7,9 +7,9 @@ import { WEBHOOK_SINK } from './webhook-sink.js';
 
 /** Every sink type, by the `type` an entry names. */
 export const SINK_TYPES: Readonly<Record<string, SinkType<unknown>>> = {
-  webhook: WEBHOOK_SINK as SinkType<unknown>,
-  mqtt: MQTT_SINK as SinkType<unknown>,
-  nats: NATS_SINK as SinkType<unknown>,
-  couchdb: COUCHDB_SINK as SinkType<unknown>,
-  postgres: POSTGRES_SINK as SinkType<unknown>,
+  webhook: WEBHOOK_SINK,
+  mqtt: MQTT_SINK,
+  nats: NATS_SINK,
+  couchdb: COUCHDB_SINK,
+  postgres: POSTGRES_SINK,
 };

@@ -29,13 +29,18 @@ export class WebhookSink implements Sink {
       });
     } catch (error) {
       const e = error as Error & { cause?: Error };
-      const reason = e.name === 'TimeoutError' ? `no answer within ${this.context.timeoutMs} ms` : (e.cause?.message ?? e.message);
+      const reason =
+        e.name === 'TimeoutError'
+          ? `no answer within ${this.context.timeoutMs} ms`
+          : (e.cause?.message ?? e.message);
       throw new Error(`POST ${this.options.url.origin}${this.options.url.pathname}: ${reason}`);
     }
     // The body is not needed; reading it frees the connection for the next delivery.
     await response.arrayBuffer().catch(() => {});
     if (!response.ok) {
-      throw new Error(`POST ${this.options.url.origin}${this.options.url.pathname} answered ${response.status}`);
+      throw new Error(
+        `POST ${this.options.url.origin}${this.options.url.pathname} answered ${response.status}`,
+      );
     }
   }
 
@@ -49,7 +54,8 @@ export const WEBHOOK_SINK: SinkType<WebhookSinkOptions> = {
     const url = params.url('url', ['http:', 'https:']);
     const headers = params.stringMap('headers') ?? {};
     for (const name of Object.keys(headers)) {
-      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) params.fail('headers', `has a name that is not an HTTP header name: ${JSON.stringify(name)}`);
+      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+        params.fail('headers', `has a name that is not an HTTP header name: ${JSON.stringify(name)}`);
     }
     params.done();
     return { url, headers };

@@ -21,7 +21,9 @@ export const ACTIVATION_TRIGGERS: readonly ActivationTrigger[] = Object.values(A
 /** The trigger of an invocation started by an event of `type`. */
 export function eventTrigger(type: string): ActivationTrigger | undefined {
   const trigger = `event:${type}`;
-  return (ACTIVATION_TRIGGERS as readonly string[]).includes(trigger) ? (trigger as ActivationTrigger) : undefined;
+  return (ACTIVATION_TRIGGERS as readonly string[]).includes(trigger)
+    ? (trigger as ActivationTrigger)
+    : undefined;
 }
 
 /** How handing a result to one sink went (docs/events.md, "The envelope"). */

@@ -4,7 +4,12 @@ import type { Database as BetterSqlite3Database } from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { Kysely, SelectQueryBuilder, Selectable } from 'kysely';
 
-import { ACTIVATION_TRIGGERS, UNFINISHED_STATUSES, ActivationState, ActivationTrigger } from './activation-store.js';
+import {
+  ACTIVATION_TRIGGERS,
+  UNFINISHED_STATUSES,
+  ActivationState,
+  ActivationTrigger,
+} from './activation-store.js';
 import type {
   ActivationOutcome,
   ActivationQuery,

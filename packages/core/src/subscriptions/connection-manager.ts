@@ -116,7 +116,8 @@ export class ConnectionManager {
    */
   apply(fn: FunctionRecord, previousName?: string): Promise<{ events: EntryResult[]; sinks: EntryResult[] }> {
     return this.#serial(async () => {
-      if (previousName !== undefined && previousName !== fn.name) await this.#remove(`${fn.module}/${previousName}`);
+      if (previousName !== undefined && previousName !== fn.name)
+        await this.#remove(`${fn.module}/${previousName}`);
       const held = await this.#apply(fn);
       await Promise.all([...held.events, ...held.sinks].map((e) => e.state.settled(SETTLE_MS)));
       return { events: held.events.map(result), sinks: held.sinks.map(result) };
@@ -131,7 +132,8 @@ export class ConnectionManager {
   /** Stops the events and sinks of every function of a module (it was deleted or renamed). */
   removeModule(module: string): Promise<void> {
     return this.#serial(async () => {
-      for (const key of [...this.#functions.keys()]) if (key.startsWith(`${module}/`)) await this.#remove(key);
+      for (const key of [...this.#functions.keys()])
+        if (key.startsWith(`${module}/`)) await this.#remove(key);
     });
   }
 
@@ -256,8 +258,14 @@ export class ConnectionManager {
       this.#closed = true;
       const all = [...this.#functions.values()];
       this.#functions.clear();
-      await Promise.all(all.flatMap((held) => held.events.map((e) => e.source?.close(false))));
-      await Promise.all(all.flatMap((held) => held.sinks.map((s) => s.active?.sink.close())));
+      const sources: Promise<void>[] = [];
+      const sinks: Promise<void>[] = [];
+      for (const held of all) {
+        for (const e of held.events) if (e.source) sources.push(e.source.close(false));
+        for (const s of held.sinks) if (s.active) sinks.push(s.active.sink.close());
+      }
+      await Promise.all(sources);
+      await Promise.all(sinks);
     });
   }
 }
@@ -272,7 +280,11 @@ function result(entry: { state: ConnectionState }): EntryResult {
   };
 }
 
-function view(request: ConnectionRequest, state: ConnectionState, counters: readonly (keyof ConnectionState['counters'])[]): ConnectionView {
+function view(
+  request: ConnectionRequest,
+  state: ConnectionState,
+  counters: readonly (keyof ConnectionState['counters'])[],
+): ConnectionView {
   const shown: ConnectionView = {
     type: request.type,
     params: redactedParams(request.params),

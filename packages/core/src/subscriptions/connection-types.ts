@@ -22,11 +22,18 @@ export interface ParsedSink {
   on: SinkOn;
 }
 
-function known<T>(kind: 'events' | 'sinks', where: string, types: Readonly<Record<string, T>>, type: string): T {
+function known<T>(
+  kind: 'events' | 'sinks',
+  where: string,
+  types: Readonly<Record<string, T>>,
+  type: string,
+): T {
   const found = Object.hasOwn(types, type) ? types[type] : undefined;
   if (!found) {
     throw new ConnectionParamsError(
-      `${where}.type ${JSON.stringify(type)} is not a known ${kind === 'events' ? 'event' : 'sink'} type: use one of ${Object.keys(types)
+      `${where}.type ${JSON.stringify(type)} is not a known ${kind === 'events' ? 'event' : 'sink'} type: use one of ${Object.keys(
+        types,
+      )
         .map((t) => `"${t}"`)
         .join(', ')}`,
     );
@@ -37,7 +44,11 @@ function known<T>(kind: 'events' | 'sinks', where: string, types: Readonly<Recor
 /** Checks one entry of `events`; throws `ConnectionParamsError` naming what is wrong. */
 export function parseEvent(where: string, request: ConnectionRequest): ParsedEvent {
   const eventType = known('events', where, EVENT_TYPES, request.type);
-  return { type: request.type, eventType, options: eventType.parse(new ConnectionParams(where, request.type, request.params)) };
+  return {
+    type: request.type,
+    eventType,
+    options: eventType.parse(new ConnectionParams(where, request.type, request.params)),
+  };
 }
 
 /** Checks one entry of `sinks` (its `on` included); throws `ConnectionParamsError`. */
@@ -56,7 +67,9 @@ export function connectionKey(request: ConnectionRequest): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : a > b ? 1 : 0,
+    );
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';

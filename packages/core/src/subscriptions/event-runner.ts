@@ -110,7 +110,9 @@ export class EventRunner {
       metrics.eventDropped(job.type);
       this.context.logger.warn(
         { module: job.module, function: job.name, source: job.source, bytes: job.args.byteLength },
-        fn ? `event message dropped: larger than the input limit of ${INVOCATION_LIMITS.maxInputBytes} bytes` : 'event message dropped: the function is gone',
+        fn
+          ? `event message dropped: larger than the input limit of ${INVOCATION_LIMITS.maxInputBytes} bytes`
+          : 'event message dropped: the function is gone',
       );
       return { done: Promise.resolve() };
     }
@@ -167,7 +169,9 @@ export class EventRunner {
   }
 
   async #deliver(id: string, job: EventJob, run: InvocationRun): Promise<SinkDelivery[]> {
-    const sinks = job.sinks().filter((s) => s.on === SinkOn.All || s.on === (run.ok ? SinkOn.Success : SinkOn.Error));
+    const sinks = job
+      .sinks()
+      .filter((s) => s.on === SinkOn.All || s.on === (run.ok ? SinkOn.Success : SinkOn.Error));
     if (sinks.length === 0) return [];
     const body = envelope(id, job, run);
     return Promise.all(sinks.map((s) => this.#deliverTo(s, body)));
@@ -190,7 +194,13 @@ export class EventRunner {
     target.state.lastError = error;
     this.context.metrics.sinkDelivery(target.type, 'failed');
     this.context.logger.warn({ sink: target.type, error }, 'sink delivery failed');
-    return { sink: target.index, type: target.type, status: 'failed', attempts: this.#options.sinkAttempts, error };
+    return {
+      sink: target.index,
+      type: target.type,
+      status: 'failed',
+      attempts: this.#options.sinkAttempts,
+      error,
+    };
   }
 
   /**
@@ -228,7 +238,9 @@ export function envelope(id: string, job: EventJob, run: InvocationRun): Buffer 
     status: run.ok ? 'success' : 'error',
   };
   if (!run.ok) {
-    return Buffer.from(JSON.stringify({ ...head, error: { code: run.outcome.status, message: run.outcome.error } }));
+    return Buffer.from(
+      JSON.stringify({ ...head, error: { code: run.outcome.status, message: run.outcome.error } }),
+    );
   }
   const text = JSON.stringify(head);
   return Buffer.concat([Buffer.from(`${text.slice(0, -1)},"result":`), run.result, Buffer.from('}')]);

@@ -9,6 +9,10 @@ import { createTestCore, uniqueName } from '../support/test-core.js';
 import type { TestCore } from '../support/test-core.js';
 import type { TestDatabase } from '../support/databases.js';
 
+/** JSON as the API answers it: tests read what they assert (the OpenAPI check types it). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 /**
  * Invocations the test holds until it opens the gate; open, each answers `{"echo": args}`, or
  * traps with the message of `args.fail`.
@@ -19,7 +23,8 @@ export class Gate {
 
   readonly onInvoke = async (_fn: ClusterFunction, args: unknown): Promise<unknown> => {
     if (!this.open) await new Promise<void>((go) => this.#held.push(go));
-    if (typeof args === 'object' && args !== null && 'fail' in args) throw new FlError(ErrorCode.Trap, String(args.fail));
+    if (typeof args === 'object' && args !== null && 'fail' in args)
+      throw new FlError(ErrorCode.Trap, String(args.fail));
     return { echo: args };
   };
 
@@ -63,7 +68,7 @@ export async function createWithConnections(
   setup: EventCore,
   name: string,
   connections: { events?: unknown; sinks?: unknown },
-): Promise<{ status: number; json: any; body: string }> {
+): Promise<{ status: number; json: Json; body: string }> {
   const form: Record<string, string | Uint8Array> = { name, code: await watFixture('hello') };
   if (connections.events !== undefined) form.events = JSON.stringify(connections.events);
   if (connections.sinks !== undefined) form.sinks = JSON.stringify(connections.sinks);
@@ -71,7 +76,10 @@ export async function createWithConnections(
 }
 
 /** The function's events and sinks as GET shows them. */
-export async function connectionsOf(setup: EventCore, name: string): Promise<{ events: any[]; sinks: any[] }> {
+export async function connectionsOf(
+  setup: EventCore,
+  name: string,
+): Promise<{ events: Json[]; sinks: Json[] }> {
   const got = await setup.core.request('GET', `/v1/fn/${setup.module}/${name}`);
   assert.equal(got.status, 200, got.body);
   return { events: got.json.data.events, sinks: got.json.data.sinks };
@@ -83,7 +91,7 @@ export function invocationsOf(setup: EventCore, name: string): unknown[] {
 }
 
 /** The activations of function `name`, whole. */
-export async function activationsOf(setup: EventCore, name: string): Promise<any[]> {
+export async function activationsOf(setup: EventCore, name: string): Promise<Json[]> {
   const list = await setup.core.request('GET', `/v1/activations?module=${setup.module}&function=${name}`);
   assert.equal(list.status, 200, list.body);
   const records = [];

@@ -45,7 +45,9 @@ for (const dialect of DIALECTS) {
         const topic = `fl-test/${uniqueName('t')}/+`;
         const created = await createWithConnections(setup, 'hello', {
           events: [mqttEvent(SHARED_MQTT.port, topic)],
-          sinks: [{ type: 'webhook', params: { url: `${receiver.url}/hook`, headers: { 'x-secret': 's3' } } }],
+          sinks: [
+            { type: 'webhook', params: { url: `${receiver.url}/hook`, headers: { 'x-secret': 's3' } } },
+          ],
         });
         assert.equal(created.status, 201, created.body);
         assert.deepEqual(created.json.data.events, [{ status: 'success' }]);
@@ -53,7 +55,10 @@ for (const dialect of DIALECTS) {
 
         const sent = topic.replace('+', 'kitchen');
         await publish(SHARED_MQTT.port, sent, '{"temperature":21.5}');
-        const hook = await eventually(() => receiver.requests.find((r) => r.url === '/hook'), 'the webhook is called');
+        const hook = await eventually(
+          () => receiver.requests.find((r) => r.url === '/hook'),
+          'the webhook is called',
+        );
         assert.deepEqual(invocationsOf(setup, 'hello'), [{ temperature: 21.5 }]);
         assert.equal(hook.headers['x-secret'], 's3');
         const envelope = JSON.parse(hook.body);
@@ -78,11 +83,17 @@ for (const dialect of DIALECTS) {
         assert.equal(activation.activation_id, envelope.activation_id);
         assert.equal(activation.trigger, 'event:mqtt');
         assert.equal(activation.source, sent);
-        assert.deepEqual(activation.deliveries, [{ sink: 0, type: 'webhook', status: 'delivered', attempts: 1 }]);
+        assert.deepEqual(activation.deliveries, [
+          { sink: 0, type: 'webhook', status: 'delivered', attempts: 1 },
+        ]);
 
         const { events, sinks } = await connectionsOf(setup, 'hello');
         assert.equal(events[0].state, 'connected');
-        assert.deepEqual(events[0].counters, { messages_received: 1, invocations_started: 1, messages_dropped: 0 });
+        assert.deepEqual(events[0].counters, {
+          messages_received: 1,
+          invocations_started: 1,
+          messages_dropped: 0,
+        });
         assert.equal(sinks[0].state, 'connected');
         assert.deepEqual(sinks[0].params.headers, { 'x-secret': '***' }, 'header values are not shown');
         assert.deepEqual(sinks[0].counters, { results_delivered: 1, delivery_failures: 0 });
@@ -101,14 +112,19 @@ for (const dialect of DIALECTS) {
       const first = await eventCore(dialect);
       try {
         const topic = `fl-test/${uniqueName('t')}`;
-        const created = await createWithConnections(first, 'hello', { events: [mqttEvent(broker.port, topic)] });
+        const created = await createWithConnections(first, 'hello', {
+          events: [mqttEvent(broker.port, topic)],
+        });
         assert.equal(created.status, 201, created.body);
         await first.core.close(true);
 
         await publish(broker.port, topic, '{"n":1}', '{"n":2}', '{"n":3}');
         const second = await eventCore(dialect, { db: first.core.db, module: first.module });
         try {
-          await eventually(() => invocationsOf(second, 'hello').length === 3, 'the three messages run after the restart');
+          await eventually(
+            () => invocationsOf(second, 'hello').length === 3,
+            'the three messages run after the restart',
+          );
           assert.deepEqual(invocationsOf(second, 'hello'), [{ n: 1 }, { n: 2 }, { n: 3 }]);
         } finally {
           await second.core.close();
@@ -126,7 +142,10 @@ describe('mqtt events and faults', () => {
     const setup = await eventCore('sqlite');
     try {
       const topic = `fl-test/${uniqueName('t')}`;
-      assert.equal((await createWithConnections(setup, 'hello', { events: [mqttEvent(broker.port, topic)] })).status, 201);
+      assert.equal(
+        (await createWithConnections(setup, 'hello', { events: [mqttEvent(broker.port, topic)] })).status,
+        201,
+      );
       await broker.stop();
       const down = await eventually(async () => {
         const [event] = (await connectionsOf(setup, 'hello')).events;
@@ -135,11 +154,18 @@ describe('mqtt events and faults', () => {
       assert.match(down.last_error, /ECONNREFUSED|closed/);
       assert.ok(!Number.isNaN(Date.parse(down.next_attempt_at)));
       await broker.start();
-      await eventually(async () => (await connectionsOf(setup, 'hello')).events[0].state === 'connected', 'it reconnects', {
-        timeoutMs: 60_000,
-      });
+      await eventually(
+        async () => (await connectionsOf(setup, 'hello')).events[0].state === 'connected',
+        'it reconnects',
+        {
+          timeoutMs: 60_000,
+        },
+      );
       await publish(broker.port, topic, '{"after":"restart"}');
-      await eventually(() => invocationsOf(setup, 'hello').length === 1, 'the message after the restart runs');
+      await eventually(
+        () => invocationsOf(setup, 'hello').length === 1,
+        'the message after the restart runs',
+      );
     } finally {
       await setup.core.close();
       await broker.close();
@@ -151,7 +177,10 @@ describe('mqtt events and faults', () => {
     const setup = await eventCore('sqlite');
     try {
       const created = await createWithConnections(setup, 'hello', {
-        events: [mqttEvent(port, `fl-test/${uniqueName('t')}`), { type: 'schedule', params: { cron: '0 0 1 1 *' } }],
+        events: [
+          mqttEvent(port, `fl-test/${uniqueName('t')}`),
+          { type: 'schedule', params: { cron: '0 0 1 1 *' } },
+        ],
       });
       assert.equal(created.status, 207, created.body);
       assert.equal(created.json.data.events[0].status, 'error');
@@ -163,9 +192,13 @@ describe('mqtt events and faults', () => {
       assert.equal(events[0].state, 'retrying');
       const broker = await privateMosquitto(port);
       try {
-        await eventually(async () => (await connectionsOf(setup, 'hello')).events[0].state === 'connected', 'it connects once the broker is there', {
-          timeoutMs: 60_000,
-        });
+        await eventually(
+          async () => (await connectionsOf(setup, 'hello')).events[0].state === 'connected',
+          'it connects once the broker is there',
+          {
+            timeoutMs: 60_000,
+          },
+        );
       } finally {
         await broker.close();
       }
@@ -196,7 +229,10 @@ describe('mqtt events and faults', () => {
       });
       assert.equal(created.status, 207, created.body);
       const messages = created.json.data.events.map((r: { message?: string }) => r.message ?? 'success');
-      assert.match(messages[0], /events\[0\]\.type "kafka" is not a known event type: use one of "mqtt", "nats", "schedule"/);
+      assert.match(
+        messages[0],
+        /events\[0\]\.type "kafka" is not a known event type: use one of "mqtt", "nats", "schedule"/,
+      );
       assert.match(messages[1], /events\[1\]\.params\.topic is missing/);
       assert.match(messages[2], /events\[2\]\.params\.port must be a port number .* got "eighteen"/);
       assert.equal(messages[3], 'success');
@@ -270,11 +306,18 @@ describe('mqtt events and faults', () => {
     const setup = await eventCore('sqlite', { gate, eventConcurrency: 1 });
     try {
       const topic = `fl-test/${uniqueName('t')}`;
-      assert.equal((await createWithConnections(setup, 'hello', { events: [mqttEvent(SHARED_MQTT.port, topic)] })).status, 201);
+      assert.equal(
+        (await createWithConnections(setup, 'hello', { events: [mqttEvent(SHARED_MQTT.port, topic)] }))
+          .status,
+        201,
+      );
       await publish(SHARED_MQTT.port, topic, ...['1', '2', '3', '4', '5'].map((n) => `{"n":${n}}`));
       // The second message is in, waiting for the one slot: it was not acknowledged, so the broker
       // holds the other three.
-      await eventually(async () => (await connectionsOf(setup, 'hello')).events[0].counters.messages_received === 2, 'the second message waits');
+      await eventually(
+        async () => (await connectionsOf(setup, 'hello')).events[0].counters.messages_received === 2,
+        'the second message waits',
+      );
       assert.equal(invocationsOf(setup, 'hello').length, 1, 'one invocation at a time');
       gate.release();
       await eventually(() => invocationsOf(setup, 'hello').length === 5, 'all five run');
@@ -288,15 +331,31 @@ describe('mqtt events and faults', () => {
     const setup = await eventCore('sqlite');
     try {
       const topic = `fl-test/${uniqueName('t')}`;
-      assert.equal((await createWithConnections(setup, 'hello', { events: [mqttEvent(SHARED_MQTT.port, topic)] })).status, 201);
+      assert.equal(
+        (await createWithConnections(setup, 'hello', { events: [mqttEvent(SHARED_MQTT.port, topic)] }))
+          .status,
+        201,
+      );
       assert.equal((await setup.core.request('DELETE', `/v1/fn/${setup.module}`)).status, 204);
       const other = uniqueName('mod');
-      assert.equal((await setup.core.request('POST', '/v1/fn', { json: { module: { name: other } } })).status, 201);
-      const again = await createWithConnections({ ...setup, module: other }, 'hello', { events: [mqttEvent(SHARED_MQTT.port, topic)] });
+      assert.equal(
+        (await setup.core.request('POST', '/v1/fn', { json: { module: { name: other } } })).status,
+        201,
+      );
+      const again = await createWithConnections({ ...setup, module: other }, 'hello', {
+        events: [mqttEvent(SHARED_MQTT.port, topic)],
+      });
       assert.equal(again.status, 201, again.body);
       await publish(SHARED_MQTT.port, topic, '{"n":1}');
-      await eventually(() => setup.cluster.invocations.some((i) => i.fn.module === other), 'the new module runs it');
-      assert.equal(setup.cluster.invocations.filter((i) => i.fn.module === setup.module).length, 0, 'the deleted one does not');
+      await eventually(
+        () => setup.cluster.invocations.some((i) => i.fn.module === other),
+        'the new module runs it',
+      );
+      assert.equal(
+        setup.cluster.invocations.filter((i) => i.fn.module === setup.module).length,
+        0,
+        'the deleted one does not',
+      );
     } finally {
       await setup.core.close();
     }

@@ -6,7 +6,14 @@ import { connect } from 'nats';
 
 import { SHARED_NATS, privateNats } from '../support/brokers.js';
 import { uniqueName } from '../support/test-core.js';
-import { Gate, activationsOf, connectionsOf, createWithConnections, eventCore, invocationsOf } from './event-core.js';
+import {
+  Gate,
+  activationsOf,
+  connectionsOf,
+  createWithConnections,
+  eventCore,
+  invocationsOf,
+} from './event-core.js';
 
 describe('nats events', () => {
   test('a message invokes the function and the result is published to a NATS sink', async () => {
@@ -25,8 +32,15 @@ describe('nats events', () => {
       for await (const message of results) envelope = message.json();
       assert.equal(envelope?.trigger, 'event:nats');
       assert.equal(envelope?.source, `${subject}.in.one`);
-      assert.deepEqual(envelope?.result, { echo: { payload: 42 } }, 'a payload that is not an object comes as {"payload": …}');
-      const activation = await eventually(async () => (await activationsOf(setup, 'hello'))[0], 'the activation');
+      assert.deepEqual(
+        envelope?.result,
+        { echo: { payload: 42 } },
+        'a payload that is not an object comes as {"payload": …}',
+      );
+      const activation = await eventually(
+        async () => (await activationsOf(setup, 'hello'))[0],
+        'the activation',
+      );
       assert.equal(activation.trigger, 'event:nats');
       assert.equal(activation.deliveries[0].status, 'delivered');
     } finally {
@@ -45,11 +59,18 @@ describe('nats events', () => {
       });
       assert.equal(created.status, 201, created.body);
       await server.stop();
-      await eventually(async () => (await connectionsOf(setup, 'hello')).events[0].state === 'retrying', 'the event is retrying');
+      await eventually(
+        async () => (await connectionsOf(setup, 'hello')).events[0].state === 'retrying',
+        'the event is retrying',
+      );
       await server.start();
-      await eventually(async () => (await connectionsOf(setup, 'hello')).events[0].state === 'connected', 'it reconnects', {
-        timeoutMs: 60_000,
-      });
+      await eventually(
+        async () => (await connectionsOf(setup, 'hello')).events[0].state === 'connected',
+        'it reconnects',
+        {
+          timeoutMs: 60_000,
+        },
+      );
       const nc = await connect({ servers: server.url });
       try {
         nc.publish(subject, '{"after":"restart"}');
@@ -57,7 +78,10 @@ describe('nats events', () => {
       } finally {
         await nc.close();
       }
-      await eventually(() => invocationsOf(setup, 'hello').length === 1, 'the message after the restart runs');
+      await eventually(
+        () => invocationsOf(setup, 'hello').length === 1,
+        'the message after the restart runs',
+      );
       assert.deepEqual(invocationsOf(setup, 'hello'), [{ after: 'restart' }]);
     } finally {
       await setup.core.close();
@@ -86,10 +110,17 @@ describe('schedule events', () => {
     const setup = await eventCore('sqlite', { gate });
     try {
       const created = await createWithConnections(setup, 'hello', {
-        events: [{ type: 'schedule', params: { cron: '* * * * * *', timezone: 'Europe/Rome', args: { job: 'tick' } } }],
+        events: [
+          {
+            type: 'schedule',
+            params: { cron: '* * * * * *', timezone: 'Europe/Rome', args: { job: 'tick' } },
+          },
+        ],
       });
       assert.equal(created.status, 201, created.body);
-      await eventually(() => invocationsOf(setup, 'hello').length === 1, 'the first run starts', { timeoutMs: 5_000 });
+      await eventually(() => invocationsOf(setup, 'hello').length === 1, 'the first run starts', {
+        timeoutMs: 5_000,
+      });
       await eventually(
         async () => (await connectionsOf(setup, 'hello')).events[0].counters.messages_dropped >= 1,
         'a later run is skipped while the first is held',
@@ -97,9 +128,14 @@ describe('schedule events', () => {
       );
       assert.equal(invocationsOf(setup, 'hello').length, 1, 'no two runs at once');
       gate.release();
-      await eventually(() => invocationsOf(setup, 'hello').length >= 2, 'runs go on once it ended', { timeoutMs: 5_000 });
+      await eventually(() => invocationsOf(setup, 'hello').length >= 2, 'runs go on once it ended', {
+        timeoutMs: 5_000,
+      });
       assert.deepEqual(invocationsOf(setup, 'hello')[0], { job: 'tick' });
-      const activation = await eventually(async () => (await activationsOf(setup, 'hello')).at(-1), 'a recorded run');
+      const activation = await eventually(
+        async () => (await activationsOf(setup, 'hello')).at(-1),
+        'a recorded run',
+      );
       assert.equal(activation.trigger, 'event:schedule');
       assert.equal(activation.source, '* * * * * *');
     } finally {
@@ -115,7 +151,10 @@ describe('schedule events', () => {
         events: [{ type: 'schedule', params: { cron: '*/5 * * * *', timezone: 'Mars/Olympus' } }],
       });
       assert.equal(created.status, 207, created.body);
-      assert.match(created.json.data.events[0].message, /events\[0\]\.params\.timezone is not an IANA time zone/);
+      assert.match(
+        created.json.data.events[0].message,
+        /events\[0\]\.params\.timezone is not an IANA time zone/,
+      );
     } finally {
       await setup.core.close();
     }

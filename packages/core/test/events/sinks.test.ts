@@ -9,7 +9,7 @@ import { SHARED_MQTT } from '../support/brokers.js';
 import { HttpReceiver } from '../support/http-receiver.js';
 import { uniqueName } from '../support/test-core.js';
 import { activationsOf, connectionsOf, createWithConnections, eventCore } from './event-core.js';
-import type { EventCore } from './event-core.js';
+import type { EventCore, Json } from './event-core.js';
 
 /** Publishes one QoS 1 message to the shared broker. */
 async function publish(topic: string, message: string): Promise<void> {
@@ -21,7 +21,8 @@ async function publish(topic: string, message: string): Promise<void> {
   }
 }
 
-const PG_URL = process.env.FL_TEST_PG_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_URL =
+  process.env.FL_TEST_PG_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 describe('sinks', () => {
   const receiver = new HttpReceiver();
@@ -36,7 +37,9 @@ describe('sinks', () => {
   });
 
   /** A function fed by a topic of its own, with `sinks`. */
-  async function fed(sinks: unknown[]): Promise<{ name: string; send: (message: string) => Promise<void>; created: any }> {
+  async function fed(
+    sinks: unknown[],
+  ): Promise<{ name: string; send: (message: string) => Promise<void>; created: Json }> {
     const name = uniqueName('f');
     const topic = `fl-test/${name}`;
     const created = await createWithConnections(setup, name, {
@@ -53,7 +56,9 @@ describe('sinks', () => {
       await listener.subscribeAsync(topic, { qos: 1 });
       const got: Buffer[] = [];
       listener.on('message', (_t, payload) => got.push(payload));
-      const fn = await fed([{ type: 'mqtt', params: { ...SHARED_MQTT, port: String(SHARED_MQTT.port), topic, qos: 1 } }]);
+      const fn = await fed([
+        { type: 'mqtt', params: { ...SHARED_MQTT, port: String(SHARED_MQTT.port), topic, qos: 1 } },
+      ]);
       assert.equal(fn.created.data.sinks_metadata.successful, 1);
       await fn.send('{"v":1}');
       const payload = await eventually(() => got[0], 'the sink publishes');
@@ -93,7 +98,9 @@ describe('sinks', () => {
     try {
       await fn.send('{"v":3}');
       const rows = await eventually(async () => {
-        const r = await client.query<{ function: string; envelope: { result: unknown } }>(`select function, envelope from "${table}"`);
+        const r = await client.query<{ function: string; envelope: { result: unknown } }>(
+          `select function, envelope from "${table}"`,
+        );
         return r.rows[0];
       }, 'a row is inserted');
       assert.equal(rows.function, fn.name);
@@ -113,9 +120,18 @@ describe('sinks', () => {
     };
     const fn = await fed([{ type: 'webhook', params: { url: `${receiver.url}${path}` } }]);
     await fn.send('{"v":4}');
-    const activation = await eventually(async () => (await activationsOf(setup, fn.name))[0], 'the activation');
+    const activation = await eventually(
+      async () => (await activationsOf(setup, fn.name))[0],
+      'the activation',
+    );
     assert.deepEqual(activation.deliveries, [
-      { sink: 0, type: 'webhook', status: 'failed', attempts: 3, error: `POST ${receiver.url}${path} answered 500` },
+      {
+        sink: 0,
+        type: 'webhook',
+        status: 'failed',
+        attempts: 3,
+        error: `POST ${receiver.url}${path} answered 500`,
+      },
     ]);
     assert.equal(receiver.requests.filter((r) => r.url === path).length, 3);
     const { sinks } = await connectionsOf(setup, fn.name);
@@ -130,13 +146,20 @@ describe('sinks', () => {
       { type: 'webhook', params: { url: `${receiver.url}${errors}`, on: 'error' } },
     ]);
     await fn.send('{"fail":"boom"}');
-    const failed = await eventually(() => receiver.requests.find((r) => r.url === errors), 'the error sink gets it');
+    const failed = await eventually(
+      () => receiver.requests.find((r) => r.url === errors),
+      'the error sink gets it',
+    );
     const envelope = JSON.parse(failed.body);
     assert.equal(envelope.status, 'error');
     assert.match(envelope.error.message, /boom/);
     await fn.send('{"v":5}');
     await eventually(() => receiver.requests.find((r) => r.url === ok), 'the success sink gets the success');
-    assert.equal(receiver.requests.filter((r) => r.url === errors).length, 1, 'the error sink got no success');
+    assert.equal(
+      receiver.requests.filter((r) => r.url === errors).length,
+      1,
+      'the error sink got no success',
+    );
     assert.equal(receiver.requests.filter((r) => r.url === ok).length, 1, 'the success sink got no error');
   });
 });

@@ -79,14 +79,18 @@ async function privateBroker(
 
 /** A Mosquitto of its own, with persistence (sessions survive its restarts). */
 export function privateMosquitto(port?: number): Promise<PrivateBroker> {
-  return privateBroker('mqtt', async (port, dir) => {
-    const config = join(dir, 'mosquitto.conf');
-    await writeFile(
-      config,
-      `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\n`,
-    );
-    return { file: '/usr/sbin/mosquitto', args: ['-c', config] };
-  }, port);
+  return privateBroker(
+    'mqtt',
+    async (port, dir) => {
+      const config = join(dir, 'mosquitto.conf');
+      await writeFile(
+        config,
+        `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence true\npersistence_location ${dir}/\n`,
+      );
+      return { file: '/usr/sbin/mosquitto', args: ['-c', config] };
+    },
+    port,
+  );
 }
 
 /** A NATS server of its own. */

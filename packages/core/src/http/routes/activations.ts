@@ -75,7 +75,12 @@ function summaryJson(a: ActivationSummary): ActivationSummaryJson {
  * rounded, nothing re-escaped); a cut one is a string of its first bytes.
  */
 function recordText(a: ActivationRecord): string {
-  const head = JSON.stringify({ ...summaryJson(a), error: a.error, logs: a.logs, deliveries: a.deliveries ?? [] });
+  const head = JSON.stringify({
+    ...summaryJson(a),
+    error: a.error,
+    logs: a.logs,
+    deliveries: a.deliveries ?? [],
+  });
   const result = a.result === null ? 'null' : a.resultTruncated ? JSON.stringify(a.result) : a.result;
   return `{"data":${head.slice(0, -1)},"result":${result}}}`;
 }
@@ -204,7 +209,8 @@ const SUMMARY_PROPERTIES = {
   subject: { type: ['string', 'null'], description: 'The subject whose token started it' },
   source: {
     type: ['string', 'null'],
-    description: 'Where the event came from: the MQTT topic, the NATS subject, the cron expression; null for the API',
+    description:
+      'Where the event came from: the MQTT topic, the NATS subject, the cron expression; null for the API',
   },
   status: { enum: ACTIVATION_STATUSES },
   start: { type: 'string', format: 'date-time', description: 'When the Core accepted the invocation' },

@@ -221,15 +221,23 @@ export const functionRoutes: RouteModule = {
     },
     ConnectionView: {
       type: 'object',
-      description: 'An event or sink with its state on the Core that answers (docs/api.md, "Events and sinks")',
+      description:
+        'An event or sink with its state on the Core that answers (docs/api.md, "Events and sinks")',
       required: ['type', 'params', 'state', 'counters'],
       additionalProperties: false,
       properties: {
         type: { type: 'string', minLength: 1 },
-        params: { type: 'object', description: 'As stored; passwords, header values and URL passwords shown as ***' },
+        params: {
+          type: 'object',
+          description: 'As stored; passwords, header values and URL passwords shown as ***',
+        },
         state: { enum: Object.values(ConnectionPhase) },
         last_error: { type: 'string', description: 'Why the last attempt (to connect or deliver) failed' },
-        next_attempt_at: { type: 'string', format: 'date-time', description: 'When retrying: the next attempt' },
+        next_attempt_at: {
+          type: 'string',
+          format: 'date-time',
+          description: 'When retrying: the next attempt',
+        },
         counters: {
           type: 'object',
           description:
