@@ -348,10 +348,9 @@ function connectionLines(kind: string, list: unknown): [string, unknown][] {
     const counters = Object.entries((entry.counters ?? {}) as Json)
       .map(([k, v]) => `${k.replaceAll('_', ' ')} ${String(v)}`)
       .join(', ');
-    const problem =
-      entry.last_error === undefined
-        ? ''
-        : `: ${String(entry.last_error)}${entry.next_attempt_at === undefined ? '' : `, next attempt ${String(entry.next_attempt_at)}`}`;
+    const error = typeof entry.last_error === 'string' ? entry.last_error : undefined;
+    const next = typeof entry.next_attempt_at === 'string' ? `, next attempt ${entry.next_attempt_at}` : '';
+    const problem = error === undefined ? '' : `: ${error}${next}`;
     return [
       `${kind} ${i}`,
       `${String(entry.type)} ${JSON.stringify(entry.params)} ${String(entry.state)}${problem}${counters ? ` (${counters})` : ''}`,
