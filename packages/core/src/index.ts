@@ -4,6 +4,7 @@ export * from './auth/index.js';
 export * from './cluster/index.js';
 export * from './config/index.js';
 export * from './http/index.js';
+export * from './lease/index.js';
 export * from './metrics/index.js';
 export * from './server/index.js';
 export * from './store/index.js';

@@ -8,7 +8,14 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 
 import type { Database } from '../src/store/schema.js';
-import { KyselyStore, SQLITE_FILE, openStore, storageUnavailableCause } from '../src/store/index.js';
+import {
+  CachedStore,
+  KyselyStore,
+  SQLITE_FILE,
+  openStore,
+  storageUnavailableCause,
+} from '../src/store/index.js';
+import type { ChangeFeed, ChangeListener } from '../src/store/index.js';
 import { DIALECTS, createTestDatabase } from './support/databases.js';
 import { createTestCore } from './support/test-core.js';
 import type { TestCore } from './support/test-core.js';
@@ -134,6 +141,42 @@ for (const dialect of DIALECTS) {
         const ready = await core.request('GET', '/v1/ready', { token: null });
         assert.equal(ready.status, 200);
         assert.deepEqual(ready.json, { data: { ready: true } });
+      } finally {
+        await core.close();
+      }
+    });
+
+    test('GET /v1/ready is 503 while the cache does not hear the other Cores, and 200 once it does; GET /v1/ stays 200', async () => {
+      // A change feed this test switches: as the PostgreSQL one does when its connection drops and returns.
+      let listener: ChangeListener | undefined;
+      const feed: ChangeFeed & { listening: boolean } = {
+        listening: false,
+        start: (l: ChangeListener) => void (listener = l),
+        close: () => Promise.resolve(),
+      };
+      const core = await createTestCore(dialect, {
+        openStore: async (db) =>
+          new CachedStore(await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl }), {
+            changes: feed,
+          }),
+      });
+      try {
+        const ready = await core.request('GET', '/v1/ready', { token: null });
+        assert.equal(ready.status, 503);
+        assert.match(
+          ready.json.errors.detail,
+          /^this Core cannot serve yet: not listening to the changes of other Cores/,
+        );
+        assert.equal(
+          (await core.request('GET', '/v1/', { token: null })).status,
+          200,
+          'health is not readiness',
+        );
+        // Requests are still answered meanwhile, from the database.
+        assert.equal((await core.request('GET', '/v1/fn')).status, 200);
+        feed.listening = true;
+        listener?.resumed();
+        assert.equal((await core.request('GET', '/v1/ready', { token: null })).status, 200);
       } finally {
         await core.close();
       }

@@ -6,8 +6,8 @@ import type { ErrorCode as ErrorCodeType } from '@funless/protocol';
 import { watFixture } from '@funless/testing';
 
 import type { ClusterFunction } from '../src/cluster/index.js';
-import { AppScriptCache, defaultPolicy } from '../src/scheduling/index.js';
-import type { AppScriptSource } from '../src/scheduling/index.js';
+import { defaultPolicy } from '../src/scheduling/index.js';
+import { CachedStore } from '../src/store/index.js';
 import { worker } from './scheduling/helpers.js';
 import { DIALECTS } from './support/databases.js';
 import { RecordingCluster } from './support/recording-cluster.js';
@@ -19,12 +19,10 @@ async function withFunction(
   onInvoke: (fn: ClusterFunction, args: unknown) => Promise<unknown>,
   body: (core: TestCore, url: string, cluster: RecordingCluster) => Promise<void>,
   useDefaultCluster = false,
-  appScripts?: (store: AppScriptSource) => AppScriptCache,
 ): Promise<void> {
   const cluster = new RecordingCluster(onInvoke);
   const core = await createTestCore(dialect, {
     ...(useDefaultCluster ? {} : { cluster }),
-    ...(appScripts ? { appScripts } : {}),
   });
   try {
     const module = uniqueName('mod');
@@ -85,19 +83,7 @@ for (const dialect of DIALECTS) {
         }
       }));
 
-    test('the APP script an invocation names is resolved once and its policy handed to the cluster', () => {
-      // Every read of the script reaches the store (no caching), so the count is the number of look-ups.
-      const reads: string[] = [];
-      const counting = (store: AppScriptSource) =>
-        new AppScriptCache(
-          {
-            getAppScript: (name) => {
-              reads.push(name);
-              return store.getAppScript(name);
-            },
-          },
-          { maxAgeMs: 0 },
-        );
+    test('the APP script an invocation names is read once, then from the cache, and its policy handed to the cluster', () => {
       return withFunction(
         dialect,
         echo,
@@ -106,13 +92,19 @@ for (const dialect of DIALECTS) {
             json: { name: 'pin_b', script: '- default:\n    - workers: [b]\n  followup: fail\n' },
           });
           assert.equal(script.status, 201, script.body);
+          assert.ok(core.store instanceof CachedStore);
+          const loadsBefore = core.store.counters.loads.app_scripts;
           for (let i = 1; i <= 3; i++) {
             const res = await core.request('POST', url, {
               json: { args: {}, scheduling: { language: 'app', script: 'pin_b' } },
             });
             assert.equal(res.status, 200, res.body);
-            assert.equal(reads.length, i, 'one look-up of the script per invocation');
           }
+          assert.equal(
+            core.store.counters.loads.app_scripts - loadsBefore,
+            1,
+            'the script is read from the database once, then from the cache',
+          );
           const workers = [worker('a', { free: 900 }), worker('b', { free: 100 })];
           const fn = { tag: 't1', capacityMiB: 16 };
           const policy = cluster.invocations[0]?.options?.policy;
@@ -121,7 +113,6 @@ for (const dialect of DIALECTS) {
           assert.deepEqual(defaultPolicy(workers, fn), { ok: true, worker: 'a' }, 'the default would not');
         },
         false,
-        counting,
       );
     });
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -8,6 +7,7 @@ import { watFixture } from '@funless/testing';
 
 import { startCore } from '../src/server/index.js';
 import type { RunningCore } from '../src/server/index.js';
+import { coreProcess, spawnRunCore } from './support/core-process.js';
 import { DIALECTS, createTestDatabase } from './support/databases.js';
 import { RecordingCluster } from './support/recording-cluster.js';
 import { encodeForm, silentLogger, tokensFromFile } from './support/test-core.js';
@@ -40,16 +40,19 @@ for (const dialect of DIALECTS) {
       const db = await createTestDatabase(dialect);
       const options = { port: 0, dataDir: db.dataDir, databaseUrl: db.databaseUrl, logger: silentLogger };
       const first = await startCore(options);
+      // Its own data directory: on SQLite the first Core's is locked (see the data directory tests).
+      const other = await createTestDatabase(dialect);
       try {
         const port = Number(new URL(first.url).port);
         await assert.rejects(
-          startCore({ ...options, port }),
+          startCore({ ...options, port, dataDir: other.dataDir, databaseUrl: other.databaseUrl }),
           new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use .*FL_PORT`),
         );
         // The first Core still answers.
         assert.equal((await fetch(`${first.url}/v1/`)).status, 200);
       } finally {
         await first.close();
+        await other.cleanup();
         await db.cleanup();
       }
     });
@@ -134,46 +137,6 @@ for (const dialect of DIALECTS) {
 }
 
 describe('runCore', () => {
-  /** `runCore(process.env)` in a process of its own, with `env` over this one's. */
-  function spawnRunCore(env: Record<string, string>) {
-    const entry = new URL('../src/index.js', import.meta.url).href;
-    return spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { runCore } from ${JSON.stringify(entry)}; await runCore(process.env);`,
-      ],
-      { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-  }
-
-  /** Runs `runCore` in its own process; resolves once it printed its URL and its tokens line. */
-  async function coreProcess(env: Record<string, string>) {
-    const child = spawnRunCore({ FL_PORT: '0', FL_LOG_LEVEL: 'warn', ...env });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 10_000);
-      child.stdout.on('data', () => {
-        const match = /listening on (http:\/\/\S+)/.exec(out);
-        if (match?.[1] && out.includes('Tokens')) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        }
-      });
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    return {
-      url,
-      out: () => out,
-      stop: () => {
-        child.kill('SIGTERM');
-        return exited;
-      },
-    };
-  }
-
   test('starts from the environment, prints URL and tokens file, and exits cleanly on SIGTERM', async () => {
     const db = await createTestDatabase('sqlite');
     try {
@@ -208,7 +171,7 @@ describe('runCore', () => {
   test('a bad variable stops it with a message naming the variable', async () => {
     const child = spawnRunCore({ FL_PORT: 'eighty' });
     let err = '';
-    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
     assert.notEqual(code, 0);
     assert.match(err, /FL_PORT must be a whole number, got "eighty"/);

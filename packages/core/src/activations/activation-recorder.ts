@@ -142,7 +142,10 @@ export class ActivationRecorder {
     this.enabled = this.options.retentionDays > 0 && this.options.maxRecords > 0;
   }
 
-  /** Starts pruning: once now, then every `pruneIntervalMs`. */
+  /**
+   * Starts pruning: once now, then every `pruneIntervalMs`. The Core calls it while it owns the
+   * cluster's retention (one Core at a time prunes the shared records: docs/activations.md).
+   */
   start(): void {
     if (!this.enabled || this.#closed || this.#pruneTimer) return;
     const pass = () => {
@@ -155,6 +158,13 @@ export class ActivationRecorder {
     };
     this.#pruneTimer = setInterval(pass, this.options.pruneIntervalMs).unref();
     pass();
+  }
+
+  /** Stops pruning (another Core may own the retention now); waits for a pass that is running. */
+  async stopPruning(): Promise<void> {
+    clearInterval(this.#pruneTimer);
+    this.#pruneTimer = undefined;
+    await this.#pruning;
   }
 
   /** Keeps `record`; it is written within `flushIntervalMs`. Dropped (and counted) when the buffer is full. */
@@ -257,8 +267,7 @@ export class ActivationRecorder {
   /** Stops pruning and writes every record still in memory. */
   async close(): Promise<void> {
     this.#closed = true;
-    clearInterval(this.#pruneTimer);
-    await this.#pruning;
+    await this.stopPruning();
     try {
       await this.flush();
     } catch (error) {

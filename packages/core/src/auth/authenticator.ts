@@ -30,23 +30,17 @@ export function bearerToken(header: string | undefined): string {
 }
 
 /**
- * Resolves bearer tokens to subjects. Keeps the (few) subjects' hashes in memory so that a request
- * costs no query, and compares the presented hash against every stored one in constant time.
- * Call `invalidate()` after any change to subjects.
+ * Resolves bearer tokens to subjects, comparing the presented hash against every stored one in
+ * constant time. The (few) subjects come from the store's cache (`CachedStore`), so that a
+ * request costs no query and a change through any Core is seen at once.
  */
 export class Authenticator {
-  private subjects: Promise<SubjectRecord[]> | undefined;
-
-  constructor(private readonly store: Store) {}
-
-  invalidate(): void {
-    this.subjects = undefined;
-  }
+  constructor(private readonly store: Pick<Store, 'listSubjects'>) {}
 
   /** The principal behind an `Authorization` header value; throws `UnauthorizedError`. */
   async authenticate(header: string | undefined): Promise<Principal> {
     const hash = hashToken(bearerToken(header));
-    const subjects = await this.load();
+    const subjects = await this.store.listSubjects();
     let found: SubjectRecord | undefined;
     // No early exit: the time taken does not depend on which subject matched.
     for (const subject of subjects) {
@@ -54,17 +48,5 @@ export class Authenticator {
     }
     if (!found) throw new UnauthorizedError('invalid token');
     return { name: found.name, role: found.role };
-  }
-
-  private async load(): Promise<SubjectRecord[]> {
-    if (!this.subjects) {
-      const loading = this.store.listSubjects();
-      this.subjects = loading;
-      // A failed load must not stick: the next request retries.
-      loading.catch(() => {
-        if (this.subjects === loading) this.subjects = undefined;
-      });
-    }
-    return this.subjects;
   }
 }

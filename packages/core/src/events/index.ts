@@ -8,6 +8,6 @@ export type {
   ScheduleOwner,
 } from './event-source.js';
 export { EVENT_TYPES } from './event-types.js';
-export { LocalScheduleOwner } from './local-schedule-owner.js';
+export { LeaseScheduleOwner, SCHEDULES_LEASE } from './lease-schedule-owner.js';
 export { payloadArgs } from './payload-args.js';
 export { NATS_PENDING_MAX } from './nats-event-source.js';

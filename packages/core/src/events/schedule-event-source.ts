@@ -30,6 +30,8 @@ export class ScheduleEventSource implements EventSource {
   }
 
   start(): void {
+    // Asked now, so that the owner (a lease) is taken before the first run is due.
+    void this.context.scheduleOwner.owns(this.context.group);
     this.#job = new Cron(
       this.options.cron,
       { ...(this.options.timezone === undefined ? {} : { timezone: this.options.timezone }) },

@@ -4,24 +4,26 @@ import type { ActivationRecorder, AsyncInvocations } from '../activations/index.
 import type { AccessPolicy, Authenticator } from '../auth/index.js';
 import type { Cluster } from '../cluster/index.js';
 import type { ResolvedCoreOptions } from '../config/index.js';
+import type { ClusterLease } from '../lease/index.js';
 import type { CoreMetrics } from '../metrics/index.js';
-import type { AppScriptCache } from '../scheduling/index.js';
-import type { Store } from '../store/index.js';
+import type { ParsedAppScripts } from '../scheduling/index.js';
+import type { CachedStore } from '../store/index.js';
 import type { ConnectionManager } from '../subscriptions/index.js';
-import type { FunctionCache } from './function-cache.js';
 import type { OpenApiObject } from './openapi/openapi-helpers.js';
 
 /** What route handlers work with. Route files receive it in their `register` function. */
 export interface AppContext {
-  store: Store;
+  /**
+   * The one cache in front of the database: reads of subjects, functions and APP scripts come from
+   * memory, and its own writes and other Cores' changes forget what they touch.
+   */
+  store: CachedStore;
   cluster: Cluster;
   authenticator: Authenticator;
   /** Who may change which module, function or APP script (roles are checked before, per route). */
   access: AccessPolicy;
-  /** Functions as invocations need them; call `functions.invalidate()` after any change. */
-  functions: FunctionCache;
-  /** Parsed APP scripts: the script routes invalidate, the invoke route resolves policies with it. */
-  appScripts: AppScriptCache;
+  /** Parsed APP scripts, as fresh as the store: the invoke route resolves policies with it. */
+  appScripts: ParsedAppScripts;
   /** Activation records: written behind invocations, read by the activation routes. */
   activations: ActivationRecorder;
   /** Invocations with `?blocking=false`. */
@@ -34,4 +36,6 @@ export interface AppContext {
   metrics: CoreMetrics;
   /** The events and sinks running on this Core: routes apply their changes to it. */
   connections: ConnectionManager;
+  /** Who runs the once-per-cluster work; merged tasks register with `lease.run(name, task)`. */
+  lease: ClusterLease;
 }

@@ -17,19 +17,22 @@ import { NoWorkersCluster } from '../cluster/index.js';
 import type { Cluster, ClusterFactory } from '../cluster/index.js';
 import { resolveCoreOptions } from '../config/index.js';
 import type { CoreOptions, ResolvedCoreOptions } from '../config/index.js';
+import { clusterLeaseFor } from '../lease/index.js';
+import type { ClusterLease } from '../lease/index.js';
 import { CoreMetrics } from '../metrics/index.js';
-import { AppScriptCache, resolvePolicy } from '../scheduling/index.js';
+import { ParsedAppScripts, resolvePolicy } from '../scheduling/index.js';
+import { CachedStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
-import { LocalScheduleOwner } from '../events/index.js';
+import { LeaseScheduleOwner } from '../events/index.js';
 import type { ScheduleOwner } from '../events/index.js';
 import { ConnectionManager, EventRunner } from '../subscriptions/index.js';
 import type { EventRunnerOptions } from '../subscriptions/index.js';
 import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
 import { createErrorHandler, errorBody } from './error-handler.js';
-import { FunctionCache } from './function-cache.js';
 import { routeAuth, undocumentedRoutes } from './openapi/openapi-document.js';
 import { OPENAPI_DOCUMENT, ROUTES } from './routes/index.js';
+import { toClusterFunction } from './to-cluster-function.js';
 import { BadRequestError, checkJsonInput } from './validation.js';
 
 declare module 'fastify' {
@@ -40,7 +43,10 @@ declare module 'fastify' {
 }
 
 export interface BuildAppOptions {
-  /** The store the routes use. The app does not close it. */
+  /**
+   * The store the routes use (`openStore` gives a `CachedStore`; any other store is put behind
+   * one). The app does not close it.
+   */
   store: Store;
   /**
    * The cluster, or a factory given the store and the app's HTTP server. The app owns it and
@@ -49,8 +55,12 @@ export interface BuildAppOptions {
   cluster?: Cluster | ClusterFactory;
   /** @default a pino logger at `options.logLevel` */
   logger?: Logger;
-  /** The APP script cache of this app (tests give one over a counting source). @default one over `store` */
-  appScripts?: AppScriptCache;
+  /**
+   * Who runs the once-per-cluster work (activation retention) among the Cores sharing the
+   * database. The app owns it and closes it when the app closes.
+   * @default advisory locks when `options.databaseUrl` is set, else this Core alone
+   */
+  lease?: ClusterLease;
   /** Core options (only the HTTP-related ones matter here). */
   options?: CoreOptions;
   /**
@@ -71,13 +81,16 @@ export interface BuildAppOptions {
      * ms. @default 10_000
      */
     syncIntervalMs?: number;
-    /** Who runs schedules. @default this Core, alone */
+    /** Who runs schedules. @default the Core that owns `SCHEDULES_LEASE` */
     scheduleOwner?: ScheduleOwner;
   };
 }
 
 /** How often a Core reads the stored events and sinks (what other Cores changed), in ms. */
 export const EVENTS_SYNC_INTERVAL_MS = 10_000;
+
+/** The once-per-cluster name of activation retention (docs/activations.md, "Retention"). */
+export const RETENTION_LEASE = 'activation-retention';
 
 /** Longest path parameter accepted: longer names get a 400 naming the rule instead of a 404. */
 const MAX_PARAM_LENGTH = 65_536;
@@ -167,7 +180,8 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     clientErrorHandler: clientError,
   }) as unknown as FastifyInstance;
 
-  const { store } = buildOptions;
+  const store =
+    buildOptions.store instanceof CachedStore ? buildOptions.store : new CachedStore(buildOptions.store);
   const clusterOption = buildOptions.cluster ?? new NoWorkersCluster();
   // One registry per app, read from the cluster at every scrape (the cluster is built just below).
   const metrics = new CoreMetrics({ workers: () => cluster.workers() });
@@ -175,8 +189,8 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     typeof clusterOption === 'function'
       ? clusterOption({ store, server: app.server, logger, options, metrics })
       : clusterOption;
-  const functions = new FunctionCache(store);
-  const appScripts = buildOptions.appScripts ?? new AppScriptCache(store);
+  const lease = buildOptions.lease ?? clusterLeaseFor(options.databaseUrl, logger);
+  const appScripts = new ParsedAppScripts(store);
   const activations = new ActivationRecorder(
     store.activations,
     logger,
@@ -187,12 +201,16 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     },
     metrics,
   );
+  const lookup = async (module: string, name: string) => {
+    const fn = await store.getFunction(module, name);
+    return fn && toClusterFunction(fn);
+  };
   const asyncInvocations = new AsyncInvocations(
     {
       store: store.activations,
       cluster,
       ids: activations.ids,
-      lookup: (module, name) => functions.get(module, name),
+      lookup,
       policy: (scheduling) => resolvePolicy(scheduling, (n) => appScripts.get(n)),
       logger,
       metrics,
@@ -207,7 +225,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   const eventRunner = new EventRunner(
     {
       cluster,
-      lookup: (module, name) => functions.get(module, name),
+      lookup,
       activations,
       metrics,
       logger,
@@ -223,7 +241,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
         : { sinkRetryMs: buildOptions.events.sinkRetryMs }),
     },
   );
-  const scheduleOwner = buildOptions.events?.scheduleOwner ?? new LocalScheduleOwner();
+  const scheduleOwner = buildOptions.events?.scheduleOwner ?? new LeaseScheduleOwner(lease);
   const connections = new ConnectionManager({
     store,
     runner: eventRunner,
@@ -236,7 +254,6 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     cluster,
     authenticator: new Authenticator(store),
     access: new AccessPolicy(store),
-    functions,
     appScripts,
     activations,
     asyncInvocations,
@@ -245,6 +262,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     openapi: OPENAPI_DOCUMENT,
     metrics,
     connections,
+    lease,
   };
 
   // An empty JSON body is allowed (an invocation without arguments); anything else must be UTF-8
@@ -313,7 +331,10 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     return reply.status(404).send(errorBody(`no route ${request.method} ${url}`));
   });
   app.addHook('onReady', async () => {
-    activations.start();
+    lease.run(RETENTION_LEASE, {
+      start: () => activations.start(),
+      stop: () => activations.stopPruning(),
+    });
     // Asynchronous invocations need activation records: without them none are taken or run.
     const id = await coreId(options.dataDir);
     if (activations.enabled) await asyncInvocations.start(id);
@@ -337,6 +358,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
   // What the cluster failed while closing is recorded; then every record still in memory is written.
   app.addHook('onClose', async () => {
     await cluster.close();
+    await lease.close();
     await activations.close();
   });
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 
 import type { Cluster, ClusterFunction, ClusterFunctionCode, PushReport } from '../cluster/index.js';
 import type { FunctionRecord, FunctionWithCode } from '../store/index.js';
-import { toClusterFunction } from './function-cache.js';
+import { toClusterFunction } from './to-cluster-function.js';
 
 /**
  * Tells the cluster about stored changes. The database change has already happened when these

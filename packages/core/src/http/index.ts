@@ -4,7 +4,7 @@ export { JSON_BODY_LIMIT_BYTES, buildApp } from './build-app.js';
 export type { BuildAppOptions } from './build-app.js';
 export { STATUS_BY_CODE, errorBody } from './error-handler.js';
 export type { ErrorBody } from './error-handler.js';
-export { FunctionCache, toClusterFunction } from './function-cache.js';
+export { toClusterFunction } from './to-cluster-function.js';
 export { OPENAPI_DOCUMENT, ROUTES } from './routes/index.js';
 export type { RouteModule } from './routes/index.js';
 export type { OpenApiObject, OpenApiPart, OpenApiPaths } from './openapi/openapi-helpers.js';

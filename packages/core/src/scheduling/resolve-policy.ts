@@ -17,7 +17,7 @@ export const SCHEDULING_LANGUAGES: readonly SchedulingLanguage[] = Object.values
  * Language `app`: the named script's decisions. Throws `FlError` `bad_request` for an unknown
  * language or a missing script name, `not_found` for an unknown script.
  *
- * @param loadScript - the parsed script by name, undefined when there is none (e.g. `AppScriptCache.get`).
+ * @param loadScript - the parsed script by name, undefined when there is none (e.g. `ParsedAppScripts.get`).
  */
 export async function resolvePolicy(
   scheduling: SchedulingRequest | undefined,

@@ -46,7 +46,7 @@ export async function startCore(startOptions: StartCoreOptions = {}): Promise<Ru
   const logger = givenLogger ?? pino({ level: options.logLevel });
   // The data directory holds the tokens file with any database: owner only (docs/configuration.md).
   makePrivateDirSync(options.dataDir);
-  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl });
+  const store = await openStore({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, logger });
   let app: FastifyInstance | undefined;
   try {
     const { tokensFile } = await bootstrap(

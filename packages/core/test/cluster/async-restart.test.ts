@@ -1,55 +1,19 @@
 // A Core process killed while it runs an asynchronous invocation, with another one queued: after
 // its restart the queued one runs and the running one ends `interrupted`, never run twice.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { eventually, watFixture } from '@funless/testing';
 
+import { coreProcess, freeTcpPort } from '../support/core-process.js';
 import { DIALECTS, createTestDatabase } from '../support/databases.js';
 import { spawnWorker } from './support/worker-process.js';
 
 const SECRET = 'async-restart-secret-0123456789';
 const ADMIN = 'async-restart-admin-token-0123';
 const auth = { authorization: `Bearer ${ADMIN}` };
-
-/** A port free now, for a Core that must come back on the same one (its Worker dials it). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** `runCore(process.env)` in its own process; resolves once it listens. */
-async function coreProcess(env: Record<string, string>): Promise<{ child: ChildProcess; out: () => string }> {
-  const entry = new URL('../../src/index.js', import.meta.url).href;
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FL_')));
-  const child = spawn(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `import { runCore } from ${JSON.stringify(entry)}; await runCore(process.env);`,
-    ],
-    { env: { ...base, FL_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  await eventually(
-    () => {
-      if (child.exitCode !== null) throw new Error(`the Core exited: ${out}`);
-      return out.includes('Tokens');
-    },
-    () => `the Core listening: ${out}`,
-  );
-  return { child, out: () => out };
-}
 
 function killed(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
@@ -62,7 +26,7 @@ for (const dialect of DIALECTS) {
   describe(`asynchronous invocations across a Core restart (${dialect})`, () => {
     test('killed (SIGKILL) while one runs and one waits: the waiting one runs after the restart, the running one ends interrupted', async () => {
       const db = await createTestDatabase(dialect);
-      const port = await freePort();
+      const port = await freeTcpPort();
       const url = `http://127.0.0.1:${port}`;
       const env: Record<string, string> = {
         FL_PORT: String(port),

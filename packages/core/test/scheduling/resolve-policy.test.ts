@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { AppScriptCache, defaultPolicy, resolvePolicy } from '../../src/scheduling/index.js';
+import { ParsedAppScripts, defaultPolicy, resolvePolicy } from '../../src/scheduling/index.js';
 import type { AppScript } from '../../src/scheduling/index.js';
 import { script, worker } from './helpers.js';
 
@@ -73,64 +73,28 @@ for (const [label, scheduling, code, message] of [
   });
 }
 
-test('the cache reads a script once, then answers without the source until invalidated', async () => {
+test('a script is parsed once per record the store hands out, again when the store hands out another', async () => {
   const s = source({ pin: PIN_B });
-  const cache = new AppScriptCache(s);
-  const first = await cache.get('pin');
+  let record = { text: PIN_B };
+  const scripts = new ParsedAppScripts({ getAppScript: () => Promise.resolve(record) });
+  const first = await scripts.get('pin');
   assert.ok(first);
-  assert.equal(await cache.get('pin'), first);
-  assert.equal(cache.peek('pin'), first);
-  assert.deepEqual(s.reads, ['pin']);
-  s.texts.pin = '- t:\n    - workers: [a]\n';
-  cache.invalidate('pin');
-  assert.equal(cache.peek('pin'), undefined);
-  const second = await cache.get('pin');
+  assert.equal(await scripts.get('pin'), first, 'the same record: the same parse');
+  record = { text: '- t:\n    - workers: [a]\n' };
+  const second = await scripts.get('pin');
   assert.notEqual(second, first);
-  assert.deepEqual(s.reads, ['pin', 'pin']);
-  assert.equal(await cache.get('gone'), undefined);
-});
-
-test('after maxAgeMs the text is read again, and parsed again only if it changed', async () => {
-  let clock = 0;
-  const s = source({ pin: PIN_B });
-  const cache = new AppScriptCache(s, { maxAgeMs: 1000, now: () => clock });
-  const first = await cache.get('pin');
-  clock = 999;
-  assert.equal(cache.peek('pin'), first);
-  clock = 1000;
-  assert.equal(cache.peek('pin'), undefined, 'stale');
-  assert.equal(await cache.get('pin'), first, 'same text: same parsed script');
-  assert.equal(s.reads.length, 2);
-  clock = 2500;
-  s.texts.pin = '- t:\n    - workers: [a]\n';
-  const changed = await cache.get('pin');
-  assert.notEqual(changed, first);
-  clock = 4000;
-  delete s.texts.pin;
-  assert.equal(await cache.get('pin'), undefined, 'deleted through another Core');
-});
-
-test('a load that started before an invalidation does not put back the old script', async () => {
-  let release!: () => void;
-  const gate = new Promise<void>((resolve) => (release = resolve));
-  const texts: Record<string, string> = { pin: PIN_B };
-  const cache = new AppScriptCache({
-    async getAppScript(name) {
-      const text = texts[name];
-      await gate;
-      return text === undefined ? undefined : { text };
-    },
-  });
-  const loading = cache.get('pin');
-  cache.invalidate('pin');
-  release();
-  assert.ok(await loading);
-  assert.equal(cache.peek('pin'), undefined);
+  assert.deepEqual(
+    await resolvePolicy({ language: 'app', script: 'pin' }, (n) => scripts.get(n)).then((p) =>
+      p(workers, req),
+    ),
+    { ok: true, worker: 'a' },
+  );
+  assert.equal(await new ParsedAppScripts(s).get('gone'), undefined);
 });
 
 test('a stored script that no longer parses is an internal error naming it', async () => {
-  const cache = new AppScriptCache(source({ bad: 'not: [a list' }));
-  await assert.rejects(cache.get('bad'), {
+  const scripts = new ParsedAppScripts(source({ bad: 'not: [a list' }));
+  await assert.rejects(scripts.get('bad'), {
     code: 'internal',
     message: /stored APP script bad does not parse/,
   });

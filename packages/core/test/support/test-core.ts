@@ -11,7 +11,6 @@ import type { Cluster } from '../../src/cluster/index.js';
 import type { CoreOptions } from '../../src/config/index.js';
 import { buildApp } from '../../src/http/index.js';
 import type { BuildAppOptions } from '../../src/http/index.js';
-import type { AppScriptCache } from '../../src/scheduling/index.js';
 import { openStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
 import { createTestDatabase } from './databases.js';
@@ -86,8 +85,6 @@ export async function createTestCore(
     db?: TestDatabase;
     /** Opens the store on `db`. @default `openStore` */
     openStore?: (db: TestDatabase) => Promise<Store>;
-    /** The app's APP script cache, made over the store. @default the app's own */
-    appScripts?: (store: Store) => AppScriptCache;
     /** Intervals of the activation recorder and of asynchronous invocations. */
     activations?: BuildAppOptions['activations'];
     /** Settings of events and sinks (shorter intervals). */
@@ -108,7 +105,6 @@ export async function createTestCore(
     logger: options.logger ?? silentLogger,
     options: { dataDir: db.dataDir, ...options.core },
     ...(options.cluster ? { cluster: options.cluster } : {}),
-    ...(options.appScripts ? { appScripts: options.appScripts(store) } : {}),
     ...(options.activations ? { activations: options.activations } : {}),
     ...(options.events ? { events: options.events } : {}),
   });

@@ -49,6 +49,13 @@ interface InFlight {
   dropped: boolean;
 }
 
+/**
+ * Shortest time between two reports that a change of load makes (docs/scheduling.md, "Several
+ * Cores"), in ms: the other Cores see a placement within about this long, and a burst of
+ * invocations costs at most one report per link per gap.
+ */
+export const LOAD_REPORT_GAP_MS = 100;
+
 interface PendingCode {
   resolve: (code: Uint8Array) => void;
   reject: (error: FlError) => void;
@@ -64,6 +71,10 @@ export class CoreConnection {
   readonly url: string;
   readonly #link: LinkConnector;
   #reportTimer: NodeJS.Timeout | undefined;
+  /** A report a change of load asked for, waiting for the gap since the last one. */
+  #soonTimer: NodeJS.Timeout | undefined;
+  #lastReportAt = 0;
+  #channel: WorkerChannel | undefined;
   #nextId = 1;
   /** Capacity this Core's invocations hold here now, in MiB (sent in reports). */
   #reservedMiB = 0;
@@ -86,6 +97,9 @@ export class CoreConnection {
       message: (channel, message) => this.#onMessage(channel, message),
       closed: () => {
         clearInterval(this.#reportTimer);
+        clearTimeout(this.#soonTimer);
+        this.#soonTimer = undefined;
+        this.#channel = undefined;
         this.#failPending(new FlError(ErrorCode.WorkerLost, `link to ${this.url} closed`));
         this.#dropWaiting();
       },
@@ -120,7 +134,28 @@ export class CoreConnection {
     this.#heldAtJoin = this.ctx.runtime.list();
     this.#synced = new Set();
     clearInterval(this.#reportTimer);
+    this.#channel = channel;
     this.#reportTimer = setInterval(() => this.#report(channel), accepted.reportIntervalMs);
+  }
+
+  /**
+   * The Worker's load changed (an invocation from any Core started or finished): this Core hears
+   * of it within `LOAD_REPORT_GAP_MS`, so that it counts what other Cores placed here before its
+   * next periodic report.
+   */
+  loadChanged(): void {
+    const channel = this.#channel;
+    if (channel === undefined || this.#soonTimer !== undefined) return;
+    const wait = this.#lastReportAt + LOAD_REPORT_GAP_MS - Date.now();
+    if (wait <= 0) {
+      this.#report(channel);
+      return;
+    }
+    this.#soonTimer = setTimeout(() => {
+      this.#soonTimer = undefined;
+      if (this.#channel === channel) this.#report(channel);
+    }, wait);
+    this.#soonTimer.unref();
   }
 
   #onMessage(channel: WorkerChannel, message: CoreOperationMessage): void {
@@ -336,6 +371,7 @@ export class CoreConnection {
   }
 
   #report(channel: WorkerChannel): void {
+    this.#lastReportAt = Date.now();
     const memory = this.ctx.memory();
     this.#send(channel, {
       type: 'report',
@@ -371,6 +407,7 @@ export class CoreConnection {
   /** Stops for good: no reconnection; pending code requests fail. */
   close(): void {
     clearInterval(this.#reportTimer);
+    clearTimeout(this.#soonTimer);
     this.#failPending(new FlError(ErrorCode.WorkerLost, 'Worker shutting down'));
     this.#link.close();
   }

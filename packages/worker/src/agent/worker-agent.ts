@@ -131,10 +131,12 @@ export class WorkerAgent {
       started: (capacityMiB) => {
         this.#running++;
         this.#runningMiB += capacityMiB;
+        this.#loadChanged();
       },
       finished: (capacityMiB) => {
         this.#running--;
         this.#runningMiB -= capacityMiB;
+        this.#loadChanged();
         if (this.#running === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
       },
       storeCode: async (fn) => {
@@ -143,6 +145,16 @@ export class WorkerAgent {
       dropCode: (module, name, hash) => this.#drop(module, name, hash),
       accepting: () => this.#accepting,
     };
+  }
+
+  /**
+   * With several Cores, each one counts only what it placed: the others hear of a change of load
+   * at once (within `LOAD_REPORT_GAP_MS`) instead of at the next periodic report. With one Core
+   * its own count is exact, and nothing extra is sent.
+   */
+  #loadChanged(): void {
+    if (this.#connections.size < 2) return;
+    for (const connection of this.#connections.values()) connection.loadChanged();
   }
 
   /** Invocations running now, from every Core. */

@@ -319,10 +319,7 @@ function connectionViews(
   return { events: fn.events.map(pending), sinks: fn.sinks.map(pending) };
 }
 
-function register(
-  app: FastifyInstance,
-  { store, cluster, functions, logger, access, connections }: AppContext,
-): void {
+function register(app: FastifyInstance, { store, cluster, logger, access, connections }: AppContext): void {
   const notify = new ClusterNotifier(cluster, logger);
 
   app.post<{ Params: { mod: string } }>('/v1/fn/:mod', async (request, reply) => {
@@ -363,7 +360,6 @@ function register(
       sinks: sinks?.requests ?? [],
       owner: principal.name,
     });
-    functions.invalidate();
     const push = await notify.stored({ ...fn, code }, wait);
     const connected = await connections.apply(fn);
     request.log.info({ module, function: name, hash: fn.hash, size: fn.size }, 'function created');
@@ -417,7 +413,6 @@ function register(
       await validateFunction(patch.code ?? existing.code, (patch.metadata ?? existing.metadata).capacityMiB);
     }
     const fn = await store.updateFunction(module, name, patch);
-    functions.invalidate();
     if (fn.name !== existing.name || fn.hash !== existing.hash) await notify.deleted(existing);
     const push = await notify.stored({ ...fn, code: patch.code ?? existing.code }, wait);
     // Entries that did not change keep running; the others are replaced.
@@ -435,7 +430,6 @@ function register(
     if (!current) throw notFound(module, name);
     await access.requireFunction(principalOf(request), target, current, 'delete it');
     const fn = await store.deleteFunction(module, name);
-    functions.invalidate();
     await notify.deleted(fn);
     await connections.remove(module, name);
     return reply.status(204).send();

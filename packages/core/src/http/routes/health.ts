@@ -1,3 +1,5 @@
+import { ErrorCode, FlError } from '@funless/protocol';
+
 import { data, error, response } from '../openapi/openapi-helpers.js';
 import type { RouteModule } from './route-module.js';
 
@@ -6,8 +8,10 @@ export const DATABASE_PING_TIMEOUT_MS = 2000;
 
 /**
  * `GET /v1/`: the Core is up and its database answers. `GET /v1/ready`: this Core can serve, for
- * load balancers; once it starts shutting down Fastify answers 503 to every request, this one
- * included. No token needed.
+ * load balancers and Kubernetes readiness probes (docs/api.md, "Health and readiness"): its
+ * database answers, and its cache is in step with the other Cores (after a lost connection it is
+ * not until it listens to their changes again). Migrations ran before the Core listened. Once it
+ * starts shutting down Fastify answers 503 to every request, this one included. No token needed.
  */
 export const healthRoutes: RouteModule = {
   paths: {
@@ -39,7 +43,7 @@ export const healthRoutes: RouteModule = {
         security: [],
         responses: {
           '200': response(
-            'This Core can serve: its database answers and it is not shutting down',
+            'This Core can serve: its database answers, it hears the changes of the other Cores, and it is not shutting down',
             data({
               type: 'object',
               required: ['ready'],
@@ -47,7 +51,9 @@ export const healthRoutes: RouteModule = {
               properties: { ready: { const: true } },
             }),
           ),
-          '503': error('This Core cannot serve: the detail says why (database unavailable, shutting down)'),
+          '503': error(
+            'This Core cannot serve: the detail says why (database unavailable, not hearing the changes of the other Cores, shutting down)',
+          ),
         },
       },
     },
@@ -59,6 +65,9 @@ export const healthRoutes: RouteModule = {
     });
     app.get('/v1/ready', async () => {
       await store.ping(DATABASE_PING_TIMEOUT_MS);
+      const reason = store.unavailableReason;
+      if (reason !== undefined)
+        throw new FlError(ErrorCode.Unavailable, `this Core cannot serve yet: ${reason}`);
       return { data: { ready: true } };
     });
   },

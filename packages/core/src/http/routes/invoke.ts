@@ -35,6 +35,7 @@ import {
   validName,
 } from '../validation.js';
 import { jsonMemberBytes } from '../raw-json.js';
+import { toClusterFunction } from '../to-cluster-function.js';
 import type { RouteModule } from './route-module.js';
 
 const EXAMPLE = '{"args":{"name":"Ada"}}';
@@ -213,7 +214,7 @@ export const invokeRoutes: RouteModule = {
 
 function register(
   app: FastifyInstance,
-  { cluster, functions, store, appScripts, options, activations, asyncInvocations }: AppContext,
+  { cluster, store, appScripts, options, activations, asyncInvocations }: AppContext,
 ): void {
   app.post<{ Params: { mod: string; fn: string } }>('/v1/fn/:mod/:fn', async (request, reply) => {
     const depth = chainDepth(request, options.maxChainDepth);
@@ -249,12 +250,13 @@ function register(
       invokeOptions.policy = await resolvePolicy(scheduling, (n) => appScripts.get(n));
     }
 
-    const fn = await functions.get(module, name);
-    if (!fn) {
+    const record = await store.getFunction(module, name);
+    if (!record) {
       if (!(await store.getModule(module)))
         throw new FlError(ErrorCode.NotFound, `module ${module} not found`);
       throw new FlError(ErrorCode.NotFound, `function ${module}/${name} not found`);
     }
+    const fn = toClusterFunction(record);
     const subject = request.principal?.name ?? null;
     if (!blocking) {
       if (!activations.enabled) {

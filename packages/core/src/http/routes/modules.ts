@@ -5,7 +5,7 @@ import { DEFAULT_MODULE } from '../../auth/index.js';
 import type { AppContext } from '../app-context.js';
 import { principalOf } from '../auth-hook.js';
 import { ClusterNotifier } from '../cluster-notifier.js';
-import { toClusterFunction } from '../function-cache.js';
+import { toClusterFunction } from '../to-cluster-function.js';
 import { functionJson, moduleJson } from '../representations.js';
 import {
   COMMON_ERRORS,
@@ -128,10 +128,7 @@ async function existingModule(store: AppContext['store'], name: string) {
   return module;
 }
 
-function register(
-  app: FastifyInstance,
-  { store, cluster, functions, logger, access, connections }: AppContext,
-): void {
+function register(app: FastifyInstance, { store, cluster, logger, access, connections }: AppContext): void {
   const notify = new ClusterNotifier(cluster, logger);
 
   app.get('/v1/fn', async (_request, reply) => {
@@ -162,7 +159,6 @@ function register(
     await access.requireModule(principalOf(request), await existingModule(store, name), 'rename it');
     const module = await store.renameModule(name, newName);
     if (newName !== name) {
-      functions.invalidate();
       // Workers key code by (module, name, hash): the old references go, the new ones come.
       for (const fn of await store.listFunctions(newName)) {
         await notify.deleted({ ...toClusterFunction(fn), module: name });
@@ -184,7 +180,6 @@ function register(
     }
     await access.requireModule(principalOf(request), await existingModule(store, name), 'delete it');
     const deleted = await store.deleteModule(name);
-    functions.invalidate();
     for (const fn of deleted) await notify.deleted(fn);
     await connections.removeModule(name);
     return reply.status(204).send();

@@ -338,7 +338,7 @@ function scriptNotFound(name: string): FlError {
   return new FlError(ErrorCode.NotFound, `APP script ${name} not found`);
 }
 
-function register(app: FastifyInstance, { store, appScripts: cache, access }: AppContext): void {
+function register(app: FastifyInstance, { store, access }: AppContext): void {
   app.get('/v1/scripts/app', async (_request, reply) => {
     const scripts = await store.listAppScripts();
     void reply.header('x-total-count', scripts.length);
@@ -360,7 +360,6 @@ function register(app: FastifyInstance, { store, appScripts: cache, access }: Ap
     const parsed = parseOrRefuse(upload.text, reply);
     if (parsed === undefined) return reply;
     const record = await store.createAppScript(upload.name, upload.text, principalOf(request).name);
-    cache.invalidate(upload.name);
     return reply.status(201).send({ data: scriptJson(record, parsed) });
   });
 
@@ -398,8 +397,6 @@ function register(app: FastifyInstance, { store, appScripts: cache, access }: Ap
       ...(upload.name !== undefined ? { name: upload.name } : {}),
       ...(upload.text !== undefined ? { text: upload.text } : {}),
     });
-    cache.invalidate(name);
-    if (record.name !== name) cache.invalidate(record.name);
     return { data: scriptJson(record, parsed) };
   });
 
@@ -409,7 +406,6 @@ function register(app: FastifyInstance, { store, appScripts: cache, access }: Ap
     if (!current) throw scriptNotFound(name);
     await access.requireScript(principalOf(request), current, 'delete it');
     await store.deleteAppScript(name);
-    cache.invalidate(name);
     return reply.status(204).send();
   });
 }

@@ -190,7 +190,7 @@ export const subjectRoutes: RouteModule = {
   register,
 };
 
-function register(app: FastifyInstance, { store, authenticator }: AppContext): void {
+function register(app: FastifyInstance, { store }: AppContext): void {
   app.get('/v1/admin/subjects', async (_request, reply) => {
     const subjects = (await store.listSubjects()).filter((s) => s.role !== SubjectRole.Admin);
     void reply.header('x-total-count', subjects.length);
@@ -208,7 +208,6 @@ function register(app: FastifyInstance, { store, authenticator }: AppContext): v
     const role = body.subject.role === undefined ? DEFAULT_SUBJECT_ROLE : parseRole(body.subject.role);
     const token = generateToken();
     const subject = await store.createSubject(name, role, hashToken(token));
-    authenticator.invalidate();
     return reply.status(201).send({ data: { ...subjectJson(subject), token } });
   });
 
@@ -230,14 +229,12 @@ function register(app: FastifyInstance, { store, authenticator }: AppContext): v
     const role = parseRole(body.subject.role);
     notAdmin(name, 'given another role');
     const subject = await store.setSubjectRole(name, role);
-    authenticator.invalidate();
     return { data: subjectJson(subject) };
   });
 
   app.delete<{ Params: { name: string } }>('/v1/admin/subjects/:name', async (request, reply) => {
     const name = notAdmin(validName('subject name', request.params.name), 'deleted');
     await store.deleteSubject(name);
-    authenticator.invalidate();
     return reply.status(204).send();
   });
 
@@ -246,7 +243,6 @@ function register(app: FastifyInstance, { store, authenticator }: AppContext): v
     noBody(request, 'rotating a token');
     const token = generateToken();
     const subject = await store.setSubjectTokenHash(name, hashToken(token));
-    authenticator.invalidate();
     return { data: { ...subjectJson(subject), token } };
   });
 }
