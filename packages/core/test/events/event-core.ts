@@ -7,6 +7,7 @@ import type { ClusterFunction } from '../../src/cluster/index.js';
 import { RecordingCluster } from '../support/recording-cluster.js';
 import { createTestCore, uniqueName } from '../support/test-core.js';
 import type { TestCore } from '../support/test-core.js';
+import { createTestDatabase } from '../support/databases.js';
 import type { TestDatabase } from '../support/databases.js';
 
 /** JSON as the API answers it: tests read what they assert (the OpenAPI check types it). */
@@ -48,10 +49,16 @@ export async function eventCore(
 ): Promise<EventCore> {
   const gate = options.gate ?? new Gate();
   const cluster = new RecordingCluster(gate.onInvoke);
+  const db = options.db ?? (await createTestDatabase(dialect));
   const core = await createTestCore(dialect, {
     cluster,
-    ...(options.db ? { db: options.db } : {}),
-    core: { eventConcurrency: options.eventConcurrency ?? 16, sinkTimeoutMs: 2_000 },
+    db,
+    // The database URL gives the app its once-per-cluster lease on PostgreSQL, as a Core has.
+    core: {
+      eventConcurrency: options.eventConcurrency ?? 16,
+      sinkTimeoutMs: 2_000,
+      ...(db.databaseUrl === undefined ? {} : { databaseUrl: db.databaseUrl }),
+    },
     activations: { recorder: { flushIntervalMs: 5 } },
     events: { sinkRetryMs: 10, syncIntervalMs: 200 },
   });
