@@ -96,8 +96,9 @@ export class EventRunner {
     try {
       fn = await this.context.lookup(job.module, job.name);
     } catch (error) {
-      this.#release();
-      throw error;
+      // The database did not answer: the message is dropped (and counted) rather than left
+      // unacknowledged, which would hold every later message of its subscription.
+      this.context.logger.warn({ err: error, module: job.module, function: job.name }, 'event message dropped: the function could not be read');
     }
     if (this.#closed) {
       this.#release();
