@@ -181,8 +181,11 @@ try {
   const rotations = [];
   for (let i = 0; i < CHANGES; i++) {
     const old = token;
-    if ((await invoke(b, { headers: { authorization: `Bearer ${old}` } })).status !== 200)
-      throw new Error('B refuses the current token');
+    // B takes the current token (the subject's creation, or the last rotation, has reached it).
+    await until(
+      async () => (await invoke(b, { headers: { authorization: `Bearer ${old}` } })).status === 200,
+      performance.now(),
+    );
     token = (await api(`${a.url}/v1/admin/subjects/bench/token`, { method: 'POST' })).data.token;
     const since = performance.now();
     rotations.push(

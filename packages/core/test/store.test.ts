@@ -149,9 +149,13 @@ for (const dialect of DIALECTS) {
         await assert.rejects(store.deleteModule('b'), { code: ErrorCode.NotFound });
       }));
 
-    test('reopening applies no migration twice and records each by name', () =>
-      withStore(dialect, async (store, db) => {
-        await store.createModule('kept');
+    test('reopening applies no migration twice and records each by name', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        // One at a time: on SQLite the data directory serves one open store.
+        const first = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
+        await first.createModule('kept');
+        await first.close();
         const again = await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl });
         try {
           assert.deepEqual(
@@ -171,10 +175,15 @@ for (const dialect of DIALECTS) {
         } finally {
           await raw.destroy();
         }
-      }));
+      } finally {
+        await db.cleanup();
+      }
+    });
 
-    test('a database migrated by a newer Core is refused with a clear message', () =>
-      withStore(dialect, async (_store, db) => {
+    test('a database migrated by a newer Core is refused with a clear message', async () => {
+      const db = await createTestDatabase(dialect);
+      try {
+        await (await openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl })).close();
         const raw = rawDb(db);
         try {
           await sql`insert into fl_migrations (name, applied_at) values ('9999-from-the-future', 'now')`.execute(
@@ -187,6 +196,9 @@ for (const dialect of DIALECTS) {
           openStore({ dataDir: db.dataDir, databaseUrl: db.databaseUrl }),
           /9999-from-the-future.*newer version/,
         );
-      }));
+      } finally {
+        await db.cleanup();
+      }
+    });
   });
 }

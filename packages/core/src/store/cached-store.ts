@@ -75,15 +75,16 @@ class Part_<T> {
  * meanwhile cannot be served stale once it is back. Every other method passes through.
  */
 export class CachedStore implements Store {
-  readonly #inner: Store;
-  readonly #changes: ChangeFeed | undefined;
-  readonly #maxAgeMs: number;
-  readonly #maxFunctions: number;
-  readonly #now: () => number;
-  readonly #onClose: (() => void | Promise<void>) | undefined;
-  readonly #subjects = new Part_<SubjectRecord[]>(Part.Subjects);
-  readonly #functions = new Part_<FunctionRecord | undefined>(Part.Functions);
-  readonly #appScripts = new Part_<AppScriptRecord | undefined>(Part.AppScripts);
+  // TypeScript-private, not #private: tests (and embedders) may wrap the store in a Proxy.
+  private readonly inner: Store;
+  private readonly changes: ChangeFeed | undefined;
+  private readonly maxAgeMs: number;
+  private readonly maxFunctions: number;
+  private readonly now: () => number;
+  private readonly onClose: (() => void | Promise<void>) | undefined;
+  private readonly subjects = new Part_<SubjectRecord[]>(Part.Subjects);
+  private readonly functions = new Part_<FunctionRecord | undefined>(Part.Functions);
+  private readonly appScripts = new Part_<AppScriptRecord | undefined>(Part.AppScripts);
   /** Counts of what reached the database, and of what was forgotten (for tests and metrics). */
   readonly counters = {
     loads: { subjects: 0, functions: 0, app_scripts: 0 } as Record<Part, number>,
@@ -92,28 +93,28 @@ export class CachedStore implements Store {
   };
 
   constructor(inner: Store, options: CachedStoreOptions = {}) {
-    this.#inner = inner;
-    this.#changes = options.changes;
-    this.#maxAgeMs = options.maxAgeMs ?? DEFAULT_CACHE_MAX_AGE_MS;
-    this.#maxFunctions = options.maxFunctions ?? 10_000;
-    this.#now = options.now ?? Date.now;
-    this.#onClose = options.onClose;
-    this.#changes?.start({
-      changed: (table) => this.#forget(PARTS_OF_TABLE[table] ?? ALL_PARTS),
+    this.inner = inner;
+    this.changes = options.changes;
+    this.maxAgeMs = options.maxAgeMs ?? DEFAULT_CACHE_MAX_AGE_MS;
+    this.maxFunctions = options.maxFunctions ?? 10_000;
+    this.now = options.now ?? Date.now;
+    this.onClose = options.onClose;
+    this.changes?.start({
+      changed: (table) => this.forget(PARTS_OF_TABLE[table] ?? ALL_PARTS),
       gap: () => {
         this.counters.gaps++;
-        this.#forget(ALL_PARTS);
+        this.forget(ALL_PARTS);
       },
-      resumed: () => this.#forget(ALL_PARTS),
+      resumed: () => this.forget(ALL_PARTS),
     });
   }
 
   get dialect(): Store['dialect'] {
-    return this.#inner.dialect;
+    return this.inner.dialect;
   }
 
   get activations(): ActivationStore {
-    return this.#inner.activations;
+    return this.inner.activations;
   }
 
   /**
@@ -121,7 +122,7 @@ export class CachedStore implements Store {
    * when it can. Reads still work meanwhile, from the database.
    */
   get unavailableReason(): string | undefined {
-    return this.#changes === undefined || this.#changes.listening
+    return this.changes === undefined || this.changes.listening
       ? undefined
       : 'not listening to the changes of other Cores (the database connection was lost); caches are off until it is back';
   }
@@ -129,80 +130,80 @@ export class CachedStore implements Store {
   // --- cached reads -------------------------------------------------------------------------
 
   listSubjects(): Promise<SubjectRecord[]> {
-    return this.#cached(this.#subjects, '', () => this.#inner.listSubjects());
+    return this.cached(this.subjects, '', () => this.inner.listSubjects());
   }
 
   getFunction(module: string, name: string): Promise<FunctionRecord | undefined> {
-    if (this.#functions.entries.size >= this.#maxFunctions) this.#functions.clear();
-    return this.#cached(this.#functions, `${module}/${name}`, () => this.#inner.getFunction(module, name));
+    if (this.functions.entries.size >= this.maxFunctions) this.functions.clear();
+    return this.cached(this.functions, `${module}/${name}`, () => this.inner.getFunction(module, name));
   }
 
   getAppScript(name: string): Promise<AppScriptRecord | undefined> {
-    return this.#cached(this.#appScripts, name, () => this.#inner.getAppScript(name));
+    return this.cached(this.appScripts, name, () => this.inner.getAppScript(name));
   }
 
   // --- writes: each forgets what it may change ----------------------------------------------
 
   createModule(name: string, owner?: string): Promise<ModuleRecord> {
-    return this.#write([Part.Functions], () => this.#inner.createModule(name, owner));
+    return this.write([Part.Functions], () => this.inner.createModule(name, owner));
   }
   renameModule(name: string, newName: string): Promise<ModuleRecord> {
-    return this.#write([Part.Functions], () => this.#inner.renameModule(name, newName));
+    return this.write([Part.Functions], () => this.inner.renameModule(name, newName));
   }
   deleteModule(name: string): Promise<FunctionRecord[]> {
-    return this.#write([Part.Functions], () => this.#inner.deleteModule(name));
+    return this.write([Part.Functions], () => this.inner.deleteModule(name));
   }
   createFunction(fn: NewFunction): Promise<FunctionRecord> {
-    return this.#write([Part.Functions], () => this.#inner.createFunction(fn));
+    return this.write([Part.Functions], () => this.inner.createFunction(fn));
   }
   updateFunction(module: string, name: string, patch: FunctionPatch): Promise<FunctionRecord> {
-    return this.#write([Part.Functions], () => this.#inner.updateFunction(module, name, patch));
+    return this.write([Part.Functions], () => this.inner.updateFunction(module, name, patch));
   }
   deleteFunction(module: string, name: string): Promise<FunctionRecord> {
-    return this.#write([Part.Functions], () => this.#inner.deleteFunction(module, name));
+    return this.write([Part.Functions], () => this.inner.deleteFunction(module, name));
   }
   createSubject(name: string, role: SubjectRole, tokenHash: string): Promise<SubjectRecord> {
-    return this.#write([Part.Subjects], () => this.#inner.createSubject(name, role, tokenHash));
+    return this.write([Part.Subjects], () => this.inner.createSubject(name, role, tokenHash));
   }
   setSubjectTokenHash(name: string, tokenHash: string): Promise<SubjectRecord> {
-    return this.#write([Part.Subjects], () => this.#inner.setSubjectTokenHash(name, tokenHash));
+    return this.write([Part.Subjects], () => this.inner.setSubjectTokenHash(name, tokenHash));
   }
   setSubjectRole(name: string, role: SubjectRole): Promise<SubjectRecord> {
-    return this.#write([Part.Subjects], () => this.#inner.setSubjectRole(name, role));
+    return this.write([Part.Subjects], () => this.inner.setSubjectRole(name, role));
   }
   /** What the subject owned passes to the admin: cached owners change too. */
   deleteSubject(name: string): Promise<void> {
-    return this.#write(ALL_PARTS, () => this.#inner.deleteSubject(name));
+    return this.write(ALL_PARTS, () => this.inner.deleteSubject(name));
   }
   createAppScript(name: string, text: string, owner?: string): Promise<AppScriptRecord> {
-    return this.#write([Part.AppScripts], () => this.#inner.createAppScript(name, text, owner));
+    return this.write([Part.AppScripts], () => this.inner.createAppScript(name, text, owner));
   }
   updateAppScript(name: string, patch: AppScriptPatch): Promise<AppScriptRecord> {
-    return this.#write([Part.AppScripts], () => this.#inner.updateAppScript(name, patch));
+    return this.write([Part.AppScripts], () => this.inner.updateAppScript(name, patch));
   }
   deleteAppScript(name: string): Promise<void> {
-    return this.#write([Part.AppScripts], () => this.#inner.deleteAppScript(name));
+    return this.write([Part.AppScripts], () => this.inner.deleteAppScript(name));
   }
 
   // --- not cached: grants are read only by the routes that change things --------------------
 
   addGrant(kind: GrantKind, name: string, subject: string): Promise<boolean> {
-    return this.#inner.addGrant(kind, name, subject);
+    return this.inner.addGrant(kind, name, subject);
   }
   removeGrant(kind: GrantKind, name: string, subject: string): Promise<void> {
-    return this.#inner.removeGrant(kind, name, subject);
+    return this.inner.removeGrant(kind, name, subject);
   }
   listGrants(kind: GrantKind, name: string): Promise<string[]> {
-    return this.#inner.listGrants(kind, name);
+    return this.inner.listGrants(kind, name);
   }
   hasGrant(kind: GrantKind, name: string, subject: string): Promise<boolean> {
-    return this.#inner.hasGrant(kind, name, subject);
+    return this.inner.hasGrant(kind, name, subject);
   }
   listModules(): Promise<ModuleRecord[]> {
-    return this.#inner.listModules();
+    return this.inner.listModules();
   }
   getModule(name: string): Promise<ModuleRecord | undefined> {
-    return this.#inner.getModule(name);
+    return this.inner.getModule(name);
   }
   listConnectedFunctions(): Promise<FunctionRecord[]> {
     // Read through: the Core compares it with what runs, every sync interval.
@@ -210,37 +211,37 @@ export class CachedStore implements Store {
   }
 
   listFunctions(module: string): Promise<FunctionRecord[]> {
-    return this.#inner.listFunctions(module);
+    return this.inner.listFunctions(module);
   }
   listFunctionRefs(): Promise<{ module: string; name: string; hash: string }[]> {
-    return this.#inner.listFunctionRefs();
+    return this.inner.listFunctionRefs();
   }
   getFunctionWithCode(module: string, name: string): Promise<FunctionWithCode | undefined> {
-    return this.#inner.getFunctionWithCode(module, name);
+    return this.inner.getFunctionWithCode(module, name);
   }
   getSubject(name: string): Promise<SubjectRecord | undefined> {
-    return this.#inner.getSubject(name);
+    return this.inner.getSubject(name);
   }
   listAppScripts(): Promise<Omit<AppScriptRecord, 'text'>[]> {
-    return this.#inner.listAppScripts();
+    return this.inner.listAppScripts();
   }
   ping(timeoutMs: number): Promise<void> {
-    return this.#inner.ping(timeoutMs);
+    return this.inner.ping(timeoutMs);
   }
 
   async close(): Promise<void> {
     try {
-      await this.#changes?.close();
-      await this.#inner.close();
+      await this.changes?.close();
+      await this.inner.close();
     } finally {
-      await this.#onClose?.();
+      await this.onClose?.();
     }
   }
 
-  #cached<T>(part: Part_<T>, key: string, load: () => Promise<T>): Promise<T> {
+  private cached<T>(part: Part_<T>, key: string, load: () => Promise<T>): Promise<T> {
     const entry = part.entries.get(key);
-    const now = this.#now();
-    if (entry !== undefined && now - entry.loadedAt < this.#maxAgeMs) return entry.value;
+    const now = this.now();
+    if (entry !== undefined && now - entry.loadedAt < this.maxAgeMs) return entry.value;
     this.counters.loads[part.name]++;
     const value = load();
     // Nothing is kept while changes may be missed, nor a load a change overtook (the generation
@@ -260,21 +261,21 @@ export class CachedStore implements Store {
     return value;
   }
 
-  async #write<T>(parts: readonly Part[], write: () => Promise<T>): Promise<T> {
+  private async write<T>(parts: readonly Part[], write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } finally {
       // Also after a failure: a write that timed out may still have committed.
-      this.#forget(parts);
+      this.forget(parts);
     }
   }
 
-  #forget(parts: readonly Part[]): void {
+  private forget(parts: readonly Part[]): void {
     this.counters.invalidations++;
     for (const part of parts) {
-      if (part === Part.Subjects) this.#subjects.clear();
-      else if (part === Part.Functions) this.#functions.clear();
-      else this.#appScripts.clear();
+      if (part === Part.Subjects) this.subjects.clear();
+      else if (part === Part.Functions) this.functions.clear();
+      else this.appScripts.clear();
     }
   }
 }

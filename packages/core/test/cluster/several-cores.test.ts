@@ -247,6 +247,34 @@ describe(
       );
     });
 
+    test('a Worker that joins only B later gets the code from B and runs it', async () => {
+      const late = spawnWorker('w3', join(db.dataDir, 'w3'), {
+        FL_CORE_URL: url(cores.b),
+        FL_CLUSTER_SECRET: SECRET,
+        FL_WORKER_MEMORY_MIB: '256',
+        FL_WORKER_THREADS: '1',
+      });
+      workers.push(late);
+      await eventually(
+        async () => (await workersOf(cores.b)).some((w) => w.name === 'w3'),
+        'w3 joined B',
+        WAIT,
+      );
+      assert.equal(
+        (
+          await api(cores.a, 'POST', '/v1/scripts/app', {
+            json: { name: 'late', script: '- default:\n    - workers: [w3]\n' },
+          })
+        ).status,
+        201,
+      );
+      const res = await invoke(cores.b, 'hello', {
+        args: { name: 'Bob' },
+        scheduling: { language: 'app', script: 'late' },
+      });
+      assert.deepEqual([res.status, res.payload], [200, 'Howdy Bob!'], res.detail);
+    });
+
     test('B sees the memory that invocations placed through A hold on a Worker', async () => {
       // 300 of the Worker's 512 MiB, held until the time limit stops the loop.
       assert.equal(
