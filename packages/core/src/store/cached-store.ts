@@ -207,7 +207,7 @@ export class CachedStore implements Store {
   }
   listConnectedFunctions(): Promise<FunctionRecord[]> {
     // Read through: the Core compares it with what runs, every sync interval.
-    return this.#inner.listConnectedFunctions();
+    return this.inner.listConnectedFunctions();
   }
 
   listFunctions(module: string): Promise<FunctionRecord[]> {

@@ -98,7 +98,10 @@ export class EventRunner {
     } catch (error) {
       // The database did not answer: the message is dropped (and counted) rather than left
       // unacknowledged, which would hold every later message of its subscription.
-      this.context.logger.warn({ err: error, module: job.module, function: job.name }, 'event message dropped: the function could not be read');
+      this.context.logger.warn(
+        { err: error, module: job.module, function: job.name },
+        'event message dropped: the function could not be read',
+      );
     }
     if (this.#closed) {
       this.#release();
