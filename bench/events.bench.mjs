@@ -111,7 +111,10 @@ try {
   writeFileSync(floorFile, FLOOR);
   await startProcess(children, [floorFile], { ...process.env, PORT: String(port) }, /FLOOR ready/);
 
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FL_')));
+  const env = Object.fromEntries(
+    // FL_ variables stay out, except the runtime's tuning knob, to compare settings.
+    Object.entries(process.env).filter(([k]) => !k.startsWith('FL_') || k === 'FL_WORKER_IDLE_SPIN_US'),
+  );
   const { match } = await startProcess(
     children,
     [...NODE_FLAGS, dist('cli', 'src/bin.js'), 'up'],
