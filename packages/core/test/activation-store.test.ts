@@ -41,6 +41,8 @@ function record(id: string, fields: Partial<ActivationRecord> = {}): ActivationR
     resultTruncated: false,
     logs: [],
     logsTruncated: false,
+    source: null,
+    deliveries: [],
     ...fields,
   };
 }
@@ -74,6 +76,23 @@ for (const dialect of DIALECTS) {
           await store.activations.get(a),
           record(a, { logs, logsTruncated: true, result: '{"big":', resultTruncated: true }),
         );
+        const fromEvent = {
+          trigger: ActivationTrigger.Mqtt,
+          subject: null,
+          source: 'sensors/kitchen',
+          deliveries: [
+            { sink: 0, type: 'webhook', status: 'delivered' as const, attempts: 1 },
+            { sink: 1, type: 'mqtt', status: 'failed' as const, attempts: 3, error: 'not connected' },
+          ],
+        };
+        const [c] = idsFrom(1, T0 + 5_000) as [string];
+        await store.activations.insert([record(c, fromEvent)]);
+        assert.deepEqual(
+          await store.activations.get(c),
+          record(c, fromEvent),
+          'trigger, source and deliveries',
+        );
+        assert.equal((await store.activations.list({ limit: 10 }))[0]?.source, 'sensors/kitchen');
         const failed = await store.activations.get(b);
         assert.equal(failed?.status, 'trap');
         assert.equal(failed?.error, 'unreachable');

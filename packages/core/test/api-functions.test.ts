@@ -159,29 +159,40 @@ for (const dialect of DIALECTS) {
         assert.deepEqual(res.json.data.missing_workers, [{ worker: 'w2', reason: 'timed out' }]);
       }));
 
-    test('events and sinks are stored and answered 207 with a per-item error', () =>
+    test('valid events and sinks are stored and connected; an invalid entry is a 207 per-item error, not stored', () =>
       withModule(dialect, async (core, module) => {
         const res = await core.request('POST', `/v1/fn/${module}`, {
           form: {
             name: 'hello',
             code: await watFixture('hello'),
-            events: '[{"type":"mqtt","params":{"topic":"t1"}},{"nope":true}]',
-            sinks: '[{"type":"couchdb","params":{"url":"http://db"}}]',
+            events:
+              '[{"type":"mqtt","params":{"topic":"t1"}},{"nope":true},{"type":"schedule","params":{"cron":"0 0 1 1 *"}}]',
+            sinks: '[{"type":"couchdb","params":{"url":"db"}}]',
           },
         });
         assert.equal(res.status, 207);
         assert.deepEqual(res.json.data.events, [
-          { status: 'error', message: 'mqtt is not supported yet' },
+          { status: 'error', message: 'events[0].params.host is missing: give a non-empty string (mqtt)' },
           {
             status: 'error',
             message: 'events[1] must be an object with a string "type" and an object "params"',
           },
+          { status: 'success' },
         ]);
-        assert.deepEqual(res.json.data.events_metadata, { successful: 0, failed: 2, total: 2 });
-        assert.deepEqual(res.json.data.sinks, [{ status: 'error', message: 'couchdb is not supported yet' }]);
+        assert.deepEqual(res.json.data.events_metadata, { successful: 1, failed: 2, total: 3 });
+        assert.deepEqual(res.json.data.sinks, [
+          { status: 'error', message: 'sinks[0].params.url is not a valid URL: "db" (couchdb)' },
+        ]);
         const shown = await core.request('GET', `/v1/fn/${module}/hello`);
-        assert.deepEqual(shown.json.data.events, [{ type: 'mqtt', params: { topic: 't1' } }]);
-        assert.deepEqual(shown.json.data.sinks, [{ type: 'couchdb', params: { url: 'http://db' } }]);
+        assert.deepEqual(shown.json.data.events, [
+          {
+            type: 'schedule',
+            params: { cron: '0 0 1 1 *' },
+            state: 'connected',
+            counters: { messages_received: 0, invocations_started: 0, messages_dropped: 0 },
+          },
+        ]);
+        assert.deepEqual(shown.json.data.sinks, []);
       }));
 
     test('events that are not a JSON array are 400', () =>

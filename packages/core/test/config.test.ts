@@ -51,6 +51,8 @@ test('every variable is read', () => {
     FL_ACTIVATION_MAX: '50',
     FL_ASYNC_QUEUE_MAX: '3',
     FL_ASYNC_CONCURRENCY: '2',
+    FL_EVENT_CONCURRENCY: '3',
+    FL_SINK_TIMEOUT_MS: '1500',
   });
   assert.deepEqual(options, {
     port: 8080,
@@ -73,6 +75,8 @@ test('every variable is read', () => {
     activationMax: 50,
     asyncQueueMax: 3,
     asyncConcurrency: 2,
+    eventConcurrency: 3,
+    sinkTimeoutMs: 1500,
   });
 });
 

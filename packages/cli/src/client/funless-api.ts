@@ -16,6 +16,10 @@ export interface FunctionUpload {
   capacityMiB?: number;
   /** Return only once every connected Worker holds the code. @default true (Core side) */
   waitForWorkers?: boolean;
+  /** Replaces the function's events (docs/events.md). */
+  events?: { type: string; params: Record<string, unknown> }[];
+  /** Replaces the function's sinks. */
+  sinks?: { type: string; params: Record<string, unknown> }[];
 }
 
 export interface InvokeRequestBody {
@@ -346,5 +350,7 @@ function functionForm(upload: FunctionUpload): FormData {
   if (upload.capacityMiB !== undefined) metadata.capacity = upload.capacityMiB;
   if (Object.keys(metadata).length > 0) form.set('metadata', JSON.stringify(metadata));
   if (upload.waitForWorkers !== undefined) form.set('wait_for_workers', String(upload.waitForWorkers));
+  if (upload.events !== undefined) form.set('events', JSON.stringify(upload.events));
+  if (upload.sinks !== undefined) form.set('sinks', JSON.stringify(upload.sinks));
   return form;
 }

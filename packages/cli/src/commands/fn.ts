@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 
-import { checkName, collect, invocationArgs, parseCapacity } from '../args/index.js';
+import { checkName, collect, connectionEntries, invocationArgs, parseCapacity } from '../args/index.js';
 import { parseLanguage, type Language } from '../build/index.js';
 import type { InvokeRequestBody } from '../client/index.js';
 import { ApiError, CliError } from '../errors/index.js';
@@ -46,6 +46,18 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
         )
         .option('--no-wait', 'return without waiting for every Worker to hold the code')
         .option(
+          '--event <spec>',
+          'an event that invokes it (repeatable): mqtt:<host>:<port>/<topic>, nats:<host>:<port>/<subject>, schedule:<cron>',
+          collect,
+        )
+        .option(
+          '--sink <spec>',
+          'where its results go (repeatable): webhook:<url>, mqtt:<host>:<port>/<topic>, nats:<host>:<port>/<subject>, couchdb:<url>#<db>, postgres:<url>#<table>',
+          collect,
+        )
+        .option('--events <file>', 'events as a JSON array of {"type","params"} (before any --event)')
+        .option('--sinks <file>', 'sinks as a JSON array of {"type","params"} (before any --sink)')
+        .option(
           '-l, --language <language>',
           'language of a directory to build (default: detected)',
           parseLanguage,
@@ -53,6 +65,8 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
     ),
     'fl fn create hello_test hello.wasm',
     'fl fn create hello ./hello -m test_mod --tag edge --capacity 32',
+    'fl fn create sense sense.wasm --event mqtt:127.0.0.1:1883/sensors/+ --sink webhook:https://example.org/hook',
+    "fl fn create report report.wasm --event schedule:'*/5 * * * *' --sink postgres:postgres://127.0.0.1/db#reports",
   ).action(
     async (
       name: string,
@@ -63,10 +77,11 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
         wait: boolean;
         language?: Language;
         json?: boolean;
-      },
+      } & ConnectionOptions,
     ) => {
       checkName(name, 'function');
       checkName(opts.module, 'module');
+      const { events, sinks } = await connectionsOf(ctx, opts);
       const { code, fileName } = await loadCode(ctx, path, opts.language);
       const api = await ctx.api();
       const data = await ctx.progress().run(`uploading ${name} (${code.length} bytes)`, () =>
@@ -77,10 +92,13 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
           tag: opts.tag,
           capacityMiB: opts.capacity,
           waitForWorkers: opts.wait,
+          events,
+          sinks,
         }),
       );
       if (opts.json) return ctx.json(data);
       ctx.out(`created function ${name} in module ${opts.module}${describeCode(data)}`);
+      reportConnections(ctx, data);
     },
   );
 
@@ -94,6 +112,24 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
         .option('--capacity <MiB>', 'new memory reservation per invocation, in MiB', parseCapacity)
         .option('--rename <new-name>', 'new name of the function')
         .option('--no-wait', 'return without waiting for every Worker to hold the code')
+        .option(
+          '--event <spec>',
+          'an event that invokes it (repeatable): mqtt:<host>:<port>/<topic>, nats:<host>:<port>/<subject>, schedule:<cron>',
+          collect,
+        )
+        .option(
+          '--sink <spec>',
+          'where its results go (repeatable): webhook:<url>, mqtt:<host>:<port>/<topic>, nats:<host>:<port>/<subject>, couchdb:<url>#<db>, postgres:<url>#<table>',
+          collect,
+        )
+        .option(
+          '--events <file>',
+          'events as a JSON array of {"type","params"} (before any --event); replaces its events',
+        )
+        .option(
+          '--sinks <file>',
+          'sinks as a JSON array of {"type","params"} (before any --sink); replaces its sinks',
+        )
         .option(
           '-l, --language <language>',
           'language of a directory to build (default: detected)',
@@ -113,18 +149,21 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
         wait: boolean;
         language?: Language;
         json?: boolean;
-      },
+      } & ConnectionOptions,
     ) => {
       checkName(name, 'function');
       checkName(opts.module, 'module');
       if (opts.rename !== undefined) checkName(opts.rename, 'function');
+      const { events, sinks } = await connectionsOf(ctx, opts);
       if (
         path === undefined &&
         opts.tag === undefined &&
         opts.capacity === undefined &&
-        opts.rename === undefined
+        opts.rename === undefined &&
+        events === undefined &&
+        sinks === undefined
       ) {
-        throw new CliError('nothing to update: give new code, --tag, --capacity or --rename');
+        throw new CliError('nothing to update: give new code, --tag, --capacity, --rename, events or sinks');
       }
       const loaded = path === undefined ? undefined : await loadCode(ctx, path, opts.language);
       const api = await ctx.api();
@@ -136,10 +175,13 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
           tag: opts.tag,
           capacityMiB: opts.capacity,
           waitForWorkers: loaded ? opts.wait : undefined,
+          events,
+          sinks,
         }),
       );
       if (opts.json) return ctx.json(data);
       ctx.out(`updated function ${opts.rename ?? name} in module ${opts.module}${describeCode(data)}`);
+      reportConnections(ctx, data);
     },
   );
 
@@ -154,7 +196,7 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
     const metadata = (
       typeof data.metadata === 'object' && data.metadata !== null ? data.metadata : {}
     ) as Json;
-    const known = new Set(['name', 'module', 'hash', 'size', 'metadata']);
+    const known = new Set(['name', 'module', 'hash', 'size', 'metadata', 'events', 'sinks']);
     const entries: [string, unknown][] = [
       ['name', data.name ?? name],
       ['module', data.module ?? opts.module],
@@ -162,6 +204,8 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
       ['size', data.size],
       ...Object.entries(metadata),
       ...Object.entries(data).filter(([key]) => !known.has(key)),
+      ...connectionLines('event', data.events),
+      ...connectionLines('sink', data.sinks),
     ];
     ctx.out(formatRecord(entries));
   });
@@ -267,4 +311,49 @@ function describeCode(data: Json): string {
   if (typeof data.hash === 'string') parts.push(`hash ${data.hash.slice(0, 12)}`);
   if (typeof data.size === 'number') parts.push(`${data.size} bytes`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
+}
+
+interface ConnectionOptions {
+  event?: string[];
+  sink?: string[];
+  events?: string;
+  sinks?: string;
+}
+
+async function connectionsOf(ctx: CommandContext, opts: ConnectionOptions) {
+  return {
+    events: await connectionEntries(ctx.io.cwd, 'events', opts.events, opts.event),
+    sinks: await connectionEntries(ctx.io.cwd, 'sinks', opts.sinks, opts.sink),
+  };
+}
+
+/** The per-entry errors of a 207 answer, one line each on stderr. */
+function reportConnections(ctx: CommandContext, data: Json): void {
+  for (const kind of ['events', 'sinks'] as const) {
+    const results = Array.isArray(data[kind]) ? (data[kind] as Json[]) : [];
+    results.forEach((result, i) => {
+      if (result.status === 'error') {
+        ctx.io.stderr.write(`warning: ${kind}[${i}]: ${String(result.message)}\n`);
+      }
+    });
+    const summary = data[`${kind}_metadata`] as Json | undefined;
+    if (summary) ctx.out(`${kind}: ${String(summary.successful)} of ${String(summary.total)} connected`);
+  }
+}
+
+/** `event 0: mqtt {...} connected (messages_received 3, ...)`: one line per event or sink. */
+function connectionLines(kind: string, list: unknown): [string, unknown][] {
+  if (!Array.isArray(list)) return [];
+  return (list as Json[]).map((entry, i) => {
+    const counters = Object.entries((entry.counters ?? {}) as Json)
+      .map(([k, v]) => `${k.replaceAll('_', ' ')} ${String(v)}`)
+      .join(', ');
+    const error = typeof entry.last_error === 'string' ? entry.last_error : undefined;
+    const next = typeof entry.next_attempt_at === 'string' ? `, next attempt ${entry.next_attempt_at}` : '';
+    const problem = error === undefined ? '' : `: ${error}${next}`;
+    return [
+      `${kind} ${i}`,
+      `${String(entry.type)} ${JSON.stringify(entry.params)} ${String(entry.state)}${problem}${counters ? ` (${counters})` : ''}`,
+    ];
+  });
 }

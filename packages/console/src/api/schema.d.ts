@@ -3892,6 +3892,25 @@ export interface components {
         };
         Function: components["schemas"]["FunctionFields"];
         FunctionDetail: components["schemas"]["FunctionFields"];
+        /** @description An event or sink with its state on the Core that answers (docs/api.md, "Events and sinks") */
+        ConnectionView: {
+            type: string;
+            /** @description As stored; passwords, header values and URL passwords shown as *** */
+            params: Record<string, never>;
+            /** @enum {unknown} */
+            state: "connecting" | "connected" | "retrying" | "failed";
+            /** @description Why the last attempt (to connect or deliver) failed */
+            last_error?: string;
+            /**
+             * Format: date-time
+             * @description When retrying: the next attempt
+             */
+            next_attempt_at?: string;
+            /** @description Since this Core started. Events: messages_received, invocations_started, messages_dropped; sinks: results_delivered, delivery_failures */
+            counters: {
+                [key: string]: number;
+            };
+        };
         FunctionChange: components["schemas"]["FunctionFields"];
         ConnectionRequest: {
             type: string;
@@ -4050,10 +4069,15 @@ export interface components {
             hash: string | null;
             /** @description The Worker that ran it; null when none was chosen */
             worker: string | null;
-            /** @enum {unknown} */
-            trigger: "http" | "async";
+            /**
+             * @description http, async (blocking=false), or event:<type> for an event (docs/events.md)
+             * @enum {unknown}
+             */
+            trigger: "http" | "async" | "event:mqtt" | "event:nats" | "event:schedule";
             /** @description The subject whose token started it */
             subject: string | null;
+            /** @description Where the event came from: the MQTT topic, the NATS subject, the cron expression; null for the API */
+            source: string | null;
             /** @enum {unknown} */
             status: "queued" | "running" | "success" | "interrupted" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "invalid_module" | "no_worker" | "guest_error" | "trap" | "timeout" | "memory_limit" | "no_result" | "result_not_json" | "result_too_large" | "bad_return_code" | "too_large" | "worker_lost" | "overloaded" | "chain_too_deep" | "unavailable" | "internal";
             /**
@@ -4076,10 +4100,15 @@ export interface components {
             hash: string | null;
             /** @description The Worker that ran it; null when none was chosen */
             worker: string | null;
-            /** @enum {unknown} */
-            trigger: "http" | "async";
+            /**
+             * @description http, async (blocking=false), or event:<type> for an event (docs/events.md)
+             * @enum {unknown}
+             */
+            trigger: "http" | "async" | "event:mqtt" | "event:nats" | "event:schedule";
             /** @description The subject whose token started it */
             subject: string | null;
+            /** @description Where the event came from: the MQTT topic, the NATS subject, the cron expression; null for the API */
+            source: string | null;
             /** @enum {unknown} */
             status: "queued" | "running" | "success" | "interrupted" | "bad_request" | "unauthorized" | "forbidden" | "not_found" | "conflict" | "invalid_module" | "no_worker" | "guest_error" | "trap" | "timeout" | "memory_limit" | "no_result" | "result_not_json" | "result_too_large" | "bad_return_code" | "too_large" | "worker_lost" | "overloaded" | "chain_too_deep" | "unavailable" | "internal";
             /**
@@ -4101,6 +4130,17 @@ export interface components {
                 /** @enum {unknown} */
                 stream: "console" | "stdout" | "stderr";
                 text: string;
+            }[];
+            /** @description How the result went to each sink of the function (docs/events.md); empty when none */
+            deliveries: {
+                /** @description The sink's place in the function's sinks */
+                sink: number;
+                type: string;
+                /** @enum {unknown} */
+                status: "delivered" | "failed";
+                attempts: number;
+                /** @description Why the last attempt failed */
+                error?: string;
             }[];
         };
         SignInCode: {

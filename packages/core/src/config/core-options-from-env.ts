@@ -24,6 +24,8 @@ export const CORE_ENV_VARIABLES = {
   activationMax: 'FL_ACTIVATION_MAX',
   asyncQueueMax: 'FL_ASYNC_QUEUE_MAX',
   asyncConcurrency: 'FL_ASYNC_CONCURRENCY',
+  eventConcurrency: 'FL_EVENT_CONCURRENCY',
+  sinkTimeoutMs: 'FL_SINK_TIMEOUT_MS',
 } as const satisfies Record<keyof CoreOptions, string>;
 
 /**
@@ -31,7 +33,7 @@ export const CORE_ENV_VARIABLES = {
  * `DATABASE_URL`, `FL_ADMIN_TOKEN`, `FL_METRICS_TOKEN`, `FL_INVOKE_TIMEOUT_MS`, `FL_MAX_CHAIN_DEPTH`, `FL_BODY_LIMIT_BYTES`, `FL_LOG_LEVEL`,
  * `FL_SHUTDOWN_TIMEOUT_MS`, `FL_REQUEST_TIMEOUT_MS`, `FL_HEADERS_TIMEOUT_MS`, `FL_TLS_CERT`,
  * `FL_TLS_KEY`, `FL_ACTIVATION_RETENTION_DAYS`, `FL_ACTIVATION_MAX`, `FL_ASYNC_QUEUE_MAX`,
- * `FL_ASYNC_CONCURRENCY`); unset or empty variables take the defaults. Throws `ConfigError`
+ * `FL_ASYNC_CONCURRENCY`, `FL_EVENT_CONCURRENCY`, `FL_SINK_TIMEOUT_MS`); unset or empty variables take the defaults. Throws `ConfigError`
  * naming the variable when a value is bad.
  */
 export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ResolvedCoreOptions {
@@ -52,6 +54,8 @@ export function coreOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Resolv
     'activationMax',
     'asyncQueueMax',
     'asyncConcurrency',
+    'eventConcurrency',
+    'sinkTimeoutMs',
   ] as const) {
     // The ranges are checked by resolveCoreOptions, which names the variable too.
     const value = envInt(env, CORE_ENV_VARIABLES[key]);

@@ -67,6 +67,13 @@ export interface CoreOptions {
   /** Asynchronous invocations this Core runs at once; the others wait in the queue. @default 16 */
   asyncConcurrency?: number;
   /**
+   * Invocations started by events (MQTT, NATS, schedules) this Core runs at once, sink deliveries
+   * included; a message beyond waits unacknowledged at its broker (docs/events.md). @default 16
+   */
+  eventConcurrency?: number;
+  /** Time limit of one attempt at delivering a result to a sink, in ms. @default 10_000 */
+  sinkTimeoutMs?: number;
+  /**
    * PEM file of the certificate (and its chain) the Core serves HTTPS with, the Worker link then
    * being `wss://` on the same port. Both `tlsCertFile` and `tlsKeyFile`, or neither.
    * @default undefined (plain HTTP)
@@ -110,6 +117,8 @@ export const DEFAULT_CORE_OPTIONS = {
   activationMax: 100_000,
   asyncQueueMax: 1_000,
   asyncConcurrency: 16,
+  eventConcurrency: 16,
+  sinkTimeoutMs: 10_000,
 } as const satisfies Partial<CoreOptions>;
 
 /** The default data directory: `.funless` under the current directory. */
@@ -238,6 +247,18 @@ export function resolveCoreOptions(
       o.asyncConcurrency ?? DEFAULT_CORE_OPTIONS.asyncConcurrency,
       1,
       10_000,
+    ),
+    eventConcurrency: integer(
+      n('eventConcurrency'),
+      o.eventConcurrency ?? DEFAULT_CORE_OPTIONS.eventConcurrency,
+      1,
+      10_000,
+    ),
+    sinkTimeoutMs: integer(
+      n('sinkTimeoutMs'),
+      o.sinkTimeoutMs ?? DEFAULT_CORE_OPTIONS.sinkTimeoutMs,
+      1,
+      3600 * 1000,
     ),
   };
   // node:http requires the headers to be due no later than the whole request.

@@ -8,6 +8,7 @@ import type { ClusterLease } from '../lease/index.js';
 import type { CoreMetrics } from '../metrics/index.js';
 import type { ParsedAppScripts } from '../scheduling/index.js';
 import type { CachedStore } from '../store/index.js';
+import type { ConnectionManager } from '../subscriptions/index.js';
 import type { OpenApiObject } from './openapi/openapi-helpers.js';
 
 /** What route handlers work with. Route files receive it in their `register` function. */
@@ -35,6 +36,8 @@ export interface AppContext {
   metrics: CoreMetrics;
   /** The console's one-time sign-in codes, held by this app (`/v1/sign-in`). */
   signInCodes: SignInCodes;
+  /** The events and sinks running on this Core: routes apply their changes to it. */
+  connections: ConnectionManager;
   /** Who runs the once-per-cluster work; merged tasks register with `lease.run(name, task)`. */
   lease: ClusterLease;
 }

@@ -23,6 +23,10 @@ import { CoreMetrics } from '../metrics/index.js';
 import { ParsedAppScripts, resolvePolicy } from '../scheduling/index.js';
 import { CachedStore } from '../store/index.js';
 import type { Store } from '../store/index.js';
+import { LeaseScheduleOwner } from '../events/index.js';
+import type { ScheduleOwner } from '../events/index.js';
+import { ConnectionManager, EventRunner } from '../subscriptions/index.js';
+import type { EventRunnerOptions } from '../subscriptions/index.js';
 import type { AppContext } from './app-context.js';
 import { createAuthHook } from './auth-hook.js';
 import { CONSOLE_PATH, defaultConsoleDir, registerConsole } from './console-assets.js';
@@ -76,7 +80,20 @@ export interface BuildAppOptions {
       'pollIntervalMs' | 'deadlineMarginMs' | 'retryDelayMs' | 'workerWaitMs'
     >;
   };
+  /** Settings of events and sinks beyond the Core options (tests shorten them). */
+  events?: Pick<EventRunnerOptions, 'sinkAttempts' | 'sinkRetryMs'> & {
+    /**
+     * How often the Core reads the stored events and sinks to follow what other Cores changed, in
+     * ms. @default 10_000
+     */
+    syncIntervalMs?: number;
+    /** Who runs schedules. @default the Core that owns `SCHEDULES_LEASE` */
+    scheduleOwner?: ScheduleOwner;
+  };
 }
+
+/** How often a Core reads the stored events and sinks (what other Cores changed), in ms. */
+export const EVENTS_SYNC_INTERVAL_MS = 10_000;
 
 /** The once-per-cluster name of activation retention (docs/activations.md, "Retention"). */
 export const RETENTION_LEASE = 'activation-retention';
@@ -192,15 +209,16 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     },
     metrics,
   );
+  const lookup = async (module: string, name: string) => {
+    const fn = await store.getFunction(module, name);
+    return fn && toClusterFunction(fn);
+  };
   const asyncInvocations = new AsyncInvocations(
     {
       store: store.activations,
       cluster,
       ids: activations.ids,
-      lookup: async (module, name) => {
-        const fn = await store.getFunction(module, name);
-        return fn && toClusterFunction(fn);
-      },
+      lookup,
       policy: (scheduling) => resolvePolicy(scheduling, (n) => appScripts.get(n)),
       logger,
       metrics,
@@ -212,6 +230,33 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
       invokeTimeoutMs: options.invokeTimeoutMs,
     },
   );
+  const eventRunner = new EventRunner(
+    {
+      cluster,
+      lookup,
+      activations,
+      metrics,
+      logger,
+    },
+    {
+      concurrency: options.eventConcurrency,
+      invokeTimeoutMs: options.invokeTimeoutMs,
+      ...(buildOptions.events?.sinkAttempts === undefined
+        ? {}
+        : { sinkAttempts: buildOptions.events.sinkAttempts }),
+      ...(buildOptions.events?.sinkRetryMs === undefined
+        ? {}
+        : { sinkRetryMs: buildOptions.events.sinkRetryMs }),
+    },
+  );
+  const scheduleOwner = buildOptions.events?.scheduleOwner ?? new LeaseScheduleOwner(lease);
+  const connections = new ConnectionManager({
+    store,
+    runner: eventRunner,
+    scheduleOwner,
+    logger,
+    sinkTimeoutMs: options.sinkTimeoutMs,
+  });
   const context: AppContext = {
     store,
     cluster,
@@ -225,6 +270,7 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
     openapi: OPENAPI_DOCUMENT,
     metrics,
     signInCodes: new SignInCodes(),
+    connections,
     lease,
   };
 
@@ -300,13 +346,23 @@ export function buildApp(buildOptions: BuildAppOptions): FastifyInstance {
       stop: () => activations.stopPruning(),
     });
     // Asynchronous invocations need activation records: without them none are taken or run.
-    if (activations.enabled) await asyncInvocations.start(await coreId(options.dataDir));
+    const id = await coreId(options.dataDir);
+    if (activations.enabled) await asyncInvocations.start(id);
+    // The stored events and sinks: subscribed again, with the same persistent sessions.
+    await connections.start(id, buildOptions.events?.syncIntervalMs ?? EVENTS_SYNC_INTERVAL_MS);
   });
   // New requests are refused (503) from here on. Running asynchronous invocations may finish first
   // (for at most shutdownTimeoutMs, as requests in flight), then the links close: before Fastify
   // closes the server, whose close() an upgraded link socket would keep waiting.
   app.addHook('preClose', async () => {
-    await asyncInvocations.close(options.shutdownTimeoutMs);
+    // Messages not yet accepted stay unacknowledged at their brokers for the next start; those
+    // running finish (their sinks included) within the same grace as requests.
+    await Promise.all([
+      asyncInvocations.close(options.shutdownTimeoutMs),
+      eventRunner.close(options.shutdownTimeoutMs),
+    ]);
+    await connections.close();
+    await scheduleOwner.close();
     cluster.closeLinks();
   });
   // What the cluster failed while closing is recorded; then every record still in memory is written.

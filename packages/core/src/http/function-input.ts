@@ -1,6 +1,8 @@
 import { DEFAULT_CAPACITY_MIB, DEFAULT_TAG, MAX_CAPACITY_MIB, NAME_MAX_LENGTH } from '@funless/protocol';
 
 import type { ConnectionRequest, FunctionMetadata } from '../store/index.js';
+import { parseEvent, parseSink } from '../subscriptions/index.js';
+import type { EntryResult } from '../subscriptions/index.js';
 import { BadRequestError, checkJsonInput, isPlainObject, onlyKeys, quote } from './validation.js';
 
 /** A tag has no control characters (the API document states it with this pattern's source). */
@@ -79,16 +81,30 @@ export function summarizeConnections(results: readonly ConnectionResult[]): {
 }
 
 export interface ParsedConnections {
-  /** The well-formed entries, stored with the function. */
+  /** The valid entries, stored with the function. */
   requests: ConnectionRequest[];
-  /** One result per entry sent, in order. */
-  results: ConnectionResult[];
+  /**
+   * One result per entry sent, in order: the error of an invalid one, undefined for a valid one
+   * until connecting it tells (`withConnectResults`).
+   */
+  results: (ConnectionResult | undefined)[];
+}
+
+/** The results of `parsed` with how its stored entries connected, in order. */
+export function withConnectResults(
+  parsed: ParsedConnections,
+  connected: readonly EntryResult[],
+): ConnectionResult[] {
+  let next = 0;
+  return parsed.results.map(
+    (r) => r ?? connected[next++] ?? { status: ConnectionStatus.Error, message: 'not connected' },
+  );
 }
 
 /**
- * The `events` or `sinks` part: a JSON array of `{"type": "…", "params": {…}}`. No connector
- * exists yet, so every well-formed entry is stored and reported as "not supported yet", and a
- * malformed entry is a per-item error (FunLess answers 207 for partial failures the same way).
+ * The `events` or `sinks` part: a JSON array of `{"type": "…", "params": {…}}`. Each entry is
+ * checked (type known, params complete and well-typed): a valid entry is stored and connected, an
+ * invalid one is a per-item error and not stored (FunLess answers 207 for partial failures).
  */
 export function parseConnections(part: 'events' | 'sinks', raw: Buffer): ParsedConnections {
   const example = '[{"type":"mqtt","params":{"topic":"t"}}]';
@@ -108,8 +124,16 @@ export function parseConnections(part: 'events' | 'sinks', raw: Buffer): ParsedC
       });
       return;
     }
-    parsed.requests.push({ type: entry.type, params: entry.params });
-    parsed.results.push({ status: ConnectionStatus.Error, message: `${entry.type} is not supported yet` });
+    const request = { type: entry.type, params: entry.params };
+    try {
+      if (part === 'events') parseEvent(`events[${i}]`, request);
+      else parseSink(`sinks[${i}]`, request);
+    } catch (error) {
+      parsed.results.push({ status: ConnectionStatus.Error, message: (error as Error).message });
+      return;
+    }
+    parsed.requests.push(request);
+    parsed.results.push(undefined);
   });
   return parsed;
 }

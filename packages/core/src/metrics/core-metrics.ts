@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 import type { ActivationMetrics } from './activation-metrics.js';
 import type { AsyncQueueMetrics } from './async-queue-metrics.js';
+import type { EventMetrics } from './event-metrics.js';
 import type { ClusterMetrics, CodePush, PolicyKind, SchedulingDecision } from './cluster-metrics.js';
 import type { InvocationEnd } from './invocation-metrics.js';
 import { processMetricsRegistry } from './process-metrics.js';
@@ -67,7 +68,7 @@ interface PolicySeries {
  * invocation feeds costs a few additions (series-counter.ts, series-histogram.ts). See
  * docs/architecture.md, "Observability".
  */
-export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueueMetrics {
+export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueueMetrics, EventMetrics {
   readonly #registry = new Registry();
   /** This app's metrics and the process's, as one exposition. */
   readonly #exposed: Registry;
@@ -82,6 +83,10 @@ export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueu
   readonly #written: Counter;
   readonly #pruned: Counter;
   readonly #queueDepth: Gauge;
+  readonly #eventMessages: Counter<'type'>;
+  readonly #eventInvocations: Counter<'type'>;
+  readonly #eventDropped: Counter<'type'>;
+  readonly #sinkDeliveries: Counter<'type' | 'outcome'>;
 
   constructor(options: CoreMetricsOptions) {
     const registers = [this.#registry];
@@ -149,6 +154,30 @@ export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueu
       help: 'Asynchronous invocations accepted and not started yet',
       registers,
     });
+    this.#eventMessages = new Counter({
+      name: 'fl_event_messages_total',
+      help: 'Messages (and schedule runs) that arrived for events, by event type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.#eventInvocations = new Counter({
+      name: 'fl_event_invocations_total',
+      help: 'Invocations started by events, by event type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.#eventDropped = new Counter({
+      name: 'fl_event_messages_dropped_total',
+      help: 'Event messages that became no invocation (over the input limit, function gone, overlapping schedule run), by event type',
+      labelNames: ['type'],
+      registers,
+    });
+    this.#sinkDeliveries = new Counter({
+      name: 'fl_sink_deliveries_total',
+      help: 'Results handed to sinks, by sink type and outcome (delivered, or failed after every attempt)',
+      labelNames: ['type', 'outcome'],
+      registers,
+    });
     this.#workerGauges(options.workers);
     this.#exposed = Registry.merge([processMetricsRegistry(), this.#registry]);
   }
@@ -197,6 +226,22 @@ export class CoreMetrics implements ClusterMetrics, ActivationMetrics, AsyncQueu
 
   setAsyncQueueDepth(depth: number): void {
     this.#queueDepth.set(depth);
+  }
+
+  eventReceived(type: string): void {
+    this.#eventMessages.inc({ type });
+  }
+
+  eventInvoked(type: string): void {
+    this.#eventInvocations.inc({ type });
+  }
+
+  eventDropped(type: string): void {
+    this.#eventDropped.inc({ type });
+  }
+
+  sinkDelivery(type: string, outcome: 'delivered' | 'failed'): void {
+    this.#sinkDeliveries.inc({ type, outcome });
   }
 
   #functionSeries(module: string, name: string): FunctionSeries {

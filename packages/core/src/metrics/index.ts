@@ -7,3 +7,5 @@ export { NO_CLUSTER_METRICS } from './cluster-metrics.js';
 export type { ClusterMetrics, CodePush, PolicyKind, SchedulingDecision } from './cluster-metrics.js';
 export type { ActivationMetrics } from './activation-metrics.js';
 export type { AsyncQueueMetrics } from './async-queue-metrics.js';
+export { NO_EVENT_METRICS } from './event-metrics.js';
+export type { EventMetrics } from './event-metrics.js';

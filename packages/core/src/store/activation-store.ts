@@ -5,9 +5,37 @@
 import { ErrorCode } from '@funless/protocol';
 import type { LogLine } from '@funless/protocol';
 
-/** What started an invocation. */
-export const ActivationTrigger = { Http: 'http', Async: 'async' } as const;
+/** What started an invocation: the API, or an event of a type (docs/events.md). */
+export const ActivationTrigger = {
+  Http: 'http',
+  Async: 'async',
+  Mqtt: 'event:mqtt',
+  Nats: 'event:nats',
+  Schedule: 'event:schedule',
+} as const;
 export type ActivationTrigger = (typeof ActivationTrigger)[keyof typeof ActivationTrigger];
+
+/** Every trigger, the filter's and the API document's values. */
+export const ACTIVATION_TRIGGERS: readonly ActivationTrigger[] = Object.values(ActivationTrigger);
+
+/** The trigger of an invocation started by an event of `type`. */
+export function eventTrigger(type: string): ActivationTrigger | undefined {
+  const trigger = `event:${type}`;
+  return (ACTIVATION_TRIGGERS as readonly string[]).includes(trigger)
+    ? (trigger as ActivationTrigger)
+    : undefined;
+}
+
+/** How handing a result to one sink went (docs/events.md, "The envelope"). */
+export interface SinkDelivery {
+  /** The sink's place in the function's `sinks`. */
+  sink: number;
+  type: string;
+  status: 'delivered' | 'failed';
+  attempts: number;
+  /** Why the last attempt failed; absent when delivered. */
+  error?: string;
+}
 
 /** States of an activation that has no outcome (yet), and of one that never got one. */
 export const ActivationState = {
@@ -66,10 +94,14 @@ export interface ActivationRecord extends ActivationOutcome {
   trigger: ActivationTrigger;
   /** The subject whose token started it; null when none did. */
   subject: string | null;
+  /** Where the event came from (MQTT topic, NATS subject, cron expression); null for the API. */
+  source?: string | null;
+  /** The sinks the result went to; empty when none. */
+  deliveries?: SinkDelivery[];
 }
 
 /** What a list shows of an activation: no result, error or logs. */
-export type ActivationSummary = Omit<ActivationRecord, 'result' | 'error' | 'logs'>;
+export type ActivationSummary = Omit<ActivationRecord, 'result' | 'error' | 'logs' | 'deliveries'>;
 
 /** An asynchronous invocation as it is stored before it runs. */
 export interface QueuedActivation {

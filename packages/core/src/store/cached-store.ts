@@ -205,6 +205,11 @@ export class CachedStore implements Store {
   getModule(name: string): Promise<ModuleRecord | undefined> {
     return this.inner.getModule(name);
   }
+  listConnectedFunctions(): Promise<FunctionRecord[]> {
+    // Read through: the Core compares it with what runs, every sync interval.
+    return this.inner.listConnectedFunctions();
+  }
+
   listFunctions(module: string): Promise<FunctionRecord[]> {
     return this.inner.listFunctions(module);
   }

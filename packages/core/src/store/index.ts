@@ -20,11 +20,14 @@ export type {
   ActivationStore,
   ActivationSummary,
   QueuedActivation,
+  SinkDelivery,
 } from './activation-store.js';
 export {
   ACTIVATION_STATUSES,
+  ACTIVATION_TRIGGERS,
   ActivationState,
   ActivationTrigger,
+  eventTrigger,
   UNFINISHED_STATUSES,
 } from './activation-store.js';
 export { KyselyStore } from './kysely-store.js';

@@ -4,7 +4,12 @@ import type { Database as BetterSqlite3Database } from 'better-sqlite3';
 import { sql } from 'kysely';
 import type { Kysely, SelectQueryBuilder, Selectable } from 'kysely';
 
-import { UNFINISHED_STATUSES, ActivationState, ActivationTrigger } from './activation-store.js';
+import {
+  ACTIVATION_TRIGGERS,
+  UNFINISHED_STATUSES,
+  ActivationState,
+  ActivationTrigger,
+} from './activation-store.js';
 import type {
   ActivationOutcome,
   ActivationQuery,
@@ -13,6 +18,7 @@ import type {
   ActivationStore,
   ActivationSummary,
   QueuedActivation,
+  SinkDelivery,
 } from './activation-store.js';
 import type { ActivationsTable, Database } from './schema.js';
 
@@ -24,6 +30,7 @@ const SUMMARY_COLUMNS = [
   'worker',
   'trigger',
   'subject',
+  'source',
   'status',
   'duration_ms',
   'total_ms',
@@ -31,7 +38,7 @@ const SUMMARY_COLUMNS = [
   'logs_truncated',
 ] as const;
 
-const RECORD_COLUMNS = [...SUMMARY_COLUMNS, 'error', 'result', 'logs'] as const;
+const RECORD_COLUMNS = [...SUMMARY_COLUMNS, 'error', 'result', 'logs', 'deliveries'] as const;
 
 type SummaryRow = Pick<Selectable<ActivationsTable>, (typeof SUMMARY_COLUMNS)[number]>;
 type RecordRow = Pick<Selectable<ActivationsTable>, (typeof RECORD_COLUMNS)[number]>;
@@ -64,8 +71,11 @@ function toSummary(row: SummaryRow): ActivationSummary {
     function: row.name,
     hash: row.hash,
     worker: row.worker,
-    trigger: row.trigger === ActivationTrigger.Async ? ActivationTrigger.Async : ActivationTrigger.Http,
+    trigger: (ACTIVATION_TRIGGERS as readonly string[]).includes(row.trigger)
+      ? (row.trigger as ActivationTrigger)
+      : ActivationTrigger.Http,
     subject: row.subject,
+    source: row.source,
     status: row.status as ActivationStatus,
     durationMs: numberOrNull(row.duration_ms),
     totalMs: numberOrNull(row.total_ms),
@@ -75,7 +85,13 @@ function toSummary(row: SummaryRow): ActivationSummary {
 }
 
 function toRecord(row: RecordRow): ActivationRecord {
-  return { ...toSummary(row), error: row.error, result: row.result, logs: parseLogs(row.logs) };
+  return {
+    ...toSummary(row),
+    error: row.error,
+    result: row.result,
+    logs: parseLogs(row.logs),
+    deliveries: row.deliveries === null ? [] : (JSON.parse(row.deliveries) as SinkDelivery[]),
+  };
 }
 
 function outcomeColumns(outcome: ActivationOutcome) {
@@ -130,8 +146,13 @@ export class SqliteActivationInsert {
   }
 }
 
-/** Records one statement of `SqliteActivationInsert` writes: 64 × 15 parameters. */
+/** Records one statement of `SqliteActivationInsert` writes: 64 × 17 parameters. */
 const ROWS_PER_STATEMENT = 64;
+
+/** The `deliveries` column: null when the result went to no sink. */
+function deliveriesColumn(r: ActivationRecord): string | null {
+  return r.deliveries && r.deliveries.length > 0 ? JSON.stringify(r.deliveries) : null;
+}
 
 /** What `SqliteActivationInsert` binds for one record, in the order of `INSERT_COLUMNS`. */
 function insertValues(r: ActivationRecord): unknown[] {
@@ -141,6 +162,8 @@ function insertValues(r: ActivationRecord): unknown[] {
     r.function,
     r.trigger,
     r.subject,
+    r.source ?? null,
+    deliveriesColumn(r),
     r.status,
     r.worker,
     r.hash,
@@ -161,6 +184,8 @@ const INSERT_COLUMNS = [
   'name',
   'trigger',
   'subject',
+  'source',
+  'deliveries',
   'status',
   'worker',
   'hash',
@@ -180,6 +205,8 @@ const PG_TYPES: Record<(typeof INSERT_COLUMNS)[number], string> = {
   name: 'text',
   trigger: 'text',
   subject: 'text',
+  source: 'text',
+  deliveries: 'text',
   status: 'text',
   worker: 'text',
   hash: 'text',
@@ -219,6 +246,8 @@ export class KyselyActivationStore implements ActivationStore {
         name: r.function,
         trigger: r.trigger,
         subject: r.subject,
+        source: r.source ?? null,
+        deliveries: deliveriesColumn(r),
         ...o,
       };
     });

@@ -281,6 +281,17 @@ export class KyselyStore implements Store {
     return rows.map(toFunction);
   }
 
+  async listConnectedFunctions(): Promise<FunctionRecord[]> {
+    const rows = await this.db
+      .selectFrom('functions')
+      .select(FUNCTION_COLUMNS)
+      .where((eb) => eb.or([eb('events', '!=', '[]'), eb('sinks', '!=', '[]')]))
+      .orderBy('module')
+      .orderBy('name')
+      .execute();
+    return rows.map(toFunction);
+  }
+
   async getFunction(module: string, name: string): Promise<FunctionRecord | undefined> {
     const row = await this.db
       .selectFrom('functions')

@@ -70,6 +70,10 @@ export interface ActivationsTable {
   worker: string | null;
   trigger: string;
   subject: string | null;
+  /** Where an event came from (topic, subject, cron); null for the API. */
+  source: string | null;
+  /** JSON array of sink deliveries; null when none. */
+  deliveries: string | null;
   status: string;
   duration_ms: number | null;
   total_ms: number | null;

@@ -127,6 +127,8 @@ export interface Store {
   listFunctions(module: string): Promise<FunctionRecord[]>;
   /** Every function of every module with its code's hash (what Workers may keep cached). */
   listFunctionRefs(): Promise<{ module: string; name: string; hash: string }[]>;
+  /** Every function with events or sinks, by module and name (what the Core subscribes to). */
+  listConnectedFunctions(): Promise<FunctionRecord[]>;
   getFunction(module: string, name: string): Promise<FunctionRecord | undefined>;
   /** The function with its code, as the cluster pushes it to Workers. */
   getFunctionWithCode(module: string, name: string): Promise<FunctionWithCode | undefined>;

@@ -87,6 +87,8 @@ export async function createTestCore(
     openStore?: (db: TestDatabase) => Promise<Store>;
     /** Intervals of the activation recorder and of asynchronous invocations. */
     activations?: BuildAppOptions['activations'];
+    /** Settings of events and sinks (shorter intervals). */
+    events?: BuildAppOptions['events'];
     /** @default a silent logger */
     logger?: Logger;
     /** The web console's files. @default the built `@funless/console` */
@@ -107,6 +109,7 @@ export async function createTestCore(
     ...(options.cluster ? { cluster: options.cluster } : {}),
     ...(options.activations ? { activations: options.activations } : {}),
     ...('consoleDir' in options ? { consoleDir: options.consoleDir } : {}),
+    ...(options.events ? { events: options.events } : {}),
   });
   await app.ready();
 

@@ -2,7 +2,7 @@ import { ACTIVATION_ID_PATTERN, ErrorCode, FlError, LOG_STREAMS, isActivationId 
 import type { FastifyInstance, FastifyReply } from 'fastify';
 
 import { activationTime, firstIdAt } from '../../activations/index.js';
-import { ACTIVATION_STATUSES } from '../../store/index.js';
+import { ACTIVATION_STATUSES, ACTIVATION_TRIGGERS } from '../../store/index.js';
 import type {
   ActivationQuery,
   ActivationRecord,
@@ -40,6 +40,8 @@ export interface ActivationSummaryJson {
   worker: string | null;
   trigger: string;
   subject: string | null;
+  /** Where an event came from (topic, subject, cron); null for the API. */
+  source: string | null;
   status: ActivationStatus;
   /** ISO time the Core accepted the invocation. */
   start: string;
@@ -58,6 +60,7 @@ function summaryJson(a: ActivationSummary): ActivationSummaryJson {
     worker: a.worker,
     trigger: a.trigger,
     subject: a.subject,
+    source: a.source ?? null,
     status: a.status,
     start: activationTime(a.id).toISOString(),
     duration_ms: a.durationMs,
@@ -72,7 +75,12 @@ function summaryJson(a: ActivationSummary): ActivationSummaryJson {
  * rounded, nothing re-escaped); a cut one is a string of its first bytes.
  */
 function recordText(a: ActivationRecord): string {
-  const head = JSON.stringify({ ...summaryJson(a), error: a.error, logs: a.logs });
+  const head = JSON.stringify({
+    ...summaryJson(a),
+    error: a.error,
+    logs: a.logs,
+    deliveries: a.deliveries ?? [],
+  });
   const result = a.result === null ? 'null' : a.resultTruncated ? JSON.stringify(a.result) : a.result;
   return `{"data":${head.slice(0, -1)},"result":${result}}}`;
 }
@@ -194,8 +202,16 @@ const SUMMARY_PROPERTIES = {
   function: ref('Name'),
   hash: { type: ['string', 'null'], description: 'Hex SHA-256 of the code that ran' },
   worker: { type: ['string', 'null'], description: 'The Worker that ran it; null when none was chosen' },
-  trigger: { enum: ['http', 'async'] },
+  trigger: {
+    enum: ACTIVATION_TRIGGERS,
+    description: 'http, async (blocking=false), or event:<type> for an event (docs/events.md)',
+  },
   subject: { type: ['string', 'null'], description: 'The subject whose token started it' },
+  source: {
+    type: ['string', 'null'],
+    description:
+      'Where the event came from: the MQTT topic, the NATS subject, the cron expression; null for the API',
+  },
   status: { enum: ACTIVATION_STATUSES },
   start: { type: 'string', format: 'date-time', description: 'When the Core accepted the invocation' },
   duration_ms: { type: ['number', 'null'], minimum: 0, description: 'Time in the guest' },
@@ -302,7 +318,7 @@ export const activationRoutes: RouteModule = {
     },
     Activation: {
       type: 'object',
-      required: [...Object.keys(SUMMARY_PROPERTIES), 'error', 'result', 'logs'],
+      required: [...Object.keys(SUMMARY_PROPERTIES), 'error', 'result', 'logs', 'deliveries'],
       additionalProperties: false,
       properties: {
         ...SUMMARY_PROPERTIES,
@@ -312,6 +328,22 @@ export const activationRoutes: RouteModule = {
             'The JSON result; when result_truncated, a string of its first bytes; null without a result',
         },
         logs: { type: 'array', items: LOG_LINE },
+        deliveries: {
+          type: 'array',
+          description: 'How the result went to each sink of the function (docs/events.md); empty when none',
+          items: {
+            type: 'object',
+            required: ['sink', 'type', 'status', 'attempts'],
+            additionalProperties: false,
+            properties: {
+              sink: { type: 'integer', minimum: 0, description: "The sink's place in the function's sinks" },
+              type: { type: 'string' },
+              status: { enum: ['delivered', 'failed'] },
+              attempts: { type: 'integer', minimum: 1 },
+              error: { type: 'string', description: 'Why the last attempt failed' },
+            },
+          },
+        },
       },
     },
   },

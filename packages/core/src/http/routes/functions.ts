@@ -20,7 +20,11 @@ import {
   parseMetadata,
   parseWaitForWorkers,
   summarizeConnections,
+  withConnectResults,
 } from '../function-input.js';
+import { ConnectionPhase } from '../../connections/index.js';
+import type { ConnectionManager, ConnectionView, EntryResult } from '../../subscriptions/index.js';
+import { redactedParams } from '../../subscriptions/index.js';
 import type { ParsedConnections } from '../function-input.js';
 import { readMultipart } from '../multipart.js';
 import {
@@ -58,6 +62,7 @@ function sendFunction(
   push: PushReport,
   events: ParsedConnections | undefined,
   sinks: ParsedConnections | undefined,
+  connected: { events: EntryResult[]; sinks: EntryResult[] },
 ): FastifyReply {
   const data: Record<string, unknown> = { ...functionJson(fn) };
   let partial = false;
@@ -66,9 +71,10 @@ function sendFunction(
     ['sinks', sinks],
   ] as const) {
     if (!parsed) continue;
-    data[key] = parsed.results;
-    data[`${key}_metadata`] = summarizeConnections(parsed.results);
-    if (parsed.results.some((r) => r.status === ConnectionStatus.Error)) partial = true;
+    const results = withConnectResults(parsed, connected[key]);
+    data[key] = results;
+    data[`${key}_metadata`] = summarizeConnections(results);
+    if (results.some((r) => r.status === ConnectionStatus.Error)) partial = true;
   }
   if (push.missing.length > 0) data.missing_workers = push.missing;
   return reply.status(partial ? 207 : okStatus).send({ data });
@@ -208,10 +214,37 @@ export const functionRoutes: RouteModule = {
       $ref: '#/components/schemas/FunctionFields',
       required: ['events', 'sinks'],
       properties: {
-        events: { type: 'array', items: ref('ConnectionRequest') },
-        sinks: { type: 'array', items: ref('ConnectionRequest') },
+        events: { type: 'array', items: ref('ConnectionView') },
+        sinks: { type: 'array', items: ref('ConnectionView') },
       },
       unevaluatedProperties: false,
+    },
+    ConnectionView: {
+      type: 'object',
+      description:
+        'An event or sink with its state on the Core that answers (docs/api.md, "Events and sinks")',
+      required: ['type', 'params', 'state', 'counters'],
+      additionalProperties: false,
+      properties: {
+        type: { type: 'string', minLength: 1 },
+        params: {
+          type: 'object',
+          description: 'As stored; passwords, header values and URL passwords shown as ***',
+        },
+        state: { enum: Object.values(ConnectionPhase) },
+        last_error: { type: 'string', description: 'Why the last attempt (to connect or deliver) failed' },
+        next_attempt_at: {
+          type: 'string',
+          format: 'date-time',
+          description: 'When retrying: the next attempt',
+        },
+        counters: {
+          type: 'object',
+          description:
+            'Since this Core started. Events: messages_received, invocations_started, messages_dropped; sinks: results_delivered, delivery_failures',
+          additionalProperties: { type: 'integer', minimum: 0 },
+        },
+      },
     },
     FunctionChange: {
       $ref: '#/components/schemas/FunctionFields',
@@ -269,7 +302,24 @@ function notFound(module: string, name?: string): FlError {
   );
 }
 
-function register(app: FastifyInstance, { store, cluster, logger, access }: AppContext): void {
+/** The function's events and sinks with their state on this Core (docs/api.md, "Events and sinks"). */
+function connectionViews(
+  connections: ConnectionManager,
+  fn: FunctionRecord,
+): { events: ConnectionView[]; sinks: ConnectionView[] } {
+  const running = connections.view(fn.module, fn.name);
+  if (running) return running;
+  // Not picked up yet (stored by another Core a moment ago): shown as connecting.
+  const pending = (r: FunctionRecord['events'][number]): ConnectionView => ({
+    type: r.type,
+    params: redactedParams(r.params),
+    state: ConnectionPhase.Connecting,
+    counters: {},
+  });
+  return { events: fn.events.map(pending), sinks: fn.sinks.map(pending) };
+}
+
+function register(app: FastifyInstance, { store, cluster, logger, access, connections }: AppContext): void {
   const notify = new ClusterNotifier(cluster, logger);
 
   app.post<{ Params: { mod: string } }>('/v1/fn/:mod', async (request, reply) => {
@@ -311,8 +361,9 @@ function register(app: FastifyInstance, { store, cluster, logger, access }: AppC
       owner: principal.name,
     });
     const push = await notify.stored({ ...fn, code }, wait);
+    const connected = await connections.apply(fn);
     request.log.info({ module, function: name, hash: fn.hash, size: fn.size }, 'function created');
-    return sendFunction(reply, 201, fn, push, events, sinks);
+    return sendFunction(reply, 201, fn, push, events, sinks, connected);
   });
 
   app.get<{ Params: FunctionParams }>('/v1/fn/:mod/:fn', async (request) => {
@@ -320,7 +371,7 @@ function register(app: FastifyInstance, { store, cluster, logger, access }: AppC
     const name = validName('function name', request.params.fn);
     const fn = await store.getFunction(module, name);
     if (!fn) throw (await store.getModule(module)) ? notFound(module, name) : notFound(module);
-    return { data: { ...functionJson(fn), events: fn.events, sinks: fn.sinks } };
+    return { data: { ...functionJson(fn), ...connectionViews(connections, fn) } };
   });
 
   app.put<{ Params: FunctionParams }>('/v1/fn/:mod/:fn', async (request, reply) => {
@@ -364,8 +415,10 @@ function register(app: FastifyInstance, { store, cluster, logger, access }: AppC
     const fn = await store.updateFunction(module, name, patch);
     if (fn.name !== existing.name || fn.hash !== existing.hash) await notify.deleted(existing);
     const push = await notify.stored({ ...fn, code: patch.code ?? existing.code }, wait);
+    // Entries that did not change keep running; the others are replaced.
+    const connected = await connections.apply(fn, name);
     request.log.info({ module, function: name, newName: fn.name, hash: fn.hash }, 'function updated');
-    return sendFunction(reply, 200, fn, push, events, sinks);
+    return sendFunction(reply, 200, fn, push, events, sinks, connected);
   });
 
   app.delete<{ Params: FunctionParams }>('/v1/fn/:mod/:fn', async (request, reply) => {
@@ -378,6 +431,7 @@ function register(app: FastifyInstance, { store, cluster, logger, access }: AppC
     await access.requireFunction(principalOf(request), target, current, 'delete it');
     const fn = await store.deleteFunction(module, name);
     await notify.deleted(fn);
+    await connections.remove(module, name);
     return reply.status(204).send();
   });
 }

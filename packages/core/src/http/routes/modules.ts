@@ -128,7 +128,7 @@ async function existingModule(store: AppContext['store'], name: string) {
   return module;
 }
 
-function register(app: FastifyInstance, { store, cluster, logger, access }: AppContext): void {
+function register(app: FastifyInstance, { store, cluster, logger, access, connections }: AppContext): void {
   const notify = new ClusterNotifier(cluster, logger);
 
   app.get('/v1/fn', async (_request, reply) => {
@@ -165,6 +165,9 @@ function register(app: FastifyInstance, { store, cluster, logger, access }: AppC
         const withCode = await store.getFunctionWithCode(newName, fn.name);
         if (withCode) await notify.stored(withCode, false);
       }
+      // Their events and sinks run under the new name from the next sync, which this one is.
+      await connections.removeModule(name);
+      await connections.sync();
       logger.info({ module: name, newName }, 'module renamed');
     }
     return { data: moduleJson(module) };
@@ -178,6 +181,7 @@ function register(app: FastifyInstance, { store, cluster, logger, access }: AppC
     await access.requireModule(principalOf(request), await existingModule(store, name), 'delete it');
     const deleted = await store.deleteModule(name);
     for (const fn of deleted) await notify.deleted(fn);
+    await connections.removeModule(name);
     return reply.status(204).send();
   });
 }

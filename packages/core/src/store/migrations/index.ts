@@ -2,6 +2,7 @@ import { initialMigration } from './0001-initial.js';
 import { appScriptsMigration } from './0002-app-scripts.js';
 import { rolesAndOwnersMigration } from './0003-roles-and-owners.js';
 import { activationsMigration } from './0004-activations.js';
+import { eventActivationsMigration } from './0005-event-activations.js';
 import { changeNotificationsMigration } from './0006-change-notifications.js';
 import type { CoreMigration } from './core-migration.js';
 
@@ -19,5 +20,6 @@ export const MIGRATIONS: readonly CoreMigration[] = [
   appScriptsMigration,
   rolesAndOwnersMigration,
   activationsMigration,
+  eventActivationsMigration,
   changeNotificationsMigration,
 ];
