@@ -15,6 +15,9 @@
 
 #include "quickjs.h"
 
+/* Appended to quickjs.c by the engine build (quickjs-engine.ts): sets Math.random's state. */
+void fl_seed_random(JSContext *ctx, uint64_t seed);
+
 #define FL_IMPORT(name) __attribute__((import_module("fl_imps"), import_name(#name)))
 
 FL_IMPORT(__get_input_data) void fl_imp_get_input_data(int32_t ptr);
@@ -258,6 +261,9 @@ static int32_t fail_with_exception(void) {
 __attribute__((export_name("__invoke"))) int32_t __invoke(int32_t input_len) {
   if (load_error) return fail_with(load_error);
   outcome = -1;
+  uint64_t seed = 0;
+  getentropy(&seed, sizeof seed);
+  fl_seed_random(ctx, seed);
   char *input = malloc((size_t)input_len + 1);
   if (!input) return fail_with("out of memory reading the input");
   fl_imp_get_input_data((int32_t)(uintptr_t)input);

@@ -17,11 +17,13 @@ export function registerBuildCommand(fn: Command, ctx: CommandContext): void {
           `${LANGUAGES.join(', ')} (default: detected from the files)`,
           parseLanguage,
         )
-        .option('-o, --out <file>', 'output file (default: <dir>/build/<dir name>.wasm)'),
+        .option('-o, --out <file>', 'output file (default: <dir>/build/<dir name>.wasm)')
+        .option('--no-typecheck', 'TypeScript: build without running tsc --noEmit first'),
     ),
     'fl fn build ./hello',
+    'fl fn build handler.ts --no-typecheck',
     'fl fn build greet.c -o greet.wasm',
-  ).action(async (path: string | undefined, opts: { language?: Language; out?: string; json?: boolean }) => {
+  ).action(async (path: string | undefined, opts: { language?: Language; out?: string; typecheck: boolean; json?: boolean }) => {
     const source = path ?? '.';
     const progress = ctx.progress();
     const result = await progress.run(`building ${source}`, () =>
@@ -31,6 +33,8 @@ export function registerBuildCommand(fn: Command, ctx: CommandContext): void {
         outFile: opts.out === undefined ? undefined : resolve(ctx.io.cwd, opts.out),
         env: ctx.io.env,
         colors: progress.enabled,
+        typecheck: opts.typecheck,
+        onNotice: (message) => ctx.err(message),
       }),
     );
     if (opts.json) {

@@ -6,7 +6,7 @@ import { checkName } from '../args/index.js';
 import { CliError } from '../errors/index.js';
 
 /** Languages with a template. */
-export const TEMPLATE_LANGUAGES = ['as', 'c', 'wat'] as const;
+export const TEMPLATE_LANGUAGES = ['js', 'ts', 'as', 'c', 'wat'] as const;
 export type TemplateLanguage = (typeof TEMPLATE_LANGUAGES)[number];
 
 /** packages/cli/templates, shipped with the package (package.json "files"). */

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -51,6 +52,17 @@ const PATCHES: readonly { file: string; why: string; find: string; replace: stri
  */
 export const STACK_BYTES = 256 * 1024;
 
+/**
+ * Appended to quickjs.c: Math.random's state lives in the context and is seeded once, when the
+ * context is made, so every invocation, starting from the same snapshot, would draw the same
+ * numbers. engine.c reseeds it from WASI's random_get at the start of each invocation.
+ */
+const QUICKJS_APPENDIX = `
+void fl_seed_random(JSContext *ctx, uint64_t seed) {
+    ctx->random_state = seed ? seed : 1;
+}
+`;
+
 /** Compiler flags of every engine object. */
 const CFLAGS = ['-O2', '-D_GNU_SOURCE', '-DCONFIG_BIGNUM', `-DFL_STACK_BYTES=${STACK_BYTES}`, '-Wno-everything'];
 
@@ -64,8 +76,8 @@ export interface JsEngine {
   version: string;
 }
 
-/** Where the QuickJS sources of the `qjsc` package are, and their version. */
-async function quickjsSources(): Promise<{ dir: string; version: string }> {
+/** Where the QuickJS sources of the `qjsc` package are, its node_modules folder, and their version. */
+async function quickjsSources(): Promise<{ dir: string; nodeModules: string; version: string }> {
   let packageDir: string;
   try {
     packageDir = dirname(createRequire(import.meta.url).resolve('qjsc/package.json'));
@@ -78,12 +90,24 @@ async function quickjsSources(): Promise<{ dir: string; version: string }> {
   const folder = (await readdir(deps)).find((e) => e.startsWith('quickjs'));
   if (!folder) throw new BuildFailedError(`no QuickJS sources in ${deps}`);
   const dir = join(deps, folder);
-  return { dir, version: (await readFile(join(dir, 'VERSION'), 'utf8')).trim() };
+  const version = (await readFile(join(dir, 'VERSION'), 'utf8')).trim();
+  return { dir, nodeModules: dirname(packageDir), version };
 }
 
-/** The folder engines are cached in: `~/.fl/cache/js-engine` (beside the CLI's config). */
-export function engineCacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env.HOME || homedir(), '.fl', 'cache', 'js-engine');
+/**
+ * The folder engines are cached in: `node_modules/.cache/funless/js-engine` beside the `qjsc`
+ * package (shared by every user of this installation, whatever their HOME), else, when that
+ * cannot be written (a read-only global install), `~/.fl/cache/js-engine`.
+ */
+async function engineCacheDir(nodeModules: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const shared = join(nodeModules, '.cache', 'funless', 'js-engine');
+  try {
+    await mkdir(shared, { recursive: true });
+    await access(shared, constants.W_OK);
+    return shared;
+  } catch {
+    return join(env.HOME || homedir(), '.fl', 'cache', 'js-engine');
+  }
 }
 
 async function isComplete(dir: string, objects: string[]): Promise<boolean> {
@@ -117,6 +141,7 @@ export async function jsEngine(env: NodeJS.ProcessEnv, onBuild?: (dir: string) =
     }
     files.set(patch.file, text.replace(patch.find, patch.replace));
   }
+  files.set('quickjs.c', files.get('quickjs.c')! + QUICKJS_APPENDIX);
   files.set('engine.c', await readFile(join(GLUE_DIR, 'engine.c'), 'utf8'));
   files.set('prelude.c', cArray('fl_prelude', await readFile(join(GLUE_DIR, 'prelude.js'))));
 
@@ -127,7 +152,7 @@ export async function jsEngine(env: NodeJS.ProcessEnv, onBuild?: (dir: string) =
 
   const sources = [...QUICKJS_SOURCES, 'engine.c', 'prelude.c'];
   const objects = sources.map((s) => s.replace(/\.c$/, '.o'));
-  const cacheDir = engineCacheDir(env);
+  const cacheDir = await engineCacheDir(quickjs.nodeModules, env);
   const dir = join(cacheDir, `quickjs-${quickjs.version}-${key}`);
   if (await isComplete(dir, objects)) return { dir, objects, version: quickjs.version };
 
