@@ -41,7 +41,8 @@
     #map = new Map();
     constructor(init) {
       if (init == null) return;
-      const entries = init instanceof Headers ? init.entries() : Array.isArray(init) ? init : Object.entries(init);
+      const entries =
+        init instanceof Headers ? init.entries() : Array.isArray(init) ? init : Object.entries(init);
       for (const [name, value] of entries) this.set(name, value);
     }
     get(name) {
@@ -146,7 +147,10 @@
     const module = globalThis.__fl_module;
     const main = typeof module?.default === 'function' ? module.default : module?.main;
     if (typeof main !== 'function') {
-      const got = module?.default !== undefined ? `its default export is ${typeof module.default}` : `its main export is ${typeof module?.main}`;
+      const got =
+        module?.default !== undefined
+          ? `its default export is ${typeof module.default}`
+          : `its main export is ${typeof module?.main}`;
       throw new TypeError(`the function module must export a function as default or as main: ${got}`);
     }
     return function invoke(input) {

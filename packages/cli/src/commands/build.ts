@@ -23,29 +23,34 @@ export function registerBuildCommand(fn: Command, ctx: CommandContext): void {
     'fl fn build ./hello',
     'fl fn build handler.ts --no-typecheck',
     'fl fn build greet.c -o greet.wasm',
-  ).action(async (path: string | undefined, opts: { language?: Language; out?: string; typecheck: boolean; json?: boolean }) => {
-    const source = path ?? '.';
-    const progress = ctx.progress();
-    const result = await progress.run(`building ${source}`, () =>
-      buildFunction({
-        source: resolve(ctx.io.cwd, source),
-        language: opts.language,
-        outFile: opts.out === undefined ? undefined : resolve(ctx.io.cwd, opts.out),
-        env: ctx.io.env,
-        colors: progress.enabled,
-        typecheck: opts.typecheck,
-        onNotice: (message) => ctx.err(message),
-      }),
-    );
-    if (opts.json) {
-      return ctx.json({
-        language: result.language,
-        outFile: result.outFile,
-        size: result.code.length,
-        shape: result.shape,
-      });
-    }
-    const shown = relative(ctx.io.cwd, result.outFile);
-    ctx.out(`built ${shown} (${result.code.length} bytes, ${result.language}, ${result.shape} shape)`);
-  });
+  ).action(
+    async (
+      path: string | undefined,
+      opts: { language?: Language; out?: string; typecheck: boolean; json?: boolean },
+    ) => {
+      const source = path ?? '.';
+      const progress = ctx.progress();
+      const result = await progress.run(`building ${source}`, () =>
+        buildFunction({
+          source: resolve(ctx.io.cwd, source),
+          language: opts.language,
+          outFile: opts.out === undefined ? undefined : resolve(ctx.io.cwd, opts.out),
+          env: ctx.io.env,
+          colors: progress.enabled,
+          typecheck: opts.typecheck,
+          onNotice: (message) => ctx.err(message),
+        }),
+      );
+      if (opts.json) {
+        return ctx.json({
+          language: result.language,
+          outFile: result.outFile,
+          size: result.code.length,
+          shape: result.shape,
+        });
+      }
+      const shown = relative(ctx.io.cwd, result.outFile);
+      ctx.out(`built ${shown} (${result.code.length} bytes, ${result.language}, ${result.shape} shape)`);
+    },
+  );
 }

@@ -130,7 +130,8 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
       ) {
         throw new CliError('nothing to update: give new code, --tag, --capacity or --rename');
       }
-      const loaded = path === undefined ? undefined : await loadCode(ctx, path, opts.language, opts.typecheck);
+      const loaded =
+        path === undefined ? undefined : await loadCode(ctx, path, opts.language, opts.typecheck);
       const api = await ctx.api();
       const data = await ctx.progress().run(`updating ${name}`, () =>
         api.updateFunction(opts.module, name, {

@@ -68,7 +68,11 @@ async function exists(path: string): Promise<boolean> {
  * when it has a tsconfig.json, bundles it with its npm dependencies, and links the bundle with the
  * JavaScript engine (built once and cached, see `jsEngine`) into one FunLess-ABI module.
  */
-export async function buildJavaScript(source: string, outFile: string, options: JsBuildOptions): Promise<void> {
+export async function buildJavaScript(
+  source: string,
+  outFile: string,
+  options: JsBuildOptions,
+): Promise<void> {
   const isFile = JS_EXTENSIONS.some((e) => source.toLowerCase().endsWith(e));
   const dir = isFile ? dirname(resolve(source)) : resolve(source);
   const entry = isFile ? resolve(source) : await findJsEntry(dir);
@@ -77,7 +81,8 @@ export async function buildJavaScript(source: string, outFile: string, options: 
       `no entry module in ${dir}: expected package.json "main", index.ts, index.js or src/index.ts`,
     );
   }
-  if ((options.typecheck ?? true) && (await exists(join(dir, 'tsconfig.json')))) await typecheck(dir, options.env);
+  if ((options.typecheck ?? true) && (await exists(join(dir, 'tsconfig.json'))))
+    await typecheck(dir, options.env);
   const bundle = await bundleJavaScript(entry, dir);
   const engine = await jsEngine(options.env, options.onEngineBuild);
 
@@ -99,7 +104,9 @@ export async function buildJavaScript(source: string, outFile: string, options: 
     });
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new BuildFailedError(`JavaScript build in ${dir} failed: ${(error as Error).message}`, { cause: error });
+    throw new BuildFailedError(`JavaScript build in ${dir} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   } finally {
     await rm(work, { recursive: true, force: true });
   }

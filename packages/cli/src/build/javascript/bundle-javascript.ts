@@ -1,4 +1,4 @@
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 
 import { build, type BuildFailure, type BuildOptions, type Message } from 'esbuild';
 
@@ -20,7 +20,8 @@ const FUNCTION_EXPORTS = ['default', 'main'] as const;
 function formatMessage(message: Message, cwd: string): string {
   const where = message.location;
   if (!where) return message.text;
-  const file = relative(cwd, where.file) || where.file;
+  // esbuild names files relative to its working directory (cwd).
+  const file = relative(cwd, resolve(cwd, where.file)) || where.file;
   const caret = `${' '.repeat(where.column)}^`;
   return `${file}:${where.line}:${where.column + 1}: ${message.text}\n    ${where.lineText}\n    ${caret}`;
 }

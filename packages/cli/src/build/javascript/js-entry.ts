@@ -7,7 +7,14 @@ import { CliError } from '../../errors/index.js';
 export const JS_EXTENSIONS = ['.js', '.mjs', '.cjs', '.ts', '.mts', '.cts'] as const;
 
 /** Entry modules looked for in a project without a `main` in its package.json, in this order. */
-const ENTRY_CANDIDATES = ['index.ts', 'index.js', 'index.mjs', 'src/index.ts', 'src/index.js', 'src/index.mjs'];
+const ENTRY_CANDIDATES = [
+  'index.ts',
+  'index.js',
+  'index.mjs',
+  'src/index.ts',
+  'src/index.js',
+  'src/index.mjs',
+];
 
 async function isFile(path: string): Promise<boolean> {
   try {

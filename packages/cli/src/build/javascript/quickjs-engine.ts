@@ -30,7 +30,7 @@ const PATCHES: readonly { file: string; why: string; find: string; replace: stri
   },
   {
     file: 'quickjs.c',
-    why: 'malloc_usable_size (for the GC accounting) is declared in wasi-libc\'s <malloc.h>',
+    why: "malloc_usable_size (for the GC accounting) is declared in wasi-libc's <malloc.h>",
     find: '#elif defined(__linux__)\n#include <malloc.h>',
     replace: '#elif defined(__linux__) || defined(__wasi__)\n#include <malloc.h>',
   },
@@ -40,7 +40,8 @@ const PATCHES: readonly { file: string; why: string; find: string; replace: stri
       'wasi-libc has only the round-to-nearest mode: fesetround(FE_DOWNWARD/FE_UPWARD) fails and ' +
       'changes nothing, so toFixed/toPrecision round exact ties to even',
     find: '#include <fenv.h>\n',
-    replace: '#include <fenv.h>\n#if defined(__wasi__) && !defined(FE_DOWNWARD)\n#define FE_DOWNWARD 0x400\n#define FE_UPWARD 0x800\n#endif\n',
+    replace:
+      '#include <fenv.h>\n#if defined(__wasi__) && !defined(FE_DOWNWARD)\n#define FE_DOWNWARD 0x400\n#define FE_UPWARD 0x800\n#endif\n',
   },
 ];
 
@@ -64,7 +65,13 @@ void fl_seed_random(JSContext *ctx, uint64_t seed) {
 `;
 
 /** Compiler flags of every engine object. */
-const CFLAGS = ['-O2', '-D_GNU_SOURCE', '-DCONFIG_BIGNUM', `-DFL_STACK_BYTES=${STACK_BYTES}`, '-Wno-everything'];
+const CFLAGS = [
+  '-O2',
+  '-D_GNU_SOURCE',
+  '-DCONFIG_BIGNUM',
+  `-DFL_STACK_BYTES=${STACK_BYTES}`,
+  '-Wno-everything',
+];
 
 /** The compiled engine: object files to link with a function's bundle. */
 export interface JsEngine {
@@ -82,9 +89,12 @@ async function quickjsSources(): Promise<{ dir: string; nodeModules: string; ver
   try {
     packageDir = dirname(createRequire(import.meta.url).resolve('qjsc/package.json'));
   } catch (error) {
-    throw new BuildFailedError('the npm package qjsc (the QuickJS sources) is not installed: run `npm install`', {
-      cause: error,
-    });
+    throw new BuildFailedError(
+      'the npm package qjsc (the QuickJS sources) is not installed: run `npm install`',
+      {
+        cause: error,
+      },
+    );
   }
   const deps = join(packageDir, 'deps');
   const folder = (await readdir(deps)).find((e) => e.startsWith('quickjs'));
@@ -147,7 +157,8 @@ export async function jsEngine(env: NodeJS.ProcessEnv, onBuild?: (dir: string) =
 
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ CFLAGS, toolchain: env.CC_WASM ?? '', version: quickjs.version }));
-  for (const [name, text] of [...files].sort(([a], [b]) => a.localeCompare(b))) hash.update(`${name}\0${text}\0`);
+  for (const [name, text] of [...files].sort(([a], [b]) => a.localeCompare(b)))
+    hash.update(`${name}\0${text}\0`);
   const key = hash.digest('hex').slice(0, 16);
 
   const sources = [...QUICKJS_SOURCES, 'engine.c', 'prelude.c'];
