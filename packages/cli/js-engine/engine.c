@@ -236,6 +236,9 @@ __attribute__((export_name("_initialize"))) void _initialize(void) {
   free(headroom);
 }
 
+/* Why the bundle failed to load, or NULL: the build reads it after running _initialize. */
+__attribute__((export_name("fl_load_error"))) const char *fl_load_error(void) { return load_error; }
+
 /* Runs the jobs promises queued (the function's async continuations) until none is left. */
 static int run_jobs(void) {
   JSContext *job_ctx;

@@ -200,17 +200,27 @@ test('a module exporting no function is refused at build time, naming what was e
   );
 });
 
-test('a single .ts file builds; a default export that is not a function fails every invocation', async () => {
+test('a single .ts file builds; a default export that is not a function is refused at build time', async () => {
   await writeFile(
     join(work.dir, 'single.ts'),
     'export default (args: { x?: number }) => ({ x: args.x ?? 0 });\n',
   );
   ok(await run('fn', 'create', 'single', join(work.dir, 'single.ts')));
   assert.equal(ok(await run('fn', 'invoke', 'single', '-a', 'x=2')), '{"x":2}\n');
-  await createJs('not_a_fn', 'export default 42;\n');
+  const dir = await project('not_a_fn', { 'index.js': 'export default 42;\n' });
   assert.match(
-    failed(await run('fn', 'invoke', 'not_a_fn')),
+    failed(await run('fn', 'build', dir)),
     /must export a function as default or as main: its default export is number/,
+  );
+});
+
+test('code that throws while loading fails the build with its error and where', async () => {
+  const dir = await project('load_throws', {
+    'index.js': "const config = JSON.parse('{');\nexport default () => config;\n",
+  });
+  assert.match(
+    failed(await run('fn', 'build', dir)),
+    /the function's code failed while loading: SyntaxError: .*\n.*index\.js/,
   );
 });
 

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { runWasmClang } from '../wasm-clang.js';
 import { bundleJavaScript } from './bundle-javascript.js';
 import { cArray } from './c-array.js';
 import { findJsEntry, JS_EXTENSIONS } from './js-entry.js';
+import { preinitialise } from './preinitialise.js';
 import { jsEngine, STACK_BYTES } from './quickjs-engine.js';
 
 export interface JsBuildOptions {
@@ -98,10 +99,14 @@ export async function buildJavaScript(
       dir: work,
       inputs: ['bundle.c', ...engine.objects],
       args: [...LINK_FLAGS, 'bundle.c', ...engine.objects],
-      output: resolve(outFile),
+      output: 'linked.wasm',
       what: `linking ${name} with the JavaScript engine`,
       env: options.env,
     });
+    await writeFile(
+      resolve(outFile),
+      preinitialise(new Uint8Array(await readFile(join(work, 'linked.wasm')))),
+    );
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new BuildFailedError(`JavaScript build in ${dir} failed: ${(error as Error).message}`, {
