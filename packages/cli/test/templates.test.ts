@@ -7,6 +7,7 @@ import { ErrorCode } from '@funless/protocol';
 import { Runtime } from '@funless/worker';
 
 import { buildFunction, detectLanguage } from '../src/build/index.js';
+import { findRustToolchain } from '../src/build/rust.js';
 import { BuildFailedError, CliError, ToolchainMissingError } from '../src/errors/index.js';
 import { newProject, TEMPLATE_LANGUAGES } from '../src/templates/index.js';
 import { runOnRuntime } from './support/run-on-runtime.js';
@@ -37,21 +38,33 @@ const EXPECTED: Record<
   as: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting Test/ },
   c: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting sent/ },
   wat: { input: { hello: 'world', n: [1, 2] }, result: { hello: 'world', n: [1, 2] }, log: /echo/ },
+  rust: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting Test/ },
 };
 
+/** Rust builds need a toolchain CI installs (.ci/run); elsewhere they skip, saying why. */
+const rustSkip = await findRustToolchain(process.env, process.cwd()).then(
+  () => false,
+  (error: Error) => error.message,
+);
+
 for (const language of TEMPLATE_LANGUAGES) {
-  test(`the ${language} template builds into a FunLess-ABI module that answers on the runtime`, async () => {
-    const name = `tpl_${language}`;
-    const { dir, files } = await newProject({ name, language, cwd: work.dir });
-    assert.ok(files.includes('.gitignore'));
-    assert.equal(await detectLanguage(dir), language);
-    const built = await buildFunction({ source: dir });
-    assert.equal(built.outFile, join(dir, 'build', `${name}.wasm`));
-    assert.equal(built.shape, 'funless');
-    const { result, logs } = await run(name, built.code, EXPECTED[language].input);
-    assert.deepEqual(result, EXPECTED[language].result);
-    assert.match(logs.join('\n'), EXPECTED[language].log);
-  });
+  const skip = language === 'rust' ? rustSkip : false;
+  test(
+    `the ${language} template builds into a FunLess-ABI module that answers on the runtime`,
+    { skip },
+    async () => {
+      const name = `tpl_${language}`;
+      const { dir, files } = await newProject({ name, language, cwd: work.dir });
+      assert.ok(files.includes('.gitignore'));
+      assert.equal(await detectLanguage(dir), language);
+      const built = await buildFunction({ source: dir });
+      assert.equal(built.outFile, join(dir, 'build', `${name}.wasm`));
+      assert.equal(built.shape, 'funless');
+      const { result, logs } = await run(name, built.code, EXPECTED[language].input);
+      assert.deepEqual(result, EXPECTED[language].result);
+      assert.match(logs.join('\n'), EXPECTED[language].log);
+    },
+  );
 }
 
 test('the AssemblyScript SDK: fail() is the invocation error, JSON escapes survive the round trip', async () => {
@@ -165,24 +178,51 @@ test('a missing C compiler names the Debian packages to install', async () => {
   );
 });
 
-test('a Rust crate without the wasm32-wasip1 target says how to add it', async (t) => {
-  const dir = join(work.dir, 'rust_fn');
-  await mkdir(join(dir, 'src'), { recursive: true });
+test('no Rust toolchain with the wasm32-wasi target: one message naming the Debian packages', async () => {
+  // A rustc on PATH without the target, as a rustup toolchain often is, and no Debian one.
+  const bin = join(work.dir, 'fake-rust-bin');
+  await mkdir(join(bin, 'sysroot', 'lib', 'rustlib'), { recursive: true });
   await writeFile(
-    join(dir, 'Cargo.toml'),
-    '[package]\nname = "rust-fn"\nversion = "0.1.0"\nedition = "2021"\n',
+    join(bin, 'rustc'),
+    `#!/bin/sh\nif [ "$1" = --version ]; then echo "rustc 9.9.9 (fake)"; else echo "${bin}/sysroot"; fi\n`,
+    { mode: 0o755 },
   );
-  await writeFile(join(dir, 'src', 'main.rs'), 'fn main() { println!("{{}}"); }\n');
-  assert.equal(await detectLanguage(dir), 'rust');
-  try {
-    const built = await buildFunction({ source: dir });
-    t.diagnostic(`wasm32-wasip1 is installed here: built ${built.outFile}`);
-    assert.equal(built.shape, 'wasi-command');
-  } catch (error) {
-    assert.ok(error instanceof ToolchainMissingError, String(error));
-    assert.match(error.message, /rustup target add wasm32-wasip1|cargo is not installed/);
-  }
+  await assert.rejects(findRustToolchain({ PATH: bin }, work.dir, []), (error: unknown) => {
+    assert.ok(error instanceof ToolchainMissingError);
+    assert.match(error.message, /no Rust toolchain with the wasm32-wasi target is installed/);
+    assert.match(error.message, /fake-rust-bin\/rustc \(rustc 9\.9\.9 \(fake\)\) has no wasm32-wasi target/);
+    assert.match(
+      error.message,
+      /run `apt-get install rustc cargo libstd-rust-dev-wasm32 librust-serde-dev librust-serde-json-dev`$/,
+    );
+    return true;
+  });
+  await assert.rejects(
+    findRustToolchain({ PATH: join(work.dir, 'nothing') }, work.dir, []),
+    /is installed: run `apt-get install rustc/,
+  );
 });
+
+test(
+  'a rustc without the wasm target first on PATH is passed over for the one that has it',
+  { skip: rustSkip },
+  async () => {
+    const bin = join(work.dir, 'fake-rust-first');
+    await mkdir(join(bin, 'sysroot', 'lib', 'rustlib'), { recursive: true });
+    await writeFile(
+      join(bin, 'rustc'),
+      `#!/bin/sh\nif [ "$1" = --version ]; then echo "rustc 9.9.9 (fake)"; else echo "${bin}/sysroot"; fi\n`,
+      { mode: 0o755 },
+    );
+    const found = await findRustToolchain(
+      { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}` },
+      work.dir,
+    );
+    assert.notEqual(found.rustc, join(bin, 'rustc'));
+    assert.match(found.target, /^wasm32-wasip?1?$/);
+    assert.match(found.version, /^rustc \d+\.\d+/);
+  },
+);
 
 test('a directory in no known language is an error listing what was expected', async () => {
   const dir = join(work.dir, 'empty_project');

@@ -19,7 +19,7 @@ export interface BuildOptions {
   language?: Language;
   /** @default `<dir>/build/<dir name>.wasm` (for a file: `build/<file stem>.wasm` beside it) */
   outFile?: string;
-  /** Environment for the toolchains (WASI_SYSROOT, CC_WASM). @default process.env */
+  /** Environment for the toolchains (WASI_SYSROOT, CC_WASM, PATH). @default process.env */
   env?: NodeJS.ProcessEnv;
   /** Colours in compiler diagnostics. @default false */
   colors?: boolean;
@@ -36,6 +36,8 @@ export interface BuildResult {
   code: Uint8Array;
   /** Which function shape the module has. */
   shape: 'funless' | 'wasi-command';
+  /** The compiler used, when the language has several (Rust: which rustc, its version and target). */
+  toolchain?: string;
 }
 
 /** The default output file of a build. */
@@ -56,6 +58,7 @@ export async function buildFunction(options: BuildOptions): Promise<BuildResult>
   const outFile = resolve(options.outFile ?? defaultOutFile(source, isFile));
   await mkdir(dirname(outFile), { recursive: true });
   const env = options.env ?? process.env;
+  let toolchain: string | undefined;
   switch (language) {
     case 'js':
     case 'ts':
@@ -76,11 +79,11 @@ export async function buildFunction(options: BuildOptions): Promise<BuildResult>
       await buildWat(source, outFile);
       break;
     case 'rust':
-      await buildRust(source, outFile);
+      toolchain = await buildRust(source, outFile, env);
       break;
   }
   const code = new Uint8Array(await readFile(outFile));
-  return { language, outFile, code, shape: checkShape(code, outFile, language) };
+  return { language, outFile, code, shape: checkShape(code, outFile, language), toolchain };
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -97,7 +100,7 @@ const HINTS: Record<Language, string> = {
   as: 'export `function __invoke(len: i32): i32 { return run(len, handle); }` from assembly/index.ts',
   c: 'include funless.h and define fl_handle(), or write a main() reading stdin',
   wat: 'export a function "__invoke" (param i32) (result i32) and the memory as "memory"',
-  rust: 'use the fl-wasm-rs crate, or build a binary crate (main) for the WASI-command shape',
+  rust: 'call `funless::function!(handler)` in a cdylib crate, or build a binary crate (main) for the WASI-command shape',
 };
 
 /** Tells the function shape of a module, or fails naming what is missing. */

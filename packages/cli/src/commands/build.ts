@@ -47,10 +47,14 @@ export function registerBuildCommand(fn: Command, ctx: CommandContext): void {
           outFile: result.outFile,
           size: result.code.length,
           shape: result.shape,
+          ...(result.toolchain ? { toolchain: result.toolchain } : {}),
         });
       }
       const shown = relative(ctx.io.cwd, result.outFile);
-      ctx.out(`built ${shown} (${result.code.length} bytes, ${result.language}, ${result.shape} shape)`);
+      const using = result.toolchain ? `; ${result.toolchain}` : '';
+      ctx.out(
+        `built ${shown} (${result.code.length} bytes, ${result.language}, ${result.shape} shape${using})`,
+      );
     },
   );
 }

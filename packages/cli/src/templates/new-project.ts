@@ -3,10 +3,11 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { checkName } from '../args/index.js';
+import { SDK_RUST_DIR } from '../build/rust.js';
 import { CliError } from '../errors/index.js';
 
 /** Languages with a template. */
-export const TEMPLATE_LANGUAGES = ['js', 'ts', 'as', 'c', 'wat'] as const;
+export const TEMPLATE_LANGUAGES = ['js', 'ts', 'as', 'c', 'wat', 'rust'] as const;
 export type TemplateLanguage = (typeof TEMPLATE_LANGUAGES)[number];
 
 /** packages/cli/templates, shipped with the package (package.json "files"). */
@@ -21,8 +22,8 @@ export interface NewProjectOptions {
   cwd?: string;
 }
 
-// npm drops files named .gitignore from packages, so the templates ship it without the dot.
-const RENAMES: Record<string, string> = { gitignore: '.gitignore' };
+// npm drops files named .gitignore from packages, so the templates ship it (and .cargo) without the dot.
+const RENAMES: Record<string, string> = { gitignore: '.gitignore', cargo: '.cargo' };
 
 /**
  * Creates a function project from a template, with `{{name}}` replaced by the function name.
@@ -43,22 +44,46 @@ export async function newProject(options: NewProjectOptions): Promise<{ dir: str
       throw new CliError(`cannot use ${dir}: ${(error as Error).message}`, { cause: error });
     }
   }
+  const values: Record<string, string> = { name: options.name };
+  if (options.language === 'rust') values.sdkRust = await rustSdkDir();
   const files: string[] = [];
-  await copyTree(join(TEMPLATES_DIR, options.language), dir, '', options.name, files);
+  await copyTree(join(TEMPLATES_DIR, options.language), dir, '', values, files);
   return { dir, files };
 }
 
-async function copyTree(from: string, to: string, rel: string, name: string, files: string[]): Promise<void> {
+/** The Rust template depends on the SDK crate by path: where it is, as a TOML string's content. */
+async function rustSdkDir(): Promise<string> {
+  try {
+    await stat(join(SDK_RUST_DIR, 'Cargo.toml'));
+  } catch {
+    throw new CliError(
+      `the Rust SDK crate is not at ${SDK_RUST_DIR}: the Rust template needs this repository's packages/sdk-rust`,
+    );
+  }
+  return JSON.stringify(SDK_RUST_DIR.replace(/[\\/]$/, '')).slice(1, -1);
+}
+
+async function copyTree(
+  from: string,
+  to: string,
+  rel: string,
+  values: Record<string, string>,
+  files: string[],
+): Promise<void> {
+  const name = values.name!;
   await mkdir(to, { recursive: true });
   for (const entry of (await readdir(from)).sort()) {
     const source = join(from, entry);
     const targetName = RENAMES[entry] ?? entry.replace('function.wat', `${name}.wat`);
     const target = join(to, targetName);
     if ((await stat(source)).isDirectory()) {
-      await copyTree(source, target, join(rel, targetName), name, files);
+      await copyTree(source, target, join(rel, targetName), values, files);
     } else {
       const text = await readFile(source, 'utf8');
-      await writeFile(target, text.replaceAll('{{name}}', name));
+      await writeFile(
+        target,
+        text.replace(/\{\{(\w+)\}\}/g, (m, key: string) => values[key] ?? m),
+      );
       files.push(join(rel, targetName));
     }
   }
