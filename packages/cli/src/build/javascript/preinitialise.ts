@@ -5,6 +5,7 @@ import {
   readModule,
   Section,
   unsignedLeb128,
+  WASI_IMPORT_MODULE,
   WASM_PAGE_BYTES,
   type WasmSection,
 } from '@funless/protocol';
@@ -33,7 +34,7 @@ function buildTimeWasi(memory: () => WebAssembly.Memory, names: string[]): WebAs
   const view = () => new DataView(memory().buffer);
   const known: Record<string, (...args: number[]) => number> = {
     clock_time_get: (_id, _precision, out) => {
-      view().setBigUint64(out!, BigInt(Date.now()) * 1_000_000n, true);
+      view().setBigUint64(out, BigInt(Date.now()) * 1_000_000n, true);
       return ERRNO.success;
     },
     random_get: (ptr, len) => {
@@ -41,21 +42,21 @@ function buildTimeWasi(memory: () => WebAssembly.Memory, names: string[]): WebAs
       return ERRNO.success;
     },
     args_sizes_get: (count, size) => {
-      view().setUint32(count!, 0, true);
-      view().setUint32(size!, 0, true);
+      view().setUint32(count, 0, true);
+      view().setUint32(size, 0, true);
       return ERRNO.success;
     },
     environ_sizes_get: (count, size) => {
-      view().setUint32(count!, 0, true);
-      view().setUint32(size!, 0, true);
+      view().setUint32(count, 0, true);
+      view().setUint32(size, 0, true);
       return ERRNO.success;
     },
     args_get: () => ERRNO.success,
     environ_get: () => ERRNO.success,
     fd_write: (_fd, iovs, count, written) => {
       let total = 0;
-      for (let i = 0; i < count!; i++) total += view().getUint32(iovs! + i * 8 + 4, true);
-      view().setUint32(written!, total, true);
+      for (let i = 0; i < count; i++) total += view().getUint32(iovs + i * 8 + 4, true);
+      view().setUint32(written, total, true);
       return ERRNO.success;
     },
     fd_close: () => ERRNO.success,
@@ -144,18 +145,19 @@ export function preinitialise(code: Uint8Array): Uint8Array {
   }
   const globals = module.sections.find((s) => s.id === Section.Global)!;
   const wasm = new WebAssembly.Module(code);
-  let memory: WebAssembly.Memory | undefined;
-  const getMemory = () => memory!;
+  // The imports reach the memory once the instance exists.
+  const live: { memory?: WebAssembly.Memory } = {};
+  const getMemory = () => live.memory!;
   const wasiNames = WebAssembly.Module.imports(wasm)
-    .filter((i) => i.module === 'wasi_snapshot_preview1')
+    .filter((i) => i.module === WASI_IMPORT_MODULE)
     .map((i) => i.name);
   const noHost = () => {
     throw new BuildFailedError(
-      'the function called the platform while loading: top-level code runs at build time, so call fetch and console from the function itself',
+      'the function called the platform while loading (fetch at the top level of a module): top-level code runs once, at build time, so make requests from the function itself',
     );
   };
   const instance = new WebAssembly.Instance(wasm, {
-    wasi_snapshot_preview1: buildTimeWasi(getMemory, wasiNames),
+    [WASI_IMPORT_MODULE]: buildTimeWasi(getMemory, wasiNames),
     fl_imps: {
       __get_input_data: noHost,
       __insert_response: noHost,
@@ -164,7 +166,8 @@ export function preinitialise(code: Uint8Array): Uint8Array {
       __http_request: noHost,
     },
   });
-  memory = instance.exports.memory as WebAssembly.Memory;
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  live.memory = memory;
   (instance.exports[INIT_EXPORT] as () => void)();
   const errorPtr = (instance.exports[LOAD_ERROR_EXPORT] as () => number)() >>> 0;
   const bytes = new Uint8Array(memory.buffer);
