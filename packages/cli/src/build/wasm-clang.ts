@@ -1,5 +1,6 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
 
 import type { Command } from '@yowasp/clang';
 
@@ -103,6 +104,26 @@ async function runNpmClang(clang: Command, job: WasmClangJob): Promise<void> {
   const code = files?.[NPM_OUTPUT];
   if (!(code instanceof Uint8Array)) throw new BuildFailedError(`${job.what} produced no output:\n${output}`);
   await writeFile(resolve(job.dir, job.output), code);
+}
+
+/**
+ * Which toolchain `runWasmClang` would use, for cache keys: the clang's `--version` line and the
+ * sysroot, or the npm toolchain's name and version.
+ */
+export async function describeWasmClang(env: NodeJS.ProcessEnv): Promise<string> {
+  const cc = env.CC_WASM || 'clang';
+  const sysroot = await findSysroot(env).catch(() => undefined);
+  const version = sysroot ? await runTool(cc, ['--version'], process.cwd(), env) : undefined;
+  if (version && version.code === 0) return `${cc} ${version.stdout.split('\n')[0]} sysroot ${sysroot}`;
+  if (!env.CC_WASM && (await loadNpmClang())) {
+    // Its package.json is not exported: it is two folders above the entry (gen/bundle.js).
+    const entry = createRequire(import.meta.url).resolve('@yowasp/clang');
+    const manifest = JSON.parse(await readFile(join(dirname(entry), '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    return `@yowasp/clang ${manifest.version}`;
+  }
+  return `${cc} (not installed)`;
 }
 
 /**

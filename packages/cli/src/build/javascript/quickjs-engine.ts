@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { BuildFailedError } from '../../errors/index.js';
-import { runWasmClang } from '../wasm-clang.js';
+import { describeWasmClang, runWasmClang } from '../wasm-clang.js';
 import { cArray } from './c-array.js';
 
 /** packages/cli/js-engine: the FunLess glue (engine.c) and the runtime API (prelude.js). */
@@ -156,7 +156,8 @@ export async function jsEngine(env: NodeJS.ProcessEnv, onBuild?: (dir: string) =
   files.set('prelude.c', cArray('fl_prelude', await readFile(join(GLUE_DIR, 'prelude.js'))));
 
   const hash = createHash('sha256');
-  hash.update(JSON.stringify({ CFLAGS, toolchain: env.CC_WASM ?? '', version: quickjs.version }));
+  const toolchain = await describeWasmClang(env);
+  hash.update(JSON.stringify({ CFLAGS, toolchain, version: quickjs.version }));
   for (const [name, text] of [...files].sort(([a], [b]) => a.localeCompare(b)))
     hash.update(`${name}\0${text}\0`);
   const key = hash.digest('hex').slice(0, 16);
