@@ -46,7 +46,7 @@ extern const size_t fl_prelude_len;
 /* Free heap kept after initialisation, so that a typical call allocates without growing the
  * memory (a grown memory cannot be restored: the Worker then makes a fresh instance). */
 #ifndef FL_HEADROOM_BYTES
-#define FL_HEADROOM_BYTES (256 * 1024)
+#define FL_HEADROOM_BYTES (64 * 1024)
 #endif
 
 static JSRuntime *rt;

@@ -15,7 +15,7 @@ export function registerNewCommand(fn: Command, ctx: CommandContext): void {
       .addOption(
         new Option(
           '-l, --language <language>',
-          `template language: ${TEMPLATE_LANGUAGES.join(', ')} (ts is TypeScript on the JavaScript engine, as is AssemblyScript)`,
+          `template language: ${TEMPLATE_LANGUAGES.join(', ')} (ts: TypeScript on the JavaScript engine; as: AssemblyScript)`,
         )
           .default('as')
           .argParser((value: string) => {
