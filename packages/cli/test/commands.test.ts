@@ -52,10 +52,10 @@ test('bad -j JSON fails before any request, with a clear message', async () => {
   assert.equal(io.out(), '');
 });
 
-test('an unknown -l for fn new lists the template languages', async () => {
+test('an unknown -l for fn new lists the languages', async () => {
   const io = memoryIo({}, '/');
-  assert.equal(await runCli(['fn', 'new', 'x', '-l', 'rust'], io), 1);
-  assert.match(io.err(), /no template for rust: use one of as, c, wat/);
+  assert.equal(await runCli(['fn', 'new', 'x', '-l', 'cobol'], io), 1);
+  assert.match(io.err(), /unknown language "cobol": use one of as, c, wat, rust/);
 });
 
 test('fl config set/get/unset write ~/.fl/config under $HOME and FL_API_HOST overrides it', async () => {

@@ -27,14 +27,21 @@ mod host {
 
 /// The invocation's JSON arguments, `len` bytes.
 pub fn input(len: usize) -> Vec<u8> {
-    let mut buf = Vec::<u8>::with_capacity(len);
     #[cfg(target_arch = "wasm32")]
-    // SAFETY: the host writes exactly `len` bytes at the pointer, into the capacity reserved above.
-    unsafe {
-        host::__get_input_data(buf.as_mut_ptr());
-        buf.set_len(len);
+    {
+        let mut buf = Vec::<u8>::with_capacity(len);
+        // SAFETY: the host writes exactly `len` bytes at the pointer, into the capacity reserved above.
+        unsafe {
+            host::__get_input_data(buf.as_mut_ptr());
+            buf.set_len(len);
+        }
+        buf
     }
-    buf
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = len;
+        Vec::new()
+    }
 }
 
 pub fn respond(json: &[u8]) {
@@ -69,7 +76,13 @@ pub fn console_log(line: &str) {
 
 /// Sends one request; `room` bytes are reserved for the body and declared to the host, which
 /// never writes more (a longer body fails). Returns the status (0: failed) and the body.
-pub fn http_request(method: u32, uri: &str, headers: &str, body: &[u8], room: u32) -> (u16, Vec<u8>) {
+pub fn http_request(
+    method: u32,
+    uri: &str,
+    headers: &str,
+    body: &[u8],
+    room: u32,
+) -> (u16, Vec<u8>) {
     #[cfg(target_arch = "wasm32")]
     {
         let mut buf = Vec::<u8>::with_capacity(room as usize);
@@ -90,7 +103,11 @@ pub fn http_request(method: u32, uri: &str, headers: &str, body: &[u8], room: u3
                 body.as_ptr(),
                 body.len(),
             );
-            buf.set_len(if status == 0 { 0 } else { (len as usize).min(room as usize) });
+            buf.set_len(if status == 0 {
+                0
+            } else {
+                (len as usize).min(room as usize)
+            });
         }
         (status, buf)
     }

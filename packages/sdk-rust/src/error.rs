@@ -9,7 +9,9 @@ pub struct Error {
 
 impl Error {
     pub fn msg(message: impl fmt::Display) -> Error {
-        Error { message: message.to_string() }
+        Error {
+            message: message.to_string(),
+        }
     }
 }
 

@@ -45,7 +45,11 @@ pub struct Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?} {} failed (the invocation's logs say why)", self.method, self.url)
+        write!(
+            f,
+            "{:?} {} failed (the invocation's logs say why)",
+            self.method, self.url
+        )
     }
 }
 
@@ -89,7 +93,10 @@ impl Request {
     }
 
     /// A JSON body, with `Content-Type: application/json`.
-    pub fn json<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<Request, serde_json::Error> {
+    pub fn json<T: serde::Serialize + ?Sized>(
+        self,
+        value: &T,
+    ) -> Result<Request, serde_json::Error> {
         let body = serde_json::to_vec(value)?;
         Ok(self.header("Content-Type", "application/json").body(body))
     }
@@ -102,7 +109,11 @@ impl Request {
     }
 
     pub fn send(self) -> Result<Response, Error> {
-        let headers: Vec<String> = self.headers.iter().map(|(k, v)| format!("{}:{}", k, v)).collect();
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(k, v)| format!("{}:{}", k, v))
+            .collect();
         let (status, body) = abi::http_request(
             self.method as u32,
             &self.url,
@@ -111,7 +122,10 @@ impl Request {
             self.max_response_bytes,
         );
         if status == 0 {
-            return Err(Error { method: self.method, url: self.url });
+            return Err(Error {
+                method: self.method,
+                url: self.url,
+            });
         }
         Ok(Response { status, body })
     }

@@ -70,13 +70,11 @@ fn fail(message: &str) -> i32 {
 #[macro_export]
 macro_rules! function {
     ($handler:path) => {
-        #[cfg(target_arch = "wasm32")]
         #[no_mangle]
         pub extern "C" fn __invoke(len: i32) -> i32 {
             $crate::run(len, $handler)
         }
 
-        #[cfg(target_arch = "wasm32")]
         #[no_mangle]
         pub extern "C" fn __runtime_version() -> i32 {
             $crate::RUNTIME_VERSION

@@ -36,7 +36,7 @@ export interface BuildResult {
   code: Uint8Array;
   /** Which function shape the module has. */
   shape: 'funless' | 'wasi-command';
-  /** The compiler used, when the language has several (Rust: which rustc, its version and target). */
+  /** The compiler used, for languages with several (C: Debian's clang or npm's; Rust: which rustc, its version and target). */
   toolchain?: string;
 }
 
@@ -73,7 +73,7 @@ export async function buildFunction(options: BuildOptions): Promise<BuildResult>
       await buildAssemblyScript(source, outFile, options.colors ?? false);
       break;
     case 'c':
-      await buildC(source, outFile, env);
+      toolchain = await buildC(source, outFile, env);
       break;
     case 'wat':
       await buildWat(source, outFile);

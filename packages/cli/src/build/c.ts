@@ -28,9 +28,10 @@ async function listFiles(dir: string, pattern: RegExp): Promise<string[]> {
 /**
  * Compiles C to a WASI module. Sources with a `main` become a WASI command (JSON on stdin/stdout);
  * otherwise the module has no entry point and exports `__invoke` (the FunLess ABI, as `funless.h`
- * defines it). The toolchain is Debian's clang or the npm one (`runWasmClang`).
+ * defines it). The toolchain is Debian's clang or the npm one (`runWasmClang`); returns which
+ * one built it.
  */
-export async function buildC(source: string, outFile: string, env: NodeJS.ProcessEnv): Promise<void> {
+export async function buildC(source: string, outFile: string, env: NodeJS.ProcessEnv): Promise<string> {
   const isFile = source.endsWith('.c');
   const dir = isFile ? resolve(source, '..') : resolve(source);
   const sources = isFile ? [relative(dir, resolve(source))] : await listFiles(dir, /\.c$/);
@@ -38,7 +39,7 @@ export async function buildC(source: string, outFile: string, env: NodeJS.Proces
   const texts = await Promise.all(sources.map((s) => readFile(join(dir, s), 'utf8')));
   const isCommand = texts.some((t) => /\bint\s+main\s*\(/.test(t));
   const entryArgs = isCommand ? [] : ['-nostartfiles', '-Wl,--no-entry', '-Wl,--export-if-defined=__invoke'];
-  await runWasmClang({
+  return runWasmClang({
     dir,
     inputs: [...new Set([...sources, ...(await listFiles(dir, /\.h$/))])],
     args: ['-O2', '-I.', '-Wl,--strip-all', ...entryArgs, ...sources],

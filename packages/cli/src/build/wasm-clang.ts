@@ -64,6 +64,9 @@ async function loadNpmClang(): Promise<Command | undefined> {
   }
 }
 
+/** How a run with the npm toolchain is reported. */
+const NPM_TOOLCHAIN = 'npm @yowasp/clang, wasm32-wasip1';
+
 /** The npm clang's output, in its in-memory tree (the job's `output` may be outside `dir`). */
 const NPM_OUTPUT = 'fl-out';
 
@@ -85,7 +88,7 @@ async function inputTree(job: WasmClangJob): Promise<Tree> {
  * Runs the npm toolchain in this process, on an in-memory copy of the inputs. Its newer clang
  * names the target wasm32-wasip1 (the same ABI as Debian's wasm32-wasi).
  */
-async function runNpmClang(clang: Command, job: WasmClangJob): Promise<void> {
+async function runNpmClang(clang: Command, job: WasmClangJob): Promise<string> {
   const decoder = new TextDecoder();
   let output = '';
   const collect = (bytes: Uint8Array | null) => {
@@ -104,6 +107,7 @@ async function runNpmClang(clang: Command, job: WasmClangJob): Promise<void> {
   const code = files?.[NPM_OUTPUT];
   if (!(code instanceof Uint8Array)) throw new BuildFailedError(`${job.what} produced no output:\n${output}`);
   await writeFile(resolve(job.dir, job.output), code);
+  return NPM_TOOLCHAIN;
 }
 
 /**
@@ -130,11 +134,14 @@ export async function describeWasmClang(env: NodeJS.ProcessEnv): Promise<string>
  * Runs clang for wasm32-wasi: Debian's clang, lld and wasi-libc (`--target=wasm32-wasi`) when
  * they are installed; else the npm toolchain `@yowasp/clang` (an optional dependency of the CLI),
  * so a machine with only Node.js builds too. `CC_WASM` names the compiler to use and turns the
- * fallback off. A missing toolchain is a `ToolchainMissingError` naming what to install.
+ * fallback off. A missing toolchain is a `ToolchainMissingError` naming what to install. Returns
+ * which toolchain ran.
  */
-export async function runWasmClang(job: WasmClangJob): Promise<void> {
+export async function runWasmClang(job: WasmClangJob): Promise<string> {
   const { env, dir } = job;
-  const npmClang = env.CC_WASM ? undefined : await loadNpmClang();
+  // Loaded only when Debian's toolchain is not there: the npm one is the fallback.
+  const npmClang = (): Promise<Command | undefined> =>
+    env.CC_WASM ? Promise.resolve(undefined) : loadNpmClang();
   const orNpm = env.CC_WASM ? '' : ', or `npm install @yowasp/clang`';
 
   const cc = env.CC_WASM || 'clang';
@@ -143,7 +150,8 @@ export async function runWasmClang(job: WasmClangJob): Promise<void> {
   try {
     sysroot = await findSysroot(env);
   } catch (error) {
-    if (npmClang) return runNpmClang(npmClang, job);
+    const npm = await npmClang();
+    if (npm) return runNpmClang(npm, job);
     // Name the first piece missing: the compiler, then its library.
     if (!(await runTool(cc, ['--version'], dir, env))) throw clangMissing();
     throw new ToolchainMissingError(`${(error as Error).message}${orNpm}`, { cause: error });
@@ -151,7 +159,8 @@ export async function runWasmClang(job: WasmClangJob): Promise<void> {
   const args = ['--target=wasm32-wasi', `--sysroot=${sysroot}`, ...job.args, '-o', job.output];
   const result = await runTool(cc, args, dir, env);
   if (!result) {
-    if (npmClang) return runNpmClang(npmClang, job);
+    const npm = await npmClang();
+    if (npm) return runNpmClang(npm, job);
     throw clangMissing();
   }
   if (result.code !== 0) {
@@ -166,7 +175,9 @@ export async function runWasmClang(job: WasmClangJob): Promise<void> {
     }
     if (missing === undefined) throw new BuildFailedError(`${job.what} failed:\n${output}`);
     // Debian's toolchain is only partly installed: the npm one is complete.
-    if (npmClang) return runNpmClang(npmClang, job);
+    const npm = await npmClang();
+    if (npm) return runNpmClang(npm, job);
     throw new ToolchainMissingError(`${missing}${orNpm}`);
   }
+  return `${cc}, wasm32-wasi, sysroot ${sysroot}`;
 }

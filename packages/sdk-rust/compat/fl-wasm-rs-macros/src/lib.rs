@@ -6,13 +6,11 @@ use proc_macro::TokenStream;
 const EXPANSION: &str = r#"
 pub const VERSION: i32 = ::fl_wasm_rs::RUNTIME_VERSION;
 
-#[cfg(target_arch = "wasm32")]
 #[no_mangle]
 pub extern "C" fn __runtime_version() -> i32 {
     VERSION
 }
 
-#[cfg(target_arch = "wasm32")]
 #[no_mangle]
 pub extern "C" fn __invoke(len: i32) -> i32 {
     ::fl_wasm_rs::invoke(len, fl_main)

@@ -91,8 +91,14 @@ impl FLRequest {
             request = request.header(key, value);
         }
         match request.send() {
-            Ok(response) => FLResponse { body: response.text(), status: response.status },
-            Err(_) => FLResponse { body: String::new(), status: 0 },
+            Ok(response) => FLResponse {
+                body: response.text(),
+                status: response.status,
+            },
+            Err(_) => FLResponse {
+                body: String::new(),
+                status: 0,
+            },
         }
     }
 }
