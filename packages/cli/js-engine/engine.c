@@ -4,9 +4,10 @@
  * bundle (fl_bundle, fl_bundle_name), which `fl fn build` generates.
  *
  * _initialize creates the engine and evaluates the prelude (console, fetch, the calling
- * convention) and then the bundle, once. The Worker snapshots the memory right after it and
- * restores that snapshot after every invocation, so each call starts from the evaluated bundle
- * without evaluating it again, and nothing a call does survives it.
+ * convention) and then the bundle, once. `fl fn build` runs it at build time and writes the memory
+ * it leaves as the module's data, without _initialize (preinitialise.ts); the Worker restores that
+ * state after every invocation, so each call starts from the evaluated bundle without evaluating
+ * it again, and nothing a call does survives it.
  */
 #include <stdint.h>
 #include <stdlib.h>
