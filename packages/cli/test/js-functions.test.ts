@@ -220,7 +220,7 @@ test('code that throws while loading fails the build with its error and where', 
   });
   assert.match(
     failed(await run('fn', 'build', dir)),
-    /the function's code failed while loading: SyntaxError: .*\n.*index\.js/,
+    /the function's code failed while loading: SyntaxError: [^\n]+\n[\s\S]*\(index\.js:\d+\)/,
   );
 });
 
