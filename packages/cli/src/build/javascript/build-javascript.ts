@@ -1,7 +1,7 @@
 import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
 
 import { BuildFailedError, CliError } from '../../errors/index.js';
 import { runTool } from '../run-tool.js';
@@ -55,6 +55,20 @@ async function typecheck(dir: string, env: NodeJS.ProcessEnv): Promise<void> {
   }
 }
 
+/**
+ * The environment of the link. clang post-optimises a linked module with any `wasm-opt` on PATH,
+ * and npx and npm scripts put npm's binaryen there (node_modules/.bin): on the 0.9 MB engine that
+ * takes tens of seconds and makes the module depend on how `fl` was started. Those folders are
+ * left out.
+ */
+function linkEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const path = (env.PATH ?? '')
+    .split(delimiter)
+    .filter((dir) => !dir.endsWith(join('node_modules', '.bin')))
+    .join(delimiter);
+  return { ...env, PATH: path };
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await stat(path);
@@ -101,7 +115,7 @@ export async function buildJavaScript(
       args: [...LINK_FLAGS, 'bundle.c', ...engine.objects],
       output: 'linked.wasm',
       what: `linking ${name} with the JavaScript engine`,
-      env: options.env,
+      env: linkEnv(options.env),
     });
     await writeFile(
       resolve(outFile),
