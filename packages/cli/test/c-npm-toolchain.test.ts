@@ -10,6 +10,7 @@ import { Runtime } from '@funless/worker';
 import { buildFunction } from '../src/build/index.js';
 import { BuildFailedError } from '../src/errors/index.js';
 import { newProject } from '../src/templates/index.js';
+import { fl } from './support/platform.js';
 import { runOnRuntime } from './support/run-on-runtime.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -65,4 +66,15 @@ test('a compile error from the npm toolchain is a build failure carrying the com
     assert.match(error.message, /C build in .*c_npm_broken failed:\n.*main\.c:1:.*error/s);
     return true;
   });
+});
+
+test('fl fn build with the npm toolchain prints its result line only, naming the toolchain', async () => {
+  const { dir } = await newProject({ name: 'c_npm_cli', language: 'c', cwd: work.dir });
+  const built = await fl(['fn', 'build', dir], { env, cwd: work.dir });
+  assert.equal(built.code, 0, built.stderr);
+  assert.match(
+    built.stdout,
+    /^built .*c_npm_cli\.wasm \(\d+ bytes, c, funless shape; npm @yowasp\/clang, wasm32-wasip1\)\n$/,
+  );
+  assert.equal(built.stderr, '');
 });

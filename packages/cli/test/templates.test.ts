@@ -224,6 +224,34 @@ test(
   },
 );
 
+test(
+  "a crate missing from Debian's registry names its package; a version newer than Debian's says so",
+  { skip: rustSkip },
+  async () => {
+    const dir = join(work.dir, 'rust_deps');
+    await mkdir(join(dir, 'src'), { recursive: true });
+    await writeFile(join(dir, 'src', 'lib.rs'), '');
+    const manifest = (deps: string) =>
+      writeFile(
+        join(dir, 'Cargo.toml'),
+        `[package]\nname = "rust-deps"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n${deps}\n`,
+      );
+    await manifest('no_such_crate_here = "1"');
+    await assert.rejects(buildFunction({ source: dir }), (error: unknown) => {
+      assert.ok(error instanceof ToolchainMissingError, String(error));
+      assert.match(error.message, /the crate no_such_crate_here is not in Debian's registry/);
+      assert.match(error.message, /apt-get install librust-no-such-crate-here-dev/);
+      return true;
+    });
+    await manifest('serde = "999.0"');
+    await assert.rejects(buildFunction({ source: dir }), (error: unknown) => {
+      assert.ok(error instanceof BuildFailedError, String(error));
+      assert.match(error.message, /serde = "\^999\.0" is not available offline/);
+      return true;
+    });
+  },
+);
+
 test('a directory in no known language is an error listing what was expected', async () => {
   const dir = join(work.dir, 'empty_project');
   await mkdir(dir, { recursive: true });

@@ -96,6 +96,9 @@ async function runNpmClang(clang: Command, job: WasmClangJob): Promise<string> {
   };
   let files;
   try {
+    // Load its resources first, quietly: the compile's own first step (`-###`) loads them
+    // without the option and prints its progress on stdout.
+    await clang(undefined, {}, { fetchProgress: () => {} });
     files = await clang(['--target=wasm32-wasip1', ...job.args, '-o', NPM_OUTPUT], await inputTree(job), {
       stdout: collect,
       stderr: collect,
