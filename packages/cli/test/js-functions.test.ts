@@ -104,7 +104,9 @@ for (const language of ['js', 'ts'] as const) {
     const built = ok(await run('fn', 'build', name));
     assert.match(
       built,
-      new RegExp(`built ${name}/build/${name}\\.wasm \\(\\d+ bytes, ${language}, funless shape\\)`),
+      new RegExp(
+        `built ${name}/build/${name}\\.wasm \\(\\d+ bytes, ${language}, funless shape; QuickJS 2021-03-27, linked by (clang|npm @yowasp\\/clang)`,
+      ),
     );
     ok(await run('fn', 'create', name, name));
     const answer = ok(await run('fn', 'invoke', name, '-a', 'name=Test', '--logs'));

@@ -62,7 +62,7 @@ export async function buildFunction(options: BuildOptions): Promise<BuildResult>
   switch (language) {
     case 'js':
     case 'ts':
-      await buildJavaScript(source, outFile, {
+      toolchain = await buildJavaScript(source, outFile, {
         env,
         typecheck: options.typecheck,
         onEngineBuild: (dir) =>

@@ -81,13 +81,14 @@ async function exists(path: string): Promise<boolean> {
 /**
  * Builds a JavaScript or TypeScript function (a project directory or one file): type-checks it
  * when it has a tsconfig.json, bundles it with its npm dependencies, and links the bundle with the
- * JavaScript engine (built once and cached, see `jsEngine`) into one FunLess-ABI module.
+ * JavaScript engine (built once and cached, see `jsEngine`) into one FunLess-ABI module. Returns
+ * the engine's version and the toolchain that linked it.
  */
 export async function buildJavaScript(
   source: string,
   outFile: string,
   options: JsBuildOptions,
-): Promise<void> {
+): Promise<string> {
   const isFile = JS_EXTENSIONS.some((e) => source.toLowerCase().endsWith(e));
   const dir = isFile ? dirname(resolve(source)) : resolve(source);
   const entry = isFile ? resolve(source) : await findJsEntry(dir);
@@ -109,7 +110,7 @@ export async function buildJavaScript(
       `${cArray('fl_bundle', bundle)}const char fl_bundle_name[] = ${JSON.stringify(name)};\n`,
     );
     for (const object of engine.objects) await copyFile(join(engine.dir, object), join(work, object));
-    await runWasmClang({
+    const toolchain = await runWasmClang({
       dir: work,
       inputs: ['bundle.c', ...engine.objects],
       args: [...LINK_FLAGS, 'bundle.c', ...engine.objects],
@@ -121,6 +122,7 @@ export async function buildJavaScript(
       resolve(outFile),
       preinitialise(new Uint8Array(await readFile(join(work, 'linked.wasm')))),
     );
+    return `QuickJS ${engine.version}, linked by ${toolchain}`;
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new BuildFailedError(`JavaScript build in ${dir} failed: ${(error as Error).message}`, {
