@@ -81,5 +81,12 @@ test('-l accepts the languages and their long names, and lists them for an unkno
   assert.equal(parseLanguage('assemblyscript'), 'as');
   assert.equal(parseLanguage('C'), 'c');
   assert.equal(parseLanguage('rs'), 'rust');
-  assert.throws(() => parseLanguage('cobol'), /unknown language "cobol": use one of as, c, wat, rust/);
+  // ts is TypeScript on the JavaScript engine; AssemblyScript is as.
+  assert.equal(parseLanguage('ts'), 'ts');
+  assert.equal(parseLanguage('TypeScript'), 'ts');
+  assert.equal(parseLanguage('javascript'), 'js');
+  assert.throws(
+    () => parseLanguage('cobol'),
+    /unknown language "cobol": use one of js, ts, as, c, wat, rust/,
+  );
 });

@@ -55,7 +55,7 @@ test('bad -j JSON fails before any request, with a clear message', async () => {
 test('an unknown -l for fn new lists the languages', async () => {
   const io = memoryIo({}, '/');
   assert.equal(await runCli(['fn', 'new', 'x', '-l', 'cobol'], io), 1);
-  assert.match(io.err(), /unknown language "cobol": use one of as, c, wat, rust/);
+  assert.match(io.err(), /unknown language "cobol": use one of js, ts, as, c, wat, rust/);
 });
 
 test('fl config set/get/unset write ~/.fl/config under $HOME and FL_API_HOST overrides it', async () => {

@@ -33,6 +33,8 @@ const EXPECTED: Record<
   (typeof TEMPLATE_LANGUAGES)[number],
   { input: unknown; result: unknown; log: RegExp }
 > = {
+  js: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting Test/ },
+  ts: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting Test/ },
   as: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting Test/ },
   c: { input: { name: 'Test' }, result: { payload: 'Hello Test!' }, log: /greeting sent/ },
   wat: { input: { hello: 'world', n: [1, 2] }, result: { hello: 'world', n: [1, 2] }, log: /echo/ },
@@ -255,7 +257,7 @@ test('a directory in no known language is an error listing what was expected', a
   await mkdir(dir, { recursive: true });
   await assert.rejects(detectLanguage(dir), (error: unknown) => {
     assert.ok(error instanceof CliError);
-    assert.match(error.message, /cannot tell the language of .*: expected assembly\/index\.ts/);
+    assert.match(error.message, /cannot tell the language of .*: expected index\.js .*assembly\/index\.ts/);
     return true;
   });
   await assert.rejects(detectLanguage(join(work.dir, 'missing')), /does not exist/);

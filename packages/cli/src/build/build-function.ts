@@ -6,6 +6,7 @@ import { INVOKE_EXPORT, START_EXPORT } from '@funless/protocol';
 import { BuildFailedError } from '../errors/index.js';
 import { buildAssemblyScript } from './assemblyscript.js';
 import { buildC } from './c.js';
+import { buildJavaScript } from './javascript/index.js';
 import { detectLanguage, type Language } from './language.js';
 import { buildRust } from './rust.js';
 import { buildWat } from './wat.js';
@@ -22,6 +23,10 @@ export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
   /** Colours in compiler diagnostics. @default false */
   colors?: boolean;
+  /** JavaScript/TypeScript: run `tsc --noEmit` when the project has a tsconfig.json. @default true */
+  typecheck?: boolean;
+  /** Told when a toolchain part is built first (the JavaScript engine, once, then cached). */
+  onNotice?: (message: string) => void;
 }
 
 export interface BuildResult {
@@ -55,6 +60,15 @@ export async function buildFunction(options: BuildOptions): Promise<BuildResult>
   const env = options.env ?? process.env;
   let toolchain: string | undefined;
   switch (language) {
+    case 'js':
+    case 'ts':
+      toolchain = await buildJavaScript(source, outFile, {
+        env,
+        typecheck: options.typecheck,
+        onEngineBuild: (dir) =>
+          options.onNotice?.(`building the JavaScript engine (QuickJS, once; cached in ${dir})`),
+      });
+      break;
     case 'as':
       await buildAssemblyScript(source, outFile, options.colors ?? false);
       break;
@@ -81,6 +95,8 @@ async function isDir(path: string): Promise<boolean> {
 }
 
 const HINTS: Record<Language, string> = {
+  js: 'export the function as default or as main',
+  ts: 'export the function as default or as main',
   as: 'export `function __invoke(len: i32): i32 { return run(len, handle); }` from assembly/index.ts',
   c: 'include funless.h and define fl_handle(), or write a main() reading stdin',
   wat: 'export a function "__invoke" (param i32) (result i32) and the memory as "memory"',

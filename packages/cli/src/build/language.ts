@@ -2,15 +2,19 @@ import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 
 import { CliError } from '../errors/index.js';
+import { findJsEntry, isTypeScript, JS_EXTENSIONS } from './javascript/index.js';
 
 /** Languages `fl fn build` compiles. */
-export const LANGUAGES = ['as', 'c', 'wat', 'rust'] as const;
+export const LANGUAGES = ['js', 'ts', 'as', 'c', 'wat', 'rust'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 const ALIASES: Record<string, Language> = {
+  js: 'js',
+  javascript: 'js',
+  ts: 'ts',
+  typescript: 'ts',
   as: 'as',
   assemblyscript: 'as',
-  ts: 'as',
   c: 'c',
   wat: 'wat',
   wast: 'wat',
@@ -36,7 +40,9 @@ async function exists(path: string): Promise<boolean> {
 
 /**
  * Tells the language of a source file or project directory: `Cargo.toml` → Rust,
- * `assembly/index.ts` or `asconfig.json` → AssemblyScript, `*.c` → C, `*.wat` → WAT.
+ * `assembly/index.ts` or `asconfig.json` → AssemblyScript, `*.c` → C, `*.wat` → WAT, a
+ * JavaScript or TypeScript entry module (package.json `main`, `index.ts`, `index.js`…) → `js` or
+ * `ts` (a `.ts` entry or a tsconfig.json).
  */
 export async function detectLanguage(path: string): Promise<Language> {
   let info;
@@ -46,9 +52,13 @@ export async function detectLanguage(path: string): Promise<Language> {
     throw new CliError(`${path} does not exist`);
   }
   if (info.isFile()) {
-    const byExtension: Record<string, Language> = { '.ts': 'as', '.c': 'c', '.wat': 'wat', '.wast': 'wat' };
-    const language = byExtension[extname(path).toLowerCase()];
-    if (!language) throw new CliError(`cannot tell the language of ${path}: expected a .ts, .c or .wat file`);
+    const extension = extname(path).toLowerCase();
+    if ((JS_EXTENSIONS as readonly string[]).includes(extension)) return isTypeScript(path) ? 'ts' : 'js';
+    const byExtension: Record<string, Language> = { '.c': 'c', '.wat': 'wat', '.wast': 'wat' };
+    const language = byExtension[extension];
+    if (!language) {
+      throw new CliError(`cannot tell the language of ${path}: expected a .js, .ts, .c or .wat file`);
+    }
     return language;
   }
   if (await exists(join(path, 'Cargo.toml'))) return 'rust';
@@ -57,9 +67,12 @@ export async function detectLanguage(path: string): Promise<Language> {
   const entries = await readdir(path);
   if (entries.some((e) => e.endsWith('.c')) || (await hasFiles(join(path, 'src'), '.c'))) return 'c';
   if (entries.some((e) => e.endsWith('.wat'))) return 'wat';
+  const entry = await findJsEntry(path);
+  if (entry) return isTypeScript(entry) || entries.includes('tsconfig.json') ? 'ts' : 'js';
   throw new CliError(
-    `cannot tell the language of ${path}: expected assembly/index.ts (AssemblyScript), *.c (C), ` +
-      'Cargo.toml (Rust) or *.wat (WAT); pass -l <language>',
+    `cannot tell the language of ${path}: expected index.js or package.json (JavaScript), index.ts ` +
+      '(TypeScript), assembly/index.ts (AssemblyScript), *.c (C), Cargo.toml (Rust) or *.wat (WAT); ' +
+      'pass -l <language>',
   );
 }
 

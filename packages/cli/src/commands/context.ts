@@ -30,6 +30,11 @@ export class CommandContext {
     this.io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** A note on stderr, e.g. that a slow one-time step is under way. */
+  err(text: string): void {
+    this.io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
   /** Prints a value as indented JSON (the `--json` output). */
   json(value: unknown): void {
     this.out(JSON.stringify(value ?? null, null, 2));

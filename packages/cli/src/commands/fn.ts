@@ -61,7 +61,8 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
           '-l, --language <language>',
           'language of a directory to build (default: detected)',
           parseLanguage,
-        ),
+        )
+        .option('--no-typecheck', 'TypeScript: build without running tsc --noEmit first'),
     ),
     'fl fn create hello_test hello.wasm',
     'fl fn create hello ./hello -m test_mod --tag edge --capacity 32',
@@ -76,13 +77,14 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
         capacity?: number;
         wait: boolean;
         language?: Language;
+        typecheck: boolean;
         json?: boolean;
       } & ConnectionOptions,
     ) => {
       checkName(name, 'function');
       checkName(opts.module, 'module');
       const { events, sinks } = await connectionsOf(ctx, opts);
-      const { code, fileName } = await loadCode(ctx, path, opts.language);
+      const { code, fileName } = await loadCode(ctx, path, opts.language, opts.typecheck);
       const api = await ctx.api();
       const data = await ctx.progress().run(`uploading ${name} (${code.length} bytes)`, () =>
         api.createFunction(opts.module, {
@@ -134,7 +136,8 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
           '-l, --language <language>',
           'language of a directory to build (default: detected)',
           parseLanguage,
-        ),
+        )
+        .option('--no-typecheck', 'TypeScript: build without running tsc --noEmit first'),
     ),
     'fl fn update hello ./hello',
     'fl fn update hello --capacity 128',
@@ -148,6 +151,7 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
         rename?: string;
         wait: boolean;
         language?: Language;
+        typecheck: boolean;
         json?: boolean;
       } & ConnectionOptions,
     ) => {
@@ -165,7 +169,8 @@ export function registerFnCommands(program: Command, ctx: CommandContext): void 
       ) {
         throw new CliError('nothing to update: give new code, --tag, --capacity, --rename, events or sinks');
       }
-      const loaded = path === undefined ? undefined : await loadCode(ctx, path, opts.language);
+      const loaded =
+        path === undefined ? undefined : await loadCode(ctx, path, opts.language, opts.typecheck);
       const api = await ctx.api();
       const data = await ctx.progress().run(`updating ${name}`, () =>
         api.updateFunction(opts.module, name, {

@@ -15,6 +15,7 @@ export async function loadCode(
   ctx: CommandContext,
   path: string,
   language?: Language,
+  typecheck = true,
 ): Promise<{ code: Uint8Array; fileName: string }> {
   path = resolve(ctx.io.cwd, path);
   let info;
@@ -33,7 +34,15 @@ export async function loadCode(
   const progress = ctx.progress();
   const built = await progress.run(
     `building ${path}`,
-    () => buildFunction({ source: path, language, env: ctx.io.env, colors: progress.enabled }),
+    () =>
+      buildFunction({
+        source: path,
+        language,
+        env: ctx.io.env,
+        colors: progress.enabled,
+        typecheck,
+        onNotice: (message) => ctx.err(message),
+      }),
     (r) => `built ${r.outFile} (${r.code.length} bytes)`,
   );
   return { code: built.code, fileName: basename(built.outFile) };

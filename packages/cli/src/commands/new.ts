@@ -6,14 +6,17 @@ import { CliError } from '../errors/index.js';
 import { newProject, TEMPLATE_LANGUAGES, type TemplateLanguage } from '../templates/index.js';
 import { example, type CommandContext } from './context.js';
 
-/** `fl fn new <name> -l as|c|wat [-o dir]`. */
+/** `fl fn new <name> -l js|ts|as|c|wat [-o dir]`. */
 export function registerNewCommand(fn: Command, ctx: CommandContext): void {
   example(
     fn
       .command('new <name>')
       .description('create a function project from a template')
       .addOption(
-        new Option('-l, --language <language>', `template language: ${TEMPLATE_LANGUAGES.join(', ')}`)
+        new Option(
+          '-l, --language <language>',
+          `template language: ${TEMPLATE_LANGUAGES.join(', ')} (ts: TypeScript on the JavaScript engine; as: AssemblyScript)`,
+        )
           .default('as')
           .argParser((value: string) => {
             const language = parseLanguage(value);
@@ -25,6 +28,7 @@ export function registerNewCommand(fn: Command, ctx: CommandContext): void {
       )
       .option('-o, --out-dir <dir>', 'where to create the project (default: ./<name>)'),
     'fl fn new hello -l as',
+    'fl fn new greet -l ts',
     'fl fn new greet -l c -o functions/greet',
   ).action(async (name: string, opts: { language: TemplateLanguage; outDir?: string }) => {
     const { dir, files } = await newProject({

@@ -7,7 +7,7 @@ import { SDK_RUST_DIR } from '../build/rust.js';
 import { CliError } from '../errors/index.js';
 
 /** Languages with a template. */
-export const TEMPLATE_LANGUAGES = ['as', 'c', 'wat', 'rust'] as const;
+export const TEMPLATE_LANGUAGES = ['js', 'ts', 'as', 'c', 'wat', 'rust'] as const;
 export type TemplateLanguage = (typeof TEMPLATE_LANGUAGES)[number];
 
 /** packages/cli/templates, shipped with the package (package.json "files"). */
