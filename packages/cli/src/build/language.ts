@@ -3,6 +3,7 @@ import { extname, join } from 'node:path';
 
 import { CliError } from '../errors/index.js';
 import { findJsEntry, isTypeScript, JS_EXTENSIONS } from './javascript/index.js';
+import { exists } from './path-exists.js';
 
 /** Languages `fl fn build` compiles. */
 export const LANGUAGES = ['js', 'ts', 'as', 'c', 'wat', 'rust'] as const;
@@ -27,15 +28,6 @@ export function parseLanguage(value: string): Language {
   const language = ALIASES[value.toLowerCase()];
   if (!language) throw new CliError(`unknown language "${value}": use one of ${LANGUAGES.join(', ')}`);
   return language;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

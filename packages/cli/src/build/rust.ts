@@ -1,8 +1,9 @@
-import { copyFile, realpath, stat } from 'node:fs/promises';
+import { copyFile, realpath } from 'node:fs/promises';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { BuildFailedError, ToolchainMissingError } from '../errors/index.js';
+import { exists } from './path-exists.js';
 import { runTool } from './run-tool.js';
 
 /** What `fl fn build` needs for Rust: Debian's compiler, its wasm32-wasi standard library, and the crates of the SDK. */
@@ -27,15 +28,6 @@ export interface RustToolchain {
   target: (typeof TARGETS)[number];
   /** `rustc --version` */
   version: string;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Debian's compiler, looked at after PATH's. */

@@ -1,10 +1,11 @@
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 
 import type { Command } from '@yowasp/clang';
 
 import { BuildFailedError, ToolchainMissingError } from '../errors/index.js';
+import { exists } from './path-exists.js';
 import { runTool } from './run-tool.js';
 
 const INSTALL = 'apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32';
@@ -26,15 +27,6 @@ export interface WasmClangJob {
   what: string;
   /** For `CC_WASM`, `WASI_SYSROOT` and clang's own environment. */
   env: NodeJS.ProcessEnv;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The wasi-libc sysroot: `$WASI_SYSROOT`, Debian's `/usr` layout, or the upstream SDK's. */

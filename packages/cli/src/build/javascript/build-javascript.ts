@@ -1,9 +1,10 @@
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, relative, resolve } from 'node:path';
 
 import { BuildFailedError, CliError } from '../../errors/index.js';
+import { exists } from '../path-exists.js';
 import { runTool } from '../run-tool.js';
 import { runWasmClang } from '../wasm-clang.js';
 import { bundleJavaScript } from './bundle-javascript.js';
@@ -67,15 +68,6 @@ function linkEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     .filter((dir) => !dir.endsWith(join('node_modules', '.bin')))
     .join(delimiter);
   return { ...env, PATH: path };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
