@@ -2,6 +2,7 @@ import { ConfigError } from '@funless/protocol';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 
+import { newDedicatedClient } from '../store/dedicated-client.js';
 import type { ClusterLease, LeaseRegistration, LeasedTask } from './cluster-lease.js';
 import { LeaseBook } from './lease-book.js';
 
@@ -115,13 +116,10 @@ export class PostgresLease implements ClusterLease {
   }
 
   async #connect(): Promise<pg.Client> {
-    const { default: pgModule } = await import('pg');
-    const client = new pgModule.Client({
-      connectionString: this.#options.databaseUrl,
-      connectionTimeoutMillis: this.#options.queryTimeoutMs,
-      query_timeout: this.#options.queryTimeoutMs,
-      keepAlive: true,
-      application_name: 'funless-lease',
+    const client = await newDedicatedClient({
+      databaseUrl: this.#options.databaseUrl,
+      timeoutMs: this.#options.queryTimeoutMs,
+      applicationName: 'funless-lease',
     });
     // A lost session releases every lock it held: this Core owns nothing from that moment.
     client.on('error', () => this.#lostSession(client));

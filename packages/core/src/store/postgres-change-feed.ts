@@ -2,6 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 
 import type { ChangeFeed, ChangeListener } from './change-feed.js';
+import { newDedicatedClient } from './dedicated-client.js';
 import { CHANGES_CHANNEL } from './migrations/index.js';
 
 export interface PostgresChangeFeedOptions {
@@ -87,13 +88,10 @@ export class PostgresChangeFeed implements ChangeFeed {
   }
 
   async #listen(): Promise<void> {
-    const { default: pgModule } = await import('pg');
-    const client = new pgModule.Client({
-      connectionString: this.#options.databaseUrl,
-      connectionTimeoutMillis: this.#options.queryTimeoutMs,
-      query_timeout: this.#options.queryTimeoutMs,
-      keepAlive: true,
-      application_name: 'funless-changes',
+    const client = await newDedicatedClient({
+      databaseUrl: this.#options.databaseUrl,
+      timeoutMs: this.#options.queryTimeoutMs,
+      applicationName: 'funless-changes',
     });
     client.on('error', () => this.#lost(client));
     client.on('end', () => this.#lost(client));
