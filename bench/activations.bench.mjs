@@ -14,20 +14,24 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import {
-  apiWith,
-  autocannon as runAutocannon,
+  ADMIN,
+  api,
+  AUTH,
+  benchEnv,
+  BODY,
   cpuUs,
+  dist,
   fmt,
+  loadHello,
   median,
   nodeFlags,
+  root,
+  SECRET,
   startProcess,
 } from './support.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
 const { watFixture } = await import(dist('testing', 'src/index.js'));
 const { openStore, ActivationIds, ActivationRecorder, successOutcome } = await import(
   dist('core', 'src/index.js')
@@ -41,23 +45,12 @@ const DATABASE_URL = process.env.ACT_DATABASE_URL;
 const STORED = 100_000;
 // Node flags of the Core and Worker processes: those `fl` runs with (ACT_NODE_FLAGS='' for none).
 const NODE_FLAGS = nodeFlags(process.env.ACT_NODE_FLAGS);
-const SECRET = 'bench-cluster-secret-0123456789';
-const ADMIN = 'bench-admin-token-0123456789';
-const AUTH = `Bearer ${ADMIN}`;
-const BODY = JSON.stringify({ args: { name: 'Bob' } });
-const api = apiWith(AUTH);
-const autocannon = (url, connections, durationS) =>
-  runAutocannon({ url, connections, durationS, authorization: AUTH, body: BODY });
 const dir = mkdtempSync(join(tmpdir(), 'fl-bench-activations-'));
 const children = [];
 const start = (args, env, ready) => startProcess(children, args, env, ready);
 const schemas = [];
 
-function cleanEnv(extra) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FL_')));
-  delete env.DATABASE_URL;
-  return { ...env, FL_LOG_LEVEL: 'warn', FL_DISCOVERY: 'off', ...extra };
-}
+const cleanEnv = (extra) => benchEnv(extra, { drop: ['DATABASE_URL'] });
 
 /** A fresh PostgreSQL schema for one Core, when running on PostgreSQL. */
 async function databaseFor(name) {
@@ -169,7 +162,7 @@ try {
   // ---- 1. recording on and off, alternating ----
   const servers = { on: `${on.url}/v1/fn/_/hello`, off: `${off.url}/v1/fn/_/hello` };
   const pids = { on: [on.child.pid, workerProc.pid], off: [off.child.pid, workerProc.pid] };
-  for (const url of Object.values(servers)) await autocannon(url, CONNECTIONS, 3);
+  for (const url of Object.values(servers)) await loadHello(url, CONNECTIONS, 3);
   const rounds = [];
   for (let round = 0; round < ROUNDS; round++) {
     const r = {};
@@ -177,7 +170,7 @@ try {
     const order = round % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
     for (const name of order) {
       const cpu0 = pids[name].map(cpuUs);
-      r[name] = await autocannon(servers[name], CONNECTIONS, DURATION_S);
+      r[name] = await loadHello(servers[name], CONNECTIONS, DURATION_S);
       const spent = pids[name].map((pid, i) => cpuUs(pid) - cpu0[i]);
       r[name].coreCpuUs = spent[0] / Math.max(1, r[name].total);
       r[name].cpuUs = (spent[0] + spent[1]) / Math.max(1, r[name].total);

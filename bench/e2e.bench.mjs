@@ -14,21 +14,25 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import {
-  apiWith,
-  autocannon as runAutocannon,
+  ADMIN,
+  api,
+  AUTH,
+  benchEnv,
+  BODY,
   cpuUs,
+  dist,
   fmt,
+  loadHello,
   median,
   nodeFlags,
+  root,
   rssMiB,
+  SECRET,
   startProcess,
 } from './support.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
 const { wat, watFixture } = await import(dist('testing', 'src/index.js'));
 const { startCore, coreClusterFromEnv, CoreCluster } = await import(dist('core', 'src/index.js'));
 const { defaultPolicy } = await import(dist('core', 'src/scheduling/index.js'));
@@ -39,24 +43,12 @@ const ROUNDS = Number(process.env.E2E_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.E2E_CONNECTIONS ?? 32);
 // Node flags of the Core and Worker processes: those `fl` runs with (E2E_NODE_FLAGS='' for none).
 const NODE_FLAGS = nodeFlags(process.env.E2E_NODE_FLAGS);
-const SECRET = 'bench-cluster-secret-0123456789';
-const ADMIN = 'bench-admin-token-0123456789';
-const AUTH = `Bearer ${ADMIN}`;
-const BODY = JSON.stringify({ args: { name: 'Bob' } });
-const api = apiWith(AUTH);
-const autocannon = (url, connections, durationS) =>
-  runAutocannon({ url, connections, durationS, authorization: AUTH, body: BODY });
 const dir = mkdtempSync(join(tmpdir(), 'fl-bench-e2e-'));
 const children = [];
 const start = (args, env, ready) => startProcess(children, args, env, ready);
 
-function cleanEnv(extra) {
-  // FL_ variables stay out, except the runtime's tuning knob, to compare settings.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith('FL_') || k === 'FL_WORKER_IDLE_SPIN_US'),
-  );
-  return { ...env, FL_LOG_LEVEL: 'warn', FL_DISCOVERY: 'off', ...extra };
-}
+// FL_ variables stay out, except the runtime's tuning knob, to compare settings.
+const cleanEnv = (extra) => benchEnv(extra, { keep: ['FL_WORKER_IDLE_SPIN_US'] });
 
 /** Read and write system calls the process has made (the reads count epoll-driven socket reads too). */
 function syscalls(pid) {
@@ -231,7 +223,7 @@ try {
   // JIT warm-up: the first second of any of them runs at a fraction of its steady speed.
   const servers = { floor: floorUrl, platform: invokeUrl, bare: bareUrl, up: upInvokeUrl };
   const processes = { floor: [floorProc], platform: [coreProc, workerProc], bare: [bareProc], up: [upProc] };
-  for (const url of Object.values(servers)) await autocannon(url, CONNECTIONS, 3);
+  for (const url of Object.values(servers)) await loadHello(url, CONNECTIONS, 3);
   const loadRounds = [];
   const seqRounds = [];
   for (let round = 0; round < ROUNDS; round++) {
@@ -240,7 +232,7 @@ try {
       const pids = processes[name].map((c) => c.pid);
       const cpu0 = pids.map(cpuUs);
       const sys0 = pids.map(syscalls);
-      load[name] = await autocannon(url, CONNECTIONS, DURATION_S);
+      load[name] = await loadHello(url, CONNECTIONS, DURATION_S);
       // CPU per request of the server's processes: less sensitive to other load than req/s.
       const spent = pids.reduce((sum, pid, i) => sum + cpuUs(pid) - cpu0[i], 0);
       load[name].cpuUs = spent / Math.max(1, load[name].total);

@@ -12,22 +12,17 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 
 import mqtt from 'mqtt';
 
-import { apiWith, fmt, median, nodeFlags, startProcess } from './support.mjs';
+import { ADMIN, api, dist, fmt, median, nodeFlags, root, startProcess } from './support.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
 const { watFixture } = await import(dist('testing', 'src/index.js'));
 
 const MESSAGES = Number(process.env.EVENTS_MESSAGES ?? 2000);
 const SEQUENTIAL = Number(process.env.EVENTS_SEQUENTIAL ?? 300);
 const ROUNDS = Number(process.env.EVENTS_ROUNDS ?? 3);
 const NODE_FLAGS = nodeFlags(process.env.EVENTS_NODE_FLAGS);
-const ADMIN = 'bench-admin-token-0123456789';
-const api = apiWith(`Bearer ${ADMIN}`);
 const dir = mkdtempSync(join(tmpdir(), 'fl-bench-events-'));
 const children = [];
 const PAYLOAD = JSON.stringify({ name: 'Bob' });

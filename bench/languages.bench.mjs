@@ -21,7 +21,7 @@ import { jsEngine } from '../packages/cli/dist/src/build/javascript/index.js';
 import { newProject } from '../packages/cli/dist/src/templates/index.js';
 import { readModule } from '../packages/protocol/dist/src/index.js';
 import { codeHash, Runtime } from '../packages/worker/dist/src/index.js';
-import { fmt, median } from './support.mjs';
+import { fmt, median, moduleVariant } from './support.mjs';
 
 /** One row per language: its template, and the language the baseline ratio is taken against. */
 const ROWS = [
@@ -46,17 +46,6 @@ const CALLS_PER_ROUND = 3000;
 const COLD_RUNS = 9;
 
 const work = mkdtempSync(join(tmpdir(), 'fl-bench-languages-'));
-
-/** A never-seen copy of a module: the same code with a custom section of its own. */
-function variant(code, i) {
-  const name = new TextEncoder().encode('bench');
-  const payload = new TextEncoder().encode(`variant-${i}-${process.hrtime.bigint()}`);
-  const body = [name.length, ...name, ...payload];
-  const out = new Uint8Array(code.length + 2 + body.length);
-  out.set(code);
-  out.set([0, body.length, ...body], code.length);
-  return out;
-}
 
 /** Builds a row's template and reads its module; a missing toolchain skips the row. */
 async function build(row) {
@@ -114,7 +103,7 @@ try {
   }
   for (let i = 0; i < COLD_RUNS; i++) {
     for (const r of built) {
-      const code = variant(r.code, i);
+      const code = moduleVariant(r.code, i);
       const ref = { module: 'bench', name: `${r.language}_cold${i}`, hash: codeHash(code) };
       // The previous language's cold start leaves work behind (V8 compiling its module in the
       // background, garbage): let it settle, so that it is not counted in this one.

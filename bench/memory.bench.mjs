@@ -8,32 +8,33 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 
-import { apiWith, autocannon, fmt, nodeFlags, rssMiB, startProcess } from './support.mjs';
+import {
+  ADMIN,
+  api,
+  AUTH,
+  autocannon,
+  benchEnv,
+  BODY,
+  dist,
+  fmt,
+  nodeFlags,
+  rssMiB,
+  SECRET,
+  startProcess,
+} from './support.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
 const { watFixture } = await import(dist('testing', 'src/index.js'));
 
 const DURATION_S = Number(process.env.MEM_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.MEM_CONNECTIONS ?? 8);
 const DATABASE_URL = process.env.MEM_DATABASE_URL;
 const NODE_FLAGS = nodeFlags();
-const SECRET = 'bench-cluster-secret-0123456789';
-const ADMIN = 'bench-admin-token-0123456789';
-const AUTH = `Bearer ${ADMIN}`;
-const BODY = JSON.stringify({ args: { name: 'Bob' } });
-const api = apiWith(AUTH);
 const dir = mkdtempSync(join(tmpdir(), 'fl-bench-memory-'));
 const children = [];
 const schema = `fl_bench_memory_${process.pid}`;
 
-function cleanEnv(extra) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FL_')));
-  delete env.DATABASE_URL;
-  return { ...env, FL_LOG_LEVEL: 'warn', FL_DISCOVERY: 'off', ...extra };
-}
+const cleanEnv = (extra) => benchEnv(extra, { drop: ['DATABASE_URL'] });
 
 async function postgres(query) {
   const { default: pg } = await import('pg');

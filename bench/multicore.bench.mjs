@@ -10,22 +10,26 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import pg from 'pg';
 
 import {
-  apiWith,
+  ADMIN,
+  api,
+  AUTH,
   autocannon as runAutocannon,
+  benchEnv,
+  BODY,
   cpuUs,
+  dist,
   fmt,
   median,
   nodeFlags,
+  root,
+  SECRET,
   startProcess,
 } from './support.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
 const { wat, watFixture } = await import(dist('testing', 'src/index.js'));
 
 const DURATION_S = Number(process.env.MC_DURATION_S ?? 4);
@@ -34,20 +38,10 @@ const CONNECTIONS = Number(process.env.MC_CONNECTIONS ?? 32);
 const CHANGES = Number(process.env.MC_CHANGES ?? 100);
 const NODE_FLAGS = nodeFlags(process.env.MC_NODE_FLAGS);
 const DATABASE_URL = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
-const SECRET = 'bench-cluster-secret-0123456789';
-const ADMIN = 'bench-admin-token-0123456789';
-const AUTH = `Bearer ${ADMIN}`;
-const BODY = JSON.stringify({ args: { name: 'Bob' } });
-const api = apiWith(AUTH);
 const dir = mkdtempSync(join(tmpdir(), 'fl-bench-multicore-'));
 const children = [];
 const start = (args, env, ready) => startProcess(children, args, env, ready);
 const schema = `fl_bench_${randomBytes(6).toString('hex')}`;
-
-function cleanEnv(extra) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FL_')));
-  return { ...env, FL_LOG_LEVEL: 'warn', FL_DISCOVERY: 'off', ...extra };
-}
 
 function uploadForm(name, code) {
   const form = new FormData();
@@ -90,7 +84,7 @@ try {
   for (const name of ['a', 'b']) {
     const { child, match } = await start(
       [...NODE_FLAGS, dist('cli', 'src/bin.js'), 'core'],
-      cleanEnv({
+      benchEnv({
         FL_PORT: '0',
         FL_DATA_DIR: join(dir, `core-${name}`),
         DATABASE_URL: url.toString(),
@@ -105,7 +99,7 @@ try {
   for (const name of ['w1', 'w2']) {
     const { child } = await start(
       [...NODE_FLAGS, dist('worker', 'src/bin.js')],
-      cleanEnv({
+      benchEnv({
         FL_LOG_LEVEL: 'info',
         FL_CORE_URL: cores.map((c) => c.url).join(','),
         FL_DATA_DIR: join(dir, name),

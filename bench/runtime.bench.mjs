@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 
 import { cFixture, wat } from '../packages/testing/dist/src/index.js';
 import { codeHash, Runtime } from '../packages/worker/dist/src/index.js';
+import { moduleVariant } from './support.mjs';
 
 const code = await cFixture('realistic');
 const input = { name: 'benchmark' };
@@ -130,18 +131,9 @@ const warmNoPollUs = await warmUsWith({ idleSpinUs: 0 });
 const rt1 = await runtimeWith(1);
 
 // Cold start: a never-seen module (a custom section makes each copy distinct), store + first invoke.
-function variant(i) {
-  const name = new TextEncoder().encode('bench');
-  const payload = new TextEncoder().encode(`variant-${i}-${process.hrtime.bigint()}`);
-  const body = [name.length, ...name, ...payload];
-  const out = new Uint8Array(code.length + 2 + body.length);
-  out.set(code);
-  out.set([0, body.length, ...body], code.length);
-  return out;
-}
 const colds = [];
 for (let i = 0; i < 15; i++) {
-  const bytes = variant(i);
+  const bytes = moduleVariant(code, i);
   const ref = { module: 'bench', name: `cold${i}`, hash: codeHash(bytes) };
   const t0 = process.hrtime.bigint();
   await rt1.store({ ...ref, code: bytes });

@@ -1,11 +1,37 @@
-// What the benchmarks that drive real processes share: starting them, their CPU time, calls to the
-// API, load from a separate autocannon process, and the summaries of rounds.
+// What the benchmarks that drive real processes share: where the built packages are, the secret and
+// admin token their Cores start with, the environment of those processes, starting them, their CPU
+// time, calls to the API, load from a separate autocannon process, never-seen copies of a module,
+// and the summaries of rounds.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+/** The repository's root directory. */
+export const root = fileURLToPath(new URL('..', import.meta.url));
+/** A path inside a built package: `dist('core', 'src/index.js')`. */
+export const dist = (pkg, path) => join(root, 'packages', pkg, 'dist', path);
+
+/** The cluster secret of the Cores and Workers the benchmarks start. */
+export const SECRET = 'bench-cluster-secret-0123456789';
+/** The admin token of those Cores, and its authorization header. */
+export const ADMIN = 'bench-admin-token-0123456789';
+export const AUTH = `Bearer ${ADMIN}`;
+/** The invocation body of `hello`. */
+export const BODY = JSON.stringify({ args: { name: 'Bob' } });
+
+/**
+ * The environment of a Core or Worker process: this one's without its FL_ variables (but those in
+ * `keep`) and without the names in `drop`, with quiet logs and discovery off, then `extra`.
+ */
+export function benchEnv(extra, { keep = [], drop = [] } = {}) {
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([k]) => (!k.startsWith('FL_') || keep.includes(k)) && !drop.includes(k),
+    ),
+  );
+  return { ...env, FL_LOG_LEVEL: 'warn', FL_DISCOVERY: 'off', ...extra };
+}
 
 /**
  * Node flags for the Core and Worker processes: `override` (space-separated, '' for none) when
@@ -55,6 +81,9 @@ export function apiWith(authorization) {
   };
 }
 
+/** `apiWith` the admin token. */
+export const api = apiWith(AUTH);
+
 /** POSTs `body` to `url` from a separate autocannon process for `durationS`; its summary. */
 export async function autocannon({ url, connections, durationS, authorization, body }) {
   const args = [
@@ -86,6 +115,21 @@ export async function autocannon({ url, connections, durationS, authorization, b
     errors: result.errors + result.timeouts + result.non2xx,
     total: result.requests.total,
   };
+}
+
+/** `autocannon` invoking `hello` (BODY) as the admin. */
+export const loadHello = (url, connections, durationS) =>
+  autocannon({ url, connections, durationS, authorization: AUTH, body: BODY });
+
+/** A never-seen copy of a module: the same code with a custom section of its own. */
+export function moduleVariant(code, i) {
+  const name = new TextEncoder().encode('bench');
+  const payload = new TextEncoder().encode(`variant-${i}-${process.hrtime.bigint()}`);
+  const body = [name.length, ...name, ...payload];
+  const out = new Uint8Array(code.length + 2 + body.length);
+  out.set(code);
+  out.set([0, body.length, ...body], code.length);
+  return out;
 }
 
 /** Resident memory of a process in MiB: now (`VmRSS`), or the most it ever had (`VmHWM`). */
