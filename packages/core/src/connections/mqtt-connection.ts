@@ -3,6 +3,7 @@ import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 
 import { Backoff } from './backoff.js';
+import type { ConnectionParams, MqttQos } from './connection-params.js';
 import type { ConnectionState } from './connection-state.js';
 
 /** How long one attempt at connecting to a broker may take, in ms. */
@@ -19,6 +20,30 @@ export interface MqttConnectionOptions {
   clientId: string;
   /** false: a persistent session (the broker keeps QoS 1 and 2 messages while we are away). */
   clean: boolean;
+}
+
+/** What an MQTT event source or sink is given: its broker, topic, QoS and credentials. */
+export interface MqttTopicParams {
+  host: string;
+  port: number;
+  /** Not checked here: a filter for an event source, a name for a sink. */
+  topic: string;
+  /** @default 1 */
+  qos: MqttQos;
+  username: string | undefined;
+  password: string | undefined;
+}
+
+/** Reads `host`, `port`, `topic`, `qos` (default 1), `username` and `password` from `params`. */
+export function mqttTopicParams(params: ConnectionParams): MqttTopicParams {
+  return {
+    host: params.string('host'),
+    port: params.port('port'),
+    topic: params.string('topic'),
+    qos: params.qos('qos', 1),
+    username: params.string('username', true),
+    password: params.string('password', true),
+  };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { NatsConnection } from 'nats';
 import type { Logger } from 'pino';
 
 import { Backoff } from './backoff.js';
+import type { ConnectionParams } from './connection-params.js';
 import type { ConnectionState } from './connection-state.js';
 import { CONNECT_ATTEMPT_MS } from './mqtt-connection.js';
 
@@ -103,8 +104,20 @@ export class NatsConnectionKeeper {
   }
 }
 
+/** Reads the `servers` of an event source's or sink's NATS params; a bad one fails the params. */
+export function natsServersParam(params: ConnectionParams): string[] {
+  const servers = natsServers(params.raw('servers'));
+  if (!servers) {
+    params.fail(
+      'servers',
+      'must be a NATS server like "nats://127.0.0.1:4222" (several: a comma-separated list or an array)',
+    );
+  }
+  return servers;
+}
+
 /** `servers` of a NATS param: `"nats://h:4222"`, `"h:4222,h2:4222"` or an array of them. */
-export function natsServers(value: unknown): string[] | undefined {
+function natsServers(value: unknown): string[] | undefined {
   const list = typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value : undefined;
   if (!list || list.length === 0) return undefined;
   const servers: string[] = [];

@@ -1,5 +1,5 @@
 import type { ConnectionParams } from '../connections/index.js';
-import { MqttConnection } from '../connections/index.js';
+import { MqttConnection, mqttTopicParams } from '../connections/index.js';
 import type { MqttQos } from '../connections/index.js';
 import type { EventSource, EventSourceContext, EventType } from './event-source.js';
 import { payloadArgs } from './payload-args.js';
@@ -82,14 +82,7 @@ export class MqttEventSource implements EventSource {
 
 export const MQTT_EVENT: EventType<MqttEventOptions> = {
   parse(params: ConnectionParams): MqttEventOptions {
-    const options: MqttEventOptions = {
-      host: params.string('host'),
-      port: params.port('port'),
-      topic: params.string('topic'),
-      qos: params.qos('qos', 1),
-      username: params.string('username', true),
-      password: params.string('password', true),
-    };
+    const options: MqttEventOptions = mqttTopicParams(params);
     if (options.topic.startsWith('$share/')) {
       params.fail('topic', 'must be a plain topic filter: the Core shares the subscription itself');
     }

@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from 'nats';
 
-import { NatsConnectionKeeper, natsServers } from '../connections/index.js';
+import { NatsConnectionKeeper, natsServersParam } from '../connections/index.js';
 import type { ConnectionParams } from '../connections/index.js';
 import type { EventMessage, EventSource, EventSourceContext, EventType } from './event-source.js';
 import { payloadArgs } from './payload-args.js';
@@ -84,13 +84,7 @@ export class NatsEventSource implements EventSource {
 
 export const NATS_EVENT: EventType<NatsEventOptions> = {
   parse(params: ConnectionParams): NatsEventOptions {
-    const servers = natsServers(params.raw('servers'));
-    if (!servers) {
-      params.fail(
-        'servers',
-        'must be a NATS server like "nats://127.0.0.1:4222" (several: a comma-separated list or an array)',
-      );
-    }
+    const servers = natsServersParam(params);
     const options = { servers, subject: params.string('subject'), queue: params.string('queue', true) };
     if (/\s/.test(options.subject) || /(^|\.)(\.|$)/.test(options.subject)) {
       params.fail('subject', `is not a valid NATS subject: ${JSON.stringify(options.subject)}`);

@@ -1,4 +1,4 @@
-import { MqttConnection } from '../connections/index.js';
+import { MqttConnection, mqttTopicParams } from '../connections/index.js';
 import type { ConnectionParams, MqttQos } from '../connections/index.js';
 import { withTimeout } from './sink.js';
 import type { Sink, SinkContext, SinkType } from './sink.js';
@@ -50,14 +50,7 @@ export class MqttSink implements Sink {
 
 export const MQTT_SINK: SinkType<MqttSinkOptions> = {
   parse(params: ConnectionParams): MqttSinkOptions {
-    const options: MqttSinkOptions = {
-      host: params.string('host'),
-      port: params.port('port'),
-      topic: params.string('topic'),
-      qos: params.qos('qos', 1),
-      username: params.string('username', true),
-      password: params.string('password', true),
-    };
+    const options: MqttSinkOptions = mqttTopicParams(params);
     if (/[+#]/.test(options.topic))
       params.fail('topic', `must be a topic name without wildcards: ${options.topic}`);
     params.done();

@@ -1,4 +1,4 @@
-import { NatsConnectionKeeper, natsServers } from '../connections/index.js';
+import { NatsConnectionKeeper, natsServersParam } from '../connections/index.js';
 import type { ConnectionParams } from '../connections/index.js';
 import { withTimeout } from './sink.js';
 import type { Sink, SinkContext, SinkType } from './sink.js';
@@ -44,13 +44,7 @@ export class NatsSink implements Sink {
 
 export const NATS_SINK: SinkType<NatsSinkOptions> = {
   parse(params: ConnectionParams): NatsSinkOptions {
-    const servers = natsServers(params.raw('servers'));
-    if (!servers) {
-      params.fail(
-        'servers',
-        'must be a NATS server like "nats://127.0.0.1:4222" (several: a comma-separated list or an array)',
-      );
-    }
+    const servers = natsServersParam(params);
     const subject = params.string('subject');
     if (/[\s*>]/.test(subject))
       params.fail('subject', `must be a subject without wildcards or spaces: ${subject}`);
