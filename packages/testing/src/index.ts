@@ -6,3 +6,4 @@ export { ECHO_WAT, fillWat, httpGetWat } from './guest-sources.js';
 export { rejectsWith } from './rejects-with.js';
 export { TLS_FIXTURE } from './tls.js';
 export { freeUdpPort } from './free-udp-port.js';
+export { stopProcess } from './stop-process.js';

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+import { stopProcess } from '@funless/testing';
+
 /** The built `fl` entry, as `npm start` and users run it. */
 export const BIN = fileURLToPath(new URL('../../src/bin.js', import.meta.url));
 
@@ -63,14 +65,7 @@ export function startPlatform(
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = (): Promise<void> => stopProcess(child);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();

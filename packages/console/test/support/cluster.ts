@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { eventually } from '@funless/testing';
+import { eventually, stopProcess } from '@funless/testing';
 
 /** The built `fl` entry, as users run it. */
 const FL = fileURLToPath(new URL('../../../../cli/dist/src/bin.js', import.meta.url));
@@ -33,15 +33,6 @@ function start(args: string[], env: NodeJS.ProcessEnv, sink: (text: string) => v
   child.stdout.setEncoding('utf8').on('data', sink);
   child.stderr.setEncoding('utf8').on('data', sink);
   return child;
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** Starts `fl core` on a free port and `fl worker` pointed at it; resolves once the Worker joined. */
