@@ -1,16 +1,15 @@
 // fl activation … and fl fn invoke --async/--logs against the one-command platform (a Core and a
 // Worker in this process, joined by the real link), with fl running in-process.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { ActivationIds, ActivationTrigger } from '@funless/core';
 import { ErrorCode, LogStream } from '@funless/protocol';
 import { asFixture, eventually, watFixture } from '@funless/testing';
 
-import { runPlatform } from '../src/platform/index.js';
 import type { RunningPlatform } from '../src/platform/index.js';
 import { runCli } from '../src/program.js';
+import { startInProcessPlatform } from './support/in-process-platform.js';
 import { memoryIo } from './support/memory-io.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -22,19 +21,7 @@ let env: NodeJS.ProcessEnv;
 
 before(async () => {
   work = await tempDir('fl-activation-cli-');
-  platform = await runPlatform(
-    {
-      HOME: work.dir,
-      FL_DATA_DIR: join(work.dir, 'data'),
-      FL_PORT: '0',
-      FL_ADMIN_TOKEN: ADMIN,
-      FL_DISCOVERY: 'off',
-      FL_LOG_LEVEL: 'silent',
-      FL_WORKER_THREADS: '1',
-    },
-    { handleSignals: false, out: { write: () => true } },
-  );
-  env = { HOME: work.dir, FL_API_HOST: platform.core.url, FL_API_TOKEN: ADMIN };
+  ({ platform, env } = await startInProcessPlatform(work.dir, ADMIN));
   const form = new FormData();
   form.set('name', 'hello');
   form.set('code', new Blob([await watFixture('hello')]), 'hello.wasm');

@@ -11,9 +11,9 @@ import { eventually, watFixture } from '@funless/testing';
 import mqtt from 'mqtt';
 
 import { parseEventSpec, parseSinkSpec } from '../src/args/index.js';
-import { runPlatform } from '../src/platform/index.js';
 import type { RunningPlatform } from '../src/platform/index.js';
 import { runCli } from '../src/program.js';
+import { startInProcessPlatform } from './support/in-process-platform.js';
 import { memoryIo } from './support/memory-io.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -35,19 +35,7 @@ const hookServer = createServer((request, response) => {
 before(async () => {
   work = await tempDir('fl-event-cli-');
   await new Promise<void>((resolve) => hookServer.listen(0, '127.0.0.1', resolve));
-  platform = await runPlatform(
-    {
-      HOME: work.dir,
-      FL_DATA_DIR: join(work.dir, 'data'),
-      FL_PORT: '0',
-      FL_ADMIN_TOKEN: ADMIN,
-      FL_DISCOVERY: 'off',
-      FL_LOG_LEVEL: 'silent',
-      FL_WORKER_THREADS: '1',
-    },
-    { handleSignals: false, out: { write: () => true } },
-  );
-  env = { HOME: work.dir, FL_API_HOST: platform.core.url, FL_API_TOKEN: ADMIN };
+  ({ platform, env } = await startInProcessPlatform(work.dir, ADMIN));
   await writeFile(join(work.dir, 'hello.wasm'), await watFixture('hello'));
 });
 
