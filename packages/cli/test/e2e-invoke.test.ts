@@ -4,9 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { eventually } from '@funless/testing';
-
-import { cleanEnv, fl, startPlatform, type FlResult, type PlatformProcess } from './support/platform.js';
+import {
+  cleanEnv,
+  fl,
+  startPlatform,
+  workerJoined,
+  type FlResult,
+  type PlatformProcess,
+} from './support/platform.js';
 import { tempDir } from './support/temp-dir.js';
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -23,15 +28,7 @@ before(async () => {
     timeoutMs: 60_000,
   });
   env = cleanEnv({ HOME: work.dir, FL_API_HOST: platform.url });
-  const started = platform;
-  await eventually(
-    async () => {
-      const workers = await fl(['workers', '--json'], { env, cwd: work.dir });
-      return workers.code === 0 && (JSON.parse(workers.stdout) as unknown[]).length > 0;
-    },
-    () => `the Worker of \`fl up\` to join; its output:\n${started.output()}`,
-    { timeoutMs: WORKER_WAIT_MS, intervalMs: 200 },
-  );
+  await workerJoined(platform, { env, cwd: work.dir, timeoutMs: WORKER_WAIT_MS });
 });
 
 after(async () => {

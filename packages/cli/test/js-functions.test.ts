@@ -8,10 +8,15 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { eventually } from '@funless/testing';
-
 import { jsEngine } from '../src/build/javascript/index.js';
-import { cleanEnv, fl, startPlatform, type FlResult, type PlatformProcess } from './support/platform.js';
+import {
+  cleanEnv,
+  fl,
+  startPlatform,
+  workerJoined,
+  type FlResult,
+  type PlatformProcess,
+} from './support/platform.js';
 import { tempDir } from './support/temp-dir.js';
 
 let work: { dir: string; cleanup: () => Promise<void> };
@@ -49,15 +54,7 @@ before(async () => {
     timeoutMs: 60_000,
   });
   env = cleanEnv({ HOME: work.dir, FL_API_HOST: platform.url });
-  const started = platform;
-  await eventually(
-    async () => {
-      const workers = await fl(['workers', '--json'], { env, cwd: work.dir });
-      return workers.code === 0 && (JSON.parse(workers.stdout) as unknown[]).length > 0;
-    },
-    () => `the Worker of \`fl up\` to join; its output:\n${started.output()}`,
-    { timeoutMs: 30_000, intervalMs: 200 },
-  );
+  await workerJoined(platform, { env, cwd: work.dir });
 });
 
 after(async () => {

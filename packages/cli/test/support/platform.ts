@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-import { stopProcess } from '@funless/testing';
+import { eventually, stopProcess } from '@funless/testing';
 
 /** The built `fl` entry, as `npm start` and users run it. */
 export const BIN = fileURLToPath(new URL('../../src/bin.js', import.meta.url));
@@ -86,4 +86,19 @@ export function startPlatform(
       reject(new Error(`fl ${command} exited with ${code} before listening:\n${output}`));
     });
   });
+}
+
+/** Resolves once `fl workers` (run with `env` in `cwd`) lists a Worker; else fails with the platform's output. */
+export async function workerJoined(
+  platform: PlatformProcess,
+  options: { env: NodeJS.ProcessEnv; cwd: string; timeoutMs?: number },
+): Promise<void> {
+  await eventually(
+    async () => {
+      const workers = await fl(['workers', '--json'], { env: options.env, cwd: options.cwd });
+      return workers.code === 0 && (JSON.parse(workers.stdout) as unknown[]).length > 0;
+    },
+    () => `the Worker of \`fl up\` to join; its output:\n${platform.output()}`,
+    { timeoutMs: options.timeoutMs ?? 30_000, intervalMs: 200 },
+  );
 }
