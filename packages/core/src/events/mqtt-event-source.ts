@@ -1,19 +1,11 @@
 import type { ConnectionParams } from '../connections/index.js';
 import { MqttConnection, mqttTopicParams } from '../connections/index.js';
-import type { MqttQos } from '../connections/index.js';
+import type { MqttTopicParams } from '../connections/index.js';
 import type { EventSource, EventSourceContext, EventType } from './event-source.js';
 import { payloadArgs } from './payload-args.js';
 
-export interface MqttEventOptions {
-  host: string;
-  port: number;
-  /** A topic filter; `+` and `#` wildcards allowed. */
-  topic: string;
-  /** @default 1 */
-  qos: MqttQos;
-  username: string | undefined;
-  password: string | undefined;
-}
+/** Its `topic` is a filter: `+` and `#` wildcards allowed. */
+export type MqttEventOptions = MqttTopicParams;
 
 /**
  * An MQTT subscription (docs/events.md, "mqtt"): a persistent session under a client id stable

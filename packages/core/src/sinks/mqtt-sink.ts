@@ -1,18 +1,10 @@
 import { MqttConnection, mqttTopicParams } from '../connections/index.js';
-import type { ConnectionParams, MqttQos } from '../connections/index.js';
+import type { ConnectionParams, MqttTopicParams } from '../connections/index.js';
 import { withTimeout } from './sink.js';
 import type { Sink, SinkContext, SinkType } from './sink.js';
 
-export interface MqttSinkOptions {
-  host: string;
-  port: number;
-  /** A topic name (no wildcards). */
-  topic: string;
-  /** @default 1 */
-  qos: MqttQos;
-  username: string | undefined;
-  password: string | undefined;
-}
+/** Its `topic` is a name: no wildcards. */
+export type MqttSinkOptions = MqttTopicParams;
 
 /** Publishes each envelope to an MQTT topic, over a connection it keeps open. */
 export class MqttSink implements Sink {
