@@ -89,6 +89,8 @@ export class CachedStore implements Store {
   readonly counters = {
     loads: { subjects: 0, functions: 0, app_scripts: 0 } as Record<Part, number>,
     invalidations: 0,
+    /** Changes other Cores announced (each also counts as an invalidation). */
+    notifications: 0,
     gaps: 0,
   };
 
@@ -100,7 +102,10 @@ export class CachedStore implements Store {
     this.now = options.now ?? Date.now;
     this.onClose = options.onClose;
     this.changes?.start({
-      changed: (table) => this.forget(PARTS_OF_TABLE[table] ?? ALL_PARTS),
+      changed: (table) => {
+        this.counters.notifications++;
+        this.forget(PARTS_OF_TABLE[table] ?? ALL_PARTS);
+      },
       gap: () => {
         this.counters.gaps++;
         this.forget(ALL_PARTS);
