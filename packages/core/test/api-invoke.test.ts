@@ -94,16 +94,20 @@ for (const dialect of DIALECTS) {
           assert.equal(script.status, 201, script.body);
           assert.ok(core.store instanceof CachedStore);
           const loadsBefore = core.store.counters.loads.app_scripts;
+          const heardBefore = core.store.counters.notifications;
           for (let i = 1; i <= 3; i++) {
             const res = await core.request('POST', url, {
               json: { args: {}, scheduling: { language: 'app', script: 'pin_b' } },
             });
             assert.equal(res.status, 200, res.body);
           }
-          assert.equal(
-            core.store.counters.loads.app_scripts - loadsBefore,
-            1,
-            'the script is read from the database once, then from the cache',
+          // On PostgreSQL a Core also hears the changes it made itself (this test's module, function
+          // and script), and each one it hears empties the cache again: only those may cost a read.
+          const reads = core.store.counters.loads.app_scripts - loadsBefore;
+          const heard = core.store.counters.notifications - heardBefore;
+          assert.ok(
+            reads >= 1 && reads <= 1 + heard,
+            `the script is read from the database once, then from the cache (${reads} reads, ${heard} changes heard)`,
           );
           const workers = [worker('a', { free: 900 }), worker('b', { free: 100 })];
           const fn = { tag: 't1', capacityMiB: 16 };
