@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { codeHash, ErrorCode, readModule, Section, unsignedLeb128 } from '@funless/protocol';
+import { codeHash, encodeSection, ErrorCode, readModule, Section, unsignedLeb128 } from '@funless/protocol';
 import { ECHO_WAT, wat, watFixture } from '@funless/testing';
 import { Runtime } from '@funless/worker';
 
@@ -33,13 +33,9 @@ interface Case {
   result?: unknown;
 }
 
-function section(id: number, content: Uint8Array | number[]): Buffer {
-  return Buffer.concat([Buffer.from([id, ...unsignedLeb128(content.length)]), Buffer.from(content)]);
-}
-
 /** `base` with a global section of `count` mutable i32 globals inserted where it belongs. */
 function withMutableGlobals(base: Uint8Array, count: number): Uint8Array {
-  const globals = section(
+  const globals = encodeSection(
     Section.Global,
     Buffer.concat([
       Buffer.from(unsignedLeb128(count)),
@@ -54,11 +50,11 @@ function withMutableGlobals(base: Uint8Array, count: number): Uint8Array {
 function commandWithMemoryFlags(flags: number): Uint8Array {
   return Buffer.concat([
     Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]),
-    section(Section.Type, [1, 0x60, 0, 0]),
-    section(Section.Function, [1, 0]),
-    section(Section.Memory, [1, flags, 1, 1]),
-    section(Section.Export, [1, 6, ...Buffer.from('_start'), 0, 0]),
-    section(Section.Code, [1, 2, 0, 0x0b]),
+    encodeSection(Section.Type, [1, 0x60, 0, 0]),
+    encodeSection(Section.Function, [1, 0]),
+    encodeSection(Section.Memory, [1, flags, 1, 1]),
+    encodeSection(Section.Export, [1, 6, ...Buffer.from('_start'), 0, 0]),
+    encodeSection(Section.Code, [1, 2, 0, 0x0b]),
   ]);
 }
 

@@ -35,4 +35,4 @@ export {
 export { mayWriteTables } from './table-writes.js';
 export { WASI_NOT_CAPABLE, WASI_PREVIEW1_FUNCTIONS } from './wasi-preview1.js';
 export { WasmFormatError } from './wasm-format-error.js';
-export { unsignedLeb128 } from './leb128.js';
+export { encodeSection, signedLeb128, unsignedLeb128 } from './leb128.js';

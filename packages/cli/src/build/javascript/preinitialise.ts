@@ -2,8 +2,10 @@ import { randomFillSync } from 'node:crypto';
 
 import {
   BinaryReader,
+  encodeSection,
   readModule,
   Section,
+  signedLeb128,
   unsignedLeb128,
   WASI_IMPORT_MODULE,
   WASM_PAGE_BYTES,
@@ -67,28 +69,6 @@ function buildTimeWasi(memory: () => WebAssembly.Memory, names: string[]): WebAs
     },
   };
   return Object.fromEntries(names.map((n) => [n, known[n] ?? (() => ERRNO.nosys)]));
-}
-
-function section(id: number, content: number[] | Uint8Array): Uint8Array {
-  const size = unsignedLeb128(content.length);
-  const out = new Uint8Array(1 + size.length + content.length);
-  out[0] = id;
-  out.set(size, 1);
-  out.set(content, 1 + size.length);
-  return out;
-}
-
-function signedLeb128(value: number): number[] {
-  const out: number[] = [];
-  for (;;) {
-    const b = value & 0x7f;
-    value >>= 7;
-    if ((value === 0 && (b & 0x40) === 0) || (value === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
 }
 
 /** The initial value of the module's first global (the shadow stack pointer: the stack's top). */
@@ -188,7 +168,7 @@ export function preinitialise(code: Uint8Array): Uint8Array {
       const { flags, max } = r.limits();
       const content = [1, flags, ...unsignedLeb128(pages)];
       if (max !== undefined) content.push(...unsignedLeb128(Math.max(max, pages)));
-      parts.push(section(Section.Memory, content));
+      parts.push(encodeSection(Section.Memory, content));
     } else if (s.id === Section.Export) {
       const kept: number[] = [];
       let count = 0;
@@ -203,9 +183,9 @@ export function preinitialise(code: Uint8Array): Uint8Array {
         kept.push(...code.subarray(nameStart, r.offset));
         count++;
       }
-      parts.push(section(Section.Export, [...unsignedLeb128(count), ...kept]));
+      parts.push(encodeSection(Section.Export, [...unsignedLeb128(count), ...kept]));
     } else if (s.id === Section.Data) {
-      parts.push(section(Section.Data, dataSegments(snapshot)));
+      parts.push(encodeSection(Section.Data, dataSegments(snapshot)));
     } else if (s.id === Section.DataCount) {
       // Would need the new segment count; the engine is built without bulk memory, so has none.
       throw new BuildFailedError(

@@ -5,6 +5,7 @@
  */
 import {
   BinaryReader,
+  encodeSection,
   runtimeExports,
   Section,
   unsignedLeb128,
@@ -34,15 +35,6 @@ function encodeName(name: string): number[] {
   return [...unsignedLeb128(bytes.length), ...bytes];
 }
 
-function section(id: number, content: number[] | Uint8Array): Uint8Array {
-  const size = unsignedLeb128(content.length);
-  const out = new Uint8Array(1 + size.length + content.length);
-  out[0] = id;
-  out.set(size, 1);
-  out.set(content, 1 + size.length);
-  return out;
-}
-
 /**
  * Returns a copy of the module with memory 0's maximum lowered to `maxPages` (the module's own
  * maximum is kept when it is lower) and the runtime's exports added. The caller has checked the
@@ -65,7 +57,7 @@ export function rewriteWasm(bytes: Uint8Array, module: WasmModule, maxPages: num
       body = bytes.subarray(r.offset, existing.end);
     }
     exportsWritten = true;
-    return section(Section.Export, [...unsignedLeb128(count), ...body, ...extra]);
+    return encodeSection(Section.Export, [...unsignedLeb128(count), ...body, ...extra]);
   };
   for (const s of module.sections) {
     const rank = SECTION_ORDER[s.id];
@@ -82,7 +74,7 @@ export function rewriteWasm(bytes: Uint8Array, module: WasmModule, maxPages: num
         content.push(newMax === undefined ? flags : flags | 1, ...unsignedLeb128(min));
         if (newMax !== undefined) content.push(...unsignedLeb128(newMax));
       }
-      parts.push(section(Section.Memory, content));
+      parts.push(encodeSection(Section.Memory, content));
     } else if (s.id === Section.Export && !exportsWritten) {
       parts.push(exportSection(s));
     } else {
